@@ -1,0 +1,93 @@
+"""The `weekly-report` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot import commands
+from core import WeeklyReportError
+from core.errors import InputError, NotAuthorized
+
+EXAMPLES = """examples:
+  weekly-report demo
+  weekly-report generate --mode single --csm-id CSM001 --customer-id CUST_12345
+  weekly-report generate --mode all --week 2026-11-09
+  weekly-report show --customer-id CUST_12345 --format md
+  weekly-report ask --customer-id CUST_12345 "What was revenue by channel last week?"
+  weekly-report sql "SELECT customer_id, status FROM weekly_reports" --format json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="weekly-report",
+        description="Weekly executive business reviews for CSMs, written by a data agent.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo", help="load the demo data if needed, generate this week's reports, print the DMs"
+    )
+    p.set_defaults(handler=commands.demo)
+
+    p = sub.add_parser("load-demo", help="(re)load the demo dataset into the embedded warehouse")
+    p.add_argument(
+        "--customers", type=int, default=9, help="number of customers (default 9, the named demo set)"
+    )
+    p.add_argument("--as-of", help="date the data runs up to, exclusive (default today)")
+    p.set_defaults(handler=commands.load_demo)
+
+    p = sub.add_parser("generate", help="generate reports")
+    p.add_argument("--mode", choices=["single", "all"], default="single")
+    p.add_argument("--csm-id", help="the CSM (required with --mode single; limits --mode all to one CSM)")
+    p.add_argument("--customer-id", help="the customer (required with --mode single)")
+    p.add_argument("--week", help="any date in the week to report on (default: the last complete week)")
+    p.add_argument("--refresh", action="store_true", help="regenerate even if a complete report is stored")
+    p.set_defaults(handler=commands.generate)
+
+    p = sub.add_parser("show", help="print a stored report")
+    p.add_argument("--customer-id", required=True)
+    p.add_argument("--week", help="any date in the report's week (default: the latest stored)")
+    p.add_argument("--format", choices=["md", "slack", "json"], default="md")
+    p.set_defaults(handler=commands.show)
+
+    p = sub.add_parser("ask", help="ask a follow-up question on a stored report's agent thread")
+    p.add_argument("--customer-id", required=True)
+    p.add_argument("--week", help="any date in the report's week (default: the latest stored)")
+    p.add_argument("--as", dest="as_email", help="ask as this CSM (email); checks the customer is theirs")
+    p.add_argument("--show-sql", action="store_true", help="print the SQL the agent ran")
+    p.add_argument("question")
+    p.set_defaults(handler=commands.ask)
+
+    p = sub.add_parser("sql", help="run Snowflake SQL against the configured warehouse")
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(handler=commands.sql)
+
+    p = sub.add_parser("runs", help="recent run history")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=commands.runs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (InputError, NotAuthorized) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except WeeklyReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""What each `weekly-report` subcommand does. Settings are loaded once, here."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+
+from bot.progress import ProgressBar
+from bot.text import as_csv, as_json, plain, slack_as_text, table
+from core import (
+    Report,
+    ReportEngine,
+    Requester,
+    Settings,
+    build_engine,
+    load_settings,
+    open_warehouse,
+    slack_parent,
+    slack_sections,
+    validate_csm_id,
+    validate_customer_id,
+)
+from core.errors import ConfigError, InputError
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _embedded_only(settings: Settings, command: str) -> None:
+    if settings.backend != "embedded":
+        raise ConfigError(
+            f"`{command}` loads demo data into the embedded warehouse; unset WEEKLY_REPORT_BACKEND"
+        )
+
+
+def load_demo(args: argparse.Namespace) -> int:
+    from core.demo import load_demo as load
+    from core.warehouse.embedded import EmbeddedWarehouse
+
+    settings = _settings()
+    _embedded_only(settings, "load-demo")
+    if args.customers < 9:
+        raise InputError("--customers must be at least 9 (the named demo customers)")
+    as_of = _date(args.as_of, "--as-of") if args.as_of else settings.current_date()
+    with EmbeddedWarehouse(settings.home) as warehouse:
+        summary = load(
+            warehouse, as_of, args.customers, progress=lambda m: print(f"  loading {m}", file=sys.stderr)
+        )
+    print(summary.describe())
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from core.demo import load_demo as load
+
+    settings = _settings()
+    _embedded_only(settings, "demo")
+    engine = build_engine(settings)
+    with engine.warehouse:
+        if not _demo_data_current(engine):
+            print(f"Loading the demo dataset into {settings.home} ...", file=sys.stderr)
+            print(load(engine.warehouse, settings.current_date()).describe(), file=sys.stderr)  # type: ignore[arg-type]
+        week = engine.week(None)
+        targets = engine.targets()
+        summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
+        _print_monday_dms(engine, week_targets=[t.customer_id for t in targets], week=week)
+        print(_summary_line(summary.as_dict()))
+    return 0 if summary.reports_failed == 0 else 1
+
+
+def _demo_data_current(engine: ReportEngine) -> bool:
+    """The demo data exists and covers the latest complete week."""
+    try:
+        week = engine.week(None)
+    except InputError:
+        return False
+    last = engine.warehouse.scalar(
+        "SELECT MAX(activity_date) FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement"
+    )
+    return last is not None and last >= week.end
+
+
+def _print_monday_dms(engine: ReportEngine, week_targets: list[str], week: object) -> None:
+    by_csm: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for a in engine.directory.assignments():
+        if a.customer_id in week_targets:
+            by_csm[a.csm_id].append(a.customer_id)
+            names[a.csm_id] = f"{a.csm_name} <{a.csm_email}>"
+    for csm_id, customers in by_csm.items():
+        print(
+            f"\n{'=' * 78}\nMonday DMs for {names[csm_id]} ({csm_id}): {len(customers)} report(s)\n{'=' * 78}"
+        )
+        for customer_id in customers:
+            report = engine.store.load(customer_id, engine.week(str(week)))
+            _print_report_messages(report)
+
+
+def _print_report_messages(report: Report) -> None:
+    print("\n" + slack_as_text(slack_parent(report)))
+    for message in slack_sections(report):
+        print("\n  ↳ in thread:")
+        print(slack_as_text(message, indent="    "))
+
+
+def generate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    csm_id = validate_csm_id(args.csm_id) if args.csm_id else None
+    customer_id = validate_customer_id(args.customer_id) if args.customer_id is not None else None
+    if args.mode == "single" and (csm_id is None or customer_id is None):
+        raise InputError("--mode single needs --csm-id and --customer-id (or use --mode all)")
+    if args.mode == "all" and customer_id is not None:
+        raise InputError("--mode all generates every customer; drop --customer-id or use --mode single")
+    engine = build_engine(settings)
+    with engine.warehouse:
+        targets = engine.targets(csm_id, customer_id)
+        week = engine.week(args.week)
+        progress = ProgressBar("Generating") if args.mode == "all" else None
+        summary = engine.generate(targets, week, refresh=args.refresh, trigger="manual", progress=progress)
+        if args.mode == "single":
+            print(engine.store.load(targets[0].customer_id, week).full_report)
+        print(_summary_line(summary.as_dict()))
+        for failure in summary.failures:
+            print(f"  {failure}", file=sys.stderr)
+    return 0 if summary.reports_failed == 0 else 1
+
+
+def show(args: argparse.Namespace) -> int:
+    settings = _settings()
+    customer_id = validate_customer_id(args.customer_id)
+    engine = build_engine(settings)
+    with engine.warehouse:
+        engine.directory.require_customer(customer_id)
+        week = engine.week(args.week) if args.week else None
+        report = engine.store.load(customer_id, week)
+    if args.format == "md":
+        print(report.full_report)
+    elif args.format == "slack":
+        _print_report_messages(report)
+    else:
+        print(json.dumps(_report_json(report), indent=2, default=plain))
+    return 0
+
+
+def _report_json(report: Report) -> dict[str, object]:
+    return {
+        "report_id": report.report_id, "csm_id": report.csm_id, "customer_id": report.customer_id,
+        "customer_name": report.customer_name, "industry": report.industry,
+        "report_week_start": report.week.start.isoformat(), "report_week_end": report.week.end.isoformat(),
+        "status": report.status, "agent_thread_id": report.agent_thread_id,
+        "last_message_id": report.last_message_id, "generation_timestamp": plain(report.generated_at),
+        "headline": report.headline.as_dict() if report.headline else None,
+        "sections": [s.__dict__ for s in report.sections], "full_report": report.full_report,
+    }  # fmt: skip
+
+
+def ask(args: argparse.Namespace) -> int:
+    settings = _settings()
+    customer_id = validate_customer_id(args.customer_id)
+    engine = build_engine(settings)
+    with engine.warehouse:
+        requester = _requester(settings, args.as_email)
+        week = engine.week(args.week) if args.week else None
+        result = engine.ask(requester, customer_id, args.question, week)
+    print(result.answer.text)
+    print(
+        f"\n(report {result.report.report_id}, agent thread {result.report.agent_thread_id}: "
+        f"message {result.parent_message_id} → {result.answer.message_id})",
+        file=sys.stderr,
+    )
+    if args.show_sql:
+        for statement in result.answer.sql:
+            print(f"\n-- SQL\n{statement}")
+    return 0
+
+
+def _requester(settings: Settings, email: str | None) -> Requester:
+    """Who is asking: the given CSM (checked), or the local operator, who sees everything."""
+    if email is None:
+        return Requester(is_admin=True)
+    return Requester(email=email.strip(), is_admin=settings.is_admin(email))
+
+
+def sql(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not args.query.strip():
+        raise InputError("the query is empty")
+    with open_warehouse(settings) as warehouse:
+        columns, rows = warehouse.fetch(args.query)
+    if args.format == "json":
+        print(as_json(columns, rows))
+    elif args.format == "csv":
+        print(as_csv(columns, rows))
+    else:
+        print(table(columns, rows) if columns else "Statement executed.")
+    return 0
+
+
+def runs(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with open_warehouse(settings) as warehouse:
+        from core import ReportStore
+
+        history = ReportStore(warehouse).runs(args.limit)
+    if not history:
+        print("No runs yet.")
+        return 0
+    columns = [
+        "run_id",
+        "trigger",
+        "week_start",
+        "started_at",
+        "status",
+        "reports_generated",
+        "reports_failed",
+        "dms_sent",
+        "dms_failed",
+    ]
+    print(table(columns, [[r[c] for c in columns] for r in history]))
+    return 0
+
+
+def _summary_line(summary: dict[str, object]) -> str:
+    return (
+        f"\nRun {summary['run_id']} ({summary['status']}) for the week of {summary['week_start']}: "
+        f"{summary['reports_generated']} generated ({summary['reports_partial']} partial), "
+        f"{summary['reports_failed']} failed, {summary['reports_reused']} reused, in {summary['seconds']}s"
+    )
+
+
+def _date(text: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{flag} '{text[:40]}' is not a date; use YYYY-MM-DD") from None

@@ -1,0 +1,19 @@
+"""The agent seam: one interface, the local analyst (embedded) and the Cortex Agent."""
+
+from __future__ import annotations
+
+from core.agent.base import Agent, Answer, AskContext
+from core.errors import ConfigError
+from core.settings import Settings
+from core.warehouse import Warehouse
+
+__all__ = ["Agent", "Answer", "AskContext", "make_agent"]
+
+
+def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:
+    """The agent the settings choose."""
+    if settings.agent == "cortex":
+        raise ConfigError("WEEKLY_REPORT_AGENT=cortex is not available in this version; use 'local'")
+    from core.agent.local.analyst import LocalAnalyst
+
+    return LocalAnalyst(warehouse)

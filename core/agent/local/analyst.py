@@ -1,0 +1,95 @@
+"""The local analyst: the embedded agent. Every figure it writes comes from SQL it ran.
+
+A report section is the analysis of the customer's week rendered through
+`templates/sections/<section_key>.md.j2`; a follow-up question is parsed and answered by
+`followup.py` with queries of its own. Threads live in the warehouse (see threads.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.agent.base import Agent, Answer, AskContext
+from core.agent.local.followup import FollowupAnswerer
+from core.agent.local.threads import ThreadStore
+from core.analysis import Analysis, analyse
+from core.analytics import Analytics, Snapshot
+from core.errors import AgentRequestError, UnknownCustomer
+from core.recommendations import recommend
+from core.search import SQL as CASE_STUDY_SQL
+from core.search import CaseStudyIndex
+from core.templating import exists, render
+from core.warehouse import Warehouse
+
+
+class LocalAnalyst(Agent):
+    """Answers from the warehouse with SQL; persists its threads there too."""
+
+    name = "local"
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self.analytics = Analytics(warehouse)
+        self.threads = ThreadStore(warehouse)
+        self._snapshots: dict[str, Snapshot] = {}
+        self._index: CaseStudyIndex | None = None
+        self._lock = threading.Lock()
+
+    def start_thread(self) -> str:
+        return self.threads.create()
+
+    def prepare(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshots[str(snapshot.week)] = snapshot
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.threads.deferred():
+            yield
+        with self._lock:
+            self._snapshots.clear()
+
+    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
+        if context.section_key is not None:
+            text, sql, sources = self._section(context)
+        else:
+            reply = FollowupAnswerer(self.warehouse, self.case_studies()).answer(prompt, context)
+            text, sql, sources = reply.text, reply.sql, reply.sources
+        message_id = self.threads.append_turn(
+            thread_id, parent_message_id, prompt, text, "\n;\n".join(sql) or None
+        )
+        return Answer(text, message_id, tuple(sql), tuple(sources))
+
+    def case_studies(self) -> CaseStudyIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = CaseStudyIndex.load(self.warehouse)
+            return self._index
+
+    def analysis(self, context: AskContext) -> tuple[Analysis, list[str]]:
+        """The customer's analysis for the week, from the run's snapshot or a fresh query."""
+        with self._lock:
+            snapshot = self._snapshots.get(str(context.week))
+        if snapshot is None or snapshot.get(context.customer_id) is None:
+            snapshot = self.analytics.snapshot(context.week, [context.customer_id])
+        data = snapshot.get(context.customer_id)
+        if data is None:
+            raise UnknownCustomer(f"unknown customer {context.customer_id}")
+        return analyse(data), snapshot.sql
+
+    def _section(self, context: AskContext) -> tuple[str, list[str], list[str]]:
+        template = f"sections/{context.section_key}.md.j2"
+        if not exists(template):
+            raise AgentRequestError(f"the local analyst has no template for section '{context.section_key}'")
+        analysis, sql = self.analysis(context)
+        recs = recommend(analysis, self.case_studies())
+        text = render(template, a=analysis, recs=recs, week=context.week, c=analysis.data)
+        # Cite (and show the query of) only the case studies the rendered text mentions.
+        sources = [
+            r.case_study.study.case_study_id
+            for r in recs
+            if r.case_study and r.case_study.study.title in text
+        ]
+        return text, [*sql, CASE_STUDY_SQL] if sources else sql, sources

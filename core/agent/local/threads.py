@@ -1,0 +1,128 @@
+"""Threads of the local analyst, persisted in `agent_threads` / `agent_messages`.
+
+Inside `deferred()`, new threads and messages are buffered and written in two bulk inserts
+at the end: a run of thousands of reports then costs two statements, not thousands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.errors import AgentRequestError
+from core.warehouse import Warehouse
+
+ORIGIN = "weekly-report"
+_counter = itertools.count()
+
+
+def new_id() -> int:
+    """A time-ordered 63-bit id: milliseconds, then a per-process counter and random bits."""
+    return (int(time.time() * 1000) << 20) | ((next(_counter) & 0x3FF) << 10) | secrets.randbits(10)
+
+
+class ThreadStore:
+    """Creates threads and appends (user, assistant) turns with Cortex's parent rules."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._threads: list[tuple[str, str, dt.datetime]] = []
+        self._messages: list[tuple[int, str, int, str, str, str | None, dt.datetime]] = []
+        # thread id -> last assistant message id, for threads created while deferred
+        self._pending_last: dict[str, int] = {}
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                flush = self._depth == 0
+            if flush:
+                self.flush()
+
+    def create(self) -> str:
+        thread_id = str(new_id())
+        row = (thread_id, ORIGIN, _now())
+        with self._lock:
+            if self._depth:
+                self._threads.append(row)
+                self._pending_last[thread_id] = 0
+                return thread_id
+        self.warehouse.insert_rows("agent_threads", ["thread_id", "origin_application", "created_at"], [row])
+        return thread_id
+
+    def append_turn(self, thread_id: str, parent_id: int, question: str, answer: str, sql: str | None) -> int:
+        """Store the question and its answer; return the assistant message id."""
+        self._check_parent(thread_id, parent_id)
+        now = _now()
+        user_id, assistant_id = new_id(), new_id()
+        rows = [
+            (user_id, thread_id, parent_id, "user", question, None, now),
+            (assistant_id, thread_id, user_id, "assistant", answer, sql, now),
+        ]
+        with self._lock:
+            if self._depth:
+                self._messages.extend(rows)
+                self._pending_last[thread_id] = assistant_id
+                return assistant_id
+        self.warehouse.insert_rows("agent_messages", MESSAGE_COLUMNS, rows)
+        return assistant_id
+
+    def flush(self) -> None:
+        with self._lock:
+            threads, messages = self._threads, self._messages
+            self._threads, self._messages, self._pending_last = [], [], {}
+        self.warehouse.insert_rows(
+            "agent_threads", ["thread_id", "origin_application", "created_at"], threads
+        )
+        self.warehouse.insert_rows("agent_messages", MESSAGE_COLUMNS, messages)
+
+    def _check_parent(self, thread_id: str, parent_id: int) -> None:
+        with self._lock:
+            pending = self._pending_last.get(thread_id)
+        if pending is not None:
+            if parent_id != pending:
+                raise AgentRequestError(
+                    f"parent message {parent_id} is not the last assistant message of the thread"
+                )
+            return
+        rows = self.warehouse.query(
+            "SELECT t.thread_id, MAX(m.message_id) AS last_id,"
+            " MAX(CASE WHEN m.message_id = ? AND m.role = 'assistant' THEN 1 ELSE 0 END) AS parent_ok"
+            " FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.agent_threads t"
+            " LEFT JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.agent_messages m ON m.thread_id = t.thread_id"
+            " WHERE t.thread_id = ? GROUP BY t.thread_id",
+            [parent_id, thread_id],
+        )
+        if not rows:
+            raise AgentRequestError(f"thread {thread_id} does not exist")
+        if parent_id == 0 and rows[0]["last_id"] is None:
+            return
+        if not rows[0]["parent_ok"]:
+            raise AgentRequestError(f"message {parent_id} is not an assistant message of thread {thread_id}")
+
+
+MESSAGE_COLUMNS = [
+    "message_id",
+    "thread_id",
+    "parent_message_id",
+    "role",
+    "content",
+    "sql_text",
+    "created_at",
+]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -1,0 +1,241 @@
+"""From queried totals to findings: comparisons, health, channels, attribution, triggers.
+
+Pure functions over `CustomerData`: every figure here is a queried sum or a ratio of
+queried sums. Nothing is estimated that the data does not hold; where a comparison has no
+data (no sends, no benchmark, no history) the value is None and the text says "n/a".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.analytics import CustomerData, Totals
+from core.format import relative_change, sparkline
+
+SPARK_WEEKS = 8
+CHANNEL_COLLAPSE_RATIO = 0.5  # a channel earning under half its baseline week has collapsed
+BENCHMARK_TOLERANCE = 0.05  # within ±5 % of the benchmark counts as "in line"
+
+
+@dataclass
+class Metric:
+    """One Performance metric, with its comparisons."""
+
+    key: str
+    label: str
+    kind: str  # count | money | rate | score
+    current: float | None
+    previous: float | None
+    year_ago: float | None
+    benchmark_key: str | None = None
+    benchmark: float | None = None
+    benchmark_subject: float | None = None  # what is compared with the benchmark
+    benchmark_label: str | None = None
+
+    @property
+    def wow(self) -> float | None:
+        return relative_change(self.current, self.previous)
+
+    @property
+    def yoy(self) -> float | None:
+        return relative_change(self.current, self.year_ago)
+
+    @property
+    def vs_benchmark(self) -> str:
+        if self.benchmark is None or self.benchmark_subject is None:
+            return "no benchmark"
+        if self.benchmark_key == "weekly_revenue_growth":
+            gap = self.benchmark_subject - self.benchmark
+            return "in line" if abs(gap) < 0.01 else ("above" if gap > 0 else "below")
+        ratio = relative_change(self.benchmark_subject, self.benchmark)
+        if ratio is None or abs(ratio) <= BENCHMARK_TOLERANCE:
+            return "in line"
+        return "above" if ratio > 0 else "below"
+
+
+@dataclass
+class ChannelRow:
+    channel: str
+    sends: float
+    clicks: float
+    click_through_rate: float | None
+    conversions: float
+    revenue: float
+    revenue_share: float | None
+    revenue_per_send: float | None
+    wow: float | None
+    baseline_revenue: float | None  # average week of the baseline window
+
+
+@dataclass
+class AttributionRow:
+    model: str
+    leader: str
+    leader_share: float
+    shares: dict[str, float]
+
+
+@dataclass
+class Health:
+    label: str  # Healthy | Watch | At risk
+    reasons: list[str]
+    score: float | None
+    benchmark: float | None
+    four_week_change: float | None
+
+
+@dataclass
+class Analysis:
+    """Findings for one customer and week; the input of every section template."""
+
+    data: CustomerData
+    metrics: dict[str, Metric]
+    revenue_trend: list[float]
+    sparkline: str
+    four_week_growth: float | None
+    average_weekly_growth: float | None
+    health: Health
+    channels: list[ChannelRow]
+    attribution: list[AttributionRow]
+    campaigns: list[tuple[str, float, float | None]] = field(default_factory=list)
+
+    @property
+    def current(self) -> Totals:
+        return self.data.week(0)
+
+
+def analyse(data: CustomerData) -> Analysis:
+    """Derive every finding the report shows from one customer's queried data."""
+    trend = [data.week(offset).revenue for offset in range(1 - SPARK_WEEKS, 1)]
+    return Analysis(
+        data=data,
+        metrics=_metrics(data),
+        revenue_trend=trend,
+        sparkline=sparkline(trend),
+        four_week_growth=_four_week_growth(data, "revenue"),
+        average_weekly_growth=_average_weekly_growth(trend),
+        health=_health(data),
+        channels=_channels(data),
+        attribution=_attribution(data),
+        campaigns=_campaigns(data),
+    )
+
+
+def _metrics(d: CustomerData) -> dict[str, Metric]:
+    cur, prev, ago = d.week(0), d.week(-1), d.week(-52)
+
+    def bench(key: str) -> float | None:
+        b = d.benchmarks.get(key)
+        return b.value if b else None
+
+    def rate_metric(key: str, label: str, kind: str) -> Metric:
+        value = getattr(cur, key)
+        return Metric(key, label, kind, value, getattr(prev, key), getattr(ago, key), key, bench(key), value)
+
+    metrics = [
+        Metric(
+            "conversions", "Conversions", "count", cur.conversions, prev.conversions, ago.conversions,
+            "conversion_rate", bench("conversion_rate"), cur.conversion_rate, "conversion rate",
+        ),
+        Metric(
+            "revenue", "Revenue", "money", cur.revenue, prev.revenue, ago.revenue,
+            "weekly_revenue_growth", bench("weekly_revenue_growth"),
+            relative_change(cur.revenue, prev.revenue), "week-over-week growth",
+        ),
+        rate_metric("avg_conversion_value", "Average conversion value", "money"),
+        rate_metric("open_rate", "Open rate", "rate"),
+        rate_metric("click_through_rate", "Click-through rate", "rate"),
+        rate_metric("engagement_score", "Engagement score", "score"),
+    ]  # fmt: skip
+    return {m.key: m for m in metrics}
+
+
+def _window(d: CustomerData, first: int, last: int) -> Totals:
+    total = Totals()
+    for offset in range(first, last + 1):
+        w = d.week(offset)
+        for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
+            setattr(total, name, getattr(total, name) + getattr(w, name))
+    return total
+
+
+def _four_week_growth(d: CustomerData, attribute: str) -> float | None:
+    """The last four weeks against the four before them."""
+    return relative_change(getattr(_window(d, -3, 0), attribute), getattr(_window(d, -7, -4), attribute))
+
+
+def _average_weekly_growth(trend: list[float]) -> float | None:
+    """Compound weekly growth from the first to the last week of the trend."""
+    if len(trend) < 2 or trend[0] <= 0 or trend[-1] <= 0:
+        return None
+    return float((trend[-1] / trend[0]) ** (1 / (len(trend) - 1)) - 1)
+
+
+def _health(d: CustomerData) -> Health:
+    """Healthy, Watch or At risk, by the score against its benchmark and its 4-week trend."""
+    score = d.week(0).engagement_score
+    bench = d.benchmarks.get("engagement_score")
+    benchmark = bench.value if bench else None
+    trend = relative_change(_window(d, -3, 0).engagement_score, _window(d, -7, -4).engagement_score)
+    if score is None:
+        return Health("Watch", ["no engagement data this week"], None, benchmark, trend)
+    risks, watches = [], []
+    if benchmark is not None and score < 0.85 * benchmark:
+        risks.append("score more than 15% below the industry benchmark")
+    elif benchmark is not None and score < benchmark:
+        watches.append("score below the industry benchmark")
+    if trend is not None and trend < -0.10:
+        risks.append("4-week average down more than 10%")
+    elif trend is not None and trend < -0.05:
+        watches.append("4-week average down more than 5%")
+    if risks:
+        return Health("At risk", risks + watches, score, benchmark, trend)
+    if watches:
+        return Health("Watch", watches, score, benchmark, trend)
+    return Health("Healthy", ["score at or above the benchmark and steady"], score, benchmark, trend)
+
+
+def _channels(d: CustomerData) -> list[ChannelRow]:
+    total_revenue = sum(p["current"].revenue for p in d.channels.values())
+    rows = []
+    for channel, periods in d.channels.items():
+        cur, prev, base = periods["current"], periods["previous"], periods["baseline"]
+        base_revenue = base.revenue / 8 if base.revenue or base.sends else None
+        rows.append(
+            ChannelRow(
+                channel=channel,
+                sends=cur.sends,
+                clicks=cur.clicks,
+                click_through_rate=cur.click_through_rate,
+                conversions=cur.conversions,
+                revenue=cur.revenue,
+                revenue_share=cur.revenue / total_revenue if total_revenue else None,
+                revenue_per_send=cur.revenue / cur.sends if cur.sends else None,
+                wow=relative_change(cur.revenue, prev.revenue),
+                baseline_revenue=base_revenue,
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.revenue, r.channel))
+
+
+def _attribution(d: CustomerData) -> list[AttributionRow]:
+    rows = []
+    for model in sorted(d.attribution):
+        credits = {channel: credit for channel, (credit, _) in d.attribution[model].items()}
+        total = sum(credits.values())
+        if not total:
+            continue
+        shares = {c: v / total for c, v in sorted(credits.items(), key=lambda kv: -kv[1])}
+        leader = next(iter(shares))
+        rows.append(AttributionRow(model, leader, shares[leader], shares))
+    return rows
+
+
+def _campaigns(d: CustomerData) -> list[tuple[str, float, float | None]]:
+    """(campaign, revenue this week, change vs last week), largest first."""
+    current, previous = d.campaigns.get("current", {}), d.campaigns.get("previous", {})
+    rows = [
+        (name, t.revenue, relative_change(t.revenue, previous[name].revenue if name in previous else None))
+        for name, t in current.items()
+    ]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))

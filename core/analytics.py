@@ -1,0 +1,242 @@
+"""Set-based metric queries: a handful of statements serve every customer of a run.
+
+Each query groups by customer over the windows a report needs (the report week, the week
+before, the same week a year earlier, a 12-week trend and an 8-week channel baseline), and
+the results are folded into one `CustomerData` per customer. The SQL text of every query
+is kept in the snapshot so answers can show the statements their figures came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.warehouse import Warehouse
+from core.weeks import Week
+
+TREND_WEEKS = 12  # weeks of weekly totals kept (the sparkline shows the last 8)
+BASELINE_WEEKS = 8  # weeks before the previous week that form the channel baseline
+
+IN_SCOPE = "customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)"
+
+CUSTOMERS_SQL = f"""
+SELECT customer_id, customer_name, industry, segment, region
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers
+WHERE {IN_SCOPE}
+"""
+
+BENCHMARKS_SQL = """
+SELECT industry, metric_name, benchmark_value, spread
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.industry_benchmarks
+"""
+
+# Weekly totals: week_offset 0 is the report week, -1 the one before, -52 a year earlier.
+WEEKLY_ENGAGEMENT_SQL = f"""
+SELECT customer_id,
+       FLOOR(DATEDIFF('day', CAST(? AS DATE), activity_date) / 7) AS week_offset,
+       SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
+       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+WHERE {IN_SCOPE}
+  AND (activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+       OR activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
+GROUP BY 1, 2
+"""
+
+WEEKLY_CONVERSIONS_SQL = f"""
+SELECT customer_id,
+       FLOOR(DATEDIFF('day', CAST(? AS DATE), conversion_date) / 7) AS week_offset,
+       COUNT(*) AS conversions, SUM(revenue) AS revenue
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+WHERE {IN_SCOPE}
+  AND (conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+       OR conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
+GROUP BY 1, 2
+"""
+
+_PERIOD = """CASE WHEN {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) THEN 'current'
+            WHEN {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) THEN 'previous'
+            ELSE 'baseline' END"""
+
+CHANNEL_ENGAGEMENT_SQL = f"""
+SELECT customer_id, channel, {_PERIOD.format(d="activity_date")} AS period,
+       SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
+       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+WHERE {IN_SCOPE} AND activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+GROUP BY 1, 2, 3
+"""
+
+CHANNEL_CONVERSIONS_SQL = f"""
+SELECT customer_id, channel, {_PERIOD.format(d="conversion_date")} AS period,
+       COUNT(*) AS conversions, SUM(revenue) AS revenue
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+WHERE {IN_SCOPE} AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+GROUP BY 1, 2, 3
+"""
+
+CAMPAIGNS_SQL = f"""
+SELECT customer_id, campaign,
+       CASE WHEN conversion_date >= CAST(? AS DATE) THEN 'current' ELSE 'previous' END AS period,
+       COUNT(*) AS conversions, SUM(revenue) AS revenue
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+WHERE {IN_SCOPE} AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+GROUP BY 1, 2, 3
+"""
+
+ATTRIBUTION_SQL = """
+SELECT a.customer_id, a.attribution_model, a.touchpoint_channel,
+       SUM(a.credit) AS credit, SUM(a.credit * c.revenue) AS revenue
+FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.attributions a
+JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions c ON c.conversion_id = a.conversion_id
+WHERE a.customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)
+  AND c.conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+GROUP BY 1, 2, 3
+"""
+
+
+@dataclass
+class Totals:
+    """Sums over a customer's rows in one window; rates are derived, never stored."""
+
+    sends: float = 0.0
+    opens: float = 0.0
+    clicks: float = 0.0
+    score_sum: float = 0.0
+    score_n: float = 0.0
+    conversions: float = 0.0
+    revenue: float = 0.0
+
+    @property
+    def open_rate(self) -> float | None:
+        return self.opens / self.sends if self.sends else None
+
+    @property
+    def click_through_rate(self) -> float | None:
+        return self.clicks / self.sends if self.sends else None
+
+    @property
+    def engagement_score(self) -> float | None:
+        return self.score_sum / self.score_n if self.score_n else None
+
+    @property
+    def avg_conversion_value(self) -> float | None:
+        return self.revenue / self.conversions if self.conversions else None
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.conversions / self.sends if self.sends else None
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
+            if row.get(name) is not None:
+                setattr(self, name, getattr(self, name) + float(row[name]))
+
+
+@dataclass
+class Benchmark:
+    value: float
+    spread: float | None
+
+
+@dataclass
+class CustomerData:
+    """Everything the report needs about one customer for one week, as queried."""
+
+    customer_id: str
+    name: str
+    industry: str
+    segment: str | None
+    region: str | None
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
+    weekly: dict[int, Totals] = field(default_factory=lambda: defaultdict(Totals))
+    channels: dict[str, dict[str, Totals]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Totals))
+    )
+    campaigns: dict[str, dict[str, Totals]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Totals))
+    )
+    # model -> channel -> (credit, attributed revenue) for the report week
+    attribution: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: defaultdict(dict))
+
+    def week(self, offset: int) -> Totals:
+        return self.weekly[offset]
+
+
+@dataclass
+class Snapshot:
+    """The queried data of one run: one week, many customers."""
+
+    week: Week
+    customers: dict[str, CustomerData]
+    sql: list[str]
+
+    def get(self, customer_id: str) -> CustomerData | None:
+        return self.customers.get(customer_id)
+
+
+class Analytics:
+    """Runs the set-based metric queries."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    def snapshot(self, week: Week, customer_ids: Sequence[str]) -> Snapshot:
+        """Query every metric the report needs for these customers, in eight statements."""
+        scope = json.dumps(sorted(set(customer_ids)))
+        customers = {
+            r["customer_id"]: CustomerData(
+                r["customer_id"], r["customer_name"], r["industry"], r["segment"], r["region"]
+            )
+            for r in self.warehouse.query(CUSTOMERS_SQL, [scope])
+        }
+        self._attach_benchmarks(customers.values())
+        trend_start, year_ago = week.shift(1 - TREND_WEEKS), week.year_ago
+        weekly_params = [week.start, scope, trend_start.start, week.end, year_ago.start, year_ago.end]
+        self._fold_weekly(customers, self.warehouse.query(WEEKLY_ENGAGEMENT_SQL, weekly_params))
+        self._fold_weekly(customers, self.warehouse.query(WEEKLY_CONVERSIONS_SQL, weekly_params))
+        baseline_start = week.shift(-1 - BASELINE_WEEKS)
+        period_params = [week.start, week.end, week.previous.start, week.previous.end, scope]
+        window = [baseline_start.start, week.end]
+        for sql in (CHANNEL_ENGAGEMENT_SQL, CHANNEL_CONVERSIONS_SQL):
+            for row in self.warehouse.query(sql, [*period_params, *window]):
+                if (data := customers.get(row["customer_id"])) is not None:
+                    data.channels[row["channel"]][row["period"]].add(row)
+        campaign_params = [week.start, scope, week.previous.start, week.end]
+        for row in self.warehouse.query(CAMPAIGNS_SQL, campaign_params):
+            if (data := customers.get(row["customer_id"])) is not None:
+                data.campaigns[row["period"]][row["campaign"] or "(none)"].add(row)
+        for row in self.warehouse.query(ATTRIBUTION_SQL, [scope, week.start, week.end]):
+            if (data := customers.get(row["customer_id"])) is not None:
+                channel_credit = (float(row["credit"]), float(row["revenue"] or 0))
+                data.attribution[row["attribution_model"]][row["touchpoint_channel"]] = channel_credit
+        sql = [
+            CUSTOMERS_SQL,
+            BENCHMARKS_SQL,
+            WEEKLY_ENGAGEMENT_SQL,
+            WEEKLY_CONVERSIONS_SQL,
+            CHANNEL_ENGAGEMENT_SQL,
+            CHANNEL_CONVERSIONS_SQL,
+            CAMPAIGNS_SQL,
+            ATTRIBUTION_SQL,
+        ]
+        return Snapshot(week, customers, [" ".join(s.split()) for s in sql])
+
+    def _attach_benchmarks(self, customers: Iterable[CustomerData]) -> None:
+        by_industry: dict[str, dict[str, Benchmark]] = defaultdict(dict)
+        for row in self.warehouse.query(BENCHMARKS_SQL):
+            spread = float(row["spread"]) if row["spread"] is not None else None
+            by_industry[row["industry"]][row["metric_name"]] = Benchmark(
+                float(row["benchmark_value"]), spread
+            )
+        for data in customers:
+            data.benchmarks = by_industry.get(data.industry, {})
+
+    @staticmethod
+    def _fold_weekly(customers: dict[str, CustomerData], rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            if (data := customers.get(row["customer_id"])) is not None:
+                data.weekly[int(row["week_offset"])].add(row)

@@ -1,0 +1,293 @@
+"""Report generation: the heart of weekly-report, knowing nothing of Slack.
+
+One report = one agent thread + one turn per section, each turn after the first chained to
+the previous assistant message. Customers run in parallel on a bounded pool; their data is
+queried up front in a handful of set-based statements; reports are stored in bulk batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.agent.base import Agent, Answer, AskContext
+from core.analysis import analyse
+from core.analytics import Analytics, CustomerData, Snapshot
+from core.directory import Directory, Requester
+from core.errors import InputError, InvalidWeek, ReportNotFound, WeeklyReportError
+from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
+from core.render import markdown
+from core.sections import SECTIONS, Section
+from core.settings import Settings
+from core.storage import ReportStore
+from core.templating import render
+from core.warehouse import Warehouse
+from core.weeks import Week, parse_week
+
+SAVE_BATCH = 500  # reports per bulk write: bounds memory and what a crash can lose
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    csm_id: str
+    customer_id: str
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    trigger: str
+    week: Week
+    status: str = "running"
+    reports_generated: int = 0
+    reports_partial: int = 0
+    reports_failed: int = 0
+    reports_reused: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    report_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "trigger": self.trigger, "week_start": str(self.week), "status": self.status,
+            "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
+            "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
+            "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2), "failures": self.failures,
+        }  # fmt: skip
+
+
+class ReportEngine:
+    """Generates, stores and answers questions about weekly reports."""
+
+    def __init__(
+        self, settings: Settings, warehouse: Warehouse, agent: Agent, sections: Sequence[Section] = SECTIONS
+    ) -> None:
+        self.settings = settings
+        self.warehouse = warehouse
+        self.agent = agent
+        self.sections = tuple(sections)
+        self.directory = Directory(warehouse)
+        self.store = ReportStore(warehouse)
+        self.analytics = Analytics(warehouse)
+
+    def week(self, text: str | None = None) -> Week:
+        """The requested week (the latest complete one by default), checked against the data."""
+        week = parse_week(text, self.settings.current_date())
+        row = self.warehouse.query(
+            "SELECT MIN(activity_date) AS first_day, MAX(activity_date) AS last_day "
+            "FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement"
+        )[0]
+        first, last = row["first_day"], row["last_day"]
+        if first is None:
+            raise InvalidWeek(
+                "the warehouse has no engagement data yet; run `weekly-report load-demo` or load yours"
+            )
+        if week.end < first or week.start > last:
+            raise InvalidWeek(f"no data for the week of {week.start}; the data covers {first} to {last}")
+        return week
+
+    def targets(self, csm_id: str | None = None, customer_id: str | None = None) -> list[Target]:
+        """What to generate: one customer of a CSM, all of a CSM's, or every assignment."""
+        if customer_id is not None:
+            self.directory.authorize(Requester(csm_id=csm_id, is_admin=csm_id is None), customer_id)
+        assignments = self.directory.require_csm(csm_id) if csm_id else self.directory.assignments()
+        chosen: dict[str, Target] = {}
+        for a in assignments:
+            if customer_id in (None, a.customer_id):
+                chosen.setdefault(a.customer_id, Target(a.csm_id, a.customer_id))
+        return list(chosen.values())
+
+    def generate(
+        self,
+        targets: Sequence[Target],
+        week: Week,
+        refresh: bool = False,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+    ) -> RunSummary:
+        """Generate and store the reports of `targets` for `week`; reuse complete ones unless `refresh`."""
+        started = time.monotonic()
+        summary = RunSummary(self.store.start_run(trigger, week), trigger, week)
+        try:
+            stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
+            todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
+            summary.reports_reused = len(targets) - len(todo)
+            for start in range(0, len(todo), SAVE_BATCH):
+                chunk = todo[start : start + SAVE_BATCH]
+                reports = self._generate_chunk(chunk, week, summary, progress, offset=start, total=len(todo))
+                written = set(self.store.save(reports, refresh=refresh))
+                summary.reports_reused += sum(1 for r in reports if r.report_id not in written)
+                self._count(summary, [r for r in reports if r.report_id in written])
+            summary.status = "completed" if not summary.reports_failed else "completed_with_errors"
+        except BaseException as exc:
+            summary.status = "failed"
+            summary.failures.append(f"run: {exc}")
+            raise
+        finally:
+            summary.seconds = time.monotonic() - started
+            self.store.finish_run(summary.run_id, summary.as_dict())
+        return summary
+
+    def _generate_chunk(
+        self,
+        chunk: Sequence[Target],
+        week: Week,
+        summary: RunSummary,
+        progress: Progress | None,
+        offset: int,
+        total: int,
+    ) -> list[Report]:
+        snapshot = self.analytics.snapshot(week, [t.customer_id for t in chunk])
+        self.agent.prepare(snapshot)
+        reports: list[Report] = []
+        with self.agent.batch(), ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
+            futures = [pool.submit(self._build, t, week, snapshot, summary.run_id) for t in chunk]
+            for done, future in enumerate(futures, start=offset + 1):
+                report = future.result()
+                reports.append(report)
+                if progress:
+                    progress(done, total, report.customer_id)
+        return reports
+
+    def _build(self, target: Target, week: Week, snapshot: Snapshot, run_id: str) -> Report:
+        data = snapshot.get(target.customer_id)
+        if data is None:
+            data = CustomerData(target.customer_id, target.customer_id, "Unknown", None, None)
+        context = AskContext(data.customer_id, data.name, data.industry, week)
+        sections, thread_id, last_id = self._run_sections(context)
+        done = sum(1 for s in sections if s.status == COMPLETE)
+        status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
+        report = Report(
+            report_id=report_id_for(target.customer_id, week), csm_id=target.csm_id,
+            customer_id=target.customer_id, customer_name=data.name, industry=data.industry, week=week,
+            status=status, sections=sections, headline=headline(data), agent_thread_id=thread_id,
+            last_message_id=last_id, generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        )  # fmt: skip
+        report.metadata = {
+            "customer_name": data.name, "industry": data.industry, "agent": self.agent.name, "run_id": run_id,
+            "headline": report.headline.as_dict() if report.headline else None,
+            "failed_sections": [s.key for s in report.failed_sections],
+        }  # fmt: skip
+        report.full_report = markdown(report)
+        return report
+
+    def _run_sections(self, context: AskContext) -> tuple[list[SectionResult], str | None, int | None]:
+        """Ask each section in order on one thread, chaining parents; a failure skips only its section."""
+        try:
+            thread_id = self.agent.start_thread()
+        except WeeklyReportError as exc:
+            error = f"could not start an agent thread: {exc}"
+            return (
+                [
+                    SectionResult(s.key, s.title, i, None, None, FAILED, error)
+                    for i, s in enumerate(self.sections, 1)
+                ],
+                None,
+                None,
+            )
+        parent = 0
+        results = []
+        for position, section in enumerate(self.sections, start=1):
+            prompt = render(section.prompt_template, **prompt_context(context))
+            try:
+                answer = self.agent.ask(thread_id, parent, prompt, _with_section(context, section.key))
+            except WeeklyReportError as exc:
+                results.append(
+                    SectionResult(section.key, section.title, position, None, None, FAILED, str(exc))
+                )
+                continue
+            results.append(
+                SectionResult(section.key, section.title, position, answer.text, answer.message_id, COMPLETE)
+            )
+            # A turn without an assistant id did not persist: keep chaining from the previous one.
+            parent = answer.message_id or parent
+        return results, thread_id, parent or None
+
+    def ask(
+        self, requester: Requester, customer_id: str, question: str, week: Week | None = None
+    ) -> FollowUp:
+        """Ask a follow-up on the stored report's agent thread, after its last assistant message."""
+        question = validate_question(question)
+        self.directory.authorize(requester, customer_id)
+        report = self.store.load(customer_id, week)
+        if not report.agent_thread_id:
+            raise ReportNotFound(
+                f"the stored report {report.report_id} has no agent thread; regenerate it with --refresh"
+            )
+        parent = report.last_message_id or 0
+        context = AskContext(report.customer_id, report.customer_name, report.industry, report.week)
+        answer = self.agent.ask(report.agent_thread_id, parent, question, context)
+        asked_by = requester.email or requester.csm_id or ("admin" if requester.is_admin else None)
+        self.store.record_followup(
+            report.report_id, asked_by, question, answer.text, parent, answer.message_id
+        )
+        return FollowUp(report, answer, parent)
+
+    @staticmethod
+    def _count(summary: RunSummary, reports: Sequence[Report]) -> None:
+        for r in reports:
+            summary.report_ids.append(r.report_id)
+            if r.status == COMPLETE:
+                summary.reports_generated += 1
+            elif r.status == PARTIAL:
+                summary.reports_generated += 1
+                summary.reports_partial += 1
+                summary.failures.append(
+                    f"{r.customer_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
+                )
+            else:
+                summary.reports_failed += 1
+                summary.failures.append(
+                    f"{r.customer_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
+                )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    report: Report
+    answer: Answer
+    parent_message_id: int
+
+
+MAX_QUESTION = 2000
+
+
+def validate_question(text: str | None) -> str:
+    question = " ".join((text or "").split())
+    if not question:
+        raise InputError('the question is empty; ask e.g. "What was revenue by channel last week?"')
+    if len(question) > MAX_QUESTION:
+        raise InputError(f"the question is {len(question)} characters long; keep it under {MAX_QUESTION}")
+    return question
+
+
+def headline(data: CustomerData) -> Headline:
+    """The parent message's figures, from the engine's own queries."""
+    analysis = analyse(data)
+    m = analysis.metrics
+    return Headline(
+        revenue=data.week(0).revenue, revenue_wow=m["revenue"].wow,
+        conversions=data.week(0).conversions, conversions_wow=m["conversions"].wow,
+        click_through_rate=m["click_through_rate"].current, click_through_rate_wow=m["click_through_rate"].wow,
+        engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
+        sparkline=analysis.sparkline, health=analysis.health.label,
+    )  # fmt: skip
+
+
+def prompt_context(context: AskContext) -> dict[str, Any]:
+    week = context.week
+    return {
+        "customer_id": context.customer_id, "customer_name": context.customer_name, "industry": context.industry,
+        "week_start": week.start, "week_end": week.end,
+        "previous_start": week.previous.start, "previous_end": week.previous.end,
+        "year_ago_start": week.year_ago.start, "year_ago_end": week.year_ago.end,
+    }  # fmt: skip
+
+
+def _with_section(context: AskContext, key: str) -> AskContext:
+    return AskContext(context.customer_id, context.customer_name, context.industry, context.week, key)

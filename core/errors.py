@@ -1,0 +1,72 @@
+"""The one error hierarchy of weekly-report.
+
+    WeeklyReportError              every error this project raises on purpose
+    ├── ConfigError                a setting is missing or malformed
+    ├── InputError                 bad input from a person: nothing was written
+    │   ├── InvalidCustomerId      not of the form CUST_12345
+    │   ├── UnknownCustomer        well-formed, but not in `customers`
+    │   ├── InvalidWeek            not a date, or a week that has not ended / has no data
+    │   └── ReportNotFound         no stored report for that customer and week
+    ├── NotAuthorized              the person may not see that customer
+    ├── WarehouseError             the warehouse failed (vendor errors wrapped with `from`)
+    │   └── WarehouseLocked        the embedded files are held by another process
+    └── AgentError                 the agent failed to answer
+        ├── AgentUnavailable       transport failure or retryable status, retries spent
+        └── AgentRequestError      the agent refused the request (4xx other than retryable)
+
+Every message is one line meant for the person who ran the command; secrets never appear.
+"""
+
+from __future__ import annotations
+
+
+class WeeklyReportError(Exception):
+    """Base of every error raised on purpose by weekly-report."""
+
+
+class ConfigError(WeeklyReportError):
+    """A setting is missing or malformed."""
+
+
+class InputError(WeeklyReportError):
+    """Input from a person is invalid; nothing was written."""
+
+
+class InvalidCustomerId(InputError):
+    """A customer id that is not of the form CUST_<digits>."""
+
+
+class UnknownCustomer(InputError):
+    """A well-formed customer id that the warehouse does not know."""
+
+
+class InvalidWeek(InputError):
+    """A week that is malformed, not over yet, or without data."""
+
+
+class ReportNotFound(InputError):
+    """No stored report matches the request."""
+
+
+class NotAuthorized(WeeklyReportError):
+    """The requester may not see this customer."""
+
+
+class WarehouseError(WeeklyReportError):
+    """The warehouse failed to run a statement."""
+
+
+class WarehouseLocked(WarehouseError):
+    """The embedded warehouse files are locked by another process."""
+
+
+class AgentError(WeeklyReportError):
+    """The agent failed to answer."""
+
+
+class AgentUnavailable(AgentError):
+    """The agent could not be reached, or kept answering with a retryable status."""
+
+
+class AgentRequestError(AgentError):
+    """The agent refused the request."""

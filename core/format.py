@@ -1,0 +1,62 @@
+"""How figures are written: one place, so every report and answer reads the same."""
+
+from __future__ import annotations
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    return f"{sign}${amount:,.0f}" if amount >= 100 else f"{sign}${amount:,.2f}"
+
+
+def pct(value: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.0241 -> '2.41%'."""
+    return "n/a" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def change(value: float | None) -> str:
+    """A relative change with an arrow: 0.031 -> '▲ 3.1%'."""
+    if value is None:
+        return "n/a"
+    if abs(value) < 0.0005:
+        return "▬ 0.0%"
+    arrow = "▲" if value > 0 else "▼"
+    return f"{arrow} {abs(value) * 100:.1f}%"
+
+
+def points(value: float | None, unit: str = "pts") -> str:
+    return "n/a" if value is None else f"{value:+.1f} {unit}"
+
+
+def relative_change(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None or previous == 0:
+        return None
+    return current / previous - 1
+
+
+def sparkline(values: list[float]) -> str:
+    """Eight weekly values as unicode blocks, lowest to highest."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARK_BLOCKS[3] * len(values)
+    scale = (len(SPARK_BLOCKS) - 1) / (high - low)
+    return "".join(SPARK_BLOCKS[round((v - low) * scale)] for v in values)
+
+
+FILTERS = {
+    "money": money,
+    "pct": pct,
+    "number": number,
+    "change": change,
+    "points": points,
+}

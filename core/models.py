@@ -1,0 +1,68 @@
+"""The report and its parts, as the engine builds them and storage keeps them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.weeks import Week
+
+COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+
+
+def report_id_for(customer_id: str, week: Week) -> str:
+    """One report per (customer, week): the id is derived from that pair."""
+    return f"{customer_id}-{week.start:%Y%m%d}"
+
+
+@dataclass
+class SectionResult:
+    key: str
+    title: str
+    position: int
+    content: str | None
+    agent_message_id: int | None
+    status: str  # complete | failed
+    error: str | None = None
+
+
+@dataclass
+class Headline:
+    """The parent message's figures, from the engine's own SQL."""
+
+    revenue: float
+    revenue_wow: float | None
+    conversions: float
+    conversions_wow: float | None
+    click_through_rate: float | None
+    click_through_rate_wow: float | None
+    engagement_score: float | None
+    engagement_score_wow: float | None
+    sparkline: str
+    health: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Report:
+    report_id: str
+    csm_id: str | None
+    customer_id: str
+    customer_name: str
+    industry: str
+    week: Week
+    status: str
+    sections: list[SectionResult]
+    headline: Headline | None
+    agent_thread_id: str | None
+    last_message_id: int | None
+    generated_at: dt.datetime
+    full_report: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed_sections(self) -> list[SectionResult]:
+        return [s for s in self.sections if s.status != COMPLETE]

@@ -1,0 +1,251 @@
+"""Recommendations: each one triggered by a gap or opportunity in the data.
+
+A rule looks at an `Analysis` and either stays silent or returns a `Recommendation` with
+the figure that triggered it, an expected impact computed from this customer's own
+figures (the arithmetic is stated in the text), and a search query for a case study.
+Risks (severity >= 50) come before opportunities; a report shows three to five.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from core.analysis import CHANNEL_COLLAPSE_RATIO, Analysis, ChannelRow
+from core.format import change, money, number, pct
+from core.search import CaseStudyIndex, Hit
+
+MIN_RECOMMENDATIONS, MAX_RECOMMENDATIONS = 3, 5
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    key: str
+    title: str
+    finding: str  # the data behind it
+    action: str
+    impact: str  # expected impact, derived from the customer's figures
+    severity: int
+    query: str  # what to search the case studies for
+    case_study: Hit | None = None
+
+
+Rule = Callable[[Analysis], Recommendation | None]
+
+
+def recommend(analysis: Analysis, index: CaseStudyIndex | None) -> list[Recommendation]:
+    """Three to five recommendations (fewer only when the week has too little data)."""
+    found = [r for rule in RULES if (r := rule(analysis)) is not None]
+    found.sort(key=lambda r: -r.severity)
+    chosen = found[:MAX_RECOMMENDATIONS]
+    if index is None:
+        return chosen
+    used: set[str] = set()
+    with_cases = []
+    for rec in chosen:
+        hits = index.search(rec.query, analysis.data.industry, limit=1, exclude=used)
+        if hits:
+            used.add(hits[0].study.case_study_id)
+        with_cases.append(replace(rec, case_study=hits[0] if hits else None))
+    return with_cases
+
+
+def _benchmark(a: Analysis, key: str) -> float | None:
+    b = a.data.benchmarks.get(key)
+    return b.value if b else None
+
+
+def _revenue_per_click(a: Analysis) -> float | None:
+    cur = a.current
+    return cur.revenue / cur.clicks if cur.clicks else None
+
+
+def ctr_gap(a: Analysis) -> Recommendation | None:
+    cur, bench = a.current, _benchmark(a, "click_through_rate")
+    ctr, rpc = cur.click_through_rate, _revenue_per_click(a)
+    if ctr is None or bench is None or rpc is None or ctr >= bench * 0.95:
+        return None
+    extra_clicks = cur.sends * (bench - ctr)
+    return Recommendation(
+        "ctr_gap", "Lift click-through to the industry benchmark",
+        f"Click-through was {pct(ctr)} against the {a.data.industry} benchmark of {pct(bench)} "
+        f"on {number(cur.sends)} sends.",
+        "Rework email content and calls to action: personalise offers by segment, one clear CTA, "
+        "and A/B test layouts on the largest send.",
+        f"Reaching {pct(bench)} on this week's sends is {number(extra_clicks)} more clicks; at this "
+        f"week's {money(rpc)} revenue per click that is about {money(extra_clicks * rpc)} a week.",
+        80, "click-through rate email content personalization call to action",
+    )  # fmt: skip
+
+
+def open_gap(a: Analysis) -> Recommendation | None:
+    cur, bench = a.current, _benchmark(a, "open_rate")
+    rate, rpc = cur.open_rate, _revenue_per_click(a)
+    if rate is None or bench is None or rpc is None or not cur.opens or rate >= bench * 0.95:
+        return None
+    extra_opens = cur.sends * (bench - rate)
+    extra_clicks = extra_opens * cur.clicks / cur.opens
+    return Recommendation(
+        "open_gap", "Raise open rate with subject lines and send times",
+        f"Open rate was {pct(rate)} against the {a.data.industry} benchmark of {pct(bench)}.",
+        "Test subject lines and preview text, move sends to each segment's best hour, and prune "
+        "inactive addresses that drag deliverability.",
+        f"Reaching {pct(bench)} means {number(extra_opens)} more opens; at this week's "
+        f"{pct(cur.clicks / cur.opens)} click-per-open and {money(rpc)} per click, about "
+        f"{money(extra_clicks * rpc)} a week.",
+        75, "subject line open rate send time optimization deliverability",
+    )  # fmt: skip
+
+
+def _collapsed(c: ChannelRow) -> bool:
+    return bool(c.baseline_revenue) and c.revenue < CHANNEL_COLLAPSE_RATIO * (c.baseline_revenue or 0)
+
+
+def channel_collapse(a: Analysis) -> Recommendation | None:
+    collapsed = [c for c in a.channels if _collapsed(c)]
+    if not collapsed:
+        return None
+    worst = max(collapsed, key=lambda c: c.baseline_revenue or 0)
+    base = worst.baseline_revenue or 0
+    return Recommendation(
+        "channel_collapse", f"Recover the {worst.channel} channel",
+        f"{worst.channel} earned {money(worst.revenue)} this week against a baseline of "
+        f"{money(base)} a week (the 8 weeks before last week), {change(worst.revenue / base - 1)}.",
+        f"Audit {worst.channel} delivery end to end (sender registration, opt-outs, audience sync, "
+        "recent template or integration changes) and restore the journeys that stopped.",
+        f"Returning {worst.channel} to its baseline recovers about {money(base - worst.revenue)} a week.",
+        90, f"{worst.channel} channel recovery collapse deliverability opt-out",
+    )  # fmt: skip
+
+
+def revenue_decline(a: Analysis) -> Recommendation | None:
+    growth = a.four_week_growth
+    if growth is None or growth > -0.08:
+        return None
+    recent = sum(a.revenue_trend[-4:]) / 4
+    earlier = sum(a.revenue_trend[-8:-4]) / 4
+    return Recommendation(
+        "revenue_decline", "Run a churn-prevention review with the account",
+        f"Revenue over the last 4 weeks is {change(growth)} against the 4 weeks before "
+        f"({money(recent)} vs {money(earlier)} a week).",
+        "Schedule an executive business review, confirm goals and stakeholders, and agree on a "
+        "30-day recovery plan for the campaigns that declined most.",
+        f"Restoring the earlier 4-week average adds about {money(earlier - recent)} a week.",
+        85, "churn prevention declining revenue executive business review at-risk account",
+    )  # fmt: skip
+
+
+def engagement_low(a: Analysis) -> Recommendation | None:
+    score, bench = a.health.score, a.health.benchmark
+    if score is None or bench is None or score >= bench * 0.95:
+        return None
+    return Recommendation(
+        "engagement_low", "Re-engage the audience",
+        f"Engagement score was {score:.1f} against the {a.data.industry} benchmark of {bench:.1f} "
+        f"(health: {a.health.label}).",
+        "Launch a re-engagement series for contacts inactive 60+ days, refresh content cadence, "
+        "and suppress chronically unengaged contacts.",
+        f"Closing the gap lifts the engagement score by {bench - score:.1f} points to the benchmark.",
+        70, "re-engagement declining engagement win-back inactive audience",
+    )  # fmt: skip
+
+
+def attribution_disagreement(a: Analysis) -> Recommendation | None:
+    models = {row.model: row for row in a.attribution}
+    first, last = models.get("first_touch"), models.get("last_touch")
+    if not first or not last or first.leader == last.leader:
+        return None
+    at_stake = first.shares.get(first.leader, 0) - last.shares.get(first.leader, 0)
+    return Recommendation(
+        "attribution", "Judge channels on multi-touch attribution",
+        f"First-touch credits {first.leader} with {pct(first.leader_share, 0)} of conversions, "
+        f"last-touch credits {last.leader} with {pct(last.leader_share, 0)}.",
+        f"Report on the linear model, and keep {first.leader} funded: it opens journeys that "
+        f"{last.leader} closes.",
+        f"{pct(at_stake, 0)} of conversions move between models: that is the share of credit "
+        f"{first.leader} would lose if judged on last touch alone.",
+        55, "multi-touch attribution first touch last touch channel credit",
+    )  # fmt: skip
+
+
+def growth_expansion(a: Analysis) -> Recommendation | None:
+    growth, weekly = a.four_week_growth, a.average_weekly_growth
+    if growth is None or weekly is None or growth < 0.05:
+        return None
+    projected = a.revenue_trend[-1] * sum((1 + weekly) ** k for k in range(1, 5))
+    return Recommendation(
+        "growth_expansion", "Turn momentum into an expansion conversation",
+        f"Revenue grew {change(growth)} over the last 4 weeks ({change(weekly)} a week "
+        "compounded over 8 weeks).",
+        "Bring the growth story to the sponsor, propose the next tier or additional use cases, "
+        "and document the wins as a reference.",
+        f"At {change(weekly)} a week, the next 4 weeks project to about {money(projected)} in revenue.",
+        45, "upsell expansion growing account momentum",
+    )  # fmt: skip
+
+
+def campaign_spike(a: Analysis) -> Recommendation | None:
+    spikes = [
+        (name, revenue, wow) for name, revenue, wow in a.campaigns
+        if wow is not None and wow > 1.0 and a.current.revenue and revenue > 0.25 * a.current.revenue
+    ]  # fmt: skip
+    if not spikes:
+        return None
+    name, revenue, wow = spikes[0]
+    previous = revenue / (1 + wow)
+    return Recommendation(
+        "campaign_spike", f"Replicate what made '{name}' work",
+        f"'{name}' earned {money(revenue)} this week, {change(wow)} on last week.",
+        f"Break down '{name}' (audience, offer, timing) and schedule a follow-up wave; plan for the "
+        "drop-off after the spike.",
+        f"The spike added {money(revenue - previous)} over last week; a second wave at half that "
+        f"lift is about {money((revenue - previous) / 2)}.",
+        50, "campaign spike seasonality replicate successful campaign",
+    )  # fmt: skip
+
+
+def scale_best_channel(a: Analysis) -> Recommendation | None:
+    # A collapsed channel's return per send is not a basis for moving volume to it.
+    ranked = [c for c in a.channels if c.revenue_per_send is not None and c.sends > 0 and not _collapsed(c)]
+    if len(ranked) < 2:
+        return None
+    ranked.sort(key=lambda c: -(c.revenue_per_send or 0))
+    best, worst = ranked[0], ranked[-1]
+    gain = 0.1 * worst.sends * ((best.revenue_per_send or 0) - (worst.revenue_per_send or 0))
+    return Recommendation(
+        "scale_best_channel", f"Shift volume toward {best.channel}",
+        f"{best.channel} returns {money(best.revenue_per_send)} per send, {worst.channel} "
+        f"{money(worst.revenue_per_send)}.",
+        f"Move a tenth of {worst.channel} volume to {best.channel} for two weeks and compare.",
+        f"At this week's returns per send, moving 10% of {worst.channel}'s {number(worst.sends)} "
+        f"sends adds about {money(gain)} a week.",
+        30, "budget reallocation scale best performing channel",
+    )  # fmt: skip
+
+
+def best_campaign(a: Analysis) -> Recommendation | None:
+    if not a.campaigns or not a.current.revenue:
+        return None
+    name, revenue, _ = a.campaigns[0]
+    share = revenue / a.current.revenue
+    return Recommendation(
+        "best_campaign", f"Double down on '{name}'",
+        f"'{name}' earned {money(revenue)}, {pct(share, 0)} of this week's revenue.",
+        f"Extend '{name}' to the segments it has not reached yet and reuse its creative.",
+        f"Each 10% more reach at the same return adds about {money(revenue * 0.1)} a week.",
+        20, "campaign optimization best practices scale winning campaign",
+    )  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = (
+    channel_collapse,
+    revenue_decline,
+    ctr_gap,
+    open_gap,
+    engagement_low,
+    attribution_disagreement,
+    campaign_spike,
+    growth_expansion,
+    scale_best_channel,
+    best_campaign,
+)

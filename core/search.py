@@ -1,0 +1,111 @@
+"""Case-study search over `case_studies`: text relevance (BM25) with an industry boost.
+
+The table is small (tens to hundreds of rows), so it is read once per index and ranked in
+memory; `SQL` is the statement that read it, reported with every answer that cites one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core.warehouse import Warehouse
+
+SQL = (
+    "SELECT case_study_id, title, industry, challenge, solution, results, content "
+    "FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.case_studies"
+)
+INDUSTRY_BOOST = 1.5  # a same-industry story outranks a slightly closer text match
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be by for from in is it of on or the to with this that was were".split()
+)
+
+
+@dataclass(frozen=True)
+class CaseStudy:
+    case_study_id: str
+    title: str
+    industry: str | None
+    challenge: str
+    solution: str
+    results: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    study: CaseStudy
+    score: float
+
+
+def tokens(text: str) -> list[str]:
+    words = (w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    return [_stem(w) for w in words]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+class CaseStudyIndex:
+    """BM25 over title (counted twice), challenge, solution and results."""
+
+    def __init__(self, studies: Iterable[CaseStudy]) -> None:
+        self.studies = list(studies)
+        self._docs = [
+            Counter(tokens(f"{s.title} {s.title} {s.challenge} {s.solution} {s.results}"))
+            for s in self.studies
+        ]
+        self._lengths = [sum(d.values()) for d in self._docs]
+        self._avg = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
+        frequency: Counter[str] = Counter()
+        for doc in self._docs:
+            frequency.update(doc.keys())
+        n = len(self._docs)
+        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+
+    @classmethod
+    def load(cls, warehouse: Warehouse) -> CaseStudyIndex:
+        rows = warehouse.query(SQL)
+        return cls(
+            CaseStudy(
+                r["case_study_id"], r["title"], r["industry"],
+                r["challenge"] or "", r["solution"] or "", r["results"] or "",
+            )
+            for r in rows
+        )  # fmt: skip
+
+    def search(
+        self, query: str, industry: str | None = None, limit: int = 3, exclude: Iterable[str] = ()
+    ) -> list[Hit]:
+        """The best matches for `query`, same-industry stories boosted; no match scores 0."""
+        terms = set(tokens(query))
+        skip = set(exclude)
+        hits = []
+        for study, doc, length in zip(self.studies, self._docs, self._lengths, strict=True):
+            if study.case_study_id in skip:
+                continue
+            score = self._bm25(terms, doc, length)
+            if score <= 0:
+                continue
+            if industry and study.industry and study.industry.lower() == industry.lower():
+                score *= INDUSTRY_BOOST
+            hits.append(Hit(study, score))
+        hits.sort(key=lambda h: (-h.score, h.study.case_study_id))
+        return hits[:limit]
+
+    def _bm25(
+        self, terms: set[str], doc: Counter[str], length: int, k1: float = 1.2, b: float = 0.75
+    ) -> float:
+        score = 0.0
+        for term in terms:
+            tf = doc.get(term, 0)
+            if tf:
+                score += self._idf[term] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / self._avg))
+        return score

@@ -1,0 +1,154 @@
+"""Settings, merged once from defaults, an optional `weekly-report.toml` and the environment.
+
+The environment wins over the file. Each setting's environment name is the upper-case of
+its file key: `backend = "embedded"` in the file is `WEEKLY_REPORT_BACKEND` in the
+environment (see ENV_NAMES). Secrets are kept out of `repr()` so they never reach a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import ConfigError
+
+DEFAULT_AGENT = "SNOWFLAKE_INTELLIGENCE.AGENTS.EXECUTIVE_REVIEW_ASSISTANT"
+
+# file key -> environment variable
+ENV_NAMES = {
+    "backend": "WEEKLY_REPORT_BACKEND",
+    "home": "WEEKLY_REPORT_HOME",
+    "snowflake_connection_name": "SNOWFLAKE_CONNECTION_NAME",
+    "agent": "WEEKLY_REPORT_AGENT",
+    "cortex_agent": "CORTEX_AGENT",
+    "cortex_base_url": "CORTEX_BASE_URL",
+    "cortex_token": "CORTEX_TOKEN",
+    "cortex_token_type": "CORTEX_TOKEN_TYPE",
+    "cortex_timeout": "CORTEX_TIMEOUT",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "schedule": "WEEKLY_REPORT_SCHEDULE",
+    "timezone": "WEEKLY_REPORT_TZ",
+    "admins": "WEEKLY_REPORT_ADMINS",
+    "rollup_channel": "WEEKLY_REPORT_ROLLUP_CHANNEL",
+    "alert_channel": "WEEKLY_REPORT_ALERT_CHANNEL",
+    "concurrency": "WEEKLY_REPORT_CONCURRENCY",
+    "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
+    "today": "WEEKLY_REPORT_TODAY",
+}
+SECRET_KEYS = {"cortex_token", "slack_bot_token", "slack_app_token"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of weekly-report, validated."""
+
+    backend: str = "embedded"
+    home: Path = Path(".weekly-report")
+    snowflake_connection_name: str | None = None
+    agent: str = "local"
+    cortex_agent: str = DEFAULT_AGENT
+    cortex_base_url: str | None = None
+    cortex_token: str | None = field(default=None, repr=False)
+    cortex_token_type: str = "PROGRAMMATIC_ACCESS_TOKEN"
+    cortex_timeout: float = 120.0
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    schedule: str = "0 8 * * MON"
+    timezone: str = "America/Los_Angeles"
+    admins: tuple[str, ...] = ()
+    rollup_channel: str | None = None
+    alert_channel: str | None = None
+    concurrency: int = 4
+    agent_rpm: int = 600
+    # Pins "today" (YYYY-MM-DD) for reproducible runs and tests; normally unset.
+    today: dt.date | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def current_date(self) -> dt.date:
+        """Today in the configured timezone (or the pinned date)."""
+        return self.today or dt.datetime.now(self.tz).date()
+
+    def is_admin(self, *identities: str | None) -> bool:
+        wanted = {i.lower() for i in self.admins}
+        return any(i and i.lower() in wanted for i in identities)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build Settings from defaults, then `weekly-report.toml` (if present), then the environment."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    path = config_file or Path(environ.get("WEEKLY_REPORT_CONFIG", "weekly-report.toml"))
+    if path.is_file():
+        raw.update(_read_file(path))
+    for key, env_name in ENV_NAMES.items():
+        if environ.get(env_name, "").strip():
+            raw[key] = environ[env_name].strip()
+    if "snowflake_connection_name" not in raw and environ.get("SNOWFLAKE_DEFAULT_CONNECTION_NAME"):
+        raw["snowflake_connection_name"] = environ["SNOWFLAKE_DEFAULT_CONNECTION_NAME"]
+    return _build(raw)
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    unknown = set(data) - set(ENV_NAMES)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    return data
+
+
+def _build(raw: dict[str, object]) -> Settings:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        values[key] = _convert(key, kinds[key], value)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _convert(key: str, kind: object, value: object) -> object:
+    env_name = ENV_NAMES[key]
+    try:
+        if kind == "Path":
+            return Path(str(value)).expanduser()
+        if kind == "int":
+            return int(str(value))
+        if kind == "float":
+            return float(str(value))
+        if kind == "tuple[str, ...]":
+            items = value if isinstance(value, list) else str(value).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if kind == "dt.date | None":
+            return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{env_name} has an invalid value for {key}") from None
+    return str(value)
+
+
+def _validate(s: Settings) -> None:
+    if s.backend not in ("embedded", "snowflake"):
+        raise ConfigError(f"WEEKLY_REPORT_BACKEND must be 'embedded' or 'snowflake', not '{s.backend}'")
+    if s.agent not in ("local", "cortex"):
+        raise ConfigError(f"WEEKLY_REPORT_AGENT must be 'local' or 'cortex', not '{s.agent}'")
+    if s.concurrency < 1 or s.agent_rpm < 1 or s.cortex_timeout <= 0:
+        raise ConfigError(
+            "WEEKLY_REPORT_CONCURRENCY, WEEKLY_REPORT_AGENT_RPM and CORTEX_TIMEOUT must be positive"
+        )
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"WEEKLY_REPORT_TZ '{s.timezone}' is not a known timezone") from None

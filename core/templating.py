@@ -1,0 +1,35 @@
+"""The Jinja2 environment over `templates/`: section text, prompts, Markdown and Slack."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from core.format import FILTERS
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,  # output is Markdown / mrkdwn / prompts, escaped where it is rendered
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context).strip()
+
+
+def exists(name: str) -> bool:
+    return (TEMPLATES_DIR / name).is_file()

@@ -1,0 +1,20 @@
+"""The warehouse seam: one interface, an embedded and a Snowflake implementation."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from core.warehouse.base import DATABASE, SCHEMA, Row, Warehouse
+from core.warehouse.schema import SCHEMA_FILE, SQL_DIR
+
+__all__ = ["DATABASE", "SCHEMA", "SCHEMA_FILE", "SQL_DIR", "Row", "Warehouse", "open_warehouse"]
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse the settings choose."""
+    if settings.backend == "snowflake":
+        from core.warehouse.snowflake import SnowflakeWarehouse
+
+        return SnowflakeWarehouse(settings.snowflake_connection_name)
+    from core.warehouse.embedded import EmbeddedWarehouse
+
+    return EmbeddedWarehouse(settings.home)

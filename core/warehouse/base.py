@@ -1,0 +1,107 @@
+"""The warehouse interface: Snowflake SQL with bound parameters, on either backend."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+DATABASE = "CUSTOMER_SUCCESS_DATA"
+SCHEMA = "ANALYTICS"
+
+Row = dict[str, Any]
+
+
+class Warehouse(ABC):
+    """Runs Snowflake SQL. Parameters are always bound (`?` placeholders), never formatted in.
+
+    Implementations serialise calls with one lock, so a warehouse may be shared by threads.
+    """
+
+    kind: str = "abstract"
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+
+    @abstractmethod
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement; return the column names as the warehouse reports them, and the rows."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement that returns no rows of interest; return the affected row count."""
+
+    @abstractmethod
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        """Append rows to `table` in bulk (one round trip, not one per row)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query; rows as dicts keyed by lower-case column name."""
+        columns, rows = self.fetch(sql, params)
+        keys = [c.lower() for c in columns]
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        _, rows = self.fetch(sql, params)
+        return rows[0][0] if rows else None
+
+    def run_script(self, text: str) -> None:
+        """Run a file of `;`-separated statements (comments allowed)."""
+        for statement in split_statements(text):
+            self.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, ROLLBACK on error; holds the lock so no other thread interleaves."""
+        with self.lock:
+            self.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.execute("ROLLBACK")
+                raise
+            self.execute("COMMIT")
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def split_statements(text: str) -> list[str]:
+    """Split SQL text on semicolons outside quotes, $$ blocks and comments."""
+    statements, current, i = [], [], 0
+    quote: str | None = None
+    while i < len(text):
+        ch, pair = text[i], text[i : i + 2]
+        if quote:
+            current.append(ch)
+            if text.startswith(quote, i):
+                current.extend(quote[1:])
+                i += len(quote)
+                quote = None
+                continue
+        elif pair == "--":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif pair == "$$" or ch == "'":
+            quote = pair if pair == "$$" else ch
+            current.append(quote)
+            i += len(quote)
+            continue
+        elif ch == ";":
+            statements.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    statements.append("".join(current).strip())
+    return [s for s in statements if s]

@@ -1,0 +1,125 @@
+"""The embedded warehouse: Snowflake SQL on DuckDB files through fakesnow, no account needed."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import snowflake.connector.errors
+from fakesnow.instance import FakeSnow
+
+from core.errors import WarehouseError, WarehouseLocked
+from core.warehouse.base import DATABASE, SCHEMA, Warehouse
+from core.warehouse.schema import SCHEMA_FILE
+
+# fakesnow asks DuckDB for an Arrow result of every query, which DuckDB 2 warns about.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
+class EmbeddedWarehouse(Warehouse):
+    """DuckDB files under `home`, spoken to in Snowflake SQL through fakesnow.
+
+    DuckDB admits one writing process per file: a second process gets WarehouseLocked.
+    Bulk inserts bypass fakesnow's per-statement transpiling and load an Arrow table.
+    """
+
+    kind = "embedded"
+
+    def __init__(self, home: Path) -> None:
+        super().__init__()
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self._fakesnow = FakeSnow(db_path=self.home)
+            bootstrap = self._fakesnow.connect(paramstyle="qmark")
+            self._cursor = bootstrap.cursor()
+            self.run_script(SCHEMA_FILE.read_text())
+            self._conn = self._fakesnow.connect(database=DATABASE, schema=SCHEMA, paramstyle="qmark")
+            self._cursor = self._conn.cursor()
+        except duckdb.IOException as exc:
+            raise _locked_or_failed(exc, self.home) from exc
+
+    @property
+    def native(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection under fakesnow, for bulk loads that need no transpiling."""
+        return self._fakesnow.duck_conn
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self.lock:
+            self._run(sql, params)
+            columns = [d.name for d in self._cursor.description or []]
+            return columns, list(self._cursor.fetchall()) if columns else []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self.lock:
+            self._run(sql, params)
+            return max(self._cursor.rowcount or 0, 0)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        if not rows:
+            return 0
+        _check_identifier(table, *columns)
+        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+        return self.insert_arrow(table, data)
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        """Append an Arrow table whose column names match `table`'s."""
+        _check_identifier(table, *data.column_names)
+        names = ", ".join(data.column_names)
+        with self.lock:
+            cursor = self.native.cursor()
+            try:
+                cursor.register("_incoming", data)
+                cursor.execute(
+                    f"INSERT INTO {DATABASE}.{SCHEMA}.{table} ({names}) SELECT {names} FROM _incoming"
+                )
+            except duckdb.Error as exc:
+                raise WarehouseError(f"bulk insert into {table} failed: {exc}") from exc
+            finally:
+                cursor.close()
+        return data.num_rows
+
+    def close(self) -> None:
+        with self.lock:
+            self._fakesnow.duck_conn.close()
+
+    def _run(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            self._cursor.execute(sql, tuple(params) if params else None)
+        except snowflake.connector.errors.Error as exc:
+            raise WarehouseError(_one_line(getattr(exc, "msg", None) or str(exc))) from exc
+        except duckdb.IOException as exc:
+            raise _locked_or_failed(exc, self.home) from exc
+        except duckdb.Error as exc:
+            raise WarehouseError(_one_line(str(exc))) from exc
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_identifier(*names: str) -> None:
+    for name in names:
+        if not _IDENTIFIER.match(name):
+            raise WarehouseError(f"not a plain identifier: {name!r}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _locked_or_failed(exc: duckdb.IOException, home: Path) -> WarehouseError:
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"PID (\d+)", text)
+        who = f" (process {holder.group(1)})" if holder else ""
+        return WarehouseLocked(
+            f"the embedded warehouse in {home} is in use by another process{who}, "
+            "for example a running `weekly-report bot`; stop it, or set WEEKLY_REPORT_HOME "
+            "to another folder"
+        )
+    return WarehouseError(f"cannot open the embedded warehouse in {home}: {_one_line(text)}")

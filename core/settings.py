@@ -24,6 +24,7 @@ ENV_NAMES = {
     "backend": "WEEKLY_REPORT_BACKEND",
     "home": "WEEKLY_REPORT_HOME",
     "snowflake_connection_name": "SNOWFLAKE_CONNECTION_NAME",
+    "snowflake_connections_file": "SNOWFLAKE_CONNECTIONS_FILE",
     "agent": "WEEKLY_REPORT_AGENT",
     "cortex_agent": "CORTEX_AGENT",
     "cortex_base_url": "CORTEX_BASE_URL",
@@ -52,6 +53,8 @@ class Settings:
     backend: str = "embedded"
     home: Path = Path(".weekly-report")
     snowflake_connection_name: str | None = None
+    # connections.toml to read; default: the connector's own ($SNOWFLAKE_HOME or ~/.snowflake)
+    snowflake_connections_file: Path | None = None
     agent: str = "local"
     cortex_agent: str = DEFAULT_AGENT
     cortex_base_url: str | None = None
@@ -96,6 +99,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
             raw[key] = environ[env_name].strip()
     if "snowflake_connection_name" not in raw and environ.get("SNOWFLAKE_DEFAULT_CONNECTION_NAME"):
         raw["snowflake_connection_name"] = environ["SNOWFLAKE_DEFAULT_CONNECTION_NAME"]
+    if "snowflake_connections_file" not in raw and environ.get("SNOWFLAKE_HOME"):
+        raw["snowflake_connections_file"] = str(Path(environ["SNOWFLAKE_HOME"]) / "connections.toml")
     return _build(raw)
 
 
@@ -123,7 +128,7 @@ def _build(raw: dict[str, object]) -> Settings:
 def _convert(key: str, kind: object, value: object) -> object:
     env_name = ENV_NAMES[key]
     try:
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(str(value)).expanduser()
         if kind == "int":
             return int(str(value))

@@ -89,7 +89,9 @@ class ReportStore:
         if not reports:
             return []
         batch = uuid.uuid4().hex
-        self.warehouse.insert_rows("weekly_reports_stage", STAGE_COLUMNS, [_stage_row(batch, r) for r in reports])
+        self.warehouse.insert_rows(
+            "weekly_reports_stage", STAGE_COLUMNS, [_stage_row(batch, r) for r in reports]
+        )
         try:
             # Sections first, in a transaction; then the reports in one MERGE (a MERGE cannot
             # share a transaction on the embedded backend). A crash in between leaves new

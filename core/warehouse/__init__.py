@@ -14,7 +14,10 @@ def open_warehouse(settings: Settings) -> Warehouse:
     if settings.backend == "snowflake":
         from core.warehouse.snowflake import SnowflakeWarehouse
 
-        return SnowflakeWarehouse(settings.snowflake_connection_name)
+        overrides = {}
+        if settings.snowflake_connections_file:
+            overrides["connections_file_path"] = settings.snowflake_connections_file
+        return SnowflakeWarehouse(settings.snowflake_connection_name, **overrides)
     from core.warehouse.embedded import EmbeddedWarehouse
 
     return EmbeddedWarehouse(settings.home)

@@ -21,7 +21,9 @@ ENGAGEMENT = "historical_engagement"
 CONVERSIONS = "conversions"
 
 _WEEK_OFFSET = "FLOOR(DATEDIFF('day', CAST(? AS DATE), {d}) / 7) AS week_offset"
-_IN_RANGES = "({d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) OR {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))"
+_IN_RANGES = (
+    "({d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) OR {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))"
+)
 
 SQL = {
     ENGAGEMENT: f"""
@@ -191,8 +193,9 @@ def basis(totals: Totals, spec: MetricSpec) -> str:
     numerator, denominator = spec.ratio
     if spec.key == "engagement_score":
         return f"average of {number(totals.score_n)} daily channel scores"
-    top = money(totals.revenue) if numerator == "revenue" else f"{number(getattr(totals, numerator))} {numerator}"
-    return f"{top} over {number(getattr(totals, denominator))} {DENOMINATOR_LABELS[denominator]}"
+    if numerator == "revenue":
+        return f"{money(totals.revenue)} over {number(totals.conversions)} conversions"
+    return f"{number(getattr(totals, numerator))} {numerator} of {number(getattr(totals, denominator))} {denominator}"
 
 
 def fmt(figure: float | None, kind: str) -> str:

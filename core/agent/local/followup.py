@@ -1,25 +1,467 @@
-"""Follow-up questions of the local analyst (being written)."""
+"""Follow-up questions of the local analyst, answered from SQL for one customer.
+
+`intent.parse` reads the question; each kind of question has one answer method here that
+runs the fewest statements it can (one grouped query per table it reads, see figures.py),
+writes a one-line headline and a few bullets, and ends with the source it came from. A
+question it does not understand gets an honest "can't answer that" and the list of what
+it can answer: the analyst never guesses a figure.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.agent.base import AskContext
+from core.agent.local import figures
+from core.agent.local.figures import CONVERSIONS, METRICS, MetricSpec, Window, fmt, signed, value
+from core.agent.local.intent import Intent, Period, parse
+from core.agent.local.recommendation_detail import explain, overview
+from core.analysis import Metric, analyse
+from core.analytics import Analytics, Totals
+from core.format import change, pct, relative_change
+from core.recommendations import recommend
+from core.search import SQL as CASE_STUDY_SQL
 from core.search import CaseStudyIndex
 from core.warehouse import Warehouse
+
+BENCHMARKED = (
+    "open_rate",
+    "click_through_rate",
+    "engagement_score",
+    "avg_conversion_value",
+    "conversion_rate",
+    "revenue",
+)
+# What "vs the benchmark" compares a metric on: counts by their rates, revenue by its growth.
+BENCHMARK_SUBJECT = {"conversions": "conversion_rate", "opens": "open_rate", "clicks": "click_through_rate"}
+TOP_CAMPAIGNS = 3
+
+CAPABILITIES = (
+    ("A metric for a period", "What was revenue last week?", "Open rate over the last four weeks?"),
+    (
+        "A breakdown by channel or campaign",
+        "What was revenue by channel last week?",
+        "Conversions by campaign?",
+    ),
+    ("The industry benchmark", "How do we compare to the benchmark?", "Is CTR above benchmark?"),
+    ("Why a metric moved", "Why did revenue drop?", "What drove the change in conversions?"),
+    ("Case studies", "Any case studies about churn?", "Show me examples of improving open rates"),
+    (
+        "A recommendation in depth",
+        "Tell me more about the second recommendation",
+        "What are the recommendations?",
+    ),
+)
 
 
 @dataclass
 class Reply:
+    """An answer: its text, the SQL of every statement run for it, the case studies cited."""
+
     text: str
     sql: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
 
 class FollowupAnswerer:
+    """Answers one follow-up question about the customer of `AskContext`."""
+
     def __init__(self, warehouse: Warehouse, index: CaseStudyIndex) -> None:
         self.warehouse = warehouse
         self.index = index
 
     def answer(self, question: str, context: AskContext) -> Reply:
-        return Reply("I can't answer that yet.")
+        """Parse the question and answer it from the warehouse."""
+        intent = parse(question, context.customer_id)
+        handlers: dict[str, Callable[[Intent, AskContext], Reply]] = {
+            "metric": self._metric,
+            "breakdown": self._breakdown,
+            "benchmark": self._benchmark,
+            "why": self._why,
+            "case_studies": self._case_studies,
+            "recommendation": self._recommendation,
+            "other_customer": _other_customer,
+        }
+        return handlers.get(intent.kind, _unknown)(intent, context)
+
+    def _fetch(self, context: AskContext, specs: list[MetricSpec], ranges: list[tuple[int, int]]) -> Window:
+        tables = [table for spec in specs for table in spec.tables]
+        return figures.fetch(self.warehouse, context.customer_id, context.week, tables, ranges)
+
+    # A metric for a period ---------------------------------------------------------------
+
+    def _metric(self, intent: Intent, context: AskContext) -> Reply:
+        specs = [METRICS[key] for key in intent.metrics]
+        period = intent.period
+        if period.kind == "weeks":
+            window = self._fetch(context, specs, [(period.offsets[0], 0)])
+            sections = [_trend(window, spec, period) for spec in specs]
+            extra = ""
+        elif period.kind == "year_ago":
+            window = self._fetch(context, specs, [(0, 0), (-52, -52)])
+            sections = [_single(window, specs, -52, (0, "the report week"))]
+            extra = " and the report week"
+        else:
+            k = period.offsets[0]
+            window = self._fetch(context, specs, [(k - 1, k), (k - 52, k - 52)])
+            sections = [_single(window, specs, k, (k - 1, "the week before"), (k - 52, "a year earlier"))]
+            extra = " with the week before and a year earlier"
+        source = _source(window.tables, _period_label(context, period) + extra)
+        return Reply(_blocks(*sections, _note(intent), source), window.sql)
+
+    # A breakdown by channel or campaign --------------------------------------------------
+
+    def _breakdown(self, intent: Intent, context: AskContext) -> Reply:
+        specs = [METRICS[key] for key in intent.metrics]
+        offsets = intent.period.offsets
+        window = self._fetch(context, specs, [(offsets[0], offsets[-1])])
+        weeks, label = window.over(offsets), _period_label(context, intent.period)
+        sections = [_breakdown_section(weeks, spec, intent.dimension, label) for spec in specs]
+        return Reply(_blocks(*sections, _note(intent), _source(window.tables, label)), window.sql)
+
+    # The industry benchmark --------------------------------------------------------------
+
+    def _benchmark(self, intent: Intent, context: AskContext) -> Reply:
+        asked = intent.metrics or BENCHMARKED
+        subjects = list(dict.fromkeys(BENCHMARK_SUBJECT.get(k, k) for k in asked if METRICS[k].benchmark))
+        missing = [METRICS[k].label for k in asked if not METRICS[k].benchmark]
+        if not subjects:
+            text = f"There is no industry benchmark for {', '.join(missing).lower()}."
+            return Reply(_blocks(text, _capability_line(2)))
+        offsets = intent.period.offsets
+        window = self._fetch(context, [METRICS[k] for k in subjects], [(offsets[0] - 1, offsets[-1])])
+        values = figures.benchmarks(self.warehouse, context.industry)
+        compared = [_benchmark_metric(window, METRICS[k], offsets, values) for k in subjects]
+        label = _period_label(context, intent.period)
+        lines = [_benchmark_line(m, typical if len(compared) == 1 else "") for m, typical in compared]
+        notes = [
+            f"No industry benchmark exists for {', '.join(missing).lower()}." if missing else "",
+            _note(intent),
+        ]
+        source = _source([*window.tables, "industry_benchmarks"], label)
+        head = _benchmark_head([m for m, _ in compared], context.industry, label)
+        text = _blocks(head, "\n".join(lines), *notes, source)
+        return Reply(text, [*window.sql, figures.collapse(figures.BENCHMARKS_SQL)])
+
+    # Why a metric moved ------------------------------------------------------------------
+
+    def _why(self, intent: Intent, context: AskContext) -> Reply:
+        specs = [METRICS[key] for key in intent.metrics]
+        base, current = _why_weeks(intent)
+        window = self._fetch(context, specs, [(base, base), (current, current)])
+        sections = [_why_section(window, spec, base, current, intent.direction) for spec in specs]
+        weeks = f"weeks of {context.week.shift(base).label()} and {context.week.shift(current).label()}"
+        return Reply(_blocks(*sections, _note(intent), _source(window.tables, weeks)), window.sql)
+
+    # Case studies ------------------------------------------------------------------------
+
+    def _case_studies(self, intent: Intent, context: AskContext) -> Reply:
+        sql = [figures.collapse(CASE_STUDY_SQL)]
+        if intent.topic:
+            hits = [h.study for h in self.index.search(intent.topic, industry=context.industry, limit=3)]
+            head = f"**Case studies about “{intent.topic}”**"
+        else:
+            hits = [s for s in self.index.studies if (s.industry or "").lower() == context.industry.lower()][
+                :3
+            ]
+            head = f"**{context.industry} case studies** (name a topic to search, e.g. churn or open rates)"
+        if not hits:
+            text = f"No case study matches “{intent.topic}”. Try a topic such as churn, open rates or click-through."
+            return Reply(_blocks(text, "_Source: search over case_studies._"), sql)
+        lines = [f"- **{s.title}** ({s.industry or 'any industry'}): {s.results}" for s in hits]
+        source = f"_Source: search over case_studies, {context.industry} stories ranked first._"
+        return Reply(_blocks(head, "\n".join(lines), source), sql, [s.case_study_id for s in hits])
+
+    # A recommendation in depth -----------------------------------------------------------
+
+    def _recommendation(self, intent: Intent, context: AskContext) -> Reply:
+        snapshot = Analytics(self.warehouse).snapshot(context.week, [context.customer_id])
+        sql = [*snapshot.sql, figures.collapse(CASE_STUDY_SQL)]
+        data = snapshot.get(context.customer_id)
+        if data is None:
+            return Reply(
+                f"{context.customer_id} is not in the customers table, so there are no recommendations.", sql
+            )
+        analysis = analyse(data)
+        recs = recommend(analysis, self.index)
+        label = context.week.label()
+        if intent.number is None or not 1 <= intent.number <= len(recs):
+            return Reply(overview(recs, intent.number, label), sql)
+        rec = recs[intent.number - 1]
+        sources = [rec.case_study.study.case_study_id] if rec.case_study else []
+        return Reply(explain(rec, intent.number, len(recs), analysis, label), sql, sources)
+
+
+# Sections -------------------------------------------------------------------------------
+
+
+def _single(window: Window, specs: list[MetricSpec], k: int, *others: tuple[int, str]) -> str:
+    """One week's figure(s), each compared with the `others` weeks."""
+    week = window.week.shift(k)
+    totals = window.at(k).total
+    if len(specs) == 1:
+        spec = specs[0]
+        basis = figures.basis(totals, spec)
+        head = f"**{spec.label} was {fmt(value(totals, spec), spec.kind)}** in the week of {week.label()}"
+        head += f" ({basis})." if basis else "."
+        if not figures.has_data(totals, spec):
+            head += f" No {' or '.join(spec.tables)} rows were recorded that week."
+        bullets = [_versus(window, spec, k, other, name) for other, name in others]
+        return _join(head, *bullets)
+    lines = []
+    for spec in specs:
+        current = fmt(value(totals, spec), spec.kind)
+        moves = ", ".join(_movement(window, spec, k, other) + f" vs {name}" for other, name in others)
+        lines.append(f"- {spec.label}: **{current}** ({moves})")
+    return _join(f"**Week of {week.label()}**", *lines)
+
+
+def _versus(window: Window, spec: MetricSpec, k: int, other: int, name: str) -> str:
+    then = fmt(value(window.at(other).total, spec), spec.kind)
+    return f"- {_movement(window, spec, k, other)} vs {name} ({window.week.shift(other).label()}: {then})"
+
+
+def _movement(window: Window, spec: MetricSpec, k: int, other: int) -> str:
+    now, then = value(window.at(k).total, spec), value(window.at(other).total, spec)
+    if now is None or then is None:
+        return "n/a"
+    return signed(now - then, "rate") if spec.kind == "rate" else change(relative_change(now, then))
+
+
+def _trend(window: Window, spec: MetricSpec, period: Period) -> str:
+    offsets = period.offsets
+    overall = window.over(offsets).total
+    first, last = window.week.shift(offsets[0]), window.week
+    span = f"{first.start:%b %d} – {last.end:%b %d, %Y}"
+    word = "in total" if spec.additive else "overall"
+    head = f"**{spec.label} over the last {period.count} weeks ({span}): {fmt(value(overall, spec), spec.kind)} {word}**"
+    lines = [
+        f"- {window.week.shift(k).label()}: {fmt(value(window.at(k).total, spec), spec.kind)}"
+        for k in offsets
+    ]
+    if spec.additive:
+        lines.append(f"- Weekly average: {fmt((value(overall, spec) or 0) / period.count, spec.kind)}")
+    lines.append(f"- First week to last: {_movement(window, spec, 0, offsets[0])}")
+    return _join(head, *lines)
+
+
+def _breakdown_section(weeks: figures.WeekTotals, spec: MetricSpec, dimension: str, label: str) -> str:
+    note = ""
+    if dimension == "campaign" and spec.tables != (CONVERSIONS,):
+        note = f"_Campaigns are recorded only on conversions, so {spec.label.lower()} is shown by channel._"
+        dimension = "channel"
+    total = value(weeks.total, spec)
+    parts = sorted(weeks.by(dimension).items(), key=lambda kv: (-(value(kv[1], spec) or -1), kv[0]))
+    lines = [
+        f"- {name}: {fmt(value(t, spec), spec.kind)} ({_share(t, weeks.total, spec)})" for name, t in parts
+    ]
+    word = "total" if spec.additive else "overall"
+    lines.append(f"- **{word.capitalize()}: {fmt(total, spec.kind)}**")
+    head = f"**{spec.label} by {dimension}, {label}: {fmt(total, spec.kind)} {word}** (largest first)"
+    return _join(
+        head, note, "\n".join(lines) if parts else f"No {' or '.join(spec.tables)} rows in this period."
+    )
+
+
+def _share(part: Totals, whole: Totals, spec: MetricSpec) -> str:
+    """The share of the total, or for a ratio, the share of its denominator it rests on."""
+    field_name = spec.key if spec.ratio is None else spec.ratio[1]
+    size, total = getattr(part, field_name), getattr(whole, field_name)
+    label = "of the total" if spec.ratio is None else f"of {figures.DENOMINATOR_LABELS[field_name]}"
+    return f"{pct(size / total if total else None, 1)} {label}"
+
+
+def _benchmark_metric(
+    window: Window, spec: MetricSpec, offsets: list[int], values: dict[str, tuple[float, float | None]]
+) -> tuple[Metric, str]:
+    """The metric against its benchmark (as the report's `Metric` judges it), and the
+    benchmark's typical range when the industry has a spread."""
+    target, spread = values.get(spec.benchmark or "", (None, None))
+    if spec.key == "revenue":
+        current = _weekly_growth(window, offsets)
+        label, kind = "Revenue growth, week over week" + (" (average)" if len(offsets) > 1 else ""), "rate"
+    else:
+        current = value(window.over(offsets).total, spec)
+        label = spec.label + (" (conversions per send)" if spec.key == "conversion_rate" else "")
+        kind = spec.kind
+    metric = Metric(spec.key, label, kind, current, None, None, spec.benchmark, target, current)
+    typical = (
+        ""
+        if target is None or spread is None
+        else f"{fmt(target - spread, kind)}–{fmt(target + spread, kind)}"
+    )
+    return metric, typical
+
+
+def _weekly_growth(window: Window, offsets: list[int]) -> float | None:
+    """Compound weekly growth from the week before the period to its last week."""
+    before, last = window.at(offsets[0] - 1).total.revenue, window.at(offsets[-1]).total.revenue
+    if before <= 0 or last <= 0:
+        return None
+    return float((last / before) ** (1 / len(offsets)) - 1)
+
+
+def _benchmark_head(metrics: list[Metric], industry: str, label: str) -> str:
+    if len(metrics) == 1:
+        m = metrics[0]
+        if m.vs_benchmark == "no benchmark":
+            return f"**There is no {industry} benchmark to compare {m.label.lower()} with** ({label})."
+        where = "in line with" if m.vs_benchmark == "in line" else m.vs_benchmark
+        return (
+            f"**{m.label} was {where} the {industry} benchmark: {fmt(m.current, m.kind)} vs "
+            f"{fmt(m.benchmark, m.kind)}** ({label})."
+        )
+    counts = {s: sum(m.vs_benchmark == s for m in metrics) for s in ("above", "in line", "below")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return f"**Against the {industry} benchmarks, {label}: {summary}.**"
+
+
+def _benchmark_line(m: Metric, typical: str) -> str:
+    if m.vs_benchmark == "no benchmark":
+        return f"- {m.label}: {fmt(m.current, m.kind)} (no benchmark, or no data to compare)"
+    if m.key == "revenue":
+        gap = signed((m.current or 0) - (m.benchmark or 0), "rate")
+    else:
+        gap = change(relative_change(m.current, m.benchmark))
+    spread = f"; typical range {typical}" if typical else ""
+    return f"- {m.label}: {fmt(m.current, m.kind)} vs {fmt(m.benchmark, m.kind)}, **{m.vs_benchmark}** ({gap}{spread})"
+
+
+def _why_weeks(intent: Intent) -> tuple[int, int]:
+    """The (earlier, later) week offsets a "why" compares."""
+    if intent.baseline == "year_ago" or intent.period.kind == "year_ago":
+        return -52, 0
+    if intent.period.kind == "previous":
+        return -2, -1
+    if intent.period.kind == "weeks":
+        return intent.period.offsets[0], 0
+    return -1, 0
+
+
+def _why_section(window: Window, spec: MetricSpec, base: int, current: int, direction: str | None) -> str:
+    before, after = window.at(base), window.at(current)
+    v0, v1 = value(before.total, spec), value(after.total, spec)
+    if v0 is None or v1 is None:
+        return f"**{spec.label} can't be compared**: one of the two weeks has no {' or '.join(spec.tables)} rows."
+    delta = v1 - v0
+    verb = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
+    if (direction == "down" and delta > 0) or (direction == "up" and delta < 0):
+        verb = "actually " + verb
+    moved = f"{signed(delta, spec.kind)}, {change(relative_change(v1, v0))}" if delta else "flat"
+    head = (
+        f"**{spec.label} {verb} ({moved})**: {fmt(v0, spec.kind)} in the week of "
+        f"{window.week.shift(base).label()}, {fmt(v1, spec.kind)} in the week of {window.week.shift(current).label()}."
+    )
+    parts = [head, "By channel, largest contribution first:", _contributions(before, after, spec, "channel")]
+    if spec.tables == (CONVERSIONS,):
+        parts += [
+            f"Top {TOP_CAMPAIGNS} campaigns:",
+            _contributions(before, after, spec, "campaign", TOP_CAMPAIGNS),
+        ]
+    parts.append(_method(spec, delta))
+    return _join(*parts)
+
+
+def contributions(
+    before: figures.WeekTotals, after: figures.WeekTotals, spec: MetricSpec, dimension: str
+) -> dict[str, float]:
+    """Each channel's (or campaign's) part of the change; the parts add up to the change.
+
+    For a sum, a part is its own change. For a ratio R = N / D, a part is its excess over
+    the earlier overall ratio R0, weighted by its share of D, later week minus earlier:
+    (N1 - R0 D1) / D1 - (N0 - R0 D0) / D0, which sums to R1 - R0 over all parts.
+    """
+    names = set(before.by(dimension)) | set(after.by(dimension))
+    if spec.ratio is None:
+        return {
+            n: _sum(after.by(dimension), n, spec.key) - _sum(before.by(dimension), n, spec.key) for n in names
+        }
+    numerator, denominator = spec.ratio
+    r0 = value(before.total, spec) or 0.0
+    d0, d1 = getattr(before.total, denominator), getattr(after.total, denominator)
+
+    def excess(weeks: figures.WeekTotals, name: str, total: float) -> float:
+        n, d = _sum(weeks.by(dimension), name, numerator), _sum(weeks.by(dimension), name, denominator)
+        return (n - r0 * d) / total if total else 0.0
+
+    return {n: excess(after, n, d1) - excess(before, n, d0) for n in names}
+
+
+def _sum(groups: dict[str, Totals], name: str, field_name: str) -> float:
+    return float(getattr(groups[name], field_name)) if name in groups else 0.0
+
+
+def _contributions(
+    before: figures.WeekTotals, after: figures.WeekTotals, spec: MetricSpec, dimension: str, limit: int = 0
+) -> str:
+    parts = sorted(contributions(before, after, spec, dimension).items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    lines = []
+    for name, part in parts[: limit or None]:
+        then = value(before.by(dimension).get(name, Totals()), spec)
+        now = value(after.by(dimension).get(name, Totals()), spec)
+        lines.append(f"- {name}: {signed(part, spec.kind)} ({fmt(then, spec.kind)} → {fmt(now, spec.kind)})")
+    return "\n".join(lines) or "- no rows in either week"
+
+
+def _method(spec: MetricSpec, delta: float) -> str:
+    if spec.ratio is None:
+        return f"_The channel contributions add up to the total change of {signed(delta, spec.kind)}._"
+    denominator = figures.DENOMINATOR_LABELS[spec.ratio[1]]
+    return (
+        f"_A channel's contribution is its share of {denominator} × (its {spec.label.lower()} − the earlier "
+        f"overall figure), later week minus earlier; they add up to {signed(delta, spec.kind)}._"
+    )
+
+
+# Replies without figures ------------------------------------------------------------------
+
+
+def _unknown(intent: Intent, context: AskContext) -> Reply:
+    opening = "Hi!" if intent.greeting else "I can't answer that from the data."
+    lines = [
+        f"{opening} I answer questions about {context.customer_name} from SQL over its warehouse data, such as:",
+        *(_capability_line(i) for i in range(len(CAPABILITIES))),
+    ]
+    return Reply("\n".join(lines))
+
+
+def _other_customer(intent: Intent, context: AskContext) -> Reply:
+    text = (
+        f"This thread is about {context.customer_name} ({context.customer_id}), so I answer only for that "
+        "customer here. Ask in the other customer's report thread, or run `/weekly-report` with its id."
+    )
+    return Reply(text)
+
+
+def _capability_line(i: int) -> str:
+    name, example, other = CAPABILITIES[i]
+    return f"- **{name}**: “{example}” or “{other}”"
+
+
+# Helpers ----------------------------------------------------------------------------------
+
+
+def _period_label(context: AskContext, period: Period) -> str:
+    if period.kind == "weeks":
+        first = context.week.shift(1 - period.count)
+        return f"the last {period.count} weeks ({first.start:%b %d} – {context.week.end:%b %d, %Y})"
+    return f"week of {context.week.shift(period.offsets[0]).label()}"
+
+
+def _source(tables: list[str], label: str) -> str:
+    return f"_Source: SQL over {', '.join(dict.fromkeys(tables))}, {label}._"
+
+
+def _note(intent: Intent) -> str:
+    return f"_Period {intent.note}._" if intent.note else ""
+
+
+def _join(*lines: str) -> str:
+    """Lines of one block."""
+    return "\n".join(line for line in lines if line)
+
+
+def _blocks(*blocks: str) -> str:
+    """Blocks of an answer, a blank line apart."""
+    return "\n\n".join(block for block in blocks if block)

@@ -111,7 +111,9 @@ _SUMMARY = _rx(
     r"\bhow\s+(?:did|do|are|were|is|was)\s+(?:we|they|things|it|the\s+account)\s+(?:do|doing|perform|performing|going)"
     r"|\bperformance\b|\boverview\b|\bsummary\b|\bkpis?\b|\bheadlines?\b|\bnumbers\b|\bmetrics\b|\brecap\b"
 )
-_DOWN = _rx(r"\b(?:drop|dropped|fall|fell|falling|decline|declined|down|decrease|decreased|lower|dip|worse)\b")
+_DOWN = _rx(
+    r"\b(?:drop|dropped|fall|fell|falling|decline|declined|down|decrease|decreased|lower|dip|worse)\b"
+)
 _UP = _rx(r"\b(?:rise|rose|risen|increase|increased|up|grow|grew|growth|jump|jumped|spike|higher|better)\b")
 
 
@@ -165,7 +167,9 @@ def parse(question: str, customer_id: str = "") -> Intent:
     if _WHY.search(text):
         baseline = "year_ago" if _YEAR_AGO.search(text) else "previous"
         direction = _direction(text)
-        return Intent("why", metrics or ("revenue",), period, direction=direction, baseline=baseline, note=note)
+        return Intent(
+            "why", metrics or ("revenue",), period, direction=direction, baseline=baseline, note=note
+        )
     if _BENCHMARK.search(text):
         return Intent("benchmark", metrics, period, note=note)
     if _BREAKDOWN.search(text):

@@ -1,0 +1,216 @@
+"""A report recommendation explained in depth: finding, steps, impact arithmetic, case study.
+
+The recommendations are the report's own (`core.recommendations.recommend` over the same
+snapshot), so recommendation N here is recommendation N there. The arithmetic lines
+recompute each rule's expected impact from the analysis, step by step, with the same
+formulas as the rule in core/recommendations.py; a rule without a line here shows only
+its impact text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from core.analysis import Analysis
+from core.format import change, money, number, pct
+from core.recommendations import Recommendation
+
+SOURCE = (
+    "_Source: the report's SQL over customers, industry_benchmarks, historical_engagement, conversions "
+    "and attributions, week of {label}; case study from a search over case_studies._"
+)
+
+
+def overview(recs: list[Recommendation], asked: int | None, label: str) -> str:
+    """The list of recommendations, when none (or one that does not exist) was asked for."""
+    if not recs:
+        return f"The week of {label} triggered no recommendations: there was too little activity to base one on."
+    listing = "\n".join(f"{i}. {r.title}" for i, r in enumerate(recs, 1))
+    if asked is None:
+        head = f"**{len(recs)} recommendations for the week of {label}:**"
+    else:
+        head = f"**There are {len(recs)} recommendations for the week of {label}**, so there is no number {asked}:"
+    hint = "_Ask “tell me more about recommendation 2” for its data, steps, impact and case study._"
+    return f"{head}\n{listing}\n\n{hint}"
+
+
+def explain(rec: Recommendation, n: int, total: int, analysis: Analysis, label: str) -> str:
+    """Recommendation `n` of `total` in depth."""
+    blocks = [
+        f"**Recommendation {n} of {total}: {rec.title}**",
+        f"**Finding:** {rec.finding}",
+        "**Action, step by step:**\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps(rec.action), 1)),
+        "\n".join([f"**Expected impact:** {rec.impact}", *(f"- {line}" for line in arithmetic(rec, analysis))]),
+    ]
+    if rec.case_study:
+        study = rec.case_study.study
+        blocks.append(
+            f"**Case study: {study.title}** ({study.industry or 'any industry'})\n"
+            f"- Challenge: {study.challenge}\n- Solution: {study.solution}\n- Results: {study.results}"
+        )
+    blocks.append(SOURCE.format(label=label))
+    return "\n\n".join(blocks)
+
+
+def steps(action: str) -> list[str]:
+    """An action split into steps: its sentences, and the comma-separated items in them.
+
+    "Do A: b, c, and d." gives "Do A", "B", "C", "D"; commas inside parentheses stay.
+    """
+    result: list[str] = []
+    for sentence in re.split(r"(?<=[.;])\s+", action.strip()):
+        sentence = sentence.strip().rstrip(".;")
+        head, colon, rest = sentence.partition(": ")
+        if colon and "," in rest and "," not in head:
+            result.append(head)
+            sentence = rest
+        result.extend(_items(sentence))
+    return [s[0].upper() + s[1:] for s in result if s]
+
+
+def _items(sentence: str) -> list[str]:
+    items, depth, current = [], 0, ""
+    for ch in sentence:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    return [re.sub(r"^(?:and|then)\s+", "", item.strip()) for item in items if item.strip()]
+
+
+def arithmetic(rec: Recommendation, a: Analysis) -> list[str]:
+    """The expected impact's computation, one line per step; empty for an unknown rule."""
+    rule = _ARITHMETIC.get(rec.key)
+    if rule is None:
+        return []
+    try:
+        return rule(a)
+    except (ArithmeticError, LookupError, StopIteration, ValueError):
+        # The rules live in core/recommendations.py and may change on their own; the impact
+        # text still stands without its worked arithmetic.
+        return []
+
+
+def _benchmark(a: Analysis, key: str) -> float:
+    b = a.data.benchmarks.get(key)
+    return b.value if b else 0.0
+
+
+def _ctr_gap(a: Analysis) -> list[str]:
+    cur, bench = a.current, _benchmark(a, "click_through_rate")
+    ctr, rpc = cur.click_through_rate or 0.0, cur.revenue / cur.clicks
+    extra = cur.sends * (bench - ctr)
+    return [
+        f"{number(cur.sends)} sends × ({pct(bench)} benchmark − {pct(ctr)} click-through) = {number(extra)} more clicks",
+        f"{money(cur.revenue)} revenue ÷ {number(cur.clicks)} clicks = {money(rpc)} per click",
+        f"{number(extra)} clicks × {money(rpc)} = {money(extra * rpc)} a week",
+    ]
+
+
+def _open_gap(a: Analysis) -> list[str]:
+    cur, bench = a.current, _benchmark(a, "open_rate")
+    rate, per_open, rpc = cur.open_rate or 0.0, cur.clicks / cur.opens, cur.revenue / cur.clicks
+    extra_opens = cur.sends * (bench - rate)
+    return [
+        f"{number(cur.sends)} sends × ({pct(bench)} benchmark − {pct(rate)} open rate) = {number(extra_opens)} more opens",
+        f"× {pct(per_open)} click-per-open ({number(cur.clicks)} ÷ {number(cur.opens)}) = "
+        f"{number(extra_opens * per_open)} more clicks",
+        f"× {money(rpc)} per click ({money(cur.revenue)} ÷ {number(cur.clicks)}) = "
+        f"{money(extra_opens * per_open * rpc)} a week",
+    ]
+
+
+def _channel_collapse(a: Analysis) -> list[str]:
+    collapsed = [c for c in a.channels if (c.baseline_revenue or 0) > 0 and c.revenue < 0.5 * (c.baseline_revenue or 0)]
+    worst = max(collapsed, key=lambda c: c.baseline_revenue or 0)
+    base = worst.baseline_revenue or 0.0
+    return [
+        f"Baseline: {money(base * 8)} over the 8 weeks before last week ÷ 8 = {money(base)} a week",
+        f"This week {money(worst.revenue)}, {change(worst.revenue / base - 1)} on the baseline",
+        f"{money(base)} − {money(worst.revenue)} = {money(base - worst.revenue)} a week to recover",
+    ]
+
+
+def _revenue_decline(a: Analysis) -> list[str]:
+    earlier, recent = a.revenue_trend[-8:-4], a.revenue_trend[-4:]
+    return [
+        f"The 4 weeks before: {', '.join(money(v) for v in earlier)}; average {money(sum(earlier) / 4)}",
+        f"The last 4 weeks: {', '.join(money(v) for v in recent)}; average {money(sum(recent) / 4)}",
+        f"{money(sum(earlier) / 4)} − {money(sum(recent) / 4)} = {money((sum(earlier) - sum(recent)) / 4)} a week",
+    ]
+
+
+def _engagement_low(a: Analysis) -> list[str]:
+    score, bench = a.health.score or 0.0, a.health.benchmark or 0.0
+    return [f"{bench:.1f} benchmark − {score:.1f} score = {bench - score:.1f} points"]
+
+
+def _attribution(a: Analysis) -> list[str]:
+    models = {row.model: row for row in a.attribution}
+    first, last = models["first_touch"], models["last_touch"]
+    kept = last.shares.get(first.leader, 0)
+    return [
+        f"{first.leader}: {pct(first.leader_share, 0)} of first-touch credit − {pct(kept, 0)} of last-touch "
+        f"credit = {pct(first.leader_share - kept, 0)} of conversions"
+    ]
+
+
+def _growth_expansion(a: Analysis) -> list[str]:
+    trend, weekly = a.revenue_trend, a.average_weekly_growth or 0.0
+    weeks = [trend[-1] * (1 + weekly) ** k for k in range(1, 5)]
+    return [
+        f"({money(trend[-1])} ÷ {money(trend[0])})^(1/{len(trend) - 1}) − 1 = {pct(weekly)} a week",
+        f"Next 4 weeks at that rate: {' + '.join(money(w) for w in weeks)} = {money(sum(weeks))}",
+    ]
+
+
+def _campaign_spike(a: Analysis) -> list[str]:
+    name, revenue, wow = next(
+        c for c in a.campaigns if c[2] is not None and c[2] > 1.0 and c[1] > 0.25 * a.current.revenue
+    )
+    previous = revenue / (1 + (wow or 0))
+    return [
+        f"'{name}': {money(revenue)} this week − {money(previous)} last week = {money(revenue - previous)}",
+        f"Half of that lift: {money((revenue - previous) / 2)}",
+    ]
+
+
+def _scale_best_channel(a: Analysis) -> list[str]:
+    ranked = sorted(
+        (c for c in a.channels if c.revenue_per_send is not None and c.sends > 0),
+        key=lambda c: -(c.revenue_per_send or 0),
+    )
+    best, worst = ranked[0], ranked[-1]
+    best_rps, worst_rps = best.revenue_per_send or 0.0, worst.revenue_per_send or 0.0
+    return [
+        f"{best.channel}: {money(best.revenue)} ÷ {number(best.sends)} sends = {money(best_rps)} per send",
+        f"{worst.channel}: {money(worst.revenue)} ÷ {number(worst.sends)} sends = {money(worst_rps)} per send",
+        f"10% × {number(worst.sends)} sends × ({money(best_rps)} − {money(worst_rps)}) = "
+        f"{money(0.1 * worst.sends * (best_rps - worst_rps))} a week",
+    ]
+
+
+def _best_campaign(a: Analysis) -> list[str]:
+    name, revenue, _ = a.campaigns[0]
+    return [
+        f"'{name}': {money(revenue)} ÷ {money(a.current.revenue)} revenue = {pct(revenue / a.current.revenue, 0)}",
+        f"10% × {money(revenue)} = {money(revenue * 0.1)} a week",
+    ]
+
+
+_ARITHMETIC: dict[str, Callable[[Analysis], list[str]]] = {
+    "ctr_gap": _ctr_gap,
+    "open_gap": _open_gap,
+    "channel_collapse": _channel_collapse,
+    "revenue_decline": _revenue_decline,
+    "engagement_low": _engagement_low,
+    "attribution": _attribution,
+    "growth_expansion": _growth_expansion,
+    "campaign_spike": _campaign_spike,
+    "scale_best_channel": _scale_best_channel,
+    "best_campaign": _best_campaign,
+}

@@ -1,0 +1,62 @@
+"""Shared fixtures: the demo dataset loaded once into an embedded warehouse, copied per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core import ReportEngine, Settings, make_agent
+from core.demo.generator import load_demo
+from core.warehouse.embedded import EmbeddedWarehouse
+
+AS_OF = dt.date(2026, 11, 18)  # a Wednesday: the report week is Mon 2026-11-09 .. Sun 2026-11-15
+REPORT_WEEK = dt.date(2026, 11, 9)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse folder holding the 9-customer demo dataset, loaded once per session."""
+    home = tmp_path_factory.mktemp("demo-template")
+    with EmbeddedWarehouse(home) as warehouse:
+        load_demo(warehouse, AS_OF)
+    return home
+
+
+@pytest.fixture
+def demo_home(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo warehouse for one test."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_template, home)
+    return home
+
+
+@pytest.fixture
+def settings(demo_home: Path) -> Settings:
+    return Settings(home=demo_home, today=AS_OF)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[ReportEngine]:
+    warehouse = EmbeddedWarehouse(settings.home)
+    yield ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+    warehouse.close()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
+    """The environment the `weekly-report` command sees: the demo copy, a pinned date."""
+    for name in (
+        "WEEKLY_REPORT_BACKEND",
+        "WEEKLY_REPORT_AGENT",
+        "WEEKLY_REPORT_ADMINS",
+        "SNOWFLAKE_CONNECTION_NAME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WEEKLY_REPORT_HOME", str(demo_home))
+    monkeypatch.setenv("WEEKLY_REPORT_TODAY", AS_OF.isoformat())
+    monkeypatch.setenv("WEEKLY_REPORT_CONFIG", str(demo_home / "no-such-config.toml"))
+    return demo_home

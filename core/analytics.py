@@ -201,8 +201,8 @@ class Analytics:
         baseline_start = week.shift(-1 - BASELINE_WEEKS)
         period_params = [week.start, week.end, week.previous.start, week.previous.end, scope]
         window = [baseline_start.start, week.end]
-        for sql in (CHANNEL_ENGAGEMENT_SQL, CHANNEL_CONVERSIONS_SQL):
-            for row in self.warehouse.query(sql, [*period_params, *window]):
+        for channel_sql in (CHANNEL_ENGAGEMENT_SQL, CHANNEL_CONVERSIONS_SQL):
+            for row in self.warehouse.query(channel_sql, [*period_params, *window]):
                 if (data := customers.get(row["customer_id"])) is not None:
                     data.channels[row["channel"]][row["period"]].add(row)
         campaign_params = [week.start, scope, week.previous.start, week.end]

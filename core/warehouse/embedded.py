@@ -53,7 +53,7 @@ class EmbeddedWarehouse(Warehouse):
         with self.lock:
             self._run(sql, params)
             columns = [d.name for d in self._cursor.description or []]
-            return columns, list(self._cursor.fetchall()) if columns else []
+            return columns, [tuple(r) for r in self._cursor.fetchall()] if columns else []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self.lock:

@@ -25,7 +25,9 @@ SOURCE = (
 def overview(recs: list[Recommendation], asked: int | None, label: str) -> str:
     """The list of recommendations, when none (or one that does not exist) was asked for."""
     if not recs:
-        return f"The week of {label} triggered no recommendations: there was too little activity to base one on."
+        return (
+            f"The week of {label} triggered no recommendations: there was too little activity to base one on."
+        )
     listing = "\n".join(f"{i}. {r.title}" for i, r in enumerate(recs, 1))
     if asked is None:
         head = f"**{len(recs)} recommendations for the week of {label}:**"
@@ -41,7 +43,9 @@ def explain(rec: Recommendation, n: int, total: int, analysis: Analysis, label: 
         f"**Recommendation {n} of {total}: {rec.title}**",
         f"**Finding:** {rec.finding}",
         "**Action, step by step:**\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps(rec.action), 1)),
-        "\n".join([f"**Expected impact:** {rec.impact}", *(f"- {line}" for line in arithmetic(rec, analysis))]),
+        "\n".join(
+            [f"**Expected impact:** {rec.impact}", *(f"- {line}" for line in arithmetic(rec, analysis))]
+        ),
     ]
     if rec.case_study:
         study = rec.case_study.study
@@ -125,7 +129,9 @@ def _open_gap(a: Analysis) -> list[str]:
 
 
 def _channel_collapse(a: Analysis) -> list[str]:
-    collapsed = [c for c in a.channels if (c.baseline_revenue or 0) > 0 and c.revenue < 0.5 * (c.baseline_revenue or 0)]
+    collapsed = [
+        c for c in a.channels if (c.baseline_revenue or 0) > 0 and c.revenue < 0.5 * (c.baseline_revenue or 0)
+    ]
     worst = max(collapsed, key=lambda c: c.baseline_revenue or 0)
     base = worst.baseline_revenue or 0.0
     return [

@@ -15,6 +15,7 @@ from core import (
     ReportEngine,
     Requester,
     Settings,
+    Week,
     build_engine,
     load_settings,
     open_warehouse,
@@ -56,18 +57,21 @@ def load_demo(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     from core.demo import load_demo as load
+    from core.warehouse.embedded import EmbeddedWarehouse
 
     settings = _settings()
     _embedded_only(settings, "demo")
     engine = build_engine(settings)
     with engine.warehouse:
         if not _demo_data_current(engine):
+            warehouse = engine.warehouse
+            assert isinstance(warehouse, EmbeddedWarehouse)  # ensured by _embedded_only
             print(f"Loading the demo dataset into {settings.home} ...", file=sys.stderr)
-            print(load(engine.warehouse, settings.current_date()).describe(), file=sys.stderr)  # type: ignore[arg-type]
+            print(load(warehouse, settings.current_date()).describe(), file=sys.stderr)
         week = engine.week(None)
         targets = engine.targets()
         summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
-        _print_monday_dms(engine, week_targets=[t.customer_id for t in targets], week=week)
+        _print_monday_dms(engine, [t.customer_id for t in targets], week)
         print(_summary_line(summary.as_dict()))
     return 0 if summary.reports_failed == 0 else 1
 
@@ -84,11 +88,12 @@ def _demo_data_current(engine: ReportEngine) -> bool:
     return last is not None and last >= week.end
 
 
-def _print_monday_dms(engine: ReportEngine, week_targets: list[str], week: object) -> None:
+def _print_monday_dms(engine: ReportEngine, customer_ids: list[str], week: Week) -> None:
+    """Each CSM's DMs as Slack would show them: per customer a parent message and its thread."""
     by_csm: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for a in engine.directory.assignments():
-        if a.customer_id in week_targets:
+        if a.customer_id in customer_ids:
             by_csm[a.csm_id].append(a.customer_id)
             names[a.csm_id] = f"{a.csm_name} <{a.csm_email}>"
     for csm_id, customers in by_csm.items():
@@ -96,7 +101,7 @@ def _print_monday_dms(engine: ReportEngine, week_targets: list[str], week: objec
             f"\n{'=' * 78}\nMonday DMs for {names[csm_id]} ({csm_id}): {len(customers)} report(s)\n{'=' * 78}"
         )
         for customer_id in customers:
-            report = engine.store.load(customer_id, engine.week(str(week)))
+            report = engine.store.load(customer_id, week)
             _print_report_messages(report)
 
 

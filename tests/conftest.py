@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import ReportEngine, Settings, make_agent
-from core.demo.generator import load_demo
+from core.demo import load_demo
 from core.warehouse.embedded import EmbeddedWarehouse
 
 AS_OF = dt.date(2026, 11, 18)  # a Wednesday: the report week is Mon 2026-11-09 .. Sun 2026-11-15

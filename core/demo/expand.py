@@ -11,6 +11,7 @@ from core.demo.noise import sql_unit
 from core.warehouse.base import DATABASE, SCHEMA
 
 TABLE_PREFIX = f"{DATABASE}.{SCHEMA}."
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear")
 
 # Weekday factors, Monday first: less mail goes out and less is bought at the weekend.
 _WEEKDAYS = "[1.04, 1.07, 1.05, 1.03, 0.98, 0.90, 0.93]"

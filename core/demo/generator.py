@@ -13,6 +13,7 @@ import pyarrow as pa
 from core.demo import expand
 from core.demo.benchmarks import benchmark_table
 from core.demo.case_studies import case_study_table
+from core.demo.memory import memory_capped
 from core.demo.profiles import channel_table, customer_table
 from core.demo.roster import (
     DEMO_CSMS,
@@ -28,6 +29,9 @@ from core.weeks import last_complete_week
 
 DAYS = 730
 BATCH_CUSTOMERS = 2_500
+# DuckDB caches written blocks up to its memory limit, 80 % of RAM by default; a large load
+# would keep gigabytes resident for nothing, so the load runs under this cap.
+LOAD_MEMORY_LIMIT_MIB = 768
 TABLES = (
     "customers",
     "csm_assignments",
@@ -93,7 +97,8 @@ def load_demo(
     with warehouse.lock:
         cursor = warehouse.native.cursor()
         try:
-            _load(cursor, accounts, csms, as_of, say)
+            with memory_capped(cursor, LOAD_MEMORY_LIMIT_MIB):
+                _load(cursor, accounts, csms, as_of, say)
             counts = _counts(cursor)
         except duckdb.Error as exc:
             raise WarehouseError(f"loading the demo dataset failed: {exc}") from exc

@@ -19,11 +19,12 @@ from core.agent.local.intent import Intent, Period, parse
 from core.agent.local.recommendation_detail import explain, overview
 from core.analysis import Metric, analyse
 from core.analytics import Analytics, Totals
-from core.format import change, pct, relative_change
+from core.format import change, number, pct, relative_change
 from core.recommendations import recommend
 from core.search import SQL as CASE_STUDY_SQL
-from core.search import CaseStudyIndex
+from core.search import CaseStudy, CaseStudyIndex
 from core.warehouse import Warehouse
+from core.weeks import Week
 
 BENCHMARKED = (
     "open_rate",
@@ -35,7 +36,7 @@ BENCHMARKED = (
 )
 # What "vs the benchmark" compares a metric on: counts by their rates, revenue by its growth.
 BENCHMARK_SUBJECT = {"conversions": "conversion_rate", "opens": "open_rate", "clicks": "click_through_rate"}
-TOP_CAMPAIGNS = 3
+TOP_CAMPAIGNS = 3  # campaigns listed under "why"
 
 CAPABILITIES = (
     ("A metric for a period", "What was revenue last week?", "Open rate over the last four weeks?"),
@@ -96,11 +97,13 @@ class FollowupAnswerer:
         period = intent.period
         if period.kind == "weeks":
             window = self._fetch(context, specs, [(period.offsets[0], 0)])
-            sections = [_trend(window, spec, period) for spec in specs]
+            sections = [
+                _trend(window, specs[0], period) if len(specs) == 1 else _trends(window, specs, period)
+            ]
             extra = ""
         elif period.kind == "year_ago":
             window = self._fetch(context, specs, [(0, 0), (-52, -52)])
-            sections = [_single(window, specs, -52, (0, "the report week"))]
+            sections = [_single(window, specs, -52, (0, "the report week"))]  # the one later week
             extra = " and the report week"
         else:
             k = period.offsets[0]
@@ -132,9 +135,17 @@ class FollowupAnswerer:
         offsets = intent.period.offsets
         window = self._fetch(context, [METRICS[k] for k in subjects], [(offsets[0] - 1, offsets[-1])])
         values = figures.benchmarks(self.warehouse, context.industry)
+        sql = [*window.sql, figures.collapse(figures.BENCHMARKS_SQL)]
+        if not values:
+            return Reply(
+                f"There are no {context.industry} benchmarks in industry_benchmarks to compare with.", sql
+            )
         compared = [_benchmark_metric(window, METRICS[k], offsets, values) for k in subjects]
         label = _period_label(context, intent.period)
-        lines = [_benchmark_line(m, typical if len(compared) == 1 else "") for m, typical in compared]
+        if len(compared) == 1:
+            lines = [_benchmark_detail(*compared[0])]
+        else:
+            lines = [_benchmark_line(m) for m, _ in compared]
         notes = [
             f"No industry benchmark exists for {', '.join(missing).lower()}." if missing else "",
             _note(intent),
@@ -142,7 +153,7 @@ class FollowupAnswerer:
         source = _source([*window.tables, "industry_benchmarks"], label)
         head = _benchmark_head([m for m, _ in compared], context.industry, label)
         text = _blocks(head, "\n".join(lines), *notes, source)
-        return Reply(text, [*window.sql, figures.collapse(figures.BENCHMARKS_SQL)])
+        return Reply(text, sql)
 
     # Why a metric moved ------------------------------------------------------------------
 
@@ -162,15 +173,13 @@ class FollowupAnswerer:
             hits = [h.study for h in self.index.search(intent.topic, industry=context.industry, limit=3)]
             head = f"**Case studies about “{intent.topic}”**"
         else:
-            hits = [s for s in self.index.studies if (s.industry or "").lower() == context.industry.lower()][
-                :3
-            ]
+            hits = _same_industry(self.index, context.industry)
             head = f"**{context.industry} case studies** (name a topic to search, e.g. churn or open rates)"
         if not hits:
             text = f"No case study matches “{intent.topic}”. Try a topic such as churn, open rates or click-through."
             return Reply(_blocks(text, "_Source: search over case_studies._"), sql)
         lines = [f"- **{s.title}** ({s.industry or 'any industry'}): {s.results}" for s in hits]
-        source = f"_Source: search over case_studies, {context.industry} stories ranked first._"
+        source = f"_Source: search over case_studies ({context.industry} stories rank higher)._"
         return Reply(_blocks(head, "\n".join(lines), source), sql, [s.case_study_id for s in hits])
 
     # A recommendation in depth -----------------------------------------------------------
@@ -203,23 +212,38 @@ def _single(window: Window, specs: list[MetricSpec], k: int, *others: tuple[int,
     if len(specs) == 1:
         spec = specs[0]
         basis = figures.basis(totals, spec)
-        head = f"**{spec.label} was {fmt(value(totals, spec), spec.kind)}** in the week of {week.label()}"
+        head = f"**{spec.label} {_was(spec)} {fmt(value(totals, spec), spec.kind)}** in the week of {week.label()}"
         head += f" ({basis})." if basis else "."
         if not figures.has_data(totals, spec):
             head += f" No {' or '.join(spec.tables)} rows were recorded that week."
-        bullets = [_versus(window, spec, k, other, name) for other, name in others]
-        return _join(head, *bullets)
+        return _join(head, *(f"- {_versus(window, spec, k, other, name)}" for other, name in others))
     lines = []
     for spec in specs:
         current = fmt(value(totals, spec), spec.kind)
-        moves = ", ".join(_movement(window, spec, k, other) + f" vs {name}" for other, name in others)
+        moves = "; ".join(_versus(window, spec, k, other, name, brief=True) for other, name in others)
         lines.append(f"- {spec.label}: **{current}** ({moves})")
     return _join(f"**Week of {week.label()}**", *lines)
 
 
-def _versus(window: Window, spec: MetricSpec, k: int, other: int, name: str) -> str:
+def _was(spec: MetricSpec) -> str:
+    return "were" if spec.label.endswith("s") else "was"
+
+
+def _versus(window: Window, spec: MetricSpec, k: int, other: int, name: str, brief: bool = False) -> str:
+    """Week `k` against week `other`, always told as the later week's change on the earlier.
+
+    Only the year-ago answer compares its week with a later one (the report week).
+    """
     then = fmt(value(window.at(other).total, spec), spec.kind)
-    return f"- {_movement(window, spec, k, other)} vs {name} ({window.week.shift(other).label()}: {then})"
+    if other < k:
+        move = _movement(window, spec, k, other)
+        return (
+            f"{move} vs {name}" if brief else f"{move} vs {name} ({window.week.shift(other).label()}: {then})"
+        )
+    move = _movement(window, spec, other, k)
+    if brief:
+        return f"{name}: {then}, {move}"
+    return f"{name.capitalize()} ({window.week.shift(other).label()}): {then}, {move} on a year earlier"
 
 
 def _movement(window: Window, spec: MetricSpec, k: int, other: int) -> str:
@@ -232,17 +256,25 @@ def _movement(window: Window, spec: MetricSpec, k: int, other: int) -> str:
 def _trend(window: Window, spec: MetricSpec, period: Period) -> str:
     offsets = period.offsets
     overall = window.over(offsets).total
-    first, last = window.week.shift(offsets[0]), window.week
-    span = f"{first.start:%b %d} – {last.end:%b %d, %Y}"
     word = "in total" if spec.additive else "overall"
+    span = _span(window.week, period)
     head = f"**{spec.label} over the last {period.count} weeks ({span}): {fmt(value(overall, spec), spec.kind)} {word}**"
-    lines = [
-        f"- {window.week.shift(k).label()}: {fmt(value(window.at(k).total, spec), spec.kind)}"
-        for k in offsets
-    ]
+    lines = [f"- {window.week.shift(k).label()}: {_week_figure(window.at(k).total, spec)}" for k in offsets]
     if spec.additive:
         lines.append(f"- Weekly average: {fmt((value(overall, spec) or 0) / period.count, spec.kind)}")
     lines.append(f"- First week to last: {_movement(window, spec, 0, offsets[0])}")
+    return _join(head, *lines)
+
+
+def _trends(window: Window, specs: list[MetricSpec], period: Period) -> str:
+    """Several metrics over several weeks, one line per week."""
+
+    def figures_of(totals: Totals) -> str:
+        return ", ".join(f"{spec.label.lower()} {fmt(value(totals, spec), spec.kind)}" for spec in specs)
+
+    head = f"**The last {period.count} weeks ({_span(window.week, period)}), week by week**"
+    lines = [f"- {window.week.shift(k).label()}: {figures_of(window.at(k).total)}" for k in period.offsets]
+    lines.append(f"- **All {period.count} weeks: {figures_of(window.over(period.offsets).total)}**")
     return _join(head, *lines)
 
 
@@ -252,7 +284,10 @@ def _breakdown_section(weeks: figures.WeekTotals, spec: MetricSpec, dimension: s
         note = f"_Campaigns are recorded only on conversions, so {spec.label.lower()} is shown by channel._"
         dimension = "channel"
     total = value(weeks.total, spec)
-    parts = sorted(weeks.by(dimension).items(), key=lambda kv: (-(value(kv[1], spec) or -1), kv[0]))
+    figure = {name: value(t, spec) for name, t in weeks.by(dimension).items()}
+    parts = sorted(
+        weeks.by(dimension).items(), key=lambda kv: (figure[kv[0]] is None, -(figure[kv[0]] or 0), kv[0])
+    )
     lines = [
         f"- {name}: {fmt(value(t, spec), spec.kind)} ({_share(t, weeks.total, spec)})" for name, t in parts
     ]
@@ -266,6 +301,8 @@ def _breakdown_section(weeks: figures.WeekTotals, spec: MetricSpec, dimension: s
 
 def _share(part: Totals, whole: Totals, spec: MetricSpec) -> str:
     """The share of the total, or for a ratio, the share of its denominator it rests on."""
+    if spec.key == "engagement_score":
+        return f"{number(part.score_n)} daily scores"
     field_name = spec.key if spec.ratio is None else spec.ratio[1]
     size, total = getattr(part, field_name), getattr(whole, field_name)
     label = "of the total" if spec.ratio is None else f"of {figures.DENOMINATOR_LABELS[field_name]}"
@@ -306,26 +343,36 @@ def _benchmark_head(metrics: list[Metric], industry: str, label: str) -> str:
     if len(metrics) == 1:
         m = metrics[0]
         if m.vs_benchmark == "no benchmark":
-            return f"**There is no {industry} benchmark to compare {m.label.lower()} with** ({label})."
+            return f"**There is no {industry} benchmark to compare {m.label.lower()} with**, {label}."
         where = "in line with" if m.vs_benchmark == "in line" else m.vs_benchmark
         return (
             f"**{m.label} was {where} the {industry} benchmark: {fmt(m.current, m.kind)} vs "
-            f"{fmt(m.benchmark, m.kind)}** ({label})."
+            f"{fmt(m.benchmark, m.kind)}**, {label}."
         )
     counts = {s: sum(m.vs_benchmark == s for m in metrics) for s in ("above", "in line", "below")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     return f"**Against the {industry} benchmarks, {label}: {summary}.**"
 
 
-def _benchmark_line(m: Metric, typical: str) -> str:
+def _benchmark_line(m: Metric) -> str:
     if m.vs_benchmark == "no benchmark":
         return f"- {m.label}: {fmt(m.current, m.kind)} (no benchmark, or no data to compare)"
+    return f"- {m.label}: {fmt(m.current, m.kind)} vs {fmt(m.benchmark, m.kind)}, **{m.vs_benchmark}** ({_gap(m)})"
+
+
+def _benchmark_detail(m: Metric, typical: str) -> str:
+    if m.vs_benchmark == "no benchmark":
+        return ""
+    lines = [f"- Gap to the benchmark: {_gap(m)}"]
+    if typical:
+        lines.append(f"- Typical range in the industry (one spread either side): {typical}")
+    return _join(*lines)
+
+
+def _gap(m: Metric) -> str:
     if m.key == "revenue":
-        gap = signed((m.current or 0) - (m.benchmark or 0), "rate")
-    else:
-        gap = change(relative_change(m.current, m.benchmark))
-    spread = f"; typical range {typical}" if typical else ""
-    return f"- {m.label}: {fmt(m.current, m.kind)} vs {fmt(m.benchmark, m.kind)}, **{m.vs_benchmark}** ({gap}{spread})"
+        return signed((m.current or 0) - (m.benchmark or 0), "rate")
+    return change(relative_change(m.current, m.benchmark))
 
 
 def _why_weeks(intent: Intent) -> tuple[int, int]:
@@ -342,8 +389,12 @@ def _why_weeks(intent: Intent) -> tuple[int, int]:
 def _why_section(window: Window, spec: MetricSpec, base: int, current: int, direction: str | None) -> str:
     before, after = window.at(base), window.at(current)
     v0, v1 = value(before.total, spec), value(after.total, spec)
-    if v0 is None or v1 is None:
-        return f"**{spec.label} can't be compared**: one of the two weeks has no {' or '.join(spec.tables)} rows."
+    if (
+        v0 is None
+        or v1 is None
+        or not (figures.has_data(before.total, spec) or figures.has_data(after.total, spec))
+    ):
+        return f"**{spec.label} can't be compared**: at least one of the two weeks has no {' or '.join(spec.tables)} rows."
     delta = v1 - v0
     verb = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
     if (direction == "down" and delta > 0) or (direction == "up" and delta < 0):
@@ -356,7 +407,7 @@ def _why_section(window: Window, spec: MetricSpec, base: int, current: int, dire
     parts = [head, "By channel, largest contribution first:", _contributions(before, after, spec, "channel")]
     if spec.tables == (CONVERSIONS,):
         parts += [
-            f"Top {TOP_CAMPAIGNS} campaigns:",
+            "Campaigns with the largest contributions:",
             _contributions(before, after, spec, "campaign", TOP_CAMPAIGNS),
         ]
     parts.append(_method(spec, delta))
@@ -418,7 +469,9 @@ def _method(spec: MetricSpec, delta: float) -> str:
 
 
 def _unknown(intent: Intent, context: AskContext) -> Reply:
-    opening = "Hi!" if intent.greeting else "I can't answer that from the data."
+    opening = {"hello": "Hi!", "thanks": "You're welcome!"}.get(
+        intent.greeting, "I can't answer that from the data."
+    )
     lines = [
         f"{opening} I answer questions about {context.customer_name} from SQL over its warehouse data, such as:",
         *(_capability_line(i) for i in range(len(CAPABILITIES))),
@@ -434,6 +487,10 @@ def _other_customer(intent: Intent, context: AskContext) -> Reply:
     return Reply(text)
 
 
+def _same_industry(index: CaseStudyIndex, industry: str, limit: int = 3) -> list[CaseStudy]:
+    return [s for s in index.studies if (s.industry or "").lower() == industry.lower()][:limit]
+
+
 def _capability_line(i: int) -> str:
     name, example, other = CAPABILITIES[i]
     return f"- **{name}**: “{example}” or “{other}”"
@@ -444,9 +501,19 @@ def _capability_line(i: int) -> str:
 
 def _period_label(context: AskContext, period: Period) -> str:
     if period.kind == "weeks":
-        first = context.week.shift(1 - period.count)
-        return f"the last {period.count} weeks ({first.start:%b %d} – {context.week.end:%b %d, %Y})"
+        return f"the last {period.count} weeks ({_span(context.week, period)})"
     return f"week of {context.week.shift(period.offsets[0]).label()}"
+
+
+def _span(week: Week, period: Period) -> str:
+    """The dates of the `period.count` weeks ending with `week`."""
+    first = week.shift(1 - period.count).start
+    start = f"{first:%b %d, %Y}" if first.year != week.end.year else f"{first:%b %d}"
+    return f"{start} – {week.end:%b %d, %Y}"
+
+
+def _week_figure(totals: Totals, spec: MetricSpec) -> str:
+    return fmt(value(totals, spec), spec.kind) if figures.has_data(totals, spec) else "no data"
 
 
 def _source(tables: list[str], label: str) -> str:
@@ -454,7 +521,7 @@ def _source(tables: list[str], label: str) -> str:
 
 
 def _note(intent: Intent) -> str:
-    return f"_Period {intent.note}._" if intent.note else ""
+    return f"_{intent.note[0].upper()}{intent.note[1:]}._" if intent.note else ""
 
 
 def _join(*lines: str) -> str:

@@ -23,8 +23,8 @@ METRIC_PATTERNS: tuple[tuple[str, str], ...] = (
         r"|\baov\b|(?:conversion|order|deal|basket)\s+(?:value|size)",
     ),
     ("conversion_rate", r"conv(?:ersion|\.)?\s*rates?"),
-    ("click_through_rate", r"click[\s-]*through|\bctr\b|click\s*rates?"),
-    ("open_rate", r"open\s*rates?"),
+    ("click_through_rate", r"click[\s-]*(?:through|thru)|\bctr\b|click[\s-]*rates?"),
+    ("open_rate", r"open[\s-]*rates?"),
     ("engagement_score", r"engagement|\bengaged\b"),
     ("revenue", r"revenue|\bsales\b|\bincome\b|\bearn(?:ed|ings|s)?\b|\bgmv\b"),
     ("conversions", r"\bconver(?:sions?|ted|ting)\b|\borders?\b|\bpurchases?\b|\btransactions?\b"),
@@ -33,6 +33,8 @@ METRIC_PATTERNS: tuple[tuple[str, str], ...] = (
     ("clicks", r"\bclicks?\b|\bclicked\b"),
 )
 HEADLINE_METRICS = ("revenue", "conversions", "click_through_rate", "engagement_score")
+CHANNEL_METRICS = ("revenue", "click_through_rate")  # "how did email do?"
+TREND_WEEKS = 8  # "what's the trend?" without a number of weeks
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -61,7 +63,11 @@ _YEAR_AGO = _rx(
     r"\b(?:same\s+week\s+)?(?:last|previous|prior)\s+year\b|\byears?\s+ago\b|\byear\s+earlier\b"
     r"|\byear[\s-]+over[\s-]+year\b|\byoy\b"
 )
-_PAST_YEAR = _rx(r"\b(?:past|trailing)\s+(?:year|12\s+months|twelve\s+months)\b")
+_PAST_YEAR = _rx(
+    r"\b(?:past|trailing)\s+(?:year|12\s+months|twelve\s+months)\b"
+    r"|\b(?:over|during|throughout|across)\s+the\s+last\s+(?:year|12\s+months|twelve\s+months)\b"
+)
+_TREND = _rx(r"\btrend(?:s|ing)?\b|\bover\s+time\b")
 _COMPARED = _rx(
     r"\b(?:compared?|compares|vs\.?|versus|against|than|relative\s+to|over)\s+(?:with\s+|to\s+)?"
     r"(?:the\s+|a\s+)?(?:same\s+week\s+)?(?:previous|prior|last\s+year|year|week\s+before)"
@@ -76,7 +82,13 @@ _INJECTION = _rx(
     r"|\bdrop\s+table\b|\bdelete\s+from\b|\binsert\s+into\b|\btruncate\s+table\b|;\s*--|<\s*script"
 )
 _CUSTOMER_ID = _rx(r"\bcust_\d+\b")
-_GREETING = _rx(r"^\W*(?:hi|hello|hey|thanks|thank\s+you|good\s+(?:morning|afternoon|evening))\b")
+_GREETING = _rx(r"^\W*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b")
+_THANKS = _rx(r"^\W*(?:thanks|thank\s+you|thx|cheers)\b")
+# Channel names are data, not a fixed list; these common ones mark a question about one
+# channel, which a breakdown answers (the named channel among the others).
+_CHANNEL_NAME = _rx(
+    r"\b(?:email|e-mail|sms|text\s+messages?|push|web|in-app|social|display|whatsapp|mobile)\b"
+)
 
 _REC_WORD = _rx(r"\brecommend|\brecs?\b|\brecos?\b|\bsuggestions?\b|\bactions?\b|\bnext\s+steps\b")
 _REC_NUMBERS = (
@@ -108,7 +120,7 @@ _BREAKDOWN = _rx(
     r"|\bbreak\s*(?:down|out)|\bbreakdown\b|\bsplit\b|\b(?:top|best|worst|biggest)\s+(?:channels?|campaigns?)\b"
 )
 _SUMMARY = _rx(
-    r"\bhow\s+(?:did|do|are|were|is|was)\s+(?:we|they|things|it|the\s+account)\s+(?:do|doing|perform|performing|going)"
+    r"\bhow\s+(?:did|do|are|were|is|was)\s+(?:\w+\s+){1,3}?(?:do|doing|perform|performing|go|going|trending)\b"
     r"|\bperformance\b|\boverview\b|\bsummary\b|\bkpis?\b|\bheadlines?\b|\bnumbers\b|\bmetrics\b|\brecap\b"
 )
 _DOWN = _rx(
@@ -147,8 +159,8 @@ class Intent:
     topic: str = ""
     direction: str | None = None  # "up" / "down", as the question claims it moved
     baseline: str = "previous"  # what a "why" compares with: "previous" or "year_ago"
-    note: str = ""  # how the question was read, when that is worth saying
-    greeting: bool = False
+    note: str = ""  # how the question was read, when that is worth saying (a sentence)
+    greeting: str = ""  # "hello" or "thanks" when the question opens with one
 
 
 def parse(question: str, customer_id: str = "") -> Intent:
@@ -170,16 +182,19 @@ def parse(question: str, customer_id: str = "") -> Intent:
         return Intent(
             "why", metrics or ("revenue",), period, direction=direction, baseline=baseline, note=note
         )
+    one_channel = bool(_CHANNEL_NAME.search(text))
     if _BENCHMARK.search(text):
+        note = note or ("benchmarks cover all channels together" if one_channel else "")
         return Intent("benchmark", metrics, period, note=note)
-    if _BREAKDOWN.search(text):
+    if _BREAKDOWN.search(text) or (one_channel and (metrics or _SUMMARY.search(text))):
         dimension = "campaign" if re.search(r"campaign", text, re.IGNORECASE) else "channel"
-        return Intent("breakdown", metrics or ("revenue",), period, dimension=dimension, note=note)
+        return Intent("breakdown", metrics or CHANNEL_METRICS, period, dimension=dimension, note=note)
     if metrics:
         return Intent("metric", metrics, period, note=note)
     if _SUMMARY.search(text):
         return Intent("metric", HEADLINE_METRICS, period, note=note)
-    return Intent("unknown", greeting=bool(_GREETING.search(text)))
+    greeting = "hello" if _GREETING.search(text) else "thanks" if _THANKS.search(text) else ""
+    return Intent("unknown", greeting=greeting)
 
 
 def find_metrics(text: str) -> tuple[str, ...]:
@@ -201,13 +216,15 @@ def find_period(text: str) -> tuple[Period, str]:
     if match := _N_WEEKS.search(text):
         return _weeks(_count(match.group(1)))
     if _FEW_WEEKS.search(text):
-        return Period("weeks", 4), "read as the last 4 weeks"
+        return Period("weeks", 4), "period read as the last 4 weeks"
     if _MONTH.search(text):
-        return Period("weeks", 4), "read as the last 4 weeks"
+        return Period("weeks", 4), "period read as the last 4 weeks"
     if _QUARTER.search(text):
-        return Period("weeks", 13), "read as the last 13 weeks"
+        return Period("weeks", 13), "period read as the last 13 weeks"
+    if _TREND.search(text):
+        return Period("weeks", TREND_WEEKS), f"period read as the last {TREND_WEEKS} weeks"
     if _PAST_YEAR.search(text):
-        return Period("weeks", MAX_WEEKS), f"read as the last {MAX_WEEKS} weeks"
+        return Period("weeks", MAX_WEEKS), f"period read as the last {MAX_WEEKS} weeks"
     if _COMPARED.search(text):
         return Period(), ""  # "vs last year": the report week, whose answer shows the comparison
     if _YEAR_AGO.search(text):
@@ -219,7 +236,7 @@ def find_period(text: str) -> tuple[Period, str]:
 
 def _weeks(count: int) -> tuple[Period, str]:
     if count > MAX_WEEKS:
-        return Period("weeks", MAX_WEEKS), f"capped at {MAX_WEEKS} weeks"
+        return Period("weeks", MAX_WEEKS), f"period capped at {MAX_WEEKS} weeks"
     if count <= 1:
         return Period(), ""
     return Period("weeks", count), ""

@@ -1,10 +1,9 @@
 """A report recommendation explained in depth: finding, steps, impact arithmetic, case study.
 
 The recommendations are the report's own (`core.recommendations.recommend` over the same
-snapshot), so recommendation N here is recommendation N there. The arithmetic lines
-recompute each rule's expected impact from the analysis, step by step, with the same
-formulas as the rule in core/recommendations.py; a rule without a line here shows only
-its impact text.
+snapshot), so recommendation N here is recommendation N there. The arithmetic lines redo
+each rule's expected impact from the analysis, step by step, with the rule's formula from
+core/recommendations.py; a rule without a line here shows only its impact text.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from core.analysis import Analysis
+from core.analysis import Analysis, ChannelRow
 from core.format import change, money, number, pct
 from core.recommendations import Recommendation
 
@@ -39,13 +38,12 @@ def overview(recs: list[Recommendation], asked: int | None, label: str) -> str:
 
 def explain(rec: Recommendation, n: int, total: int, analysis: Analysis, label: str) -> str:
     """Recommendation `n` of `total` in depth."""
+    impact = [f"**Expected impact:** {rec.impact}", *(f"- {line}" for line in arithmetic(rec, analysis))]
     blocks = [
         f"**Recommendation {n} of {total}: {rec.title}**",
         f"**Finding:** {rec.finding}",
         "**Action, step by step:**\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps(rec.action), 1)),
-        "\n".join(
-            [f"**Expected impact:** {rec.impact}", *(f"- {line}" for line in arithmetic(rec, analysis))]
-        ),
+        "\n".join(impact),
     ]
     if rec.case_study:
         study = rec.case_study.study
@@ -92,7 +90,7 @@ def arithmetic(rec: Recommendation, a: Analysis) -> list[str]:
     if rule is None:
         return []
     try:
-        return rule(a)
+        return rule(rec, a)
     except (ArithmeticError, LookupError, StopIteration, ValueError):
         # The rules live in core/recommendations.py and may change on their own; the impact
         # text still stands without its worked arithmetic.
@@ -104,7 +102,7 @@ def _benchmark(a: Analysis, key: str) -> float:
     return b.value if b else 0.0
 
 
-def _ctr_gap(a: Analysis) -> list[str]:
+def _ctr_gap(rec: Recommendation, a: Analysis) -> list[str]:
     cur, bench = a.current, _benchmark(a, "click_through_rate")
     ctr, rpc = cur.click_through_rate or 0.0, cur.revenue / cur.clicks
     extra = cur.sends * (bench - ctr)
@@ -115,7 +113,7 @@ def _ctr_gap(a: Analysis) -> list[str]:
     ]
 
 
-def _open_gap(a: Analysis) -> list[str]:
+def _open_gap(rec: Recommendation, a: Analysis) -> list[str]:
     cur, bench = a.current, _benchmark(a, "open_rate")
     rate, per_open, rpc = cur.open_rate or 0.0, cur.clicks / cur.opens, cur.revenue / cur.clicks
     extra_opens = cur.sends * (bench - rate)
@@ -128,11 +126,8 @@ def _open_gap(a: Analysis) -> list[str]:
     ]
 
 
-def _channel_collapse(a: Analysis) -> list[str]:
-    collapsed = [
-        c for c in a.channels if (c.baseline_revenue or 0) > 0 and c.revenue < 0.5 * (c.baseline_revenue or 0)
-    ]
-    worst = max(collapsed, key=lambda c: c.baseline_revenue or 0)
+def _channel_collapse(rec: Recommendation, a: Analysis) -> list[str]:
+    worst = _channels_named(rec.title, a)[0]
     base = worst.baseline_revenue or 0.0
     return [
         f"Baseline: {money(base * 8)} over the 8 weeks before last week ÷ 8 = {money(base)} a week",
@@ -141,7 +136,7 @@ def _channel_collapse(a: Analysis) -> list[str]:
     ]
 
 
-def _revenue_decline(a: Analysis) -> list[str]:
+def _revenue_decline(rec: Recommendation, a: Analysis) -> list[str]:
     earlier, recent = a.revenue_trend[-8:-4], a.revenue_trend[-4:]
     return [
         f"The 4 weeks before: {', '.join(money(v) for v in earlier)}; average {money(sum(earlier) / 4)}",
@@ -150,12 +145,12 @@ def _revenue_decline(a: Analysis) -> list[str]:
     ]
 
 
-def _engagement_low(a: Analysis) -> list[str]:
+def _engagement_low(rec: Recommendation, a: Analysis) -> list[str]:
     score, bench = a.health.score or 0.0, a.health.benchmark or 0.0
     return [f"{bench:.1f} benchmark − {score:.1f} score = {bench - score:.1f} points"]
 
 
-def _attribution(a: Analysis) -> list[str]:
+def _attribution(rec: Recommendation, a: Analysis) -> list[str]:
     models = {row.model: row for row in a.attribution}
     first, last = models["first_touch"], models["last_touch"]
     kept = last.shares.get(first.leader, 0)
@@ -165,7 +160,7 @@ def _attribution(a: Analysis) -> list[str]:
     ]
 
 
-def _growth_expansion(a: Analysis) -> list[str]:
+def _growth_expansion(rec: Recommendation, a: Analysis) -> list[str]:
     trend, weekly = a.revenue_trend, a.average_weekly_growth or 0.0
     weeks = [trend[-1] * (1 + weekly) ** k for k in range(1, 5)]
     return [
@@ -174,10 +169,8 @@ def _growth_expansion(a: Analysis) -> list[str]:
     ]
 
 
-def _campaign_spike(a: Analysis) -> list[str]:
-    name, revenue, wow = next(
-        c for c in a.campaigns if c[2] is not None and c[2] > 1.0 and c[1] > 0.25 * a.current.revenue
-    )
+def _campaign_spike(rec: Recommendation, a: Analysis) -> list[str]:
+    name, revenue, wow = _campaign_named(rec.title, a)
     previous = revenue / (1 + (wow or 0))
     return [
         f"'{name}': {money(revenue)} this week − {money(previous)} last week = {money(revenue - previous)}",
@@ -185,12 +178,8 @@ def _campaign_spike(a: Analysis) -> list[str]:
     ]
 
 
-def _scale_best_channel(a: Analysis) -> list[str]:
-    ranked = sorted(
-        (c for c in a.channels if c.revenue_per_send is not None and c.sends > 0),
-        key=lambda c: -(c.revenue_per_send or 0),
-    )
-    best, worst = ranked[0], ranked[-1]
+def _scale_best_channel(rec: Recommendation, a: Analysis) -> list[str]:
+    best, worst = _channels_named(rec.finding, a)[:2]  # the finding names the best one first
     best_rps, worst_rps = best.revenue_per_send or 0.0, worst.revenue_per_send or 0.0
     return [
         f"{best.channel}: {money(best.revenue)} ÷ {number(best.sends)} sends = {money(best_rps)} per send",
@@ -200,15 +189,30 @@ def _scale_best_channel(a: Analysis) -> list[str]:
     ]
 
 
-def _best_campaign(a: Analysis) -> list[str]:
-    name, revenue, _ = a.campaigns[0]
+def _best_campaign(rec: Recommendation, a: Analysis) -> list[str]:
+    name, revenue, _ = _campaign_named(rec.title, a)
     return [
         f"'{name}': {money(revenue)} ÷ {money(a.current.revenue)} revenue = {pct(revenue / a.current.revenue, 0)}",
         f"10% × {money(revenue)} = {money(revenue * 0.1)} a week",
     ]
 
 
-_ARITHMETIC: dict[str, Callable[[Analysis], list[str]]] = {
+# A rule picks its channel or campaign by criteria that may change; its text names the one
+# it picked, so the arithmetic follows the text instead of re-running the choice.
+
+
+def _channels_named(text: str, a: Analysis) -> list[ChannelRow]:
+    """The analysis' channels that `text` names, in the order it names them."""
+    found = [(m.start(), c) for c in a.channels if (m := re.search(rf"\b{re.escape(c.channel)}\b", text))]
+    return [c for _, c in sorted(found, key=lambda pair: pair[0])]
+
+
+def _campaign_named(text: str, a: Analysis) -> tuple[str, float, float | None]:
+    """The campaign that `text` names in quotes."""
+    return next(c for c in a.campaigns if f"'{c[0]}'" in text)
+
+
+_ARITHMETIC: dict[str, Callable[[Recommendation, Analysis], list[str]]] = {
     "ctr_gap": _ctr_gap,
     "open_gap": _open_gap,
     "channel_collapse": _channel_collapse,

@@ -1,0 +1,42 @@
+"""A temporary cap on DuckDB's memory limit, which is global to the database instance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+
+@contextmanager
+def memory_capped(cursor: duckdb.DuckDBPyConnection, mib: int) -> Iterator[None]:
+    """Lower DuckDB's memory limit to `mib` for the duration, unless it is lower already."""
+    previous = _memory_limit(cursor)
+    if _mebibytes(previous) <= mib:
+        yield
+        return
+    cursor.execute(f"SET memory_limit = '{mib}MiB'")
+    try:
+        yield
+    finally:
+        # The setting reads back rounded ('18.8 GiB'): RESET restores the default exactly.
+        cursor.execute("RESET memory_limit")
+        if _memory_limit(cursor) != previous:
+            cursor.execute(f"SET memory_limit = '{previous}'")
+
+
+def _memory_limit(cursor: duckdb.DuckDBPyConnection) -> str:
+    row = cursor.execute("SELECT current_setting('memory_limit')").fetchone()
+    return str(row[0]) if row else ""
+
+
+_UNITS = {"": 1 / 2**20, "k": 1 / 1024, "m": 1, "g": 1024, "t": 1024**2}
+
+
+def _mebibytes(setting: str) -> float:
+    """'18.8 GiB' -> 19251.2; unknown formats count as unlimited."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([kmgt]?)i?b?\s*", setting.lower())
+    if not match:
+        return float("inf")
+    return float(match.group(1)) * _UNITS[match.group(2)]

@@ -6,7 +6,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
@@ -68,7 +68,7 @@ class Warehouse(ABC):
                 raise
             self.execute("COMMIT")
 
-    def __enter__(self) -> Warehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

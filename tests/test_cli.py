@@ -76,7 +76,7 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
             == 0
         )
     before = counts(cli_env)
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and len(err) < 300
     assert message in err

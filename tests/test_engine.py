@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from core import ReportEngine
@@ -128,7 +130,7 @@ def test_sections_chain_on_one_thread_like_cortex(engine: ReportEngine) -> None:
     )
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert int(messages[0]["parent_message_id"]) == 0
-    for previous, current in zip(messages, messages[1:], strict=False):
+    for previous, current in itertools.pairwise(messages):
         assert current["parent_message_id"] == previous["message_id"]
     assert report.last_message_id == int(messages[-1]["message_id"])
     assert [s.agent_message_id for s in report.sections] == [int(m["message_id"]) for m in messages[1::2]]

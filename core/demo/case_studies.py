@@ -374,7 +374,7 @@ CASE_STUDIES = (
         "Education",
         "Planning for the enrolment spike instead of scrambling through it",
         """A chain of language schools saw enquiries jump 40% or more in the three weeks before each
-        term, and every term the team scrambled: extra campaigns were built at the last minute,
+        term. Every term the team scrambled: extra campaigns were built at the last minute,
         follow-up was slow, and one rushed campaign sent the same prospects three emails in a day.""",
         """The team drew up an enrolment calendar with a ready-made campaign for each intake, a
         follow-up journey that answered enquiries within an hour, and a cap of one promotional

@@ -15,7 +15,7 @@ ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear")
 
 # Weekday factors, Monday first: less mail goes out and less is bought at the weekend.
 _WEEKDAYS = "[1.04, 1.07, 1.05, 1.03, 0.98, 0.90, 0.93]"
-_LOGNORMAL_SIGMA = 0.45
+_LOGNORMAL_SIGMA = 0.35
 
 
 def _u(k: int, *extra: str) -> str:

@@ -59,12 +59,12 @@ STORIES = {
     "steady": Story(),
     "growing": Story(
         growth_early=0.006,
-        growth_recent=0.015,
+        growth_recent=0.017,
         open_factor=1.12,
         ctr_factor=1.18,
         conv_factor=1.05,
         score_offset=8,
-        season_amp=0.03,
+        season_amp=0.0,
     ),
     "low_ctr": Story(
         growth_early=0.002, growth_recent=0.001, open_factor=1.03, ctr_factor=0.47, score_offset=-3
@@ -72,7 +72,7 @@ STORIES = {
     "channel_collapse": Story(growth_recent=0.004, collapse=("sms",), mix=(0.45, 0.28, 0.17, 0.10)),
     "declining": Story(
         growth_early=0.001,
-        growth_recent=-0.03,
+        growth_recent=-0.033,
         open_factor=0.93,
         ctr_factor=0.9,
         score_offset=-9,
@@ -94,7 +94,7 @@ STORIES = {
         score_offset=-11,
         season_amp=0.02,
     ),
-    "spike": Story(spike_boost=0.45, growth_recent=0.004, open_factor=1.02),
+    "spike": Story(spike_boost=0.48, growth_recent=0.004, open_factor=1.02),
     "attribution": Story(mix=(0.68, 0.08, 0.09, 0.15), first_touch=(0.18, 0.05, 0.09, 0.68)),
 }
 # The seasonal story exaggerates its industry's cycle, whatever the industry.

@@ -70,7 +70,7 @@ DEMO_CSMS = (
 
 DEMO_CUSTOMERS = (
     DemoCustomer(
-        "CUST_12345", "Northwind Outfitters", "Retail", "Enterprise", "North America", "growing", 46
+        "CUST_12345", "Northwind Outfitters", "Retail", "Enterprise", "North America", "growing", 60
     ),
     DemoCustomer(
         "CUST_23456",
@@ -91,7 +91,7 @@ DEMO_CUSTOMERS = (
         30,
     ),
     DemoCustomer(
-        "CUST_45678", "Meridian Health Partners", "Healthcare", "Enterprise", "Asia Pacific", "declining", 28
+        "CUST_45678", "Meridian Health Partners", "Healthcare", "Enterprise", "Asia Pacific", "declining", 40
     ),
     DemoCustomer(
         "CUST_56789",
@@ -107,7 +107,7 @@ DEMO_CUSTOMERS = (
     ),
     DemoCustomer("CUST_78901", "Ironridge Components", "Manufacturing", "SMB", "Europe", "small_stable", 7),
     DemoCustomer(
-        "CUST_89012", "Copper Kettle Foods", "Food & Beverage", "Mid-Market", "Latin America", "spike", 40
+        "CUST_89012", "Copper Kettle Foods", "Food & Beverage", "Mid-Market", "Latin America", "spike", 55
     ),
     DemoCustomer(
         "CUST_90123", "Summit Learning Academy", "Education", "Mid-Market", "Latin America", "attribution", 20

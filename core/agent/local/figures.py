@@ -8,6 +8,7 @@ metric is an attribute of `Totals`: which metric is asked never changes the SQL 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -160,7 +161,7 @@ def fetch(
     return window
 
 
-def _dates(week: Week, offsets: tuple[int, int]) -> tuple[object, object]:
+def _dates(week: Week, offsets: tuple[int, int]) -> tuple[dt.date, dt.date]:
     return week.shift(offsets[0]).start, week.shift(offsets[1]).end
 
 

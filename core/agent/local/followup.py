@@ -379,8 +379,9 @@ def _why_weeks(intent: Intent) -> tuple[int, int]:
     """The (earlier, later) week offsets a "why" compares."""
     if intent.baseline == "year_ago" or intent.period.kind == "year_ago":
         return -52, 0
-    if intent.period.kind == "previous":
-        return -2, -1
+    if intent.period.kind in ("previous", "ago"):
+        k = intent.period.offsets[0]
+        return k - 1, k
     if intent.period.kind == "weeks":
         return intent.period.offsets[0], 0
     return -1, 0

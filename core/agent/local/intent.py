@@ -26,7 +26,7 @@ METRIC_PATTERNS: tuple[tuple[str, str], ...] = (
     ("click_through_rate", r"click[\s-]*(?:through|thru)|\bctr\b|click[\s-]*rates?"),
     ("open_rate", r"open[\s-]*rates?"),
     ("engagement_score", r"engagement|\bengaged\b"),
-    ("revenue", r"revenue|\bsales\b|\bincome\b|\bearn(?:ed|ings|s)?\b|\bgmv\b"),
+    ("revenue", r"revenue|\bsales\b|\bincome\b|\bearn(?:ed|ings|s)?\b|\bgmv\b|\bmoney\b"),
     ("conversions", r"\bconver(?:sions?|ted|ting)\b|\borders?\b|\bpurchases?\b|\btransactions?\b"),
     ("sends", r"\bsends?\b|\bsent\b|\bvolume\b|\bdeliveries\b"),
     ("opens", r"\bopens?\b|\bopened\b"),
@@ -56,6 +56,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _N_WEEKS = _rx(
     r"\b(?:last|past|previous|prior|trailing|recent|latest)\s+" + _COUNT + r"\s*(?:full\s+)?(?:weeks?|wks?)\b"
 )
+_N_WEEKS_LOOSE = _rx(r"\b(?:over|for|across|in|during)\s+(?:the\s+)?" + _COUNT + r"\s*(?:weeks?|wks?)\b")
+_WEEKS_AGO = _rx(r"\b(?:(a)|" + _COUNT + r")\s+weeks?\s+ago\b")
 _FEW_WEEKS = _rx(r"\b(?:last|past)\s+(?:few|several|couple(?:\s+of)?)\s+weeks\b|\brecent\s+weeks\b")
 _MONTH = _rx(r"\b(?:last|past)\s+month\b")
 _QUARTER = _rx(r"\b(?:last|past)\s+quarter\b")
@@ -72,9 +74,7 @@ _COMPARED = _rx(
     r"\b(?:compared?|compares|vs\.?|versus|against|than|relative\s+to|over)\s+(?:with\s+|to\s+)?"
     r"(?:the\s+|a\s+)?(?:same\s+week\s+)?(?:previous|prior|last\s+year|year|week\s+before)"
 )
-_PREVIOUS = _rx(
-    r"\b(?:previous|prior)\s+week\b|\bweek\s+before\b|\b(?:two|2)\s+weeks\s+ago\b|\bweek\s+prior\b"
-)
+_PREVIOUS = _rx(r"\b(?:previous|prior)\s+week\b|\bweek\s+before\b|\bweek\s+prior\b")
 
 _INJECTION = _rx(
     r"\b(?:ignore|disregard|forget)\b.{0,30}\b(?:instructions?|prompts?|rules?|above|previous)\b"
@@ -90,7 +90,10 @@ _CHANNEL_NAME = _rx(
     r"\b(?:email|e-mail|sms|text\s+messages?|push|web|in-app|social|display|whatsapp|mobile)\b"
 )
 
-_REC_WORD = _rx(r"\brecommend|\brecs?\b|\brecos?\b|\bsuggestions?\b|\bactions?\b|\bnext\s+steps\b")
+_REC_WORD = _rx(
+    r"\brecommend|\brecs?\b|\brecos?\b|\bsuggestions?\b|\bnext\s+steps\b|\baction\s+items?\b"
+    r"|\bwhat\s+should\s+(?:we|i)\s+do\b"
+)
 _REC_NUMBERS = (
     _rx(r"\b(?:recommendation|rec|reco|suggestion|action)s?\s*(?:#|no\.?|number)?\s*" + _COUNT + r"\b"),
     _rx(r"#\s*(\d+)\b"),
@@ -131,8 +134,9 @@ _UP = _rx(r"\b(?:rise|rose|risen|increase|increased|up|grow|grew|growth|jump|jum
 
 @dataclass(frozen=True)
 class Period:
-    """Weeks relative to the report week: `week` (0), `previous` (-1), `year_ago` (-52), or
-    `weeks`, the `count` weeks ending with the report week."""
+    """Weeks relative to the report week: `week` (0), `previous` (-1), `year_ago` (-52),
+    `ago`, the one week `count` weeks back (a Monday's "last week" being 1), or `weeks`, the
+    `count` weeks ending with the report week."""
 
     kind: str = "week"
     count: int = 1
@@ -143,6 +147,8 @@ class Period:
             return [-1]
         if self.kind == "year_ago":
             return [-52]
+        if self.kind == "ago":
+            return [1 - self.count]
         return list(range(1 - self.count, 1))
 
 
@@ -172,10 +178,13 @@ def parse(question: str, customer_id: str = "") -> Intent:
         return Intent("other_customer")
     metrics = find_metrics(text)
     period, note = find_period(text)
-    if _REC_WORD.search(text) or _REC_NUMBERS[1].search(text) or _REC_NUMBERS[2].search(text):
-        return Intent("recommendation", number=recommendation_number(text))
+    number = recommendation_number(text)
+    if number is not None:
+        return Intent("recommendation", number=number)
     if _CASE_STUDY.search(text):
         return Intent("case_studies", topic=case_study_topic(text))
+    if _REC_WORD.search(text):
+        return Intent("recommendation")
     if _WHY.search(text):
         baseline = "year_ago" if _YEAR_AGO.search(text) else "previous"
         direction = _direction(text)
@@ -188,7 +197,8 @@ def parse(question: str, customer_id: str = "") -> Intent:
         return Intent("benchmark", metrics, period, note=note)
     if _BREAKDOWN.search(text) or (one_channel and (metrics or _SUMMARY.search(text))):
         dimension = "campaign" if re.search(r"campaign", text, re.IGNORECASE) else "channel"
-        return Intent("breakdown", metrics or CHANNEL_METRICS, period, dimension=dimension, note=note)
+        default = ("revenue",) if _BREAKDOWN.search(text) else CHANNEL_METRICS
+        return Intent("breakdown", metrics or default, period, dimension=dimension, note=note)
     if metrics:
         return Intent("metric", metrics, period, note=note)
     if _SUMMARY.search(text):
@@ -213,8 +223,10 @@ def find_metrics(text: str) -> tuple[str, ...]:
 
 def find_period(text: str) -> tuple[Period, str]:
     """The period a question asks about, and a note when the question was read loosely."""
-    if match := _N_WEEKS.search(text):
+    if match := _N_WEEKS.search(text) or _N_WEEKS_LOOSE.search(text):
         return _weeks(_count(match.group(1)))
+    if match := _WEEKS_AGO.search(text):
+        return _weeks_ago(1 if match.group(1) else _count(match.group(2)))
     if _FEW_WEEKS.search(text):
         return Period("weeks", 4), "period read as the last 4 weeks"
     if _MONTH.search(text):
@@ -240,6 +252,17 @@ def _weeks(count: int) -> tuple[Period, str]:
     if count <= 1:
         return Period(), ""
     return Period("weeks", count), ""
+
+
+def _weeks_ago(count: int) -> tuple[Period, str]:
+    # Asked on a Monday, "a week ago" is the report week and "two weeks ago" the one before.
+    if count <= 1:
+        return Period(), ""
+    if count == 2:
+        return Period("previous"), ""
+    if count > MAX_WEEKS + 1:
+        return Period("year_ago"), f"period capped at {MAX_WEEKS + 1} weeks ago"
+    return Period("ago", count), ""
 
 
 def _count(token: str) -> int:

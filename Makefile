@@ -21,8 +21,8 @@ demo: $(STAMP)
 test: lint types unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check core bot tests bench
-	$(BIN)/ruff format --check core bot tests bench
+	$(BIN)/ruff check core bot tests
+	$(BIN)/ruff format --check core bot tests
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -8,6 +8,7 @@ row's keys, so the output depends on nothing but the profiles and the dates.
 from __future__ import annotations
 
 from core.demo.noise import sql_unit
+from core.demo.profiles import CHANNELS
 from core.warehouse.base import DATABASE, SCHEMA
 
 TABLE_PREFIX = f"{DATABASE}.{SCHEMA}."
@@ -28,7 +29,7 @@ def _u(k: int, *extra: str) -> str:
 # the weekday and the story's collapse; `spike` is the extra of a campaign spike in W.
 _DAILY = f"""
 grid AS (
-    SELECT p.*, r.range::INTEGER AS d, $start::DATE + r.range::INTEGER AS day,
+    SELECT p.*, $start::DATE + r.range::INTEGER AS day,
            $start_epoch + r.range::INTEGER AS epoch_day, ($w_end_d - r.range) / 7.0 AS x
     FROM demo_channel AS p, range($days) AS r
     WHERE p.cidx BETWEEN $lo AND $hi
@@ -96,32 +97,33 @@ def _a(k: int) -> str:
     return sql_unit("c.conversion_id", str(k))
 
 
+_CHANNEL_LIST = "[" + ", ".join(f"'{channel}'" for channel in CHANNELS) + "]"
+
+
 # Each conversion's journey: a first touch drawn from the customer's first-touch
 # distribution, the converting channel as the last touch, and sometimes one in between.
 # first_touch and last_touch give their one touchpoint full credit; linear splits evenly.
 ATTRIBUTIONS = f"""
 INSERT INTO {TABLE_PREFIX}attributions
     (conversion_id, customer_id, touchpoint_channel, attribution_model, credit)
-WITH journeys AS (
-    SELECT c.conversion_id, c.customer_id, c.channel AS last_ch,
-        CASE WHEN {_a(1)} < p.ft1 THEN 'email' WHEN {_a(1)} < p.ft2 THEN 'sms'
-             WHEN {_a(1)} < p.ft3 THEN 'push' ELSE 'social' END AS first_ch,
-        ['email', 'sms', 'push', 'social'][1 + floor({_a(2)} * 4)::INTEGER] AS middle_ch,
-        CASE WHEN {_a(3)} < 0.45 THEN 3 ELSE 2 END AS touches
+WITH draws AS (
+    SELECT c.conversion_id, c.customer_id, c.channel, p.ft1, p.ft2, p.ft3,
+        {_a(1)} AS u_first, {_a(2)} AS u_middle, {_a(3)} AS u_touches
     FROM {TABLE_PREFIX}conversions AS c
     JOIN demo_customer AS p ON p.customer_id = c.customer_id
     WHERE p.cidx BETWEEN $lo AND $hi
 ),
-credited AS (
-    SELECT conversion_id, customer_id, unnest(list_concat(
-        [{{'ch': first_ch, 'model': 'first_touch', 'credit': 1.0::DOUBLE}},
-         {{'ch': last_ch, 'model': 'last_touch', 'credit': 1.0::DOUBLE}},
-         {{'ch': first_ch, 'model': 'linear', 'credit': 1.0 / touches}}],
-        CASE WHEN touches = 3 THEN [{{'ch': middle_ch, 'model': 'linear', 'credit': 1.0 / touches}}]
-             ELSE [] END,
-        [{{'ch': last_ch, 'model': 'linear', 'credit': 1.0 / touches}}]
-    )) AS t
-    FROM journeys
+journeys AS (
+    SELECT conversion_id, customer_id, channel AS last_ch,
+        CASE WHEN u_first < ft1 THEN {_CHANNEL_LIST}[1] WHEN u_first < ft2 THEN {_CHANNEL_LIST}[2]
+             WHEN u_first < ft3 THEN {_CHANNEL_LIST}[3] ELSE {_CHANNEL_LIST}[4] END AS first_ch,
+        {_CHANNEL_LIST}[1 + floor(u_middle * 4)::INTEGER] AS middle_ch,
+        CASE WHEN u_touches < 0.45 THEN 3 ELSE 2 END AS touches
+    FROM draws
 )
-SELECT conversion_id, customer_id, t.ch, t.model, t.credit FROM credited
+SELECT conversion_id, customer_id, first_ch, 'first_touch', 1.0 FROM journeys
+UNION ALL SELECT conversion_id, customer_id, last_ch, 'last_touch', 1.0 FROM journeys
+UNION ALL SELECT conversion_id, customer_id, first_ch, 'linear', 1.0 / touches FROM journeys
+UNION ALL SELECT conversion_id, customer_id, middle_ch, 'linear', 1.0 / touches FROM journeys WHERE touches = 3
+UNION ALL SELECT conversion_id, customer_id, last_ch, 'linear', 1.0 / touches FROM journeys
 """

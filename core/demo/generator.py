@@ -82,7 +82,7 @@ def load_demo(
     customers: int = len(DEMO_CUSTOMERS),
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """Empty every table of the schema, then load the demo dataset as of `as_of`.
+    """Empty every table of the schema, then load the demo dataset as of `as_of`, in one transaction.
 
     Data covers every day from `as_of` - 730 days to the day before `as_of`. `customers`
     (at least 9) scales the dataset: the nine named accounts plus generated ones. The same
@@ -98,16 +98,21 @@ def load_demo(
         cursor = warehouse.native.cursor()
         try:
             with memory_capped(cursor, LOAD_MEMORY_LIMIT_MIB):
-                _load(cursor, accounts, csms, as_of, say)
+                cursor.execute("BEGIN")
+                try:
+                    _load(cursor, accounts, csms, as_of, say)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
             counts = _counts(cursor)
         except duckdb.Error as exc:
             raise WarehouseError(f"loading the demo dataset failed: {exc}") from exc
         finally:
             cursor.close()
-    first = as_of - dt.timedelta(days=DAYS)
     return DemoSummary(
         **counts,
-        first_date=first,
+        first_date=as_of - dt.timedelta(days=DAYS),
         last_date=as_of - dt.timedelta(days=1),
         seconds=round(time.perf_counter() - started, 2),
     )

@@ -13,6 +13,7 @@ from bot.text import as_csv, as_json, plain, slack_as_text, table
 from core import (
     Report,
     ReportEngine,
+    ReportStore,
     Requester,
     Settings,
     Week,
@@ -208,8 +209,6 @@ def sql(args: argparse.Namespace) -> int:
 def runs(args: argparse.Namespace) -> int:
     settings = _settings()
     with open_warehouse(settings) as warehouse:
-        from core import ReportStore
-
         history = ReportStore(warehouse).runs(args.limit)
     if not history:
         print("No runs yet.")

@@ -119,7 +119,9 @@ class ReportEngine:
             summary.reports_reused = len(targets) - len(todo)
             for start in range(0, len(todo), SAVE_BATCH):
                 chunk = todo[start : start + SAVE_BATCH]
-                reports = self._generate_chunk(chunk, week, summary, progress, offset=start, total=len(todo))
+                reports = self._generate_chunk(
+                    chunk, week, summary.run_id, progress, offset=start, total=len(todo)
+                )
                 written = set(self.store.save(reports, refresh=refresh))
                 summary.reports_reused += sum(1 for r in reports if r.report_id not in written)
                 self._count(summary, [r for r in reports if r.report_id in written])
@@ -137,7 +139,7 @@ class ReportEngine:
         self,
         chunk: Sequence[Target],
         week: Week,
-        summary: RunSummary,
+        run_id: str,
         progress: Progress | None,
         offset: int,
         total: int,
@@ -146,7 +148,7 @@ class ReportEngine:
         self.agent.prepare(snapshot)
         reports: list[Report] = []
         with self.agent.batch(), ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
-            futures = [pool.submit(self._build, t, week, snapshot, summary.run_id) for t in chunk]
+            futures = [pool.submit(self._build, t, week, snapshot, run_id) for t in chunk]
             for done, future in enumerate(futures, start=offset + 1):
                 report = future.result()
                 reports.append(report)

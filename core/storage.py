@@ -119,7 +119,8 @@ class ReportStore:
 
     def load(self, customer_id: str, week: Week | None = None) -> Report:
         """The stored report (the latest week when `week` is None) with its sections."""
-        where, params = "customer_id = ?", list[Any]([customer_id])
+        params: list[Any]
+        where, params = "customer_id = ?", [customer_id]
         if week is not None:
             where, params = where + " AND report_week_start = ?", [customer_id, week.start]
         rows = self.warehouse.query(

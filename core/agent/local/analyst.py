@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from core.agent.base import Agent, Answer, AskContext
 from core.agent.local.followup import FollowupAnswerer
@@ -17,11 +18,17 @@ from core.agent.local.threads import ThreadStore
 from core.analysis import Analysis, analyse
 from core.analytics import Analytics, Snapshot
 from core.errors import AgentRequestError, UnknownCustomer
-from core.recommendations import recommend
+from core.recommendations import Recommendation, recommend
 from core.search import SQL as CASE_STUDY_SQL
 from core.search import CaseStudyIndex
 from core.templating import exists, render
 from core.warehouse import Warehouse
+
+
+class Findings(NamedTuple):
+    analysis: Analysis
+    recommendations: list[Recommendation]
+    sql: list[str]
 
 
 class LocalAnalyst(Agent):
@@ -34,6 +41,9 @@ class LocalAnalyst(Agent):
         self.analytics = Analytics(warehouse)
         self.threads = ThreadStore(warehouse)
         self._snapshots: dict[str, Snapshot] = {}
+        # (week, customer) -> findings, while a run's snapshot is prepared: a report's
+        # sections share one analysis and one case-study search instead of one each.
+        self._findings: dict[tuple[str, str], Findings] = {}
         self._index: CaseStudyIndex | None = None
         self._lock = threading.Lock()
 
@@ -50,6 +60,7 @@ class LocalAnalyst(Agent):
             yield
         with self._lock:
             self._snapshots.clear()
+            self._findings.clear()
 
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
         if context.section_key is not None:
@@ -79,12 +90,25 @@ class LocalAnalyst(Agent):
             raise UnknownCustomer(f"unknown customer {context.customer_id}")
         return analyse(data), snapshot.sql
 
+    def _findings_for(self, context: AskContext) -> Findings:
+        key = (str(context.week), context.customer_id)
+        with self._lock:
+            cached = self._findings.get(key)
+            prepared = str(context.week) in self._snapshots
+        if cached is not None:
+            return cached
+        analysis, sql = self.analysis(context)
+        findings = Findings(analysis, recommend(analysis, self.case_studies()), sql)
+        if prepared:
+            with self._lock:
+                self._findings[key] = findings
+        return findings
+
     def _section(self, context: AskContext) -> tuple[str, list[str], list[str]]:
         template = f"sections/{context.section_key}.md.j2"
         if not exists(template):
             raise AgentRequestError(f"the local analyst has no template for section '{context.section_key}'")
-        analysis, sql = self.analysis(context)
-        recs = recommend(analysis, self.case_studies())
+        analysis, recs, sql = self._findings_for(context)
         text = render(template, a=analysis, recs=recs, week=context.week, c=analysis.data)
         # Cite (and show the query of) only the case studies the rendered text mentions.
         sources = [

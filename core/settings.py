@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -31,6 +32,10 @@ ENV_NAMES = {
     "cortex_token": "CORTEX_TOKEN",
     "cortex_token_type": "CORTEX_TOKEN_TYPE",
     "cortex_timeout": "CORTEX_TIMEOUT",
+    "cortex_account": "CORTEX_ACCOUNT",
+    "cortex_user": "CORTEX_USER",
+    "cortex_private_key_file": "CORTEX_PRIVATE_KEY_FILE",
+    "cortex_private_key_passphrase": "CORTEX_PRIVATE_KEY_PASSPHRASE",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
@@ -43,7 +48,10 @@ ENV_NAMES = {
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
     "today": "WEEKLY_REPORT_TODAY",
 }
-SECRET_KEYS = {"cortex_token", "slack_bot_token", "slack_app_token"}
+SECRET_KEYS = {"cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token"}
+# How CORTEX_TOKEN is presented; SNOWFLAKE_SESSION takes the connector's session token instead.
+CORTEX_TOKEN_TYPES = ("PROGRAMMATIC_ACCESS_TOKEN", "OAUTH", "KEYPAIR_JWT", "SNOWFLAKE_SESSION")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,12 @@ class Settings:
     cortex_token: str | None = field(default=None, repr=False)
     cortex_token_type: str = "PROGRAMMATIC_ACCESS_TOKEN"
     cortex_timeout: float = 120.0
+    # KEYPAIR_JWT: the account and user the JWT names, and the RSA key that signs it.
+    # Unset, they come from the Snowflake connection (connections.toml).
+    cortex_account: str | None = None
+    cortex_user: str | None = None
+    cortex_private_key_file: Path | None = None
+    cortex_private_key_passphrase: str | None = field(default=None, repr=False)
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
@@ -139,6 +153,8 @@ def _convert(key: str, kind: object, value: object) -> object:
             return tuple(str(i).strip() for i in items if str(i).strip())
         if kind == "dt.date | None":
             return dt.date.fromisoformat(str(value))
+        if key == "cortex_token_type":
+            return str(value).strip().upper()
     except ValueError:
         raise ConfigError(f"{env_name} has an invalid value for {key}") from None
     return str(value)
@@ -153,7 +169,23 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             "WEEKLY_REPORT_CONCURRENCY, WEEKLY_REPORT_AGENT_RPM and CORTEX_TIMEOUT must be positive"
         )
+    if s.cortex_token_type not in CORTEX_TOKEN_TYPES:
+        raise ConfigError(
+            f"CORTEX_TOKEN_TYPE must be one of {', '.join(CORTEX_TOKEN_TYPES)}, not '{s.cortex_token_type}'"
+        )
+    agent_name_parts(s.cortex_agent)
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"WEEKLY_REPORT_TZ '{s.timezone}' is not a known timezone") from None
+
+
+def agent_name_parts(name: str) -> tuple[str, str, str]:
+    """CORTEX_AGENT as (database, schema, agent): three plain, unquoted identifiers."""
+    parts = tuple(name.split("."))
+    if len(parts) != 3 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+        raise ConfigError(
+            f"CORTEX_AGENT '{name[:80]}' must be DATABASE.SCHEMA.AGENT of plain identifiers (no quotes), "
+            f"e.g. {DEFAULT_AGENT}"
+        )
+    return parts[0], parts[1], parts[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.agent.base import Agent, Answer, AskContext
-from core.errors import ConfigError
 from core.settings import Settings
 from core.warehouse import Warehouse
 
@@ -13,7 +12,9 @@ __all__ = ["Agent", "Answer", "AskContext", "make_agent"]
 def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:
     """The agent the settings choose."""
     if settings.agent == "cortex":
-        raise ConfigError("WEEKLY_REPORT_AGENT=cortex is not available in this version; use 'local'")
+        from core.agent.cortex import build_cortex_agent
+
+        return build_cortex_agent(settings)
     from core.agent.local.analyst import LocalAnalyst
 
     return LocalAnalyst(warehouse)

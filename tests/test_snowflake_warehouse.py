@@ -7,20 +7,23 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-import fakesnow
 import pytest
+
+# Bound at import: calling it imports the submodule fakesnow.server, which replaces the name.
+from fakesnow import server as fakesnow_server
 
 from core import Settings, open_warehouse
 from core.errors import WarehouseError
 from core.models import Report, SectionResult
 from core.storage import ReportStore
-from core.warehouse import SCHEMA_FILE, Warehouse
+from core.warehouse import Warehouse
+from core.warehouse.schema import schema_statements
 from core.weeks import Week
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[dict[str, object]]:
-    with fakesnow.server() as kwargs:
+    with fakesnow_server() as kwargs:
         yield kwargs
 
 
@@ -47,7 +50,8 @@ def snowflake(
             backend="snowflake", snowflake_connection_name="fake_account", snowflake_connections_file=toml
         )
     )
-    warehouse.run_script(SCHEMA_FILE.read_text())
+    for statement in schema_statements():
+        warehouse.execute(statement)
     yield warehouse
     warehouse.close()
 

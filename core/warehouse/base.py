@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Self
 
 DATABASE = "CUSTOMER_SUCCESS_DATA"
@@ -77,31 +79,57 @@ class Warehouse(ABC):
 
 def split_statements(text: str) -> list[str]:
     """Split SQL text on semicolons outside quotes, $$ blocks and comments."""
-    statements, current, i = [], [], 0
+    return [statement.sql for statement in scan_statements(text)]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a SQL file and the tags (`-- @tag`) of the comment lines just before it."""
+
+    sql: str
+    tags: frozenset[str] = frozenset()
+
+
+_TAG = re.compile(r"^--\s*@([A-Za-z][\w-]*)")
+
+
+def scan_statements(text: str) -> list[Statement]:
+    """Split SQL text like `split_statements`, keeping the tags of each statement's leading comments.
+
+    `'...'` strings and `$$ ... $$` bodies (procedures, agent specifications) are copied whole,
+    so semicolons and `--` inside them do not split or cut the statement.
+    """
+    statements: list[Statement] = []
+    current: list[str] = []
+    tags: set[str] = set()
     quote: str | None = None
+    i = 0
     while i < len(text):
         ch, pair = text[i], text[i : i + 2]
         if quote:
-            current.append(ch)
             if text.startswith(quote, i):
-                current.extend(quote[1:])
+                current.append(quote)
                 i += len(quote)
                 quote = None
-                continue
+            else:
+                current.append(ch)
+                i += 1
         elif pair == "--":
             end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
+            end = len(text) if end < 0 else end
+            if not "".join(current).strip() and (tag := _TAG.match(text[i:end])):
+                tags.add(tag.group(1).lower())
+            i = end
         elif pair == "$$" or ch == "'":
             quote = pair if pair == "$$" else ch
             current.append(quote)
             i += len(quote)
-            continue
         elif ch == ";":
-            statements.append("".join(current).strip())
-            current = []
+            statements.append(Statement("".join(current).strip(), frozenset(tags)))
+            current, tags = [], set()
+            i += 1
         else:
             current.append(ch)
-        i += 1
-    statements.append("".join(current).strip())
-    return [s for s in statements if s]
+            i += 1
+    statements.append(Statement("".join(current).strip(), frozenset(tags)))
+    return [s for s in statements if s.sql]

@@ -15,7 +15,9 @@ from fakesnow.instance import FakeSnow
 
 from core.errors import WarehouseError, WarehouseLocked
 from core.warehouse.base import DATABASE, SCHEMA, Warehouse
-from core.warehouse.schema import SCHEMA_FILE
+from core.warehouse.schema import schema_statements
+
+MEMORY_LIMIT_MIB = 512  # DuckDB's own memory (buffer cache, hash tables) per warehouse
 
 # fakesnow asks DuckDB for an Arrow result of every query, which DuckDB 2 warns about.
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
@@ -30,15 +32,19 @@ class EmbeddedWarehouse(Warehouse):
 
     kind = "embedded"
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, memory_limit_mib: int = MEMORY_LIMIT_MIB) -> None:
         super().__init__()
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         try:
             self._fakesnow = FakeSnow(db_path=self.home)
+            # DuckDB's default (80% of RAM) would let its cache grow with every scan of a
+            # long-running bot; above the limit it evicts and spills to disk instead.
+            self._fakesnow.duck_conn.execute(f"SET memory_limit = '{int(memory_limit_mib)}MiB'")
             bootstrap = self._fakesnow.connect(paramstyle="qmark")
             self._cursor = bootstrap.cursor()
-            self.run_script(SCHEMA_FILE.read_text())
+            for statement in schema_statements():
+                self.execute(statement)
             self._conn = self._fakesnow.connect(database=DATABASE, schema=SCHEMA, paramstyle="qmark")
             self._cursor = self._conn.cursor()
         except duckdb.IOException as exc:

@@ -1,0 +1,79 @@
+"""What the local Slack server records, and the small value types it hands out."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API request as the server saw it (the token itself is never kept).
+
+    `at` is `time.monotonic()` when the server took the call (the instant rate limits judge);
+    `token_kind` is "bot", "app", "none", "invalid" or, for POSTs to a slash command's
+    `response_url`, "response_url".
+    """
+
+    method: str
+    params: dict[str, Any]
+    response: dict[str, Any]
+    status: int
+    at: float
+    token_kind: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A Socket Mode acknowledgement: its optional response payload and seconds since the envelope went out."""
+
+    envelope_id: str
+    payload: dict[str, Any] | None
+    latency_seconds: float
+
+
+@dataclass
+class Envelope:
+    """An envelope the server sent over a socket, and when."""
+
+    body: dict[str, Any]
+    sent_at: float
+    connection: int
+
+
+class ApiError(Exception):
+    """A Web API method's refusal: becomes `{"ok": false, "error": ..., **extra}`."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+    def response(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.error, **self.extra}
+
+
+@dataclass
+class TsClock:
+    """Slack-style message timestamps ("1763000000.000100"), strictly increasing across threads."""
+
+    _last_us: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self) -> str:
+        with self._lock:
+            self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+            seconds, micros = divmod(self._last_us, 1_000_000)
+        return f"{seconds}.{micros:06d}"
+
+
+def random_id(prefix: str, length: int = 10) -> str:
+    """An upper-case Slack-looking id such as `Ev0A1B2C3D4E`."""
+    return prefix + secrets.token_hex(length).upper()[:length]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import commands
+from bot import commands, setup_snowflake
 from core import WeeklyReportError
 from core.errors import InputError, NotAuthorized
 
@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   weekly-report show --customer-id CUST_12345 --format md
   weekly-report ask --customer-id CUST_12345 "What was revenue by channel last week?"
   weekly-report sql "SELECT customer_id, status FROM weekly_reports" --format json
+  weekly-report console --as sarah.johnson@example.com
 """
 
 
@@ -71,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="recent run history")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(handler=commands.runs)
+
+    p = sub.add_parser("bot", help="run the Slack app over Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)")
+    p.set_defaults(handler=commands.bot)
+
+    p = sub.add_parser("console", help="chat with the bot in this terminal as a CSM, no workspace needed")
+    p.add_argument(
+        "--as", dest="as_email", required=True, metavar="EMAIL", help="who you are, e.g. a CSM's email"
+    )
+    p.set_defaults(handler=commands.console)
+
+    setup_snowflake.add_parser(sub)
     return parser
 
 

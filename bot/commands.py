@@ -241,3 +241,18 @@ def _date(text: str, flag: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{flag} '{text[:40]}' is not a date; use YYYY-MM-DD") from None
+
+
+def bot(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(_settings())
+
+
+def console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(_settings(), args.as_email)

@@ -6,40 +6,64 @@
 from __future__ import annotations
 
 from core.agent import Agent, Answer, AskContext, make_agent
-from core.directory import Directory, Requester, validate_csm_id, validate_customer_id
+from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand_recipient
+from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
 from core.engine import FollowUp, ReportEngine, RunSummary, Target
 from core.errors import WeeklyReportError
 from core.models import Report
-from core.render import SlackMessage, markdown, slack_parent, slack_sections
+from core.preferences import Pause, Preferences, parse_until
+from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
+from core.rollup import CsmRollup, RollupRow, collect_rollup, rollup_messages
+from core.runs import Claim, RunClaims, RunRecord
 from core.settings import Settings, load_settings
 from core.storage import ReportStore
+from core.templating import render as render_template
 from core.warehouse import Warehouse, open_warehouse
-from core.weeks import Week
+from core.weeks import Week, last_complete_week
 
 __all__ = [
     "Agent",
     "Answer",
     "AskContext",
+    "Assignment",
+    "Claim",
+    "CsmRollup",
+    "DeliveryRecord",
+    "DeliveryStore",
     "Directory",
     "FollowUp",
+    "Pause",
+    "Preferences",
     "Report",
     "ReportEngine",
     "ReportStore",
     "Requester",
+    "RollupRow",
+    "RunClaims",
+    "RunRecord",
     "RunSummary",
     "Settings",
     "SlackMessage",
     "Target",
+    "ThreadLink",
     "Warehouse",
     "Week",
     "WeeklyReportError",
     "build_engine",
+    "collect_rollup",
+    "last_complete_week",
     "load_settings",
     "make_agent",
     "markdown",
+    "mrkdwn",
+    "on_demand_recipient",
     "open_warehouse",
+    "parse_until",
+    "render_template",
+    "rollup_messages",
     "slack_parent",
     "slack_sections",
+    "split_text",
     "validate_csm_id",
     "validate_customer_id",
 ]  # fmt: skip

@@ -1,0 +1,53 @@
+"""What the Slack app works with: the engine, the delivery ledger, and the bot's thread pools.
+
+Built once at start-up by `weekly-report bot` and `weekly-report console` (one engine for
+every thread: the embedded warehouse admits one process and serialises calls with a lock).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.workers import TrackedExecutor, Workers
+from core import DeliveryStore, ReportEngine, Settings, build_engine
+
+# Bolt runs listeners here; they only check, acknowledge and queue, so a few threads do.
+LISTENER_THREADS = 16
+LISTENER_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: ReportEngine
+    deliveries: DeliveryStore
+    workers: Workers
+    listeners: TrackedExecutor
+
+    @classmethod
+    def start(cls, settings: Settings) -> Services:
+        engine = build_engine(settings)
+        return cls(
+            settings, engine, DeliveryStore(engine.warehouse), Workers(settings.concurrency),
+            TrackedExecutor(LISTENER_THREADS, "bolt-listener"),
+        )  # fmt: skip
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no listener runs and no job is queued or running (listeners queue jobs)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if not self.listeners.wait_idle(left):
+                return False
+            if not self.workers.wait_idle(max(deadline - time.monotonic(), 0)):
+                return False
+            if self.listeners.unfinished == 0:
+                return True
+        return False
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop taking work, give running jobs `timeout` seconds, then close the warehouse."""
+        self.listeners.shutdown(wait=False, cancel_futures=True)
+        self.listeners.wait_idle(min(timeout, LISTENER_GRACE_SECONDS))  # they may still queue a job
+        self.workers.shutdown(timeout)
+        self.engine.warehouse.close()

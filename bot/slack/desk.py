@@ -1,0 +1,201 @@
+"""Requests in, work out.
+
+Every request is checked in the listener, before anything is queued or written: who is
+asking, and may they see that customer (the cached roster may say yes at once; anything
+else, refusals included, the engine decides). The slow part then runs on the bot's worker
+pool, never on Bolt's threads, and starts by asking the engine again: authorisation is
+always the engine's (`targets`, `Directory.authorize`, `ask`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.delivery import deliver
+from bot.services import Services
+from bot.slack.identity import People
+from bot.slack.replies import (
+    LOOKING_INTO_IT,
+    NOT_A_REPORT_THREAD,
+    answer_messages,
+    escape,
+    help_text,
+    tell,
+    working_on,
+)
+from bot.slack.requests import Help, OneReport, Request
+from core import Requester, Target, ThreadLink, on_demand_recipient
+from core.errors import NotAuthorized, UnknownCustomer
+
+log = logging.getLogger("weekly_report.bot")
+NOT_A_CSM = "you are not a CSM in csm_assignments, so no customer reports are available to you"
+
+# Says something to the person where they asked (an ephemeral response, a DM, a thread);
+# returns the ts of what was posted when there is one.
+Say = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked request: what to tell the person now, and what to generate and send."""
+
+    note: str
+    requester: Requester | None = None  # None: nothing to generate
+    customer_id: str | None = None  # None: the whole portfolio
+    refresh: bool = False
+
+
+class Desk:
+    """Checks requests and queues their work: reports to generate and DM, questions to answer."""
+
+    def __init__(self, services: Services, people: People) -> None:
+        self.services, self.people = services, people
+        self.engine = services.engine
+
+    # -- requests for reports ------------------------------------------------------------
+
+    def plan(self, client: WebClient, user_id: str, request: Request) -> Plan:
+        """Check `request` for `user_id`; raises a domain error when it must be refused.
+
+        This runs before the ack, so it avoids the warehouse when it can: what the cached
+        roster allows is accepted at once (the engine checks again before generating);
+        anything else is for the engine to decide now, refusals included.
+        """
+        person = self.people.person(client, user_id)
+        if isinstance(request, Help):
+            customers = self.people.customers_of(person)
+            return Plan(help_text(request.problem, customers, person.requester.is_admin))
+        customer_id = request.customer_id if isinstance(request, OneReport) else None
+        targets = self.people.known_targets(person, customer_id)
+        if targets is None:
+            targets = self._targets(person.requester, customer_id)
+        log.info(
+            "%s asked for %s%s", user_id, customer_id or "their portfolio", " (refresh)" * request.refresh
+        )
+        names = [self.people.customer_name(t.customer_id) or t.customer_id for t in targets]
+        if len(targets) == 1:
+            names = [f"{names[0]} ({targets[0].customer_id})"]
+        return Plan(working_on(names, request.refresh), person.requester, customer_id, request.refresh)
+
+    def request(self, client: WebClient, user_id: str, request: Request, say: Say) -> None:
+        """A request made in a conversation (a DM, a mention): answer there, queue the work."""
+        try:
+            plan = self.plan(client, user_id, request)
+        except Exception as exc:
+            say(tell(exc))
+            return
+        say(plan.note)
+        self.send(client, plan, user_id, say)
+
+    def send(self, client: WebClient, plan: Plan, user_id: str, say: Say) -> None:
+        """Queue generation and delivery of a plan's reports to `user_id`."""
+        if plan.requester is None:
+            return
+        try:
+            self.services.workers.submit(
+                f"reports for {user_id}",
+                lambda: self._generate_and_deliver(client, plan, user_id, say),
+                on_error=lambda exc: say(tell(exc)),
+            )
+        except Exception as exc:
+            say(tell(exc))
+
+    def _targets(self, requester: Requester, customer_id: str | None) -> list[Target]:
+        if requester.is_admin:
+            targets = self.engine.targets(None, customer_id)
+        elif requester.csm_id is not None:
+            targets = self.engine.targets(requester.csm_id, customer_id)
+        else:
+            if customer_id is not None:
+                self.engine.directory.authorize(requester, customer_id)  # says why: unknown, or not a CSM
+            raise NotAuthorized(NOT_A_CSM)
+        if not targets:
+            what = f"{customer_id} has no CSM" if customer_id else "no customer has a CSM"
+            raise UnknownCustomer(f"{what} in csm_assignments yet, so there is no report to send")
+        return targets
+
+    def _generate_and_deliver(self, client: WebClient, plan: Plan, user_id: str, say: Say) -> None:
+        assert plan.requester is not None
+        engine, workers = self.engine, self.services.workers
+        targets = self._targets(plan.requester, plan.customer_id)  # the engine's word, before any write
+        week = engine.week()
+        if len(targets) == 1:
+            # Concurrent requests for one report wait for the first instead of generating it again.
+            with workers.exclusive(f"generate {targets[0].customer_id} {week}"):
+                run = engine.generate(targets, week, refresh=plan.refresh, trigger="command")
+        else:
+            run = engine.generate(targets, week, refresh=plan.refresh, trigger="command")
+        log.info(
+            "run %s for %s: %d generated, %d reused, %d failed in %.1fs",
+            run.run_id, user_id, run.reports_generated, run.reports_reused, run.reports_failed, run.seconds,
+        )  # fmt: skip
+        failures = []
+        for target in targets:
+            report = engine.store.load(target.customer_id, week)
+            sent = deliver(client, self.services.deliveries, report, user_id, on_demand_recipient(user_id))
+            if not sent.ok:
+                failures.append(f"{target.customer_id} ({sent.error})")
+        if failures:
+            say(f":warning: I could not DM you the report for {escape(', '.join(failures))}.")
+
+    # -- follow-up questions -------------------------------------------------------------
+
+    def follow_up(self, client: WebClient, user_id: str, channel: str, thread_ts: str, question: str) -> None:
+        """A reply in a thread: answered in that thread when the thread is a report's."""
+
+        def say(text: str) -> str | None:
+            return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
+
+        try:
+            link = self.services.deliveries.thread(channel, thread_ts)
+            if link is None:
+                say(NOT_A_REPORT_THREAD)
+                return
+            requester = self.people.person(client, user_id).requester
+            self.engine.directory.authorize(requester, link.customer_id)
+        except Exception as exc:
+            say(tell(exc))
+            return
+        placeholder = say(LOOKING_INTO_IT)
+        if placeholder is None:
+            return
+
+        def failed(exc: Exception) -> None:
+            client.chat_update(channel=channel, ts=placeholder, text=tell(exc))
+
+        try:
+            self.services.workers.submit(
+                f"follow-up on {link.report_id}",
+                lambda: self._answer(client, requester, link, question, channel, thread_ts, placeholder),
+                on_error=failed,
+            )
+        except Exception as exc:
+            failed(exc)
+
+    def _answer(
+        self,
+        client: WebClient,
+        requester: Requester,
+        link: ThreadLink,
+        question: str,
+        channel: str,
+        thread_ts: str,
+        placeholder: str,
+    ) -> None:
+        # One question at a time per report: each continues after the previous answer.
+        with self.services.workers.exclusive(f"ask {link.report_id}"):
+            result = self.engine.ask(requester, link.customer_id, question, link.week)
+        first, *rest = answer_messages(result.answer.text)
+        client.chat_update(channel=channel, ts=placeholder, text=first.text, blocks=first.blocks)
+        for message in rest:
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+            )
+        log.info(
+            "answered a follow-up on %s (agent message %s -> %s)",
+            link.report_id, result.parent_message_id, result.answer.message_id,
+        )  # fmt: skip

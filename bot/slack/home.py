@@ -1,0 +1,125 @@
+"""The App Home tab: the person's customers with their latest report, and the next scheduled run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from bot.services import Services
+from bot.slack.identity import People, Person
+from bot.slack.replies import COMMAND, escape
+from core import Assignment, Settings, Week
+from core.errors import ConfigError, InputError
+
+MAX_BLOCKS = 100
+MAX_CUSTOMERS = 90  # one block each, leaving room for the header, intro and footer
+LOOKBACK_WEEKS = 4  # how far back "latest report" looks
+
+
+def next_run(settings: Settings, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the weekly schedule fires next, in the configured timezone."""
+    try:
+        trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
+    except ValueError as exc:
+        raise ConfigError(
+            f"WEEKLY_REPORT_SCHEDULE '{settings.schedule[:40]}' is not a cron expression ({exc})"
+        ) from exc
+    fire: dt.datetime | None = trigger.get_next_fire_time(None, now or dt.datetime.now(settings.tz))
+    return fire
+
+
+class HomeTab:
+    """Publishes a person's App Home: `app_home_opened` -> `views.publish`."""
+
+    def __init__(self, services: Services, people: People) -> None:
+        self.services, self.people = services, people
+
+    def publish(self, client: WebClient, user_id: str) -> None:
+        person = self.people.person(client, user_id)
+        customers = self.people.customers_of(person)
+        latest = self._latest([a.customer_id for a in customers[:MAX_CUSTOMERS]])
+        view = home_view(person, customers, latest, next_run(self.services.settings), self.services.settings)
+        client.views_publish(user_id=user_id, view=view)
+
+    def _latest(self, customer_ids: Sequence[str]) -> dict[str, tuple[Week, str]]:
+        """customer id -> (week, status) of its newest report within LOOKBACK_WEEKS."""
+        engine = self.services.engine
+        try:
+            week = engine.week()
+        except InputError:
+            return {}  # no data in the warehouse yet
+        found: dict[str, tuple[Week, str]] = {}
+        for back in range(LOOKBACK_WEEKS):
+            missing = [c for c in customer_ids if c not in found]
+            if not missing:
+                break
+            shifted = week.shift(-back)
+            for customer_id, status in engine.store.statuses(missing, shifted).items():
+                found[customer_id] = (shifted, status)
+        return found
+
+
+def home_view(
+    person: Person,
+    customers: Sequence[Assignment],
+    latest: dict[str, tuple[Week, str]],
+    fire: dt.datetime | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Weekly executive reports"}},
+        _section(_intro(person, len(customers))),
+    ]
+    if not customers:
+        return {"type": "home", "blocks": blocks}
+    blocks += [_section(_schedule(fire, settings)), {"type": "divider"}]
+    shown = list(customers)[:MAX_CUSTOMERS]
+    blocks += [_section(_customer_line(a, latest.get(a.customer_id))) for a in shown]
+    if len(customers) > len(shown):
+        blocks.append(_section(f"…and {len(customers) - len(shown)} more customers."))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Get a report now: `{COMMAND} CUST_12345`, or `{COMMAND} all` for every customer. "
+                    "Reply in a report's thread to ask a follow-up.",
+                }
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}
+
+
+def _intro(person: Person, count: int) -> str:
+    if person.is_csm:
+        who = f"Hi {escape(person.name or '')}. You are CSM {person.requester.csm_id} with {count} customers."
+    elif person.requester.is_admin:
+        who = f"You are an admin: reports for all {count} customers are open to you."
+    else:
+        return "You are not a CSM in csm_assignments, so no customer reports are available to you."
+    return who + " Each Monday their reports arrive in your DMs with me."
+
+
+def _schedule(fire: dt.datetime | None, settings: Settings) -> str:
+    if fire is None:
+        return "*Next scheduled delivery:* none (the schedule never fires)."
+    return f"*Next scheduled delivery:* {fire:%A, %B} {fire.day} at {fire:%H:%M} ({settings.timezone})"
+
+
+def _customer_line(a: Assignment, latest: tuple[Week, str] | None) -> str:
+    head = f"*{escape(a.customer_name)}* `{a.customer_id}`"
+    if latest is None:
+        return f"{head}\nNo report in the last {LOOKBACK_WEEKS} weeks."
+    week, status = latest
+    mark = {"complete": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(status, "")
+    return f"{head}\nWeek of {week.label()}: {status} {mark}".rstrip()
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}

@@ -1,0 +1,140 @@
+"""The team rollup: after a weekly run, one summary for WEEKLY_REPORT_ROLLUP_CHANNEL.
+
+Per CSM, per customer: the stored headline figures with their week-over-week arrows and the
+health flag, with a note for failed, partial and missing reports and for paused CSMs. The
+figures are the ones stored with each report (the engine's own SQL); nothing is recomputed.
+Each paragraph (the summary, then one per CSM) gets its own section block; a large team is
+split into several messages within Slack's limits (see core.render).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.models import COMPLETE, FAILED, PARTIAL, Headline
+from core.preferences import Pause
+from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text
+from core.templating import render
+from core.warehouse import Warehouse
+from core.weeks import Week
+
+T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
+FLAGS = {"Healthy": ":large_green_circle:", "Watch": ":large_yellow_circle:", "At risk": ":red_circle:"}
+NO_FLAG = ":white_circle:"  # no headline figures: no report, or one without them
+
+_TEAM = f"""
+SELECT a.csm_id, a.csm_name, a.customer_id, c.customer_name, r.status, r.metadata
+FROM {T}.csm_assignments a
+JOIN {T}.customers c ON c.customer_id = a.customer_id
+LEFT JOIN {T}.weekly_reports r ON r.customer_id = a.customer_id AND r.report_week_start = ?
+ORDER BY a.csm_name, a.csm_id, c.customer_name, a.customer_id
+"""
+_UNFINISHED_SECTIONS = f"""
+SELECT r.customer_id, s.title
+FROM {T}.weekly_reports r JOIN {T}.report_sections s ON s.report_id = r.report_id
+WHERE r.report_week_start = ? AND s.status <> '{COMPLETE}'
+ORDER BY r.customer_id, s.position
+"""
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """One customer's line: its stored report's status (None: no report) and headline."""
+
+    customer_id: str
+    customer_name: str
+    status: str | None
+    headline: Headline | None
+    failed_sections: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return FLAGS.get(self.headline.health, NO_FLAG) if self.headline else NO_FLAG
+
+
+@dataclass(frozen=True)
+class CsmRollup:
+    """One CSM's customers, and their pause if the Monday DMs are paused."""
+
+    csm_id: str
+    csm_name: str
+    rows: tuple[RollupRow, ...]
+    pause: Pause | None = None
+
+
+def collect_rollup(
+    warehouse: Warehouse,
+    week: Week,
+    pauses: Mapping[str, Pause] | None = None,
+    csm_ids: Collection[str] | None = None,
+) -> list[CsmRollup]:
+    """The team (or the CSMs in `csm_ids`) with their customers' stored reports for `week`."""
+    failed: dict[str, list[str]] = {}
+    for r in warehouse.query(_UNFINISHED_SECTIONS, [week.start]):
+        failed.setdefault(r["customer_id"], []).append(r["title"])
+    team: dict[str, tuple[str, list[RollupRow]]] = {}
+    for r in warehouse.query(_TEAM, [week.start]):
+        if csm_ids is not None and r["csm_id"] not in csm_ids:
+            continue
+        metadata = _json(r["metadata"]) or {}
+        headline = metadata.get("headline")
+        row = RollupRow(
+            r["customer_id"], r["customer_name"], r["status"], Headline(**headline) if headline else None,
+            tuple(failed.get(r["customer_id"], ())),
+        )  # fmt: skip
+        team.setdefault(r["csm_id"], (r["csm_name"], []))[1].append(row)
+    pauses = pauses or {}
+    return [CsmRollup(csm_id, name, tuple(rows), pauses.get(csm_id)) for csm_id, (name, rows) in team.items()]
+
+
+def rollup_messages(team: Sequence[CsmRollup], week: Week) -> list[SlackMessage]:
+    """The rollup as Slack messages: as few as the limits allow, each with its own header."""
+    body = mrkdwn(render("slack/rollup.md.j2", team=team, totals=totals(team), flags=FLAGS))
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+        for paragraph in body.split("\n\n")
+        for piece in split_text(paragraph)
+    ]
+    title = f"Team rollup: week of {week.label()}"
+    per_message = MAX_BLOCKS - 1  # one goes to the header
+    parts = [blocks[i : i + per_message] for i in range(0, len(blocks), per_message)]
+    messages = []
+    for n, part in enumerate(parts, start=1):
+        heading = (title if len(parts) == 1 else f"{title} ({n}/{len(parts)})")[:HEADER_LIMIT]
+        header = {"type": "header", "text": {"type": "plain_text", "text": heading}}
+        text = "\n".join([heading, *(b["text"]["text"] for b in part)])
+        messages.append(SlackMessage(_cut(text), [header, *part]))
+    return messages
+
+
+def totals(team: Sequence[CsmRollup]) -> dict[str, int]:
+    """Counts for the summary line: reports by status, customers by health, paused CSMs."""
+    rows = [row for csm in team for row in csm.rows]
+    health = [row.headline.health for row in rows if row.headline]
+    return {
+        "customers": len(rows),
+        "complete": sum(1 for r in rows if r.status == COMPLETE),
+        "partial": sum(1 for r in rows if r.status == PARTIAL),
+        "failed": sum(1 for r in rows if r.status == FAILED),
+        "missing": sum(1 for r in rows if r.status is None),
+        "healthy": health.count("Healthy"),
+        "watch": health.count("Watch"),
+        "at_risk": health.count("At risk"),
+        "paused": sum(1 for csm in team if csm.pause),
+    }
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MESSAGE_TEXT_LIMIT else text[: MESSAGE_TEXT_LIMIT - 1] + "…"
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value

@@ -1,0 +1,123 @@
+"""Pausing and resuming a CSM's Monday DMs: one row per CSM, dates checked, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Bound at import: calling it imports the submodule fakesnow.server, which replaces the name.
+from fakesnow import server as fakesnow_server
+
+from core import Preferences, ReportEngine, Warehouse, open_warehouse, parse_until
+from core.errors import InputError
+from core.warehouse.schema import schema_statements
+from tests.conftest import AS_OF
+from tests.test_sql_setup import connections_toml, snowflake_settings
+
+LATER = AS_OF + dt.timedelta(days=13)  # 2026-12-01
+
+
+@pytest.fixture
+def prefs(engine: ReportEngine) -> Preferences:
+    return Preferences(engine.warehouse, lambda: AS_OF)
+
+
+def rows(warehouse: Warehouse, csm_id: str) -> list[dict[str, Any]]:
+    return warehouse.query("SELECT * FROM csm_preferences WHERE csm_id = ?", [csm_id])
+
+
+def test_pause_until_resumed(prefs: Preferences) -> None:
+    pause = prefs.pause("csm001", by="U0SARAH")  # ids are case-insensitive, like everywhere
+    assert (pause.csm_id, pause.until, pause.updated_by) == ("CSM001", None, "U0SARAH")
+    assert pause.describe() == "paused until resumed"
+    assert prefs.paused_csms(AS_OF) == {"CSM001"}
+    assert prefs.paused_csms(AS_OF + dt.timedelta(days=3650)) == {"CSM001"}
+    assert prefs.resume("CSM001", by="U0SARAH") is True
+    assert prefs.paused_csms(AS_OF) == set()
+    assert prefs.pause_of("CSM001") is None
+    assert prefs.resume("CSM001") is False  # resuming twice is harmless
+    assert prefs.resume("CSM004") is False
+    assert rows(prefs.warehouse, "CSM004") == []  # nothing to resume: nothing written
+
+
+def test_pause_until_a_date_ends_on_that_date(prefs: Preferences) -> None:
+    pause = prefs.pause("CSM002", until=LATER)
+    assert pause.describe() == "paused until 2026-12-01"
+    assert prefs.paused_csms(LATER - dt.timedelta(days=1)) == {"CSM002"}
+    assert prefs.paused_csms(LATER) == set()  # the DMs resume on that Monday
+    assert prefs.pause_of("CSM002", on=LATER) is None
+    assert set(prefs.pauses(AS_OF)) == {"CSM002"}
+
+
+def test_one_row_per_csm_however_often_it_changes(prefs: Preferences, engine: ReportEngine) -> None:
+    prefs.pause("CSM003")
+    prefs.pause("CSM003", until=LATER, by="admin")
+    prefs.resume("CSM003")
+    prefs.pause("CSM003", until=LATER + dt.timedelta(days=7))
+    [row] = rows(engine.warehouse, "CSM003")
+    assert (row["paused"], row["paused_until"], row["updated_by"]) == (
+        True,
+        LATER + dt.timedelta(days=7),
+        None,
+    )
+    assert prefs.paused_csms(AS_OF) == {"CSM003"}
+
+
+def test_a_date_that_is_not_in_the_future_is_refused(prefs: Preferences, engine: ReportEngine) -> None:
+    for day in (AS_OF, AS_OF - dt.timedelta(days=1)):
+        with pytest.raises(InputError, match="is not after today"):
+            prefs.pause("CSM001", until=day)
+    assert rows(engine.warehouse, "CSM001") == []
+
+
+def test_unknown_or_malformed_csm_is_refused(prefs: Preferences, engine: ReportEngine) -> None:
+    with pytest.raises(InputError, match="unknown CSM CSM999"):
+        prefs.pause("CSM999")
+    with pytest.raises(InputError, match="not a CSM id"):
+        prefs.pause("x'; DROP TABLE csm_preferences; --")
+    assert engine.warehouse.scalar("SELECT COUNT(*) FROM csm_preferences") == 0
+
+
+def test_parse_until() -> None:
+    assert parse_until(" 2026-12-01 ") == dt.date(2026, 12, 1)
+    with pytest.raises(InputError, match="'next week' is not a date; use YYYY-MM-DD"):
+        parse_until("next week")
+
+
+# --- fakesnow's server, through the connector ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[dict[str, Any]]:
+    with fakesnow_server() as kwargs:
+        yield kwargs
+
+
+@pytest.fixture
+def snowflake(server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    toml = connections_toml(tmp_path, int(server["port"]), ":isolated:")
+    with open_warehouse(snowflake_settings(toml)) as warehouse:
+        for statement in schema_statements():
+            warehouse.execute(statement)
+        warehouse.execute(
+            "INSERT INTO csm_assignments (csm_id, csm_name, csm_email, customer_id) "
+            "VALUES ('CSM001', 'Sarah Johnson', 'sarah.johnson@example.com', 'CUST_12345')"
+        )
+        yield warehouse
+
+
+def test_pause_and_resume_on_snowflake(snowflake: Warehouse) -> None:
+    prefs = Preferences(snowflake, lambda: AS_OF)
+    prefs.pause("CSM001", until=LATER, by="U0SARAH")
+    prefs.pause("CSM001", by="U0SARAH")
+    assert prefs.paused_csms(LATER + dt.timedelta(days=30)) == {"CSM001"}
+    assert prefs.resume("CSM001")
+    assert prefs.paused_csms(AS_OF) == set()
+    [row] = rows(snowflake, "CSM001")
+    assert (row["paused"], row["paused_until"]) == (False, None)

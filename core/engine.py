@@ -27,8 +27,10 @@ from core.storage import ReportStore
 from core.templating import render
 from core.warehouse import Warehouse
 from core.weeks import Week, parse_week
+from core.writer import ReportWriter
 
-SAVE_BATCH = 500  # reports per bulk write: bounds memory and what a crash can lose
+SNAPSHOT_BATCH = 10_000  # customers whose data is queried together: one pass over the tables each
+SAVE_BATCH = 1_000  # reports per bulk write: bounds memory and what a crash can lose
 Progress = Callable[[int, int, str], None]
 
 
@@ -110,21 +112,31 @@ class ReportEngine:
         trigger: str = "manual",
         progress: Progress | None = None,
     ) -> RunSummary:
-        """Generate and store the reports of `targets` for `week`; reuse complete ones unless `refresh`."""
+        """Generate and store the reports of `targets` for `week`; reuse complete ones unless `refresh`.
+
+        Customers are queried SNAPSHOT_BATCH at a time (one pass over the source tables each),
+        built SAVE_BATCH at a time, and each built batch is stored by a writer thread while the
+        next one is being built.
+        """
         started = time.monotonic()
         summary = RunSummary(self.store.start_run(trigger, week), trigger, week)
         try:
             stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
             todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
             summary.reports_reused = len(targets) - len(todo)
-            for start in range(0, len(todo), SAVE_BATCH):
-                chunk = todo[start : start + SAVE_BATCH]
-                reports = self._generate_chunk(
-                    chunk, week, summary.run_id, progress, offset=start, total=len(todo)
-                )
-                written = set(self.store.save(reports, refresh=refresh))
-                summary.reports_reused += sum(1 for r in reports if r.report_id not in written)
-                self._count(summary, [r for r in reports if r.report_id in written])
+            with ReportWriter(self.store, refresh, lambda r, w: self._count(summary, r, w)) as writer:
+                for first in range(0, len(todo), SNAPSHOT_BATCH):
+                    group = todo[first : first + SNAPSHOT_BATCH]
+                    snapshot = self.analytics.snapshot(week, [t.customer_id for t in group])
+                    with self.agent.prepared(snapshot):
+                        for start in range(0, len(group), SAVE_BATCH):
+                            chunk = group[start : start + SAVE_BATCH]
+                            done = first + start
+                            writer.submit(
+                                self._generate_chunk(
+                                    chunk, snapshot, summary.run_id, progress, done, len(todo)
+                                )
+                            )
             summary.status = "completed" if not summary.reports_failed else "completed_with_errors"
         except BaseException as exc:
             summary.status = "failed"
@@ -138,17 +150,16 @@ class ReportEngine:
     def _generate_chunk(
         self,
         chunk: Sequence[Target],
-        week: Week,
+        snapshot: Snapshot,
         run_id: str,
         progress: Progress | None,
         offset: int,
         total: int,
     ) -> list[Report]:
-        snapshot = self.analytics.snapshot(week, [t.customer_id for t in chunk])
-        self.agent.prepare(snapshot)
         reports: list[Report] = []
-        with self.agent.batch(), ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
-            futures = [pool.submit(self._build, t, week, snapshot, run_id) for t in chunk]
+        workers = self.settings.concurrency if self.agent.waits_on_io else 1
+        with self.agent.batch(), ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(self._build, t, snapshot.week, snapshot, run_id) for t in chunk]
             for done, future in enumerate(futures, start=offset + 1):
                 report = future.result()
                 reports.append(report)
@@ -231,8 +242,9 @@ class ReportEngine:
         return FollowUp(report, answer, parent)
 
     @staticmethod
-    def _count(summary: RunSummary, reports: Sequence[Report]) -> None:
-        for r in reports:
+    def _count(summary: RunSummary, reports: Sequence[Report], written: set[str]) -> None:
+        summary.reports_reused += sum(1 for r in reports if r.report_id not in written)
+        for r in (r for r in reports if r.report_id in written):
             summary.report_ids.append(r.report_id)
             if r.status == COMPLETE:
                 summary.reports_generated += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ SQL = (
     "SELECT case_study_id, title, industry, challenge, solution, results, content "
     "FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.case_studies"
 )
+MEMO_SIZE = 10_000  # distinct searches remembered per index
 INDUSTRY_BOOST = 1.5  # a same-industry story outranks a slightly closer text match
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -69,6 +71,9 @@ class CaseStudyIndex:
             frequency.update(doc.keys())
         n = len(self._docs)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        # A run asks the same few (query, industry) pairs thousands of times; the index is immutable.
+        self._memo: dict[tuple[str, str | None, int, frozenset[str]], list[Hit]] = {}
+        self._memo_lock = threading.Lock()
 
     @classmethod
     def load(cls, warehouse: Warehouse) -> CaseStudyIndex:
@@ -85,8 +90,18 @@ class CaseStudyIndex:
         self, query: str, industry: str | None = None, limit: int = 3, exclude: Iterable[str] = ()
     ) -> list[Hit]:
         """The best matches for `query`, same-industry stories boosted; no match scores 0."""
+        key = (query, industry, limit, frozenset(exclude))
+        with self._memo_lock:
+            found = self._memo.get(key)
+        if found is None:
+            found = self._rank(query, industry, limit, key[3])
+            with self._memo_lock:
+                if len(self._memo) < MEMO_SIZE:
+                    self._memo[key] = found
+        return list(found)
+
+    def _rank(self, query: str, industry: str | None, limit: int, skip: frozenset[str]) -> list[Hit]:
         terms = set(tokens(query))
-        skip = set(exclude)
         hits = []
         for study, doc, length in zip(self.studies, self._docs, self._lengths, strict=True):
             if study.case_study_id in skip:

@@ -22,6 +22,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # output is Markdown / mrkdwn / prompts, escaped where it is rendered
+        # Templates ship with the code: checking their mtimes on every render costs a stat
+        # per call, tens of thousands per large run.
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env

@@ -44,6 +44,9 @@ class Agent(ABC):
     """A data agent that answers in threads."""
 
     name: str = "agent"
+    # Whether calls wait on the network: only then do parallel customers pay off. A
+    # CPU-bound agent runs customers one after another (threads would only contend for the GIL).
+    waits_on_io: bool = True
 
     @abstractmethod
     def start_thread(self) -> str:
@@ -53,8 +56,10 @@ class Agent(ABC):
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
         """Ask `prompt` on `thread_id` after `parent_message_id` (0 for the first turn)."""
 
-    def prepare(self, snapshot: Snapshot) -> None:  # noqa: B027 - optional hook
-        """Offer the run's queried data; agents that query by themselves ignore it."""
+    @contextmanager
+    def prepared(self, snapshot: Snapshot) -> Iterator[None]:
+        """Within the block, offer the run's queried data; agents that query by themselves ignore it."""
+        yield
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -35,6 +35,7 @@ class LocalAnalyst(Agent):
     """Answers from the warehouse with SQL; persists its threads there too."""
 
     name = "local"
+    waits_on_io = False
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
@@ -50,16 +51,25 @@ class LocalAnalyst(Agent):
     def start_thread(self) -> str:
         return self.threads.create()
 
-    def prepare(self, snapshot: Snapshot) -> None:
+    @contextmanager
+    def prepared(self, snapshot: Snapshot) -> Iterator[None]:
+        week = str(snapshot.week)
         with self._lock:
-            self._snapshots[str(snapshot.week)] = snapshot
+            self._snapshots[week] = snapshot
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._snapshots.get(week) is snapshot:
+                    del self._snapshots[week]
+                self._findings = {k: v for k, v in self._findings.items() if k[0] != week}
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         with self.threads.deferred():
             yield
         with self._lock:
-            self._snapshots.clear()
+            # A report's sections are built within one batch: its findings are no longer needed.
             self._findings.clear()
 
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:

@@ -1,0 +1,63 @@
+"""A background writer: stores one batch of reports while the engine builds the next.
+
+Building is Python work and storing is warehouse work (which releases the GIL), so the two
+overlap. At most one batch waits in the queue, which bounds memory; the first failure of a
+write is raised to the engine at its next `submit` or when the block ends.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from core.models import Report
+from core.storage import ReportStore
+
+Written = Callable[[Sequence[Report], set[str]], None]
+_STOP = None
+
+
+class ReportWriter:
+    """Saves submitted batches in order on one thread; `on_written(reports, written_ids)` per batch."""
+
+    def __init__(self, store: ReportStore, refresh: bool, on_written: Written) -> None:
+        self.store = store
+        self.refresh = refresh
+        self.on_written = on_written
+        self._queue: queue.Queue[list[Report] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="report-writer", daemon=True)
+
+    def __enter__(self) -> ReportWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Whatever happened while building, what was already built is still stored.
+        self._queue.put(_STOP)
+        self._thread.join()
+        if self._error is not None and exc is None:
+            raise self._error
+
+    def submit(self, reports: list[Report]) -> None:
+        """Queue a batch for storing (waits while the previous one is still queued)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(reports)
+
+    def _run(self) -> None:
+        while (reports := self._queue.get()) is not _STOP:
+            if self._error is not None:
+                continue  # drain: nothing more is written after a failure
+            try:
+                written = set(self.store.save(reports, refresh=self.refresh))
+                self.on_written(reports, written)
+            except BaseException as exc:
+                self._error = exc

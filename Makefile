@@ -21,14 +21,21 @@ demo: $(STAMP)
 test: lint types unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check core bot tests
-	$(BIN)/ruff format --check core bot tests
+	$(BIN)/ruff check core bot tests bench
+	$(BIN)/ruff format --check core bot tests bench
 
 types: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+# The benchmarks print tables (see README, Performance); they are not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python bench/embedded.py --customers 10000
+	$(BIN)/python bench/cortex.py
+	$(BIN)/python bench/slack_ack.py
+	$(BIN)/python bench/followup.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,13 @@
 """Cortex benchmark: concurrent report generation against a Cortex server with latency L.
 
-    python bench/cortex.py [--customers 100] [--latency 0.1] [--concurrency 16]
+    python bench/cortex.py [--customers 320] [--latency 0.1] [--concurrency 16]
 
 Runs the real engine and the real Cortex client against the local Cortex server of
 `tests/cortex_server.py` (threads API + streamed `:run`, every answer delayed by L seconds),
 in a process of its own as a remote service would be:
 
-1. the original system's way, one customer and one call after another (concurrency 1);
+1. the original system's way, one customer and one call after another (concurrency 1), on
+   `--baseline-customers` of them (it is slow by design) and extrapolated to N;
 2. customers in parallel at concurrency C, the agent rate limit not binding;
 3. the same with `WEEKLY_REPORT_AGENT_RPM` binding, to show no 60-second window holds more
    agent calls than the limit.
@@ -56,11 +57,11 @@ def main() -> int:
             home=home, today=AS_OF, agent="cortex", cortex_base_url=server.url, cortex_token=TOKEN
         )
         scenarios = [
-            ("original: one at a time", args.baseline_customers or args.customers, 1, UNLIMITED_RPM),
+            ("original: one at a time", args.baseline_customers, 1, UNLIMITED_RPM),
             (f"concurrent, C={args.concurrency}", args.customers, args.concurrency, UNLIMITED_RPM),
             (f"concurrent, {args.rpm} calls/min", args.rpm_customers, args.concurrency, args.rpm),
         ]
-        rows = []
+        rows, walls = [], {}
         for name, customers, concurrency, rpm in scenarios:
             settings = replace(base, concurrency=concurrency, agent_rpm=rpm)
             seconds, calls, busiest = _run(settings, warehouse, server, customers)
@@ -72,6 +73,7 @@ def main() -> int:
             rows.append(
                 [name, customers, concurrency, _rpm(rpm), calls, seconds, ideal, ratio, busiest, verdict]
             )
+            walls[name] = seconds / customers
         warehouse.close()
     print(
         f"Local Cortex server, {args.latency * 1000:.0f} ms per call, {calls_per_report} calls per report "
@@ -91,6 +93,12 @@ def main() -> int:
             "target",
         ],
         rows,
+    )
+    one_at_a_time = walls[scenarios[0][0]] * args.customers
+    concurrent = walls[scenarios[1][0]] * args.customers
+    print(
+        f"{args.customers} customers one at a time (measured per customer × N): {one_at_a_time:,.0f} s; "
+        f"at C={args.concurrency}: {concurrent:,.1f} s ({one_at_a_time / concurrent:,.1f}× faster)"
     )
     return 0
 
@@ -161,11 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=320)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per agent call (default 0.1)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
-        "--baseline-customers", type=int, help="customers for the one-at-a-time run (default: all)"
+        "--baseline-customers", type=int, default=16, help="customers for the one-at-a-time run (default 16)"
     )
     parser.add_argument("--rpm", type=int, default=300, help="the binding agent rate limit of scenario 3")
     parser.add_argument("--rpm-customers", type=int, default=100, help="customers of scenario 3")

@@ -7,6 +7,8 @@ data (no sends, no benchmark, no history) the value is None and the text says "n
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from core.analytics import CustomerData, Totals
@@ -105,7 +107,29 @@ class Analysis:
 
 
 def analyse(data: CustomerData) -> Analysis:
-    """Derive every finding the report shows from one customer's queried data."""
+    """Derive every finding the report shows from one customer's queried data.
+
+    The same data object analysed again soon after (the agent's sections, then the engine's
+    headline) gets the analysis already made: it is a pure function of the data.
+    """
+    with _recent_lock:
+        hit = _recent.get(id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]
+    analysis = _analyse(data)
+    with _recent_lock:
+        _recent[id(data)] = (data, analysis)
+        while len(_recent) > RECENT_ANALYSES:
+            _recent.popitem(last=False)
+    return analysis
+
+
+RECENT_ANALYSES = 64  # a few per worker thread; bounded so a large run does not keep them all
+_recent: OrderedDict[int, tuple[CustomerData, Analysis]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _analyse(data: CustomerData) -> Analysis:
     trend = [data.week(offset).revenue for offset in range(1 - SPARK_WEEKS, 1)]
     return Analysis(
         data=data,

@@ -98,7 +98,7 @@ GROUP BY 1, 2, 3
 """
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands of these in a large run
 class Totals:
     """Sums over a customer's rows in one window; rates are derived, never stored."""
 
@@ -187,12 +187,7 @@ class Analytics:
     def snapshot(self, week: Week, customer_ids: Sequence[str]) -> Snapshot:
         """Query every metric the report needs for these customers, in eight statements."""
         scope = json.dumps(sorted(set(customer_ids)))
-        customers = {
-            r["customer_id"]: CustomerData(
-                r["customer_id"], r["customer_name"], r["industry"], r["segment"], r["region"]
-            )
-            for r in self.warehouse.query(CUSTOMERS_SQL, [scope])
-        }
+        customers = self.profiles(customer_ids)
         self._attach_benchmarks(customers.values())
         trend_start, year_ago = week.shift(1 - TREND_WEEKS), week.year_ago
         weekly_params = [week.start, scope, trend_start.start, week.end, year_ago.start, year_ago.end]
@@ -224,6 +219,16 @@ class Analytics:
             ATTRIBUTION_SQL,
         ]
         return Snapshot(week, customers, [" ".join(s.split()) for s in sql])
+
+    def profiles(self, customer_ids: Sequence[str]) -> dict[str, CustomerData]:
+        """The customers' names, industries, segments and regions, without any metrics."""
+        scope = json.dumps(sorted(set(customer_ids)))
+        return {
+            r["customer_id"]: CustomerData(
+                r["customer_id"], r["customer_name"], r["industry"], r["segment"], r["region"]
+            )
+            for r in self.warehouse.query(CUSTOMERS_SQL, [scope])
+        }
 
     def _attach_benchmarks(self, customers: Iterable[CustomerData]) -> None:
         by_industry: dict[str, dict[str, Benchmark]] = defaultdict(dict)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ from core.writer import ReportWriter
 
 SNAPSHOT_BATCH = 10_000  # customers whose data is queried together: one pass over the tables each
 SAVE_BATCH = 1_000  # reports per bulk write: bounds memory and what a crash can lose
+# With a network-bound agent, reports are stored in smaller batches as they finish, so that
+# storing overlaps with the agent calls still running and little is left to store at the end.
+IO_SAVE_BATCH = 100
 Progress = Callable[[int, int, str], None]
 
 
@@ -127,16 +131,9 @@ class ReportEngine:
             with ReportWriter(self.store, refresh, lambda r, w: self._count(summary, r, w)) as writer:
                 for first in range(0, len(todo), SNAPSHOT_BATCH):
                     group = todo[first : first + SNAPSHOT_BATCH]
-                    snapshot = self.analytics.snapshot(week, [t.customer_id for t in group])
-                    with self.agent.prepared(snapshot):
-                        for start in range(0, len(group), SAVE_BATCH):
-                            chunk = group[start : start + SAVE_BATCH]
-                            done = first + start
-                            writer.submit(
-                                self._generate_chunk(
-                                    chunk, snapshot, summary.run_id, progress, done, len(todo)
-                                )
-                            )
+                    with self._run_data(week, [t.customer_id for t in group]) as data:
+                        build = self._build_concurrently if self.agent.waits_on_io else self._build_inline
+                        build(group, week, data, summary.run_id, writer, Finished(progress, first, len(todo)))
             summary.status = "completed" if not summary.reports_failed else "completed_with_errors"
         except BaseException as exc:
             summary.status = "failed"
@@ -147,32 +144,72 @@ class ReportEngine:
             self.store.finish_run(summary.run_id, summary.as_dict())
         return summary
 
-    def _generate_chunk(
-        self,
-        chunk: Sequence[Target],
-        snapshot: Snapshot,
-        run_id: str,
-        progress: Progress | None,
-        offset: int,
-        total: int,
-    ) -> list[Report]:
-        reports: list[Report] = []
-        workers = self.settings.concurrency if self.agent.waits_on_io else 1
-        with self.agent.batch(), ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(self._build, t, snapshot.week, snapshot, run_id) for t in chunk]
-            for done, future in enumerate(futures, start=offset + 1):
-                report = future.result()
-                reports.append(report)
-                if progress:
-                    progress(done, total, report.customer_id)
-        return reports
+    @contextmanager
+    def _run_data(self, week: Week, customer_ids: Sequence[str]) -> Iterator[RunData]:
+        """The data to build these customers' reports from.
 
-    def _build(self, target: Target, week: Week, snapshot: Snapshot, run_id: str) -> Report:
-        data = snapshot.get(target.customer_id)
-        if data is None:
-            data = CustomerData(target.customer_id, target.customer_id, "Unknown", None, None)
-        context = AskContext(data.customer_id, data.name, data.industry, week)
+        A CPU-bound agent is offered the queried snapshot before it starts. An agent that
+        waits on the network starts at once with the customers' names, while the metrics
+        (needed only for the headline, after the agent's turns) are queried alongside.
+        """
+        if not self.agent.waits_on_io:
+            snapshot = self.analytics.snapshot(week, customer_ids)
+            with self.agent.prepared(snapshot):
+                yield RunData(snapshot.customers, lambda: snapshot)
+            return
+        profiles = self.analytics.profiles(customer_ids)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as side:
+            pending = side.submit(self.analytics.snapshot, week, customer_ids)
+            yield RunData(profiles, pending.result)
+
+    def _build_inline(
+        self,
+        group: Sequence[Target],
+        week: Week,
+        data: RunData,
+        run_id: str,
+        writer: ReportWriter,
+        done: Finished,
+    ) -> None:
+        """A CPU-bound agent: one report after another, SAVE_BATCH per batch of the agent's writes."""
+        for start in range(0, len(group), SAVE_BATCH):
+            with self.agent.batch():
+                reports = [
+                    done(self._build(t, week, data, run_id)) for t in group[start : start + SAVE_BATCH]
+                ]
+            writer.submit(reports)
+
+    def _build_concurrently(
+        self,
+        group: Sequence[Target],
+        week: Week,
+        data: RunData,
+        run_id: str,
+        writer: ReportWriter,
+        done: Finished,
+    ) -> None:
+        """An agent that waits on the network: the whole group on one pool, so no batch boundary
+        leaves workers idle; finished reports are stored IO_SAVE_BATCH at a time as they come."""
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="report") as pool:
+            futures = [pool.submit(self._build, t, week, data, run_id) for t in group]
+            try:
+                batch: list[Report] = []
+                for future in futures:
+                    batch.append(done(future.result()))
+                    if len(batch) >= IO_SAVE_BATCH:
+                        writer.submit(batch)
+                        batch = []
+                writer.submit(batch)
+            finally:
+                for future in futures:
+                    future.cancel()  # after a failure, what has not started does not start
+
+    def _build(self, target: Target, week: Week, run_data: RunData, run_id: str) -> Report:
+        unknown = CustomerData(target.customer_id, target.customer_id, "Unknown", None, None)
+        profile = run_data.profiles.get(target.customer_id, unknown)
+        context = AskContext(profile.customer_id, profile.name, profile.industry, week)
         sections, thread_id, last_id = self._run_sections(context)
+        data = run_data.snapshot().get(target.customer_id) or profile
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
         report = Report(
@@ -259,6 +296,27 @@ class ReportEngine:
                 summary.failures.append(
                     f"{r.customer_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
                 )
+
+
+class Finished:
+    """Counts finished reports for the progress callback."""
+
+    def __init__(self, progress: Progress | None, done: int, total: int) -> None:
+        self.progress, self.done, self.total = progress, done, total
+
+    def __call__(self, report: Report) -> Report:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, report.customer_id)
+        return report
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A group of customers' data: their profiles at once, every metric when queried."""
+
+    profiles: Mapping[str, CustomerData]
+    snapshot: Callable[[], Snapshot]
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ class ReportWriter:
         """Queue a batch for storing (waits while the previous one is still queued)."""
         if self._error is not None:
             raise self._error
-        self._queue.put(reports)
+        if reports:
+            self._queue.put(reports)
 
     def _run(self) -> None:
         while (reports := self._queue.get()) is not _STOP:

@@ -247,16 +247,17 @@ class CortexServer:
                     return number, fault
         return number, None
 
-    def _delay(self, fault: Fault | None) -> None:
+    def _delay(self, fault: Fault | None, since: float) -> None:
+        """Answer `latency` seconds after the request arrived (its handling counts towards it)."""
         delay = self.latency + (fault.latency if fault and fault.stream != "stall" else 0.0)
         if delay:
-            time.sleep(delay)
+            time.sleep(max(since + delay - time.monotonic(), 0.0))
 
     # -- threads -------------------------------------------------------------------------
 
     def _create_thread(self, h: _Handler, r: Recorded, user: str) -> int:
         _, fault = self._fault("thread")
-        self._delay(fault)
+        self._delay(fault, r.started)
         if fault and fault.status:
             return h.reply_error(fault.status, "399500", "Simulated failure", fault.retry_after)
         origin = str((r.body or {}).get("origin_application", ""))
@@ -295,7 +296,7 @@ class CortexServer:
 
     def _run(self, h: _Handler, r: Recorded, user: str, agent: str) -> int:
         _, fault = self._fault("run", r.prompt)
-        self._delay(fault)
+        self._delay(fault, r.started)
         if fault and fault.status:
             return h.reply_error(fault.status, "399503", "Simulated failure", fault.retry_after)
         if agent.upper() != self.agent.upper():

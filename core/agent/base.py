@@ -45,7 +45,9 @@ class Agent(ABC):
 
     name: str = "agent"
     # Whether calls wait on the network: only then do parallel customers pay off. A
-    # CPU-bound agent runs customers one after another (threads would only contend for the GIL).
+    # CPU-bound agent runs customers one after another (threads would only contend for the
+    # GIL) and is offered the run's snapshot (`prepared`); one that waits on the network
+    # starts at once while the engine queries the metrics alongside.
     waits_on_io: bool = True
 
     @abstractmethod

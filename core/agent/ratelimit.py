@@ -13,6 +13,9 @@ from collections import deque
 from collections.abc import Callable
 
 WINDOW = 60.0  # seconds: the limit is per rolling minute
+# The service counts calls when they arrive, a little after they leave here (connection
+# set-up, a busy GIL): a slightly longer window keeps its count within the limit too.
+ARRIVAL_MARGIN = 0.5
 
 _shared: dict[tuple[str, int], RateLimiter] = {}
 _shared_lock = threading.Lock()
@@ -80,5 +83,5 @@ def shared_limiter(endpoint: str, per_minute: int) -> RateLimiter:
     with _shared_lock:
         key = (endpoint, per_minute)
         if key not in _shared:
-            _shared[key] = RateLimiter(per_minute)
+            _shared[key] = RateLimiter(per_minute, window=WINDOW + ARRIVAL_MARGIN)
         return _shared[key]

@@ -17,7 +17,7 @@ from core.errors import WarehouseError, WarehouseLocked
 from core.warehouse.base import DATABASE, SCHEMA, Warehouse
 from core.warehouse.schema import schema_statements
 
-MEMORY_LIMIT_MIB = 512  # DuckDB's own memory (buffer cache, hash tables) per warehouse
+MEMORY_LIMIT_MIB = 384  # DuckDB's own memory (buffer cache, hash tables) per warehouse
 
 # fakesnow asks DuckDB for an Arrow result of every query, which DuckDB 2 warns about.
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)

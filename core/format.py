@@ -32,6 +32,17 @@ def change(value: float | None) -> str:
     return f"{arrow} {abs(value) * 100:.1f}%"
 
 
+def measure(value: float | None, kind: str) -> str:
+    """A metric's value written the way its kind reads: money, a rate, a score or a count."""
+    if kind == "money":
+        return money(value)
+    if kind == "rate":
+        return pct(value)
+    if kind == "score":
+        return number(value, 1)
+    return number(value)
+
+
 def points(value: float | None, unit: str = "pts") -> str:
     return "n/a" if value is None else f"{value:+.1f} {unit}"
 
@@ -59,4 +70,5 @@ FILTERS = {
     "number": number,
     "change": change,
     "points": points,
+    "measure": measure,
 }

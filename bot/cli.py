@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   weekly-report show --customer-id CUST_12345 --format md
   weekly-report ask --customer-id CUST_12345 "What was revenue by channel last week?"
   weekly-report sql "SELECT customer_id, status FROM weekly_reports" --format json
+  weekly-report send-weekly --dry-run
   weekly-report console --as sarah.johnson@example.com
 """
 
@@ -73,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(handler=commands.runs)
 
+    p = sub.add_parser(
+        "send-weekly",
+        help="the Monday job now: generate and DM each CSM their reports (console without SLACK_BOT_TOKEN)",
+    )
+    p.add_argument("--week", help="any date in the week to report on (default: the last complete week)")
+    p.add_argument("--csm-id", help="only this CSM's reports")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent and to whom; write nothing"
+    )
+    p.set_defaults(handler=commands.send_weekly)
+
     p = sub.add_parser("bot", help="run the Slack app over Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)")
     p.set_defaults(handler=commands.bot)
 
@@ -86,7 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Generation builds reports in Python while a writer thread stores the previous batch
+# (mostly in DuckDB, which releases the GIL): a shorter GIL switch interval than the default
+# 5 ms lets the writer resume promptly each time DuckDB hands back.
+GIL_SWITCH_INTERVAL = 0.0005
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, slack_as_text, table
 from core import (
+    DeliveryStore,
     Report,
     ReportEngine,
     ReportStore,
@@ -224,8 +225,56 @@ def runs(args: argparse.Namespace) -> int:
         "dms_sent",
         "dms_failed",
     ]
-    print(table(columns, [[r[c] for c in columns] for r in history]))
+    print(table([*columns, "notes"], [[*(r[c] for c in columns), _run_notes(r)] for r in history]))
     return 0
+
+
+def _run_notes(run: dict[str, object]) -> str:
+    """The problems a weekly run stored in its details: paused CSMs, CSMs not in Slack, failures."""
+    details = run.get("details")
+    if isinstance(details, str):
+        try:
+            details = json.loads(details)
+        except ValueError:
+            return ""
+    if not isinstance(details, dict):
+        return ""
+    notes = [f"scope {details['scope']}"] if details.get("scope") else []
+    for key, label in (("paused", "paused"), ("not_in_slack", "not in Slack")):
+        if details.get(key):
+            notes.append(f"{label}: {', '.join(map(str, details[key]))}")
+    failures = details.get("failures") or []
+    if failures and details.get("scope"):
+        notes.append(f"{len(failures)} problem(s): {str(failures[0])[:80]}")
+    return "; ".join(notes)
+
+
+def send_weekly(args: argparse.Namespace) -> int:
+    """`weekly-report send-weekly`: the Monday job now (Slack with SLACK_BOT_TOKEN, else the console)."""
+    import logging
+
+    from bot.slack.app import web_client
+    from bot.weekly import WeeklyJob
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    csm_id = validate_csm_id(args.csm_id) if args.csm_id else None
+    engine = build_engine(settings)
+    with engine.warehouse:
+        week = engine.week(args.week)
+        if csm_id is not None:
+            engine.directory.require_csm(csm_id)
+        client = web_client(settings) if settings.slack_bot_token else None
+        job = WeeklyJob(settings, engine, DeliveryStore(engine.warehouse), client, out=sys.stdout)
+        csm_ids = [csm_id] if csm_id else None
+        if args.dry_run:
+            print("\n".join(job.dry_run(week, csm_ids)))
+            print("(dry run: nothing generated, posted or recorded)")
+            return 0
+        scope = f"weekly:csm:{csm_id}" if csm_id else "weekly:all"
+        summary = job.run(week, csm_ids, trigger="manual", scope=scope, retry_errors=True)
+    print(json.dumps(summary, indent=2, default=plain))
+    return 1 if summary["status"] == "failed" or summary.get("dms_failed") else 0
 
 
 def _summary_line(summary: dict[str, object]) -> str:

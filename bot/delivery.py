@@ -1,27 +1,56 @@
-"""Delivery of one report to one person, as a function of (report, client).
+"""Delivery of one report to one person, exactly once per (report, recipient).
 
 The DM gets a parent message (headline figures) and each section as a reply in its thread.
 The ledger row (core.deliveries) is claimed before anything is posted and updated as the
-delivery progresses, so a thread always maps back to its report and a failure is recorded
-with what failed. The client retries rate limits and server errors by itself (its retry
-handlers); what is left after that is recorded here and returned, not raised.
+delivery progresses (pending -> sending -> posted -> delivered, or failed), and every posted
+message carries Slack message metadata naming its report, recipient and part. So a delivery
+interrupted anywhere (a crash between a post and its record included) resumes without
+posting anything twice: a parent whose ts was never recorded is found in the DM's history
+by its metadata, and a thread gets only the parts that `conversations.replies` lacks.
+
+Retries belong to `Poster`, the one layer that posts: it paces every post (bot.pacing),
+waits out a 429's Retry-After, and retries server and connection errors with jittered
+backoff, first checking whether the failed post landed after all. Its client is a twin of
+the given one with no retry handlers, so slack_sdk never retries a post behind its back
+(which would double-post after an ambiguous failure, or bypass the pacer).
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from core import DeliveryStore, Report, SlackMessage, slack_parent, slack_sections
+from bot.pacing import Pacer
+from core import DeliveryRecord, DeliveryStore, Report, SlackMessage, slack_parent, slack_sections
 from core.deliveries import DELIVERED
 
 log = logging.getLogger("weekly_report.bot.delivery")
-# Message metadata marking a report's parent message (see Slack's message metadata).
+# Message metadata marking a report's parent message and its thread replies.
 REPORT_EVENT = "weekly_report"
+PART_EVENT = "weekly_report_part"
+RATE_LIMITED_RETRIES = 8  # 429s are "not now", never "maybe posted": safe to retry
+SERVER_ERROR_RETRIES = 3  # 5xx and dropped connections: checked for a landed post first
+BACKOFF_BASE = 0.5  # seconds; doubled per retry, with full jitter
+# Added to Slack's 1 s per channel: a post reaches Slack some ms after the pacer lets it go, and
+# not always equally late (threads, GIL, a busy host), so two posts 1.0 s apart here can arrive
+# closer there (a 429, a lost second, a wasted workspace slot). Free when the workspace budget
+# binds; a CSM with 10 customers gets 40 messages in 49 s instead of 39.
+PACING_MARGIN = 0.25
+# The pacer counts a post when it lets it go, Slack when it arrives, a few ms later and not
+# always equally later: so the pacer's clock runs this much slow, stretching its 60 s window
+# (to 60.3 s) just enough that a post let go at the window's edge never arrives inside it.
+PACER_CLOCK_SLOWDOWN = 0.005
+HISTORY_PAGES = 10  # pages of 200 messages searched for an unrecorded parent
+
+Found = Callable[[], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -36,90 +65,357 @@ class Delivery:
     status: str
     error: str | None = None
     replies: tuple[str, ...] = ()
+    posted: int = 0  # messages this call posted (0 for one delivered before)
 
     @property
     def ok(self) -> bool:
         return self.status == DELIVERED
 
 
+def shared_pacer() -> Pacer:
+    """A pacer for every poster of a process to share (Slack's limits are per channel and workspace)."""
+    return Pacer(interval=1.0 + PACING_MARGIN, clock=_slow_clock)
+
+
+def _slow_clock() -> float:
+    return time.monotonic() / (1 + PACER_CLOCK_SLOWDOWN)
+
+
+class Poster:
+    """Posts messages: paced, with 429s and transient errors retried here and nowhere else."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: float = BACKOFF_BASE,
+    ) -> None:
+        self.client = without_retries(client)
+        self.pacer, self._sleep, self._backoff = pacer, sleep, backoff
+        self._lock = threading.Lock()
+        self.rate_limited = 0  # 429s seen
+        self.transient = 0  # server and connection errors seen
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        found: Found | None = None,
+    ) -> dict[str, Any]:
+        """Post `message`; `found()` looks for it when a failed attempt may have landed."""
+        limited = failed = 0
+        while True:
+            if self.pacer is not None:
+                self.pacer.wait(channel)
+            try:
+                return dict(
+                    self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
+                        metadata=metadata, unfurl_links=False, unfurl_media=False,
+                    ).data  # type: ignore[arg-type]
+                )  # fmt: skip
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status == 429 and limited < RATE_LIMITED_RETRIES:
+                    limited += 1
+                    self._rate_limited(channel, retry_after(exc))
+                    continue
+                if status < 500 or failed >= SERVER_ERROR_RETRIES:
+                    raise
+                error: Exception = exc
+            except OSError as exc:  # URLError, timeouts, resets: the post may have landed
+                if failed >= SERVER_ERROR_RETRIES:
+                    raise
+                error = exc
+            failed += 1
+            with self._lock:
+                self.transient += 1
+            pause = random.uniform(0, self._backoff * 2**failed)
+            log.info("posting to %s failed (%s); retrying in %.1fs", channel, why(error), pause)
+            self._sleep(pause)
+            landed = found() if found is not None else None
+            if landed is not None:
+                return landed
+
+    def call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """A read or idempotent call (not a post), with the same handling of 429s and 5xx."""
+        for attempt in range(RATE_LIMITED_RETRIES + 1):
+            try:
+                return method(**kwargs)
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if attempt == RATE_LIMITED_RETRIES or (status != 429 and status < 500):
+                    raise
+                if status == 429:
+                    self._rate_limited(None, retry_after(exc))
+                else:
+                    self._sleep(random.uniform(0, self._backoff * 2 ** min(attempt, 4)))
+            except OSError:
+                if attempt >= SERVER_ERROR_RETRIES:
+                    raise
+                self._sleep(random.uniform(0, self._backoff * 2**attempt))
+        raise AssertionError("unreachable")
+
+    def _rate_limited(self, channel: str | None, seconds: float) -> None:
+        with self._lock:
+            self.rate_limited += 1
+        if self.pacer is not None and channel is not None:
+            self.pacer.back_off(seconds, channel)
+        else:
+            self._sleep(seconds)
+
+
+def without_retries(client: WebClient) -> WebClient:
+    """A twin of `client` (same token and URL) whose calls slack_sdk never retries."""
+    if not client.retry_handlers:
+        return client
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[])
+
+
+def retry_after(exc: SlackApiError, default: float = 1.0) -> float:
+    headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(value), 0.0) if value is not None else default
+    except ValueError:
+        return default
+
+
 def deliver(
-    client: WebClient, deliveries: DeliveryStore, report: Report, user_id: str, recipient: str | None = None
+    client: WebClient,
+    deliveries: DeliveryStore,
+    report: Report,
+    user_id: str,
+    recipient: str | None = None,
+    *,
+    poster: Poster | None = None,
+    channel: str | None = None,
 ) -> Delivery:
     """DM `report` to `user_id`, recorded under `recipient` (default: the user id).
 
-    A (report, recipient) already delivered is not posted again; any other is posted in
-    full (resuming an interrupted delivery is for the scheduled delivery to decide).
+    A (report, recipient) already delivered is not posted again; an interrupted one is
+    resumed (see the module docstring); one in progress elsewhere is left alone ("busy").
     """
+    poster = poster or Poster(client)
     key = recipient or user_id
     record = deliveries.claim(report.report_id, key)
     if record.status == DELIVERED:
         return Delivery(report.report_id, key, user_id, record.channel, record.message_ts, DELIVERED)
-    deliveries.start_attempt(report.report_id, key)
-    try:
-        parent = _post(client, open_dm(client, user_id), slack_parent(report), metadata=_metadata(report))
-    except (SlackClientError, OSError) as exc:
-        return _failed(deliveries, report, key, user_id, None, None, f"parent message: {_why(exc)}")
-    channel, ts = parent["channel"], parent["ts"]
-    deliveries.posted(report.report_id, key, channel, ts)
-    replies: list[str] = []
-    sections = slack_sections(report)
-    for n, message in enumerate(sections, start=1):
+    if not deliveries.start_attempt(report.report_id, key, record):
+        return Delivery(report.report_id, key, user_id, record.channel, record.message_ts, "busy")
+    return _Sending(poster, deliveries, report, user_id, key, record).run(channel)
+
+
+class _Sending:
+    """One attempt at one delivery, resuming from what a previous attempt left."""
+
+    def __init__(
+        self,
+        poster: Poster,
+        deliveries: DeliveryStore,
+        report: Report,
+        user_id: str,
+        key: str,
+        before: DeliveryRecord,
+    ) -> None:
+        self.poster, self.deliveries, self.report = poster, deliveries, report
+        self.user_id, self.key, self.before = user_id, key, before
+        self.resuming = before.attempts > 0
+        self.posted = 0
+
+    def run(self, channel: str | None) -> Delivery:
+        report, key = self.report, self.key
+        ts = self.before.message_ts
+        channel = self.before.channel or channel
         try:
-            replies.append(_post(client, channel, message, thread_ts=ts)["ts"])
+            if ts is None or channel is None:
+                channel = channel or open_dm(self.poster, self.user_id)
+                parent = self._find_parent(channel) if self.resuming else None
+                if parent is None:
+                    parent = self._post_parent(channel)
+                channel, ts = str(parent.get("channel") or channel), str(parent["ts"])
+                self.deliveries.posted(report.report_id, key, channel, ts)
         except (SlackClientError, OSError) as exc:
-            error = f"thread reply {n} of {len(sections)}: {_why(exc)}"
-            return _failed(deliveries, report, key, user_id, channel, ts, error)
-    deliveries.delivered(report.report_id, key)
-    log.info("delivered %s to %s (%s, %d thread replies)", report.report_id, user_id, channel, len(replies))
-    return Delivery(report.report_id, key, user_id, channel, ts, DELIVERED, replies=tuple(replies))
+            return self._failed(None, None, f"parent message: {why(exc)}")
+        sections = slack_sections(report)
+        try:
+            have = self._parts_present(channel, ts) if self.resuming else {}
+        except (SlackClientError, OSError) as exc:
+            return self._failed(channel, ts, f"reading the thread: {why(exc)}")
+        replies: list[str] = []
+        for n, message in enumerate(sections, start=1):
+            if n in have:
+                replies.append(have[n])
+                continue
+            try:
+                replies.append(str(self._post_part(channel, ts, message, n, len(sections))["ts"]))
+            except (SlackClientError, OSError) as exc:
+                return self._failed(channel, ts, f"thread reply {n} of {len(sections)}: {why(exc)}")
+        self.deliveries.delivered(report.report_id, key)
+        log.info(
+            "delivered %s to %s (%s, %d thread replies)",
+            report.report_id,
+            self.user_id,
+            channel,
+            len(replies),
+        )
+        return Delivery(
+            report.report_id,
+            key,
+            self.user_id,
+            channel,
+            ts,
+            DELIVERED,
+            replies=tuple(replies),
+            posted=self.posted,
+        )
+
+    def _post_parent(self, channel: str) -> dict[str, Any]:
+        metadata = {"event_type": REPORT_EVENT, "event_payload": self._payload()}
+        return self._post(
+            channel, slack_parent(self.report), None, metadata, lambda: self._find_parent(channel)
+        )
+
+    def _post_part(self, channel: str, ts: str, message: SlackMessage, n: int, total: int) -> dict[str, Any]:
+        metadata = {"event_type": PART_EVENT, "event_payload": self._payload() | {"part": n, "of": total}}
+
+        def found() -> dict[str, Any] | None:
+            landed = self._parts_present(channel, ts).get(n)
+            return {"channel": channel, "ts": landed} if landed else None
+
+        return self._post(channel, message, ts, metadata, found)
+
+    def _post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        thread_ts: str | None,
+        metadata: dict[str, Any],
+        found: Found,
+    ) -> dict[str, Any]:
+        sent = self.poster.post(channel, message, thread_ts, metadata, found)
+        self.posted += 1
+        return sent
+
+    def _payload(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "report_id": r.report_id,
+            "customer_id": r.customer_id,
+            "week_start": str(r.week),
+            "recipient": self.key,
+        }
+
+    def _find_parent(self, channel: str) -> dict[str, Any] | None:
+        """This delivery's parent message in the DM, posted by an attempt that did not record it."""
+        found = find_in_history(self.poster, channel, REPORT_EVENT, self.report.report_id, self.key)
+        if found is not None:
+            log.info(
+                "found the unrecorded parent of %s for %s (ts %s)",
+                self.report.report_id,
+                self.key,
+                found["ts"],
+            )
+        return found
+
+    def _parts_present(self, channel: str, ts: str) -> dict[int, str]:
+        """Part number -> ts of the thread replies this delivery already has."""
+        present: dict[int, str] = {}
+        cursor = None
+        while True:
+            page = self.poster.call(
+                self.poster.client.conversations_replies,
+                channel=channel, ts=ts, include_all_metadata=True, limit=200, cursor=cursor,
+            )  # fmt: skip
+            for m in page.get("messages") or []:
+                if m.get("ts") != ts and _is_ours(m, PART_EVENT, self.report.report_id, self.key):
+                    present.setdefault(int(m["metadata"]["event_payload"]["part"]), str(m["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return present
+
+    def _failed(self, channel: str | None, ts: str | None, error: str) -> Delivery:
+        self.deliveries.failed(self.report.report_id, self.key, error)
+        log.warning("delivering %s to %s failed: %s", self.report.report_id, self.user_id, error)
+        return Delivery(
+            self.report.report_id, self.key, self.user_id, channel, ts, "failed", error, posted=self.posted
+        )
 
 
-def open_dm(client: WebClient, user_id: str) -> str:
+def find_in_history(
+    poster: Poster, channel: str, event_type: str, report_id: str, key: str
+) -> dict[str, Any] | None:
+    """The top-level message in `channel` whose metadata names (event_type, report_id, key)."""
+    cursor = None
+    for _ in range(HISTORY_PAGES):
+        page = poster.call(
+            poster.client.conversations_history,
+            channel=channel, include_all_metadata=True, limit=200, cursor=cursor,
+        )  # fmt: skip
+        for m in page.get("messages") or []:
+            if _is_ours(m, event_type, report_id, key):
+                return {"channel": channel, "ts": m["ts"]}
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+    return None
+
+
+def post_once(
+    poster: Poster, deliveries: DeliveryStore, key: str, channel: str, message: SlackMessage, event_type: str
+) -> bool:
+    """Post `message` to `channel` once ever under the ledger key (key, channel); True if posted now.
+
+    Used for the rollup and alerts: an attempt that may have posted is checked in the
+    channel's history (by metadata) before posting again.
+    """
+    record = deliveries.claim(key, channel)
+    if record.status == DELIVERED or not deliveries.start_attempt(key, channel, record):
+        return False
+    if record.message_ts is not None:  # posted, then interrupted before it was marked delivered
+        deliveries.delivered(key, channel)
+        return False
+    metadata = {"event_type": event_type, "event_payload": {"report_id": key, "recipient": channel}}
+
+    def found() -> dict[str, Any] | None:
+        return find_in_history(poster, channel, event_type, key, channel)
+
+    landed = found() if record.attempts > 0 and record.message_ts is None else None
+    try:
+        sent = landed or poster.post(channel, message, metadata=metadata, found=found)
+    except (SlackClientError, OSError) as exc:
+        deliveries.failed(key, channel, why(exc))
+        raise
+    deliveries.posted(key, channel, str(sent.get("channel") or channel), str(sent["ts"]))
+    deliveries.delivered(key, channel)
+    return landed is None
+
+
+def _is_ours(message: dict[str, Any], event_type: str, report_id: str, key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return (
+        metadata.get("event_type") == event_type
+        and payload.get("report_id") == report_id
+        and payload.get("recipient") in (key, None)
+    )
+
+
+def open_dm(poster: Poster, user_id: str) -> str:
     """The DM channel with `user_id`; the user id itself (which also posts to the DM) if that fails."""
     try:
-        return str(client.conversations_open(users=user_id)["channel"]["id"])
+        return str(poster.call(poster.client.conversations_open, users=user_id)["channel"]["id"])
     except SlackApiError as exc:
-        log.warning("conversations.open for %s failed (%s); posting to the user id", user_id, _why(exc))
+        log.warning("conversations.open for %s failed (%s); posting to the user id", user_id, why(exc))
         return user_id
 
 
-def _post(
-    client: WebClient,
-    channel: str,
-    message: SlackMessage,
-    thread_ts: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> Any:
-    return client.chat_postMessage(
-        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
-        metadata=metadata, unfurl_links=False, unfurl_media=False,
-    )  # fmt: skip
-
-
-def _metadata(report: Report) -> dict[str, Any]:
-    payload = {
-        "report_id": report.report_id,
-        "customer_id": report.customer_id,
-        "week_start": str(report.week),
-    }
-    return {"event_type": REPORT_EVENT, "event_payload": payload}
-
-
-def _failed(
-    deliveries: DeliveryStore,
-    report: Report,
-    key: str,
-    user_id: str,
-    channel: str | None,
-    ts: str | None,
-    error: str,
-) -> Delivery:
-    deliveries.failed(report.report_id, key, error)
-    log.warning("delivering %s to %s failed: %s", report.report_id, user_id, error)
-    return Delivery(report.report_id, key, user_id, channel, ts, "failed", error)
-
-
-def _why(exc: Exception) -> str:
+def why(exc: Exception) -> str:
     """A Slack failure in a few words: the API's error code, never request details or tokens."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")

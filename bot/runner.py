@@ -1,8 +1,10 @@
 """`weekly-report bot`: the Bolt app over Socket Mode, until SIGINT or SIGTERM.
 
 `BotRunner` owns everything that runs: the services (engine, ledger, worker pools), the
-app, its Socket Mode connection, and (a later addition) the weekly scheduler, which
-would be started in `start()` and stopped first in `stop()`.
+app, its Socket Mode connection, and the weekly scheduler (APScheduler, bot.schedule), which
+is started in `start()` and stopped first in `stop()`. A weekly run still going on at stop
+is asked to stop after its current delivery and left unfinished: its claim then goes stale
+(or its process is seen gone) and the next start resumes it, the same day.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import threading
 from types import FrameType
 from urllib.error import URLError
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
+from bot.schedule import WeeklySchedule
 from bot.services import Services
 from bot.slack import create_app
-from core import Settings
+from bot.weekly import WeeklyJob
+from core import RunClaims, Settings
 from core.errors import ConfigError
 
 log = logging.getLogger("weekly_report.bot")
@@ -56,11 +61,25 @@ class BotRunner:
             self.services.close(0)
             raise
         self.handler = SocketModeHandler(self.app, app_token=app_token, concurrency=SOCKET_THREADS)
+        self.scheduler = BackgroundScheduler(timezone=settings.tz)
+        claims = RunClaims(self.services.engine.warehouse)
+        self.weekly = WeeklyJob(
+            settings, self.services.engine, self.services.deliveries, self.app.client,
+            pacer=self.services.pacer, claims=claims,
+        )  # fmt: skip
+        self.schedule = WeeklySchedule(
+            self.scheduler,
+            settings,
+            self.services.engine.directory.assignments,
+            self.weekly,
+            claims.needs_run,
+        )
         self._stopping = threading.Event()
         self._stopped = False
 
-    def start(self) -> None:
-        """Open the Socket Mode connection (its own threads receive and acknowledge)."""
+    def start(self, schedule: bool = True) -> None:
+        """Open the Socket Mode connection (its own threads receive and acknowledge), then
+        start the weekly schedule unless `schedule` is False (tests of the Slack side only)."""
         try:
             self.handler.connect()
         except SlackApiError as exc:
@@ -76,12 +95,30 @@ class BotRunner:
             "connected over Socket Mode (Web API %s); %d worker thread(s)",
             self.settings.slack_api_url, self.settings.concurrency,
         )  # fmt: skip
+        if schedule:
+            self.start_schedule()
+
+    def start_schedule(self) -> None:
+        """Install the weekly jobs (catching up a run missed today) and start the scheduler."""
+        self.schedule.install()
+        self.scheduler.start()
+        for group in self.schedule.plan.groups:
+            job = self.scheduler.get_job(group.job_id)
+            fire = getattr(job, "next_run_time", None)
+            log.info(
+                "weekly reports for %d CSM(s) in %s: next run %s",
+                len(group.csm_ids), group.timezone, fire.isoformat() if fire else "never",
+            )  # fmt: skip
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Disconnect, let running jobs finish (up to `grace` seconds), close the warehouse."""
         if self._stopped:
             return
         self._stopped = True
+        if self.scheduler.running:
+            log.info("stopping: the weekly scheduler (a run in progress stops after its current DM)")
+            self.weekly.stop()
+            self.scheduler.shutdown(wait=True)
         log.info("stopping: closing the Socket Mode connection")
         self.handler.close()
         self.services.close(grace)

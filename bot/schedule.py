@@ -219,7 +219,8 @@ def catch_ups(
         missed = last_fire(settings, group.timezone, now)
         if missed is None:
             continue
-        week = last_complete_week(missed.date())
+        # A pinned "today" (WEEKLY_REPORT_TODAY, for reproducible runs) decides the week.
+        week = last_complete_week(settings.today or missed.date())
         if needs_run(week, group.job_id):
             same_day = missed.date() == now.astimezone(group.tz).date()
             decisions.append(CatchUp(group, missed, week, run=same_day))
@@ -313,5 +314,5 @@ class WeeklySchedule:
             log.warning("could not refresh the weekly schedule (%s); keeping the current jobs", exc)
 
     def _fire(self, csm_ids: tuple[str, ...], timezone: str) -> None:
-        week_hint = self._clock().astimezone(ZoneInfo(timezone)).date()
+        week_hint = self.settings.today or self._clock().astimezone(ZoneInfo(timezone)).date()
         self._job(csm_ids, week_hint, trigger="schedule", scope=f"{JOB_PREFIX}{timezone}")

@@ -1,4 +1,4 @@
-"""What the Slack app works with: the engine, the delivery ledger, and the bot's thread pools.
+"""What the Slack app works with: the engine, the delivery ledger, the bot's thread pools, the pacer.
 
 Built once at start-up by `weekly-report bot` and `weekly-report console` (one engine for
 every thread: the embedded warehouse admits one process and serialises calls with a lock).
@@ -7,8 +7,10 @@ every thread: the embedded warehouse admits one process and serialises calls wit
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.delivery import shared_pacer
+from bot.pacing import Pacer
 from bot.workers import TrackedExecutor, Workers
 from core import DeliveryStore, ReportEngine, Settings, build_engine
 
@@ -24,6 +26,8 @@ class Services:
     deliveries: DeliveryStore
     workers: Workers
     listeners: TrackedExecutor
+    # One per process: every DM, on demand or weekly, is paced against the same Slack limits.
+    pacer: Pacer = field(default_factory=shared_pacer)
 
     @classmethod
     def start(cls, settings: Settings) -> Services:

@@ -10,7 +10,7 @@ from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand
 from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
 from core.engine import FollowUp, ReportEngine, RunSummary, Target
 from core.errors import WeeklyReportError
-from core.models import Report
+from core.models import Report, report_id_for
 from core.preferences import Pause, Preferences, parse_until
 from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
 from core.rollup import CsmRollup, RollupRow, collect_rollup, rollup_messages
@@ -60,6 +60,7 @@ __all__ = [
     "open_warehouse",
     "parse_until",
     "render_template",
+    "report_id_for",
     "rollup_messages",
     "slack_parent",
     "slack_sections",

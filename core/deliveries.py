@@ -93,11 +93,26 @@ class DeliveryStore:
         )
         return [_record(r) for r in rows]
 
-    def start_attempt(self, report_id: str, recipient: str) -> None:
-        """Count an attempt before anything is posted, so a crash mid-post is visible."""
-        self._update(
-            "status = ?, attempts = attempts + 1, last_error = NULL", [SENDING], report_id, recipient
+    def start_attempt(self, report_id: str, recipient: str, seen: DeliveryRecord | None = None) -> bool:
+        """Count an attempt before anything is posted, so a crash mid-post is visible.
+
+        A row whose parent message is recorded goes back to `posted` (its replies resume),
+        any other to `sending`. With `seen`, the update only applies while the row is still
+        as read (same status and attempts), so of two senders one starts; returns whether it did.
+        """
+        assignments = (
+            f"status = CASE WHEN message_ts IS NULL THEN '{SENDING}' ELSE '{POSTED}' END, "
+            "attempts = attempts + 1, last_error = NULL"
         )
+        where = "report_id = ? AND recipient = ?"
+        values: list[Any] = [report_id, recipient]
+        if seen is not None:
+            where += " AND status = ? AND attempts = ?"
+            values += [seen.status, seen.attempts]
+        changed = self.warehouse.execute(
+            f"UPDATE {T}.report_deliveries SET {assignments} WHERE {where}", values
+        )
+        return bool(changed)
 
     def posted(self, report_id: str, recipient: str, channel: str, message_ts: str) -> None:
         """The parent message exists: remember where, so its thread maps back to the report."""

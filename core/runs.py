@@ -121,8 +121,10 @@ class RunClaims:
         self.owner = owner or new_owner()
         self.lease, self._clock, self._sleep = lease, clock, sleep
 
-    def claim(self, week: Week, scope: str, trigger: str = "schedule") -> Claim:
-        """Claim the run for (week, scope): won when no one holds it, or its holder went stale."""
+    def claim(self, week: Week, scope: str, trigger: str = "schedule", retry_errors: bool = False) -> Claim:
+        """Claim the run for (week, scope): won when no one holds it, or its holder went stale
+        (or died: see `owner_gone`). A failed run is taken over too, and with `retry_errors`
+        one that completed with errors (an operator's rerun retries what failed)."""
         for round_ in range(CLAIM_ROUNDS):
             run_id = uuid.uuid4().hex[:12]
             try:
@@ -142,7 +144,7 @@ class RunClaims:
                 self._pause(round_)
                 continue
             if others:
-                return self._take_over_or_yield(others)
+                return self._take_over_or_yield(others, retry_errors)
             self._pause(round_)  # the MERGE failed and left nothing
         raise WarehouseError(
             f"could not claim the run for the week of {week} ({scope}) after {CLAIM_ROUNDS} tries; "
@@ -167,7 +169,7 @@ class RunClaims:
         A failed run is not retried by itself (it was reported); a claim may still take it.
         """
         record = self.get(week, scope)
-        return record is None or record.stale(self._clock(), self.lease)
+        return record is None or self._abandoned(record)
 
     def heartbeat(self, run_id: str) -> bool:
         """Refresh the claim; False when it is no longer ours (taken over, or finished)."""
@@ -219,30 +221,33 @@ class RunClaims:
             stop.set()
             thread.join()
 
-    def _take_over_or_yield(self, others: list[RunRecord]) -> Claim:
+    def _abandoned(self, record: RunRecord) -> bool:
+        """Running, but its owner stopped heartbeating or is a process of this host that died."""
+        return record.status == RUNNING and (
+            record.stale(self._clock(), self.lease) or owner_gone(record.owner)
+        )
+
+    def _take_over_or_yield(self, others: list[RunRecord], retry_errors: bool = False) -> Claim:
         """Someone else's row holds the run: yield to it unless it went stale or failed."""
         now = self._clock()
         for record in others:
-            if record.status == RUNNING and not record.stale(now, self.lease):
+            if record.status == RUNNING and not self._abandoned(record):
                 return Claim(False, record)
         current = _current(others)
-        if current.finished and current.status != FAILED:
+        takeable = (FAILED, COMPLETED_WITH_ERRORS) if retry_errors else (FAILED,)
+        if current.finished and current.status not in takeable:
             return Claim(False, current)
-        stale_before = now - self.lease
+        # Still that owner, still in that state, and (unless failed or dead) still stale.
+        where = "run_id = ? AND owner = ? AND status = ?"
+        values: list[Any] = [current.run_id, current.owner, current.status]
+        if current.status == RUNNING and not owner_gone(current.owner):
+            where += " AND heartbeat_at < ?"
+            values.append(now - self.lease)
         try:
             self.warehouse.execute(
                 f"UPDATE {T}.report_runs SET owner = ?, heartbeat_at = ?, status = ?, finished_at = NULL "
-                "WHERE run_id = ? AND owner = ? AND status = ? AND (status = ? OR heartbeat_at < ?)",
-                [
-                    self.owner,
-                    now,
-                    RUNNING,
-                    current.run_id,
-                    current.owner,
-                    current.status,
-                    FAILED,
-                    stale_before,
-                ],
+                f"WHERE {where}",
+                [self.owner, now, RUNNING, *values],
             )
         except WarehouseError as exc:  # a concurrent takeover can fail it; the read decides
             log.info("taking over run %s: %s", current.run_id, exc)
@@ -261,6 +266,24 @@ class RunClaims:
         self.warehouse.execute(
             f"DELETE FROM {T}.report_runs WHERE run_id = ? AND owner = ?", [run_id, self.owner]
         )
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether `owner` (see `new_owner`) names a process of this host that no longer exists.
+
+    A killed `send-weekly` is then resumed at once instead of after the lease; owners on other
+    hosts, or named otherwise, are judged by their heartbeat alone.
+    """
+    host, _, rest = (owner or "").rpartition(":")[0].rpartition(":")
+    if not host or host != socket.gethostname()[:60] or not rest.isdigit() or int(rest) == os.getpid():
+        return False
+    try:
+        os.kill(int(rest), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _current(rows: list[RunRecord]) -> RunRecord:

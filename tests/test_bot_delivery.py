@@ -74,6 +74,7 @@ def test_deliver_posts_the_parent_then_each_section_in_its_thread(
             "report_id": report.report_id,
             "customer_id": "CUST_12345",
             "week_start": "2026-11-09",
+            "recipient": SARAH,
         },
     }
     assert [m["blocks"] for m in thread] == [m.blocks for m in slack_sections(report)]

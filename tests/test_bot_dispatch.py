@@ -18,9 +18,9 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from bot.schedule import next_run
 from bot.services import Services
 from bot.slack import COMMANDS, create_app
-from bot.slack.home import next_run
 from bot.slack.identity import People
 from core import Assignment, Settings
 from core.errors import ConfigError
@@ -270,7 +270,7 @@ def test_app_home_for_an_admin_and_for_someone_else(bot: Bot) -> None:
     text = json.dumps(admin_view)
     assert len(admin_view["blocks"]) <= 100
     assert "all 9 customers" in text and "CUST_90123" in text
-    fire = next_run(bot.services.settings)
+    fire = next_run(bot.services.settings, [])
     assert fire is not None and fire.weekday() == 0 and (fire.hour, fire.minute) == (8, 0)
     assert f"{fire:%A, %B} {fire.day} at 08:00" in text
     [outsider_view] = bot.slack.views_published[OUTSIDER]
@@ -369,5 +369,7 @@ def test_a_bad_token_or_schedule_is_one_config_error(bot: Bot) -> None:
     with pytest.raises(ConfigError, match=r"Slack refused SLACK_BOT_TOKEN .*\(invalid_auth\)") as refused:
         create_app(dataclasses.replace(settings, slack_bot_token="xoxb-wrong"), bot.services)
     assert "xoxb-wrong" not in str(refused.value)
-    with pytest.raises(ConfigError, match="WEEKLY_REPORT_SCHEDULE 'every monday' is not a cron expression"):
+    with pytest.raises(
+        ConfigError, match="WEEKLY_REPORT_SCHEDULE 'every monday' is not a 5-field cron expression"
+    ):
         create_app(dataclasses.replace(settings, schedule="every monday"), bot.services)

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cache import KeyedLocks, TtlCache
-from bot.slack.home import home_view, next_run
+from bot.schedule import next_run
+from bot.slack.home import home_view
 from bot.slack.identity import Person
 from bot.slack.replies import answer_messages, escape, user_message
 from bot.slack.requests import Help, OneReport, Portfolio, parse, without_mentions
@@ -132,9 +133,9 @@ def test_workers_report_a_jobs_failure_and_stop_taking_jobs() -> None:
 def test_next_run_is_the_next_monday_morning_in_the_configured_timezone() -> None:
     los_angeles = ZoneInfo("America/Los_Angeles")
     settings = Settings(schedule="0 8 * * MON", timezone="America/Los_Angeles")
-    fire = next_run(settings, dt.datetime(2026, 11, 18, 10, 0, tzinfo=los_angeles))
+    fire = next_run(settings, [], dt.datetime(2026, 11, 18, 10, 0, tzinfo=los_angeles))
     assert fire == dt.datetime(2026, 11, 23, 8, 0, tzinfo=los_angeles)
-    monday_early = next_run(settings, dt.datetime(2026, 11, 23, 7, 59, tzinfo=los_angeles))
+    monday_early = next_run(settings, [], dt.datetime(2026, 11, 23, 7, 59, tzinfo=los_angeles))
     assert monday_early == fire
 
 

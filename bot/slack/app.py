@@ -19,9 +19,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.cache import TtlCache
+from bot.schedule import cron
 from bot.services import Services
 from bot.slack.desk import Desk
-from bot.slack.home import HomeTab, next_run
+from bot.slack.home import HomeTab
 from bot.slack.identity import People
 from bot.slack.listeners import register
 from core import Settings
@@ -63,7 +64,7 @@ if not any(isinstance(f, _SameToken) for f in _BOLT_LOG.filters):
 
 def create_app(settings: Settings, services: Services, client: WebClient | None = None) -> App:
     """The Bolt app with every listener registered; checks the bot token with `auth.test`."""
-    next_run(settings)  # a malformed schedule fails here, at start-up
+    cron(settings, settings.tz)  # a malformed schedule fails here, at start-up
     client = client or web_client(settings)
     try:
         app = App(

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.delivery import deliver
+from bot.delivery import Poster, deliver
+from bot.schedule import next_run
 from bot.services import Services
 from bot.slack.identity import People
 from bot.slack.replies import (
+    COMMAND,
     LOOKING_INTO_IT,
     NOT_A_REPORT_THREAD,
     answer_messages,
@@ -27,8 +29,8 @@ from bot.slack.replies import (
     tell,
     working_on,
 )
-from bot.slack.requests import Help, OneReport, Request
-from core import Requester, Target, ThreadLink, on_demand_recipient
+from bot.slack.requests import Help, OneReport, Pause, Request, Resume
+from core import Preferences, Requester, Target, ThreadLink, on_demand_recipient
 from core.errors import NotAuthorized, UnknownCustomer
 
 log = logging.getLogger("weekly_report.bot")
@@ -69,6 +71,8 @@ class Desk:
         if isinstance(request, Help):
             customers = self.people.customers_of(person)
             return Plan(help_text(request.problem, customers, person.requester.is_admin))
+        if isinstance(request, Pause | Resume):
+            return Plan(self._pause_or_resume(person.requester, request, user_id))
         customer_id = request.customer_id if isinstance(request, OneReport) else None
         targets = self.people.known_targets(person, customer_id)
         if targets is None:
@@ -134,13 +138,40 @@ class Desk:
             run.run_id, user_id, run.reports_generated, run.reports_reused, run.reports_failed, run.seconds,
         )  # fmt: skip
         failures = []
+        poster = Poster(client, self.services.pacer)
         for target in targets:
             report = engine.store.load(target.customer_id, week)
-            sent = deliver(client, self.services.deliveries, report, user_id, on_demand_recipient(user_id))
+            recipient = on_demand_recipient(user_id)
+            sent = deliver(client, self.services.deliveries, report, user_id, recipient, poster=poster)
             if not sent.ok:
                 failures.append(f"{target.customer_id} ({sent.error})")
         if failures:
             say(f":warning: I could not DM you the report for {escape(', '.join(failures))}.")
+
+    # -- pausing the Monday DMs ------------------------------------------------------------
+
+    def _pause_or_resume(self, requester: Requester, request: Pause | Resume, user_id: str) -> str:
+        """Pause or resume the requester's own Monday DMs; the confirmation to show them."""
+        if requester.csm_id is None:
+            raise NotAuthorized(f"{NOT_A_CSM}, so there are no Monday DMs to pause or resume")
+        settings = self.services.settings
+        preferences = Preferences(self.engine.warehouse, settings.current_date)
+        if isinstance(request, Pause):
+            pause = preferences.pause(requester.csm_id, request.until, by=user_id)
+            log.info("%s (%s) %s their Monday DMs", user_id, requester.csm_id, pause.describe())
+            back = f"until {pause.until:%A, %B} {pause.until.day}" if pause.until else "until you resume them"
+            return (
+                f":double_vertical_bar: Your Monday report DMs are paused {back}. Reports on request still "
+                f"work (`{COMMAND} CUST_12345`); send `resume` (or `{COMMAND} resume`) to restart them."
+            )
+        resumed = preferences.resume(requester.csm_id, by=user_id)
+        mine = [a for a in self.people.roster() if a.csm_id == requester.csm_id]
+        fire = next_run(settings, mine)
+        when = f"{fire:%A, %B} {fire.day} at {fire:%H:%M} ({fire.tzinfo})"
+        if not resumed:
+            return f"Your Monday report DMs were not paused. The next one comes {when}."
+        log.info("%s (%s) resumed their Monday DMs", user_id, requester.csm_id)
+        return f":arrow_forward: Your Monday report DMs are back on. The next one comes {when}."
 
     # -- follow-up questions -------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The App Home tab: the person's customers with their latest report, and the next scheduled run."""
+"""The App Home tab: the person's customers with their latest report, and the next scheduled
+run (in the CSM's own timezone, bot.schedule) or their pause."""
 
 from __future__ import annotations
 
@@ -6,30 +7,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
+from bot.schedule import next_run
 from bot.services import Services
 from bot.slack.identity import People, Person
 from bot.slack.replies import COMMAND, escape
-from core import Assignment, Settings, Week
-from core.errors import ConfigError, InputError
+from core import Assignment, Pause, Preferences, Settings, Week
+from core.errors import InputError
 
 MAX_BLOCKS = 100
 MAX_CUSTOMERS = 90  # one block each, leaving room for the header, intro and footer
 LOOKBACK_WEEKS = 4  # how far back "latest report" looks
-
-
-def next_run(settings: Settings, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When the weekly schedule fires next, in the configured timezone."""
-    try:
-        trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
-    except ValueError as exc:
-        raise ConfigError(
-            f"WEEKLY_REPORT_SCHEDULE '{settings.schedule[:40]}' is not a cron expression ({exc})"
-        ) from exc
-    fire: dt.datetime | None = trigger.get_next_fire_time(None, now or dt.datetime.now(settings.tz))
-    return fire
 
 
 class HomeTab:
@@ -42,7 +31,13 @@ class HomeTab:
         person = self.people.person(client, user_id)
         customers = self.people.customers_of(person)
         latest = self._latest([a.customer_id for a in customers[:MAX_CUSTOMERS]])
-        view = home_view(person, customers, latest, next_run(self.services.settings), self.services.settings)
+        settings = self.services.settings
+        pause = None
+        if person.requester.csm_id is not None:
+            pause = Preferences(self.services.engine.warehouse, settings.current_date).pause_of(
+                person.requester.csm_id
+            )
+        view = home_view(person, customers, latest, next_run(settings, customers), settings, pause)
         client.views_publish(user_id=user_id, view=view)
 
     def _latest(self, customer_ids: Sequence[str]) -> dict[str, tuple[Week, str]]:
@@ -69,6 +64,7 @@ def home_view(
     latest: dict[str, tuple[Week, str]],
     fire: dt.datetime | None,
     settings: Settings,
+    pause: Pause | None = None,
 ) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Weekly executive reports"}},
@@ -76,7 +72,7 @@ def home_view(
     ]
     if not customers:
         return {"type": "home", "blocks": blocks}
-    blocks += [_section(_schedule(fire, settings)), {"type": "divider"}]
+    blocks += [_section(_schedule(fire, settings, pause)), {"type": "divider"}]
     shown = list(customers)[:MAX_CUSTOMERS]
     blocks += [_section(_customer_line(a, latest.get(a.customer_id))) for a in shown]
     if len(customers) > len(shown):
@@ -106,10 +102,16 @@ def _intro(person: Person, count: int) -> str:
     return who + " Each Monday their reports arrive in your DMs with me."
 
 
-def _schedule(fire: dt.datetime | None, settings: Settings) -> str:
+def _schedule(fire: dt.datetime | None, settings: Settings, pause: Pause | None = None) -> str:
+    if pause is not None:
+        return (
+            f"*Monday DMs {pause.describe()}.* Reports on request still work; "
+            f"`{COMMAND} resume` restarts the Monday DMs."
+        )
     if fire is None:
         return "*Next scheduled delivery:* none (the schedule never fires)."
-    return f"*Next scheduled delivery:* {fire:%A, %B} {fire.day} at {fire:%H:%M} ({settings.timezone})"
+    zone = getattr(fire.tzinfo, "key", None) or settings.timezone
+    return f"*Next scheduled delivery:* {fire:%A, %B} {fire.day} at {fire:%H:%M} ({zone})"
 
 
 def _customer_line(a: Assignment, latest: tuple[Week, str] | None) -> str:

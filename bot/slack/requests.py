@@ -3,6 +3,8 @@
     (empty) | help                 -> Help
     CUST_12345 [refresh]           -> OneReport      ("report CUST_12345" works too)
     all [refresh]                  -> Portfolio
+    pause [until] [YYYY-MM-DD]     -> Pause          (the Monday DMs; on-demand still works)
+    resume                         -> Resume
     anything else                  -> Help, with what was wrong
 
 Parsing is pure: no lookups, nothing written. Whether the person may see the customer is
@@ -11,11 +13,12 @@ decided later, by the engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
-from core import validate_customer_id
-from core.errors import InvalidCustomerId
+from core import parse_until, validate_customer_id
+from core.errors import InputError, InvalidCustomerId
 
 EXAMPLE = "CUST_12345"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -37,7 +40,17 @@ class Portfolio:
     refresh: bool = False
 
 
-Request = Help | OneReport | Portfolio
+@dataclass(frozen=True)
+class Pause:
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+Request = Help | OneReport | Portfolio | Pause | Resume
 
 
 def parse(text: str | None) -> Request:
@@ -46,6 +59,8 @@ def parse(text: str | None) -> Request:
         words = words[1:]
     if not words or (len(words) == 1 and words[0].lower() in ("help", "?")):
         return Help()
+    if words[0].lower() in ("pause", "resume"):
+        return _pause_or_resume(words, text or "")
     refresh = len(words) == 2 and words[1].lower() == "refresh"
     if len(words) > 2 or (len(words) == 2 and not refresh):
         return Help(f"I didn't understand “{quoted(text or '')}”.")
@@ -55,6 +70,23 @@ def parse(text: str | None) -> Request:
         return OneReport(validate_customer_id(words[0]), refresh)
     except InvalidCustomerId as exc:
         return Help(_sentence(str(exc)))
+
+
+def _pause_or_resume(words: list[str], text: str) -> Request:
+    """`pause`, `pause until DATE`, `pause DATE`, `resume`."""
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "resume":
+        return Resume() if not rest else Help(f"I didn't understand “{quoted(text)}”; send just `resume`.")
+    if rest and rest[0].lower() == "until":
+        rest = rest[1:]
+    if not rest:
+        return Pause()
+    if len(rest) == 1:
+        try:
+            return Pause(parse_until(rest[0]))
+        except InputError as exc:
+            return Help(_sentence(str(exc)))
+    return Help(f"I didn't understand “{quoted(text)}”; try `pause` or `pause until 2026-12-01`.")
 
 
 def without_mentions(text: str | None) -> str:

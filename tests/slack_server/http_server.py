@@ -15,6 +15,9 @@ App = Callable[[str, str, Mapping[str, str], bytes], tuple[int, dict[str, str], 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins every handler thread: nothing outlives stop()
     block_on_close = True
+    # socketserver's default backlog is 5: a burst of connections beyond it is dropped and the
+    # client's SYN retried a second later, which Slack never does to a client.
+    request_queue_size = 256
 
     def __init__(self, app: App) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

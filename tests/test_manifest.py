@@ -57,6 +57,7 @@ def test_socket_mode_scopes_and_app_home() -> None:
     assert set(m["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:history", "im:read", "im:write",
         "app_mentions:read", "users:read", "users:read.email",
+        "channels:history", "groups:history",  # the rollup/alert channels' resume check
     }  # fmt: skip
     home = m["features"]["app_home"]
     assert home["home_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False

@@ -1,6 +1,6 @@
 """Industry benchmarks of the demo dataset: one value and spread per industry and metric.
 
-Rates are fractions, as `sql/schema.sql` says; `click_through_rate` and `conversion_rate`
+Rates are fractions, as `sql/setup.sql` says; `click_through_rate` and `conversion_rate`
 are per send, `engagement_score` is 0..100, `avg_conversion_value` is in dollars.
 """
 

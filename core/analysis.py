@@ -105,6 +105,15 @@ class Analysis:
     def current(self) -> Totals:
         return self.data.week(0)
 
+    def versus_benchmark(self, verdict: str) -> list[str]:
+        """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...)."""
+        return [m.label for m in self.metrics.values() if m.vs_benchmark == verdict]
+
+    @property
+    def attribution_leaders(self) -> list[str]:
+        """The leading channel of each attribution model, each named once."""
+        return list(dict.fromkeys(row.leader for row in self.attribution))
+
 
 def analyse(data: CustomerData) -> Analysis:
     """Derive every finding the report shows from one customer's queried data.

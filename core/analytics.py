@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,19 @@ class Totals:
     def conversion_rate(self) -> float | None:
         return self.conversions / self.sends if self.sends else None
 
+    def add_engagement(self, sends: Any, opens: Any, clicks: Any, score_sum: Any, score_n: Any) -> None:
+        """Add queried sums (numbers, Decimals or NULL) of engagement rows."""
+        self.sends += float(sends or 0)
+        self.opens += float(opens or 0)
+        self.clicks += float(clicks or 0)
+        self.score_sum += float(score_sum or 0)
+        self.score_n += float(score_n or 0)
+
+    def add_conversions(self, conversions: Any, revenue: Any) -> None:
+        """Add a queried count and revenue sum (numbers, Decimals or NULL) of conversions."""
+        self.conversions += float(conversions or 0)
+        self.revenue += float(revenue or 0)
+
     def add(self, row: dict[str, Any]) -> None:
         for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
             if row.get(name) is not None:
@@ -191,23 +204,30 @@ class Analytics:
         self._attach_benchmarks(customers.values())
         trend_start, year_ago = week.shift(1 - TREND_WEEKS), week.year_ago
         weekly_params = [week.start, scope, trend_start.start, week.end, year_ago.start, year_ago.end]
-        self._fold_weekly(customers, self.warehouse.query(WEEKLY_ENGAGEMENT_SQL, weekly_params))
-        self._fold_weekly(customers, self.warehouse.query(WEEKLY_CONVERSIONS_SQL, weekly_params))
+        # Hundreds of thousands of rows: read as tuples in the SELECT's column order, and
+        # added field by field, rather than as one dict per row.
+        for c, offset, *sums in self._rows(customers, WEEKLY_ENGAGEMENT_SQL, weekly_params):
+            c.weekly[int(offset)].add_engagement(*sums)
+        for c, offset, *sums in self._rows(customers, WEEKLY_CONVERSIONS_SQL, weekly_params):
+            c.weekly[int(offset)].add_conversions(*sums)
         baseline_start = week.shift(-1 - BASELINE_WEEKS)
         period_params = [week.start, week.end, week.previous.start, week.previous.end, scope]
         window = [baseline_start.start, week.end]
-        for channel_sql in (CHANNEL_ENGAGEMENT_SQL, CHANNEL_CONVERSIONS_SQL):
-            for row in self.warehouse.query(channel_sql, [*period_params, *window]):
-                if (data := customers.get(row["customer_id"])) is not None:
-                    data.channels[row["channel"]][row["period"]].add(row)
+        for c, channel, period, *sums in self._rows(
+            customers, CHANNEL_ENGAGEMENT_SQL, [*period_params, *window]
+        ):
+            c.channels[channel][period].add_engagement(*sums)
+        for c, channel, period, *sums in self._rows(
+            customers, CHANNEL_CONVERSIONS_SQL, [*period_params, *window]
+        ):
+            c.channels[channel][period].add_conversions(*sums)
         campaign_params = [week.start, scope, week.previous.start, week.end]
-        for row in self.warehouse.query(CAMPAIGNS_SQL, campaign_params):
-            if (data := customers.get(row["customer_id"])) is not None:
-                data.campaigns[row["period"]][row["campaign"] or "(none)"].add(row)
-        for row in self.warehouse.query(ATTRIBUTION_SQL, [scope, week.start, week.end]):
-            if (data := customers.get(row["customer_id"])) is not None:
-                channel_credit = (float(row["credit"]), float(row["revenue"] or 0))
-                data.attribution[row["attribution_model"]][row["touchpoint_channel"]] = channel_credit
+        for c, campaign, period, *sums in self._rows(customers, CAMPAIGNS_SQL, campaign_params):
+            c.campaigns[period][campaign or "(none)"].add_conversions(*sums)
+        for c, model, channel, credit, revenue in self._rows(
+            customers, ATTRIBUTION_SQL, [scope, week.start, week.end]
+        ):
+            c.attribution[model][channel] = (float(credit), float(revenue or 0))
         sql = [
             CUSTOMERS_SQL,
             BENCHMARKS_SQL,
@@ -240,8 +260,11 @@ class Analytics:
         for data in customers:
             data.benchmarks = by_industry.get(data.industry, {})
 
-    @staticmethod
-    def _fold_weekly(customers: dict[str, CustomerData], rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            if (data := customers.get(row["customer_id"])) is not None:
-                data.weekly[int(row["week_offset"])].add(row)
+    def _rows(
+        self, customers: dict[str, CustomerData], sql: str, params: Sequence[Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The query's rows with the customer id (the first column) replaced by its data."""
+        _, rows = self.warehouse.fetch(sql, params)
+        for customer_id, *rest in rows:
+            if (data := customers.get(customer_id)) is not None:
+                yield (data, *rest)

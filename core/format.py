@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -64,6 +66,21 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARK_BLOCKS[round((v - low) * scale)] for v in values)
 
 
+def benchmark_comparison(metric: Any, industry: str) -> str:
+    """How a Performance metric (core.analysis.Metric) compares with its industry benchmark."""
+    m = metric
+    if m.benchmark is None:
+        return f"no {industry} benchmark on file"
+    if m.benchmark_key == "weekly_revenue_growth":
+        return (
+            f"growth {change(m.benchmark_subject)} vs {pct(m.benchmark, 1)} a week for {industry} "
+            f"({m.vs_benchmark})"
+        )
+    if m.benchmark_label:
+        return f"{m.benchmark_label} {pct(m.benchmark_subject)} vs {pct(m.benchmark)} benchmark ({m.vs_benchmark})"
+    return f"benchmark {measure(m.benchmark, m.kind)} ({m.vs_benchmark})"
+
+
 FILTERS = {
     "money": money,
     "pct": pct,
@@ -71,4 +88,5 @@ FILTERS = {
     "change": change,
     "points": points,
     "measure": measure,
+    "benchmark_comparison": benchmark_comparison,
 }

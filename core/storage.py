@@ -1,7 +1,7 @@
 """Reports, sections, follow-ups and runs in the warehouse.
 
 "One report per (customer, week)" is made by the statements, not by constraints (Snowflake
-does not enforce them): reports are bulk-staged, then MERGEd in one statement per batch;
+does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`);
 sections are replaced only for the reports this batch actually wrote.
 """
 
@@ -11,18 +11,26 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.errors import ReportNotFound
 from core.models import Headline, Report, SectionResult
 from core.warehouse import Warehouse
+from core.warehouse.merge import Upsert
 from core.weeks import Week
 
 T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
-STAGE_COLUMNS = [
-    "batch_id", "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
+REPORT_UPSERT_COLUMNS = (
+    "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
     "full_report", "status", "agent_thread_id", "last_message_id", "metadata",
-]  # fmt: skip
+)  # fmt: skip
+UPSERT_REPLACE = Upsert(
+    table="weekly_reports", stage="weekly_reports_stage", columns=REPORT_UPSERT_COLUMNS,
+    keys=("customer_id", "report_week_start"), json_columns=("metadata",), stamp="generation_timestamp",
+)  # fmt: skip
+# Without refresh a stored complete report is kept; partial and failed ones are replaced.
+UPSERT_KEEP_COMPLETE = replace(UPSERT_REPLACE, replace_if="t.status <> 'complete'")
 SECTION_COLUMNS = [
     "report_id",
     "section_key",
@@ -33,24 +41,6 @@ SECTION_COLUMNS = [
     "status",
     "error",
 ]
-_MERGE = f"""
-MERGE INTO {T}.weekly_reports t USING (
-  SELECT report_id, csm_id, customer_id, report_week_start, report_week_end, full_report, status,
-         agent_thread_id, last_message_id, PARSE_JSON(metadata) AS metadata
-  FROM {T}.weekly_reports_stage WHERE batch_id = ?) s
-ON t.customer_id = s.customer_id AND t.report_week_start = s.report_week_start
-WHEN MATCHED {{condition}} THEN UPDATE SET
-  report_id = s.report_id, csm_id = s.csm_id, report_week_end = s.report_week_end,
-  full_report = s.full_report, generation_timestamp = CURRENT_TIMESTAMP(), status = s.status,
-  agent_thread_id = s.agent_thread_id, last_message_id = s.last_message_id, metadata = s.metadata
-WHEN NOT MATCHED THEN INSERT (report_id, csm_id, customer_id, report_week_start, report_week_end,
-  full_report, generation_timestamp, status, agent_thread_id, last_message_id, metadata)
-VALUES (s.report_id, s.csm_id, s.customer_id, s.report_week_start, s.report_week_end,
-  s.full_report, CURRENT_TIMESTAMP(), s.status, s.agent_thread_id, s.last_message_id, s.metadata)
-"""
-# Without refresh a stored complete report is kept; partial and failed ones are replaced.
-MERGE_KEEP_COMPLETE = _MERGE.format(condition="AND t.status <> 'complete'")
-MERGE_REPLACE = _MERGE.format(condition="")
 REPORT_COLUMNS = (
     "report_id, csm_id, customer_id, report_week_start, report_week_end, full_report, "
     "generation_timestamp, status, agent_thread_id, last_message_id, metadata"
@@ -88,25 +78,17 @@ class ReportStore:
         """
         if not reports:
             return []
-        batch = uuid.uuid4().hex
-        self.warehouse.insert_rows(
-            "weekly_reports_stage", STAGE_COLUMNS, [_stage_row(batch, r) for r in reports]
-        )
-        try:
-            # Sections first, in a transaction; then the reports in one MERGE (a MERGE cannot
-            # share a transaction on the embedded backend). A crash in between leaves new
-            # sections under a report still marked partial/failed, which the next run redoes.
-            ids = [r.report_id for r in reports]
-            clause, params = _scope(ids)
-            with self.warehouse.transaction():
-                self.warehouse.execute(f"DELETE FROM {T}.report_sections WHERE report_id {clause}", params)
-                sections = [_section_row(r.report_id, s) for r in reports for s in r.sections]
-                self.warehouse.insert_rows("report_sections", SECTION_COLUMNS, sections)
-            self.warehouse.execute(MERGE_REPLACE if refresh else MERGE_KEEP_COMPLETE, [batch])
-            written = self._written(reports)
-        finally:
-            self.warehouse.execute(f"DELETE FROM {T}.weekly_reports_stage WHERE batch_id = ?", [batch])
-        return sorted(written)
+        # Sections first, in a transaction; then the reports in one MERGE (a MERGE cannot
+        # share a transaction on the embedded backend). A crash in between leaves new
+        # sections under a report still marked partial/failed, which the next run redoes.
+        clause, params = _scope([r.report_id for r in reports])
+        with self.warehouse.transaction():
+            self.warehouse.execute(f"DELETE FROM {T}.report_sections WHERE report_id {clause}", params)
+            sections = [_section_row(r.report_id, s) for r in reports for s in r.sections]
+            self.warehouse.insert_rows("report_sections", SECTION_COLUMNS, sections)
+        upsert = UPSERT_REPLACE if refresh else UPSERT_KEEP_COMPLETE
+        self.warehouse.upsert(upsert, [_report_row(r) for r in reports])
+        return sorted(self._written(reports))
 
     def _written(self, reports: Sequence[Report]) -> set[str]:
         """The reports whose row now carries this batch's agent thread: the ones we wrote."""
@@ -189,10 +171,10 @@ class ReportStore:
         )
 
 
-def _stage_row(batch: str, r: Report) -> tuple[Any, ...]:
+def _report_row(r: Report) -> tuple[Any, ...]:
     metadata = json.dumps(r.metadata, default=str)
     return (
-        batch, r.report_id, r.csm_id, r.customer_id, r.week.start, r.week.end,
+        r.report_id, r.csm_id, r.customer_id, r.week.start, r.week.end,
         r.full_report, r.status, r.agent_thread_id, r.last_message_id, metadata,
     )  # fmt: skip
 

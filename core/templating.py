@@ -34,5 +34,6 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context).strip()
 
 
+@cache
 def exists(name: str) -> bool:
     return (TEMPLATES_DIR / name).is_file()

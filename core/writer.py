@@ -1,7 +1,9 @@
 """A background writer: stores one batch of reports while the engine builds the next.
 
 Building is Python work and storing is warehouse work (which releases the GIL), so the two
-overlap. At most one batch waits in the queue, which bounds memory; the first failure of a
+overlap. The agent's own bulk writes (its threads and messages) are queued here too, in
+order, so the building thread never waits on the warehouse. At most QUEUED_JOBS jobs wait,
+which bounds memory while absorbing a slow write (a checkpoint); the first failure of a
 write is raised to the engine at its next `submit` or when the block ends.
 """
 
@@ -12,10 +14,13 @@ import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
+from core.agent.base import Write
 from core.models import Report
 from core.storage import ReportStore
 
 Written = Callable[[Sequence[Report], set[str]], None]
+Job = list[Report] | Write
+QUEUED_JOBS = 4  # two batches of reports, each with the agent's writes before it
 _STOP = None
 
 
@@ -26,7 +31,7 @@ class ReportWriter:
         self.store = store
         self.refresh = refresh
         self.on_written = on_written
-        self._queue: queue.Queue[list[Report] | None] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=QUEUED_JOBS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="report-writer", daemon=True)
 
@@ -47,18 +52,27 @@ class ReportWriter:
             raise self._error
 
     def submit(self, reports: list[Report]) -> None:
-        """Queue a batch for storing (waits while the previous one is still queued)."""
+        """Queue a batch for storing (waits while the previous job is still queued)."""
+        if reports:
+            self._put(reports)
+
+    def run(self, write: Write) -> None:
+        """Queue another write, to run after what is already queued (an agent's `Store`)."""
+        self._put(write)
+
+    def _put(self, job: Job) -> None:
         if self._error is not None:
             raise self._error
-        if reports:
-            self._queue.put(reports)
+        self._queue.put(job)
 
     def _run(self) -> None:
-        while (reports := self._queue.get()) is not _STOP:
+        while (job := self._queue.get()) is not _STOP:
             if self._error is not None:
                 continue  # drain: nothing more is written after a failure
             try:
-                written = set(self.store.save(reports, refresh=self.refresh))
-                self.on_written(reports, written)
+                if isinstance(job, list):
+                    self.on_written(job, set(self.store.save(job, refresh=self.refresh)))
+                else:
+                    job()
             except BaseException as exc:
                 self._error = exc

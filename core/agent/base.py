@@ -7,7 +7,7 @@ thread has parent message id 0, every later one the id of the last assistant mes
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +16,14 @@ from core.weeks import Week
 
 if TYPE_CHECKING:
     from core.analytics import Snapshot
+
+
+Write = Callable[[], None]
+Store = Callable[[Write], None]
+
+
+def run_now(write: Write) -> None:
+    write()
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class Agent(ABC):
         yield
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Within the block the agent may defer its own writes and flush them in bulk at the end."""
+    def batch(self, store: Store = run_now) -> Iterator[None]:
+        """Within the block the agent may defer its own writes, and at the end hand them in
+        bulk to `store` (which runs them at once by default, or queues them in order)."""
         yield

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from core.warehouse.merge import Upsert
 
 DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
@@ -38,6 +42,21 @@ class Warehouse(ABC):
     @abstractmethod
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
         """Append rows to `table` in bulk (one round trip, not one per row)."""
+
+    def upsert(self, upsert: Upsert, rows: Sequence[Sequence[Any]]) -> None:
+        """MERGE `rows` (values of `upsert.columns`) into `upsert.table` in one statement.
+
+        Here through the stage table: the rows are bulk-loaded under a fresh batch id, MERGEd
+        from that batch, and the batch is deleted again whatever happened.
+        """
+        if not rows:
+            return
+        batch = uuid.uuid4().hex
+        self.insert_rows(upsert.stage, ("batch_id", *upsert.columns), [(batch, *row) for row in rows])
+        try:
+            self.execute(upsert.staged_merge_sql(), [batch])
+        finally:
+            self.execute(f"DELETE FROM {DATABASE}.{SCHEMA}.{upsert.stage} WHERE batch_id = ?", [batch])
 
     @abstractmethod
     def close(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from core.agent.base import Agent, Answer, AskContext
+from core.agent.base import Agent, Answer, AskContext, Store, run_now
 from core.agent.local.followup import FollowupAnswerer
 from core.agent.local.threads import ThreadStore
 from core.analysis import Analysis, analyse
@@ -65,8 +65,8 @@ class LocalAnalyst(Agent):
                 self._findings = {k: v for k, v in self._findings.items() if k[0] != week}
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        with self.threads.deferred():
+    def batch(self, store: Store = run_now) -> Iterator[None]:
+        with self.threads.deferred(store):
             yield
         with self._lock:
             # A report's sections are built within one batch: its findings are no longer needed.

@@ -1,19 +1,22 @@
 """Threads of the local analyst, persisted in `agent_threads` / `agent_messages`.
 
 Inside `deferred()`, new threads and messages are buffered and written in two bulk inserts
-at the end: a run of thousands of reports then costs two statements, not thousands.
+at the end: a run of thousands of reports then costs two statements, not thousands. The
+engine passes its writer's queue as the store, so those inserts run on the writer thread,
+in order before the reports that refer to these threads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import secrets
+import random
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from core.agent.base import Store, Write, run_now
 from core.errors import AgentRequestError
 from core.warehouse import Warehouse
 
@@ -23,7 +26,8 @@ _counter = itertools.count()
 
 def new_id() -> int:
     """A time-ordered 63-bit id: milliseconds, then a per-process counter and random bits."""
-    return (int(time.time() * 1000) << 20) | ((next(_counter) & 0x3FF) << 10) | secrets.randbits(10)
+    # The random bits only tell processes apart: `random` is reseeded in a forked child.
+    return (int(time.time() * 1000) << 20) | ((next(_counter) & 0x3FF) << 10) | random.getrandbits(10)
 
 
 class ThreadStore:
@@ -39,7 +43,8 @@ class ThreadStore:
         self._pending_last: dict[str, int] = {}
 
     @contextmanager
-    def deferred(self) -> Iterator[None]:
+    def deferred(self, store: Store = run_now) -> Iterator[None]:
+        """Buffer new threads and messages; at the end hand their bulk insert to `store`."""
         with self._lock:
             self._depth += 1
         try:
@@ -49,7 +54,7 @@ class ThreadStore:
                 self._depth -= 1
                 flush = self._depth == 0
             if flush:
-                self.flush()
+                store(self.take())
 
     def create(self) -> str:
         thread_id = str(new_id())
@@ -79,14 +84,19 @@ class ThreadStore:
         self.warehouse.insert_rows("agent_messages", MESSAGE_COLUMNS, rows)
         return assistant_id
 
-    def flush(self) -> None:
+    def take(self) -> Write:
+        """Empty the buffers; return the write that stores what they held."""
         with self._lock:
             threads, messages = self._threads, self._messages
             self._threads, self._messages, self._pending_last = [], [], {}
-        self.warehouse.insert_rows(
-            "agent_threads", ["thread_id", "origin_application", "created_at"], threads
-        )
-        self.warehouse.insert_rows("agent_messages", MESSAGE_COLUMNS, messages)
+
+        def write() -> None:
+            self.warehouse.insert_rows(
+                "agent_threads", ["thread_id", "origin_application", "created_at"], threads
+            )
+            self.warehouse.insert_rows("agent_messages", MESSAGE_COLUMNS, messages)
+
+        return write
 
     def _check_parent(self, thread_id: str, parent_id: int) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -37,6 +37,9 @@ SAVE_BATCH = 1_000  # reports per bulk write: bounds memory and what a crash can
 # With a network-bound agent, reports are stored in smaller batches as they finish, so that
 # storing overlaps with the agent calls still running and little is left to store at the end.
 IO_SAVE_BATCH = 100
+# From this many customers a run's data is kept out of the garbage collector's sight (see
+# _long_lived); a few customers' worth (an on-demand report in the bot) is not worth it.
+LONG_LIVED_FROM = 1_000
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
 
@@ -157,7 +160,8 @@ class ReportEngine:
         """
         if not self.agent.waits_on_io:
             load = partial(self.analytics.snapshot, week, customer_ids)
-            with _long_lived(load) as snapshot, self.agent.prepared(snapshot):
+            loading = _long_lived(load) if len(customer_ids) >= LONG_LIVED_FROM else nullcontext(load())
+            with loading as snapshot, self.agent.prepared(snapshot):
                 yield RunData(snapshot.customers, lambda: snapshot)
             return
         profiles = self.analytics.profiles(customer_ids)
@@ -348,7 +352,8 @@ def _long_lived(load: Callable[[], T]) -> Iterator[T]:
     The data of 10,000 customers is millions of objects that live for the whole run and hold
     no reference cycles. Collected as usual, loading them set off a dozen full collections
     and building reports from them more, each walking the whole heap (about 3 s in all).
-    Frozen objects are still freed by reference counting when the block ends.
+    Frozen objects are still freed by reference counting when the block ends. The collector
+    is process-wide: runs in other threads meanwhile are only spared some collections.
     """
     enabled = gc.isenabled()
     gc.disable()

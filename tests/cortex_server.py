@@ -55,9 +55,10 @@ STREAM_MODES = {
     "truncate",  # some events, then a clean end of stream without `response`
     "error",  # status, then an `error` event
     "stall",  # some events, then silence for the fault's latency, then the rest
+    "linger",  # the whole sequence, then silence for the fault's latency before the stream ends
     "empty",  # a 200 stream with no events at all
 }
-COMMITTING = {"normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall"}
+COMMITTING = {"normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall", "linger"}
 CUT_AFTER = 6  # events sent before a "drop", "truncate" or "stall"
 
 
@@ -69,8 +70,8 @@ class Fault:
     kind, retries included; calls: these call numbers (1-based); prompt: runs whose prompt
     contains this; times: at most this many hits. Then: answer `status` (with a Snowflake
     error body and `retry_after`), or stream in `stream` mode, or `replay` a capture file
-    byte for byte (in odd-sized chunks); `latency` delays the answer (or, for "stall", the
-    middle of the stream).
+    byte for byte (in odd-sized chunks); `latency` delays the answer (or, for "stall" and
+    "linger", the middle or the end of the stream).
     """
 
     kind: str = "run"
@@ -109,6 +110,7 @@ class Recorded:
     headers: CaseInsensitiveDict[str]
     body: Any
     started: float  # time.monotonic()
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per TCP connection
     finished: float | None = None
     status: int | None = None
 
@@ -210,7 +212,7 @@ class CortexServer:
             h.reply_json(200, {"call_times": self.call_times(), "max_concurrent": self.max_concurrent})
             return
         record = Recorded(h.command, split.path, parse_qs(split.query), CaseInsensitiveDict(dict(h.headers)),
-                          h.read_json(), time.monotonic())  # fmt: skip
+                          h.read_json(), time.monotonic(), (str(h.client_address[0]), int(h.client_address[1])))  # fmt: skip
         with self._lock:
             self.requests.append(record)
             self.in_flight += 1
@@ -249,7 +251,7 @@ class CortexServer:
 
     def _delay(self, fault: Fault | None, since: float) -> None:
         """Answer `latency` seconds after the request arrived (its handling counts towards it)."""
-        delay = self.latency + (fault.latency if fault and fault.stream != "stall" else 0.0)
+        delay = self.latency + (fault.latency if fault and fault.stream not in ("stall", "linger") else 0.0)
         if delay:
             time.sleep(max(since + delay - time.monotonic(), 0.0))
 
@@ -317,7 +319,9 @@ class CortexServer:
             if mode in COMMITTING:
                 thread.next_id += 2
         events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode))
-        h.start_stream()
+        # An answer that is ready goes out in one write (a send per event costs the server
+        # ~2 ms of Python per call); the faults that cut the stream write event by event.
+        h.start_stream(at_once=mode not in ("drop", "truncate", "stall", "linger"))
         for i, (name, data) in enumerate(events):
             if mode in ("drop", "truncate", "stall") and i == CUT_AFTER:
                 if mode == "drop":
@@ -333,6 +337,8 @@ class CortexServer:
             h.event(name, data)
         if mode == "done":
             h.raw_event("data: [DONE]\n\n")
+        if mode == "linger":
+            time.sleep(fault.latency if fault else 0)
         h.end_stream()
         return 200
 
@@ -528,6 +534,10 @@ def _now_ms() -> int:
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    # Python's default accept queue of 5 drops the SYNs of a burst of new connections (16
+    # workers connecting at once), which the client's kernel resends only after 1 s.
+    request_queue_size = 256
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that hang up (after the final event, or on their timeout) are not errors."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
@@ -578,7 +588,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"message": message, "code": code, "request_id": str(uuid.uuid4())}
         return self.reply_json(status, body, headers)
 
-    def start_stream(self) -> None:
+    def start_stream(self, at_once: bool = False) -> None:
+        """Start a chunked event stream; `at_once` holds its chunks until `end_stream`."""
+        self._held: list[bytes] | None = [] if at_once else None
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -592,7 +604,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.chunk(text.encode())
 
     def chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        framed = b"%x\r\n%s\r\n" % (len(data), data)
+        held: list[bytes] | None = getattr(self, "_held", None)
+        if held is not None:
+            held.append(framed)
+            return
+        self.wfile.write(framed)
         self.wfile.flush()
 
     def replay(self, path: Path, size: int = 61) -> None:
@@ -608,7 +625,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_stream()
 
     def end_stream(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
+        held, self._held = getattr(self, "_held", None) or [], None
+        self.wfile.write(b"".join([*held, b"0\r\n\r\n"]))
         self.wfile.flush()
 
     def drop(self) -> None:

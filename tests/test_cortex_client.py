@@ -259,6 +259,28 @@ def test_a_slow_answer_times_out_without_retrying(server: CortexServer) -> None:
     assert len(server.runs()) == 2
 
 
+def test_one_connection_serves_a_whole_report(server: CortexServer) -> None:
+    """Streams are read to their end, so each call reuses the pooled connection."""
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    parent = 0
+    for _ in range(3):
+        parent = ask(agent, thread, parent).message_id
+    peers = {r.peer for r in server.requests}
+    assert len(server.requests) == 4 and len(peers) == 1, peers
+
+
+def test_a_stream_slow_to_end_after_its_answer_costs_only_the_drain_timeout(server: CortexServer) -> None:
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    server.faults.append(Fault(stream="linger", latency=5.0, times=1))
+    started = time.monotonic()
+    answer = ask(agent, thread)
+    assert answer.message_id and "CUST_12345" in answer.text
+    assert time.monotonic() - started < 3.0  # DRAIN_TIMEOUT (1 s), not the 5 s the server lingers
+    assert ask(agent, thread, answer.message_id).message_id  # the thread goes on, on a new connection
+
+
 def test_refusals_say_what_to_check(server: CortexServer) -> None:
     wrong = agent_for(server, cortex_token="pat-wrong-token-1234")
     with pytest.raises(AgentRequestError) as caught:

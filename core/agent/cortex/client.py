@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -241,8 +241,9 @@ class CortexClient:
         if "text/event-stream" not in response.headers.get("Content-Type", ""):
             builder.feed(sse.Event("response", response.text))  # `"stream": false` shape
             return builder.answer()
+        events = sse.parse(response.iter_content(chunk_size=None))
         try:
-            for event in sse.parse(response.iter_content(chunk_size=None)):
+            for event in events:
                 if builder.feed(event):
                     break
         except requests.exceptions.ConnectionError as exc:
@@ -253,7 +254,9 @@ class CortexClient:
             raise _BrokenStream(builder.events == 0, "the event stream broke off") from exc
         if builder.events == 0:
             raise _BrokenStream(True, "the event stream ended without any event")
-        return builder.answer()
+        answer = builder.answer()
+        _finish_stream(response, events)
+        return answer
 
     def _refusal(self, status: int, response: requests.Response, request: _Request) -> AgentRequestError:
         detail = self.auth.redact(_detail(response))
@@ -302,6 +305,26 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+DRAIN_TIMEOUT = 1.0  # seconds to wait for the end of a stream whose answer is complete
+
+
+def _finish_stream(response: requests.Response, events: Iterator[sse.Event]) -> None:
+    """Read what follows the final event (normally just the stream's last chunk).
+
+    A response read to its end hands its connection back to the pool; one left unread is
+    closed, and every call then paid a new TCP connection. The answer is already complete,
+    so a server slow to end the stream only costs DRAIN_TIMEOUT, and then that connection.
+    """
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(DRAIN_TIMEOUT)  # urllib3 sets the read timeout again on its next request
+    try:
+        for _ in events:
+            pass
+    except (requests.exceptions.RequestException, OSError, urllib3.exceptions.HTTPError):
+        pass
 
 
 def _thread_id(response: requests.Response) -> str:

@@ -52,7 +52,7 @@ class ReportWriter:
             raise self._error
 
     def submit(self, reports: list[Report]) -> None:
-        """Queue a batch for storing (waits while the previous job is still queued)."""
+        """Queue a batch for storing (waits while QUEUED_JOBS jobs are already queued)."""
         if reports:
             self._put(reports)
 

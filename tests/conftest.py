@@ -12,9 +12,17 @@ import pytest
 from core import ReportEngine, Settings, make_agent
 from core.demo import load_demo
 from core.warehouse.embedded import EmbeddedWarehouse
+from tests.slack_server import SlackServer
 
 AS_OF = dt.date(2026, 11, 18)  # a Wednesday: the report week is Mon 2026-11-09 .. Sun 2026-11-15
 REPORT_WEEK = dt.date(2026, 11, 9)
+# The demo CSMs as the local Slack server knows them: csm_id -> (Slack user id, email, customers).
+CSMS = {
+    "CSM001": ("U0SARAH01", "sarah.johnson@example.com", ("CUST_12345", "CUST_23456", "CUST_34567")),
+    "CSM002": ("U0MICHAEL1", "michael.chen@example.com", ("CUST_45678", "CUST_56789")),
+    "CSM003": ("U0EMMA001", "emma.rodriguez@example.com", ("CUST_67890", "CUST_78901")),
+    "CSM004": ("U0JAMES01", "james.williams@example.com", ("CUST_89012", "CUST_90123")),
+}
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +68,14 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
     monkeypatch.setenv("WEEKLY_REPORT_TODAY", AS_OF.isoformat())
     monkeypatch.setenv("WEEKLY_REPORT_CONFIG", str(demo_home / "no-such-config.toml"))
     return demo_home
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
+    """A local Slack that knows the demo CSMs (modules testing the bot define their own)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with SlackServer() as server:
+        for user_id, email, _ in CSMS.values():
+            server.add_user(user_id, email=email, name=email.split("@")[0])
+        yield server

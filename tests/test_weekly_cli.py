@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,9 @@ import pytest
 from core import DeliveryStore, ReportEngine, RunClaims, Settings
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.slack_server import SlackServer
-from tests.test_weekly_job import CSMS, WEEK, assert_each_report_exactly_once
+from tests.test_weekly_job import WEEK, assert_each_report_exactly_once
 
 TIMEOUT = 180  # generous: a run posts 36 messages, 12 of them to one DM at one a second
-
-
-@pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with SlackServer() as server:
-        for user_id, email, _ in CSMS.values():
-            server.add_user(user_id, email=email, name=email.split("@")[0])
-        yield server
 
 
 def env(home: Path, slack: SlackServer | None) -> dict[str, str]:

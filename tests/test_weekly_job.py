@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,27 +25,11 @@ from core import (
     rollup_messages,
     slack_sections,
 )
-from tests.conftest import REPORT_WEEK
+from tests.conftest import CSMS, REPORT_WEEK
 from tests.slack_server import SlackServer
 
 WEEK = Week(REPORT_WEEK)
-CSMS = {
-    "CSM001": ("U0SARAH01", "sarah.johnson@example.com", ("CUST_12345", "CUST_23456", "CUST_34567")),
-    "CSM002": ("U0MICHAEL1", "michael.chen@example.com", ("CUST_45678", "CUST_56789")),
-    "CSM003": ("U0EMMA001", "emma.rodriguez@example.com", ("CUST_67890", "CUST_78901")),
-    "CSM004": ("U0JAMES01", "james.williams@example.com", ("CUST_89012", "CUST_90123")),
-}
 ROLLUP, ALERTS = "C0ROLLUP01", "C0ALERTS01"
-
-
-@pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with SlackServer() as server:
-        for user_id, email, _ in CSMS.values():
-            server.add_user(user_id, email=email, name=email.split("@")[0])
-        yield server
 
 
 @pytest.fixture

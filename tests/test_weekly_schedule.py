@@ -4,29 +4,16 @@ the bot comes back, once; per-CSM timezones get jobs of their own."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.runner import BotRunner
 from core import RunClaims, Settings, last_complete_week, load_settings
 from core.warehouse.embedded import EmbeddedWarehouse
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, CSMS
 from tests.slack_server import SlackServer
 from tests.test_schedule import local_zone_away_from_midnight
-from tests.test_weekly_job import CSMS, reports_in_dm
-
-
-@pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with SlackServer() as server:
-        for user_id, email, _ in CSMS.values():
-            server.add_user(user_id, email=email, name=email.split("@")[0])
-        yield server
+from tests.test_weekly_job import reports_in_dm
 
 
 def bot_settings(slack: SlackServer, home: Path, **extra: str) -> Settings:

@@ -92,7 +92,7 @@ class EmbeddedWarehouse(Warehouse):
         """One native DuckDB MERGE straight from the rows, with no stage table."""
         if not rows:
             return
-        _check_identifier(upsert.table, *upsert.columns)
+        _check_identifier(upsert.table, *upsert.columns, *([upsert.stamp] if upsert.stamp else []))
         sql = upsert.merge_sql("_incoming", "CAST(? AS TIMESTAMP)", parse_json="CAST({} AS JSON)")
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         stamps = (now, now) if upsert.stamp else ()  # once for the update, once for the insert

@@ -13,6 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python bench/x.py` from a checkout
 
+from bot.cli import GIL_SWITCH_INTERVAL  # noqa: E402  (needs the checkout on sys.path)
+
+# The benchmarks that run the bot or the engine in-process run it as `weekly-report` does.
+sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+
 
 @dataclass(frozen=True)
 class Measured:

@@ -9,6 +9,7 @@ is asked to stop after its current delivery and left unfinished: its claim then 
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -80,6 +81,10 @@ class BotRunner:
     def start(self, schedule: bool = True) -> None:
         """Open the Socket Mode connection (its own threads receive and acknowledge), then
         start the weekly schedule unless `schedule` is False (tests of the Slack side only)."""
+        # What start-up built (modules, the app, the engine, caches) lives as long as the bot:
+        # out of the collector's sight, a full collection (which stops every thread, acks
+        # included) walks only what requests create, a few ms instead of 60-100.
+        gc.freeze()
         try:
             self.handler.connect()
         except SlackApiError as exc:

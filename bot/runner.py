@@ -127,6 +127,7 @@ class BotRunner:
         log.info("stopping: closing the Socket Mode connection")
         self.handler.close()
         self.services.close(grace)
+        gc.unfreeze()  # frozen objects are never collected: at exit, native bindings would report leaks
         log.info("stopped")
 
     def serve(self) -> int:

@@ -9,7 +9,6 @@ is asked to stop after its current delivery and left unfinished: its claim then 
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import threading
@@ -25,7 +24,7 @@ from bot.schedule import WeeklySchedule
 from bot.services import Services
 from bot.slack import create_app
 from bot.weekly import WeeklyJob
-from core import RunClaims, Settings
+from core import RunClaims, Settings, collector
 from core.errors import ConfigError
 
 log = logging.getLogger("weekly_report.bot")
@@ -77,6 +76,7 @@ class BotRunner:
         )
         self._stopping = threading.Event()
         self._stopped = False
+        self._froze = False
 
     def start(self, schedule: bool = True) -> None:
         """Open the Socket Mode connection (its own threads receive and acknowledge), then
@@ -84,7 +84,9 @@ class BotRunner:
         # What start-up built (modules, the app, the engine, caches) lives as long as the bot:
         # out of the collector's sight, a full collection (which stops every thread, acks
         # included) walks only what requests create, a few ms instead of 60-100.
-        gc.freeze()
+        if not self._froze:
+            collector.freeze()
+            self._froze = True
         try:
             self.handler.connect()
         except SlackApiError as exc:
@@ -127,7 +129,9 @@ class BotRunner:
         log.info("stopping: closing the Socket Mode connection")
         self.handler.close()
         self.services.close(grace)
-        gc.unfreeze()  # frozen objects are never collected: at exit, native bindings would report leaks
+        if self._froze:
+            collector.thaw()
+            self._froze = False
         log.info("stopped")
 
     def serve(self) -> int:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from core import collector
 from core.agent import Agent, Answer, AskContext, make_agent
 from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand_recipient
 from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
@@ -51,6 +52,7 @@ __all__ = [
     "WeeklyReportError",
     "build_engine",
     "collect_rollup",
+    "collector",
     "last_complete_week",
     "load_settings",
     "make_agent",

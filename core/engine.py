@@ -8,7 +8,6 @@ queried up front in a handful of set-based statements; reports are stored in bul
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from core import collector
 from core.agent.base import Agent, Answer, AskContext
 from core.analysis import analyse
 from core.analytics import Analytics, CustomerData, Snapshot
@@ -353,20 +353,16 @@ def _long_lived(load: Callable[[], T]) -> Iterator[T]:
     no reference cycles. Collected as usual, loading them set off a dozen full collections
     and building reports from them more, each walking the whole heap (about 3 s in all).
     Frozen objects are still freed by reference counting when the block ends. The collector
-    is process-wide: runs in other threads meanwhile are only spared some collections.
+    is process-wide: runs in other threads meanwhile are only spared some collections, and
+    objects frozen by others (the bot's start-up) stay frozen after this run (`core.collector`).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         data = load()
-        gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
+        collector.freeze()
     try:
         yield data
     finally:
-        gc.unfreeze()
+        collector.thaw()
 
 
 def headline(data: CustomerData) -> Headline:

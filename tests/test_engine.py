@@ -9,6 +9,7 @@ import pytest
 from core import ReportEngine
 from core.agent.base import Answer, AskContext
 from core.agent.local.analyst import LocalAnalyst
+from core.agent.local.threads import IdSequence
 from core.errors import AgentUnavailable, NotAuthorized
 from core.format import change, money, number, pct
 from core.weeks import Week
@@ -134,6 +135,26 @@ def test_sections_chain_on_one_thread_like_cortex(engine: ReportEngine) -> None:
         assert current["parent_message_id"] == previous["message_id"]
     assert report.last_message_id == int(messages[-1]["message_id"])
     assert [s.agent_message_id for s in report.sections] == [int(m["message_id"]) for m in messages[1::2]]
+
+
+def test_message_ids_increase_within_a_millisecond_and_past_its_sequence() -> None:
+    """Ids order messages: 3,000 in one frozen millisecond (past the 1,024 a millisecond
+    holds) still increase, and so do ids after the clock steps back."""
+    now = [1_763_000_000.0]
+    ids = IdSequence(clock=lambda: now[0])
+    issued = [ids.next() for _ in range(3_000)]
+    now[0] -= 5.0
+    issued += [ids.next() for _ in range(10)]
+    assert all(a < b for a, b in itertools.pairwise(issued))
+    assert issued[-1] < 2**63
+
+
+def test_message_ids_of_two_processes_differ() -> None:
+    now = 1_763_000_000.0
+    first, second = IdSequence(clock=lambda: now), IdSequence(clock=lambda: now)
+    while second._process == first._process:
+        second.new_process()
+    assert {first.next() for _ in range(2_000)}.isdisjoint(second.next() for _ in range(2_000))
 
 
 class FailingSection(LocalAnalyst):

@@ -9,11 +9,11 @@ in order before the reports that refer to these threads.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from core.agent.base import Store, Write, run_now
@@ -21,13 +21,43 @@ from core.errors import AgentRequestError
 from core.warehouse import Warehouse
 
 ORIGIN = "weekly-report"
-_counter = itertools.count()
 
 
-def new_id() -> int:
-    """A time-ordered 63-bit id: milliseconds, then a per-process counter and random bits."""
-    # The random bits only tell processes apart: `random` is reseeded in a forked child.
-    return (int(time.time() * 1000) << 20) | ((next(_counter) & 0x3FF) << 10) | random.getrandbits(10)
+class IdSequence:
+    """Strictly increasing 63-bit ids: milliseconds, then a 10-bit sequence within the
+    millisecond, then 10 random bits that tell processes apart.
+
+    More than 1,024 ids in one millisecond borrow the next one, and a clock that steps back
+    keeps counting from the last id, so an id is always greater than the one before it in
+    this process (the order of messages is the order of their ids).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._millis = 0
+        self._sequence = 0
+        self.new_process()
+
+    def new_process(self) -> None:
+        """Draw new process bits (a forked child must not share its parent's)."""
+        self._process = random.getrandbits(10)
+
+    def next(self) -> int:
+        with self._lock:
+            now = int(self._clock() * 1000)
+            if now > self._millis:
+                self._millis, self._sequence = now, 0
+            elif self._sequence < 0x3FF:
+                self._sequence += 1
+            else:
+                self._millis, self._sequence = self._millis + 1, 0
+            return (self._millis << 20) | (self._sequence << 10) | self._process
+
+
+_ids = IdSequence()
+os.register_at_fork(after_in_child=_ids.new_process)
+new_id = _ids.next
 
 
 class ThreadStore:

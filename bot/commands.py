@@ -232,11 +232,6 @@ def runs(args: argparse.Namespace) -> int:
 def _run_notes(run: dict[str, object]) -> str:
     """The problems a weekly run stored in its details: paused CSMs, CSMs not in Slack, failures."""
     details = run.get("details")
-    if isinstance(details, str):
-        try:
-            details = json.loads(details)
-        except ValueError:
-            return ""
     if not isinstance(details, dict):
         return ""
     notes = [f"scope {details['scope']}"] if details.get("scope") else []

@@ -9,7 +9,6 @@ split into several messages within Slack's limits (see core.render).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from core.models import COMPLETE, FAILED, PARTIAL, Headline
 from core.preferences import Pause
 from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text
 from core.templating import render
-from core.warehouse import Warehouse
+from core.warehouse import Warehouse, variant
 from core.weeks import Week
 
 T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
@@ -79,7 +78,7 @@ def collect_rollup(
     for r in warehouse.query(_TEAM, [week.start]):
         if csm_ids is not None and r["csm_id"] not in csm_ids:
             continue
-        metadata = _json(r["metadata"]) or {}
+        metadata = variant(r["metadata"]) or {}
         headline = metadata.get("headline")
         row = RollupRow(
             r["customer_id"], r["customer_name"], r["status"], Headline(**headline) if headline else None,
@@ -129,12 +128,3 @@ def totals(team: Sequence[CsmRollup]) -> dict[str, int]:
 
 def _cut(text: str) -> str:
     return text if len(text) <= MESSAGE_TEXT_LIMIT else text[: MESSAGE_TEXT_LIMIT - 1] + "…"
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value

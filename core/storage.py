@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import ReportNotFound
 from core.models import Headline, Report, SectionResult
-from core.warehouse import Warehouse
+from core.warehouse import Warehouse, variant
 from core.warehouse.merge import Upsert
 from core.weeks import Week
 
@@ -163,12 +163,14 @@ class ReportStore:
         )  # fmt: skip
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        return self.warehouse.query(
+        """The latest runs, newest first; `details` parsed (a dict, or None)."""
+        rows = self.warehouse.query(
             f"SELECT run_id, trigger, week_start, started_at, finished_at, status, reports_generated, "
             f"reports_failed, dms_sent, dms_failed, details FROM {T}.report_runs "
             "ORDER BY started_at DESC LIMIT ?",
             [limit],
         )
+        return [{**row, "details": variant(row["details"])} for row in rows]
 
 
 def _report_row(r: Report) -> tuple[Any, ...]:
@@ -184,7 +186,7 @@ def _section_row(report_id: str, s: SectionResult) -> tuple[Any, ...]:
 
 
 def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
-    metadata = _json(row["metadata"]) or {}
+    metadata = variant(row["metadata"]) or {}
     headline = metadata.get("headline")
     return Report(
         report_id=row["report_id"], csm_id=row["csm_id"], customer_id=row["customer_id"],
@@ -205,15 +207,6 @@ def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _now() -> dt.datetime:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.settings import Settings
-from core.warehouse.base import DATABASE, SCHEMA, Row, Warehouse
+from core.warehouse.base import DATABASE, SCHEMA, Row, Warehouse, variant
 from core.warehouse.schema import SCHEMA_FILE, SQL_DIR
 
-__all__ = ["DATABASE", "SCHEMA", "SCHEMA_FILE", "SQL_DIR", "Row", "Warehouse", "open_warehouse"]
+__all__ = ["DATABASE", "SCHEMA", "SCHEMA_FILE", "SQL_DIR", "Row", "Warehouse", "open_warehouse", "variant"]
 
 
 def open_warehouse(settings: Settings) -> Warehouse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -18,6 +19,18 @@ DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
 
 Row = dict[str, Any]
+
+
+def variant(value: Any) -> Any:
+    """A VARIANT column's value as Python. The Snowflake connector returns semi-structured
+    values as JSON text, which is parsed; text that is not JSON is None; anything else (an
+    already parsed value, NULL) is returned as it is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 class Warehouse(ABC):

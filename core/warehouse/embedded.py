@@ -19,7 +19,10 @@ from core.warehouse.base import DATABASE, SCHEMA, Warehouse
 from core.warehouse.merge import Upsert
 from core.warehouse.schema import schema_statements
 
-MEMORY_LIMIT_MIB = 384  # DuckDB's own memory (buffer cache, hash tables) per warehouse
+# DuckDB's own memory (buffer cache, hash tables) per warehouse. The file's pages stay in the
+# operating system's cache, so a larger buffer cache buys little: a 10,000-customer run took
+# as long at 128 MiB as at 384 MiB (21-24 s), with a peak RSS 240 MB lower.
+MEMORY_LIMIT_MIB = 192
 # Bulk loads bypass DuckDB's write-ahead log: their rows go to the file uncompressed and are
 # compressed at the next checkpoint, which DuckDB would otherwise leave to close() (3-4 s at
 # the end of a 10,000-report run). Checkpointing every this many bytes loaded spreads that

@@ -7,8 +7,8 @@ many customers for that date) and keeps a copy of it as loaded. Each timed run s
 that copy (put back before the run, untimed), so every run measures the same work: without
 it, each `--refresh` run leaves the last one's replaced reports and agent threads behind,
 and later runs of the benchmark got slower. Each run is `weekly-report generate --mode all
---refresh` in a child process of its own, so the figures are the generator's alone. Target on a 2-core
-machine: 10,000 customers in 30 s or less, peak RSS 1 GB or less.
+--refresh` in a child process of its own, so the figures are the generator's alone.
+Target on a 2-core machine: 10,000 customers in 30 s or less, peak RSS 1 GB or less.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ class IdSequence:
         self._process = random.getrandbits(10)
 
     def next(self) -> int:
+        """A new id, greater than every id this sequence gave before."""
         with self._lock:
             now = int(self._clock() * 1000)
             if now > self._millis:

@@ -47,7 +47,7 @@ def main() -> int:
         with EmbeddedWarehouse(home) as warehouse:
             load_demo(warehouse, AS_OF)
         engine = build_engine(Settings(home=home, today=AS_OF))
-        with engine.warehouse:
+        with engine:
             week = engine.week(None)
             targets = engine.targets()
             engine.generate(targets, week)

@@ -64,7 +64,7 @@ def demo(args: argparse.Namespace) -> int:
     settings = _settings()
     _embedded_only(settings, "demo")
     engine = build_engine(settings)
-    with engine.warehouse:
+    with engine:
         if not _demo_data_current(engine):
             warehouse = engine.warehouse
             assert isinstance(warehouse, EmbeddedWarehouse)  # ensured by _embedded_only
@@ -123,7 +123,7 @@ def generate(args: argparse.Namespace) -> int:
     if args.mode == "all" and customer_id is not None:
         raise InputError("--mode all generates every customer; drop --customer-id or use --mode single")
     engine = build_engine(settings)
-    with engine.warehouse:
+    with engine:
         targets = engine.targets(csm_id, customer_id)
         week = engine.week(args.week)
         progress = ProgressBar("Generating") if args.mode == "all" else None
@@ -140,7 +140,7 @@ def show(args: argparse.Namespace) -> int:
     settings = _settings()
     customer_id = validate_customer_id(args.customer_id)
     engine = build_engine(settings)
-    with engine.warehouse:
+    with engine:
         engine.directory.require_customer(customer_id)
         week = engine.week(args.week) if args.week else None
         report = engine.store.load(customer_id, week)
@@ -169,7 +169,7 @@ def ask(args: argparse.Namespace) -> int:
     settings = _settings()
     customer_id = validate_customer_id(args.customer_id)
     engine = build_engine(settings)
-    with engine.warehouse:
+    with engine:
         requester = _requester(settings, args.as_email)
         week = engine.week(args.week) if args.week else None
         result = engine.ask(requester, customer_id, args.question, week)
@@ -255,7 +255,7 @@ def send_weekly(args: argparse.Namespace) -> int:
     settings = _settings()
     csm_id = validate_csm_id(args.csm_id) if args.csm_id else None
     engine = build_engine(settings)
-    with engine.warehouse:
+    with engine:
         week = engine.week(args.week)
         if csm_id is not None:
             engine.directory.require_csm(csm_id)

@@ -50,8 +50,8 @@ class Services:
         return False
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop taking work, give running jobs `timeout` seconds, then close the warehouse."""
+        """Stop taking work, give running jobs `timeout` seconds, then close the engine (agent, warehouse)."""
         self.listeners.shutdown(wait=False, cancel_futures=True)
         self.listeners.wait_idle(min(timeout, LISTENER_GRACE_SECONDS))  # they may still queue a job
         self.workers.shutdown(timeout)
-        self.engine.warehouse.close()
+        self.engine.close()

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from core import collector
 from core.agent.base import Agent, Answer, AskContext
@@ -86,6 +86,19 @@ class ReportEngine:
         self.directory = Directory(warehouse)
         self.store = ReportStore(warehouse)
         self.analytics = Analytics(warehouse)
+
+    def close(self) -> None:
+        """Close the agent (its connections and any session it holds), then the warehouse."""
+        try:
+            self.agent.close()
+        finally:
+            self.warehouse.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def week(self, text: str | None = None) -> Week:
         """The requested week (the latest complete one by default), checked against the data."""

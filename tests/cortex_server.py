@@ -155,6 +155,7 @@ class CortexServer:
         self.threads: dict[int, AgentThread] = {}
         self.in_flight = 0
         self.max_concurrent = 0
+        self.open_connections = 0  # TCP connections from clients, not yet closed
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {"run": 0, "thread": 0}
         self._thread_ids = itertools.count(1)
@@ -191,6 +192,21 @@ class CortexServer:
         return f"http://{host!s}:{port}"
 
     # -- what it saw ---------------------------------------------------------------------
+
+    def wait_for_connections(self, count: int, timeout: float = 5.0) -> bool:
+        """Whether, within `timeout` seconds, exactly `count` client connections are open
+        (a client's hang-up reaches the server a moment after it closes its socket)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.open_connections == count:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def _connection(self, delta: int) -> None:
+        with self._lock:
+            self.open_connections += delta
 
     def runs(self) -> list[Recorded]:
         with self._lock:
@@ -551,6 +567,16 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK (~40 ms on Linux), a stall a real server does not have.
     disable_nagle_algorithm = True
     app: CortexServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.app._connection(+1)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.app._connection(-1)
 
     def do_GET(self) -> None:
         self.app.handle(self)

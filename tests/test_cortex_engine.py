@@ -13,6 +13,7 @@ import pytest
 from bot.cli import main
 from core import ReportEngine, Settings, make_agent
 from core.agent.cortex import CortexAgent, RetryPolicy, build_cortex_agent
+from core.errors import WarehouseError
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.conftest import AS_OF
 from tests.cortex_server import (
@@ -105,6 +106,17 @@ def test_one_report_is_one_thread_and_three_chained_runs(server: CortexServer, d
     for section, title in zip(report.sections, TITLES, strict=True):
         assert section.content and "CUST_12345" in section.content and title in section.content
     assert report.metadata["agent"] == "cortex"
+
+
+def test_closing_the_engine_hangs_up_the_agents_connection(server: CortexServer, demo_home: Path) -> None:
+    settings = cortex_settings(server, demo_home)
+    warehouse = EmbeddedWarehouse(demo_home)
+    with ReportEngine(settings, warehouse, make_agent(settings, warehouse)) as engine:
+        engine.generate(engine.targets("CSM001", "CUST_12345"), engine.week())
+        assert server.wait_for_connections(1), "one kept-alive connection served the report"
+    assert server.wait_for_connections(0), "the agent's connection was left open after close"
+    with pytest.raises(WarehouseError):
+        warehouse.query("SELECT 1")
 
 
 def test_a_follow_up_continues_the_reports_thread(

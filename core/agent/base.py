@@ -76,3 +76,6 @@ class Agent(ABC):
         """Within the block the agent may defer its own writes, and at the end hand them in
         bulk to `store` (which runs them at once by default, or queues them in order)."""
         yield
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the agent holds (HTTP connections, a Snowflake session); by default nothing."""

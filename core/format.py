@@ -66,9 +66,8 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARK_BLOCKS[round((v - low) * scale)] for v in values)
 
 
-def benchmark_comparison(metric: Any, industry: str) -> str:
-    """How a Performance metric (core.analysis.Metric) compares with its industry benchmark."""
-    m = metric
+def benchmark_comparison(m: Any, industry: str) -> str:
+    """How a Performance metric `m` (core.analysis.Metric) compares with its industry benchmark."""
     if m.benchmark is None:
         return f"no {industry} benchmark on file"
     if m.benchmark_key == "weekly_revenue_growth":

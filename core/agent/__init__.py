@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.agent.base import Agent, Answer, AskContext
+from core.agent.base import Agent, Answer, AskContext, ResultTable
 from core.settings import Settings
 from core.warehouse import Warehouse
 
-__all__ = ["Agent", "Answer", "AskContext", "make_agent"]
+__all__ = ["Agent", "Answer", "AskContext", "ResultTable", "make_agent"]
 
 
 def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.weeks import Week
 
@@ -38,14 +38,27 @@ class AskContext:
 
 
 @dataclass(frozen=True)
+class ResultTable:
+    """A result set the agent showed or used (Cortex `response.table`, analyst `result_set`)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     """An agent's reply: its text, the assistant message id (None if the turn was not
-    persisted), the SQL it ran, and the sources it cited."""
+    persisted), the SQL it ran, the sources it cited, the result sets it carried, the
+    service's non-fatal warnings, and whether it is a clarifying question back to the
+    asker (`elicitation`) rather than an answer."""
 
     text: str
     message_id: int | None
     sql: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    tables: tuple[ResultTable, ...] = ()
+    warnings: tuple[str, ...] = ()
+    elicitation: bool = False
 
 
 class Agent(ABC):

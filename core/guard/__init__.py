@@ -1,0 +1,102 @@
+"""The guard every agent answer passes before it is shown, posted or stored.
+
+An answer is allowed only when everything it reports touches the report's own subject:
+
+    sql.py       every statement it ran reads only allowed tables, and every table that
+                 holds subjects' rows only the rows of this subject
+    mentions.py  its text and result sets name no other known subject (id or name)
+
+A report kind declares what its answers may touch (`Declaration`: the subject column, the
+tables holding subjects' rows, the other tables it may read); the engine builds one `Scope`
+per answer from that declaration, the subject's id and the known subjects (`Subjects`,
+built once per run). `check(answer, scope)` returns a `Verdict`; only `Verdict.ok` answers
+go on. Verdicts name a rule and say why without quoting any data.
+
+What it cannot see: figures the agent computed or remembered without SQL, data paraphrased
+in the text without the subject's id or name, subjects not in the known list, and SQL the
+service did not report in its event stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core.agent.base import Answer, ResultTable
+from core.guard.mentions import Subjects
+from core.guard.sql import Declaration, check_statement
+
+__all__ = ["RULES", "Declaration", "Scope", "Subjects", "Verdict", "check"]
+
+# Every rule a verdict may name, for documentation and the benchmark's tally.
+RULES = (
+    "unparseable_sql",  # a statement sqlglot cannot parse: nobody can say what it read
+    "forbidden_statement",  # not a query: DML, DDL, SHOW, USE, ...
+    "forbidden_table",  # a table outside the allowed set (product tables, INFORMATION_SCHEMA, ...)
+    "foreign_subject",  # SQL that names another subject's id
+    "unscoped_table",  # a subject table read without a filter on this subject alone
+    "result_set_other_subject",  # a result set holding another subject's id or name
+    "text_names_other_subject",  # answer text naming another subject's id or name
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one answer may touch: the kind's declaration, the subject, the other known subjects."""
+
+    declaration: Declaration
+    subject_id: str
+    subjects: Subjects
+
+    @property
+    def subject_column(self) -> str:
+        return self.declaration.subject_column
+
+    @property
+    def scoped_tables(self) -> frozenset[str]:
+        return self.declaration.scoped_tables
+
+    @property
+    def allowed_tables(self) -> frozenset[str]:
+        return self.declaration.allowed_tables
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`rule` is None when the answer may be shown; else the rule it broke and why (no data)."""
+
+    rule: str | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rule is None
+
+
+ALLOWED = Verdict()
+
+
+def check(answer: Answer, scope: Scope) -> Verdict:
+    """The verdict on `answer`: every statement, then every result set, then the text."""
+    for statement in answer.sql:
+        verdict = check_statement(statement, scope.declaration, scope.subject_id)
+        if verdict is not None:
+            return Verdict(*verdict)
+    if _tables_name_others(answer.tables, scope):
+        return Verdict("result_set_other_subject", "a result set holds another subject's rows")
+    if scope.subjects.names_other(answer.text, scope.subject_id):
+        return Verdict("text_names_other_subject", "the answer names another subject")
+    return ALLOWED
+
+
+def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:
+    column = scope.subject_column.lower()
+    for table in tables:
+        keyed = [i for i, name in enumerate(table.columns) if str(name).lower() == column]
+        for row in table.rows:
+            if any(row[i] is not None and str(row[i]) != scope.subject_id for i in keyed if i < len(row)):
+                return True
+            cells = " | ".join(str(v) for v in row if isinstance(v, str))
+            if cells and scope.subjects.names_other(cells, scope.subject_id):
+                return True
+    return False

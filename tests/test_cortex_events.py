@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.agent.cortex import sse
 from core.agent.base import ResultTable
+from core.agent.cortex import sse
 from core.agent.cortex.events import AnswerBuilder, assemble
 from core.errors import AgentRequestError, AgentUnavailable
 

@@ -57,8 +57,15 @@ STREAM_MODES = {
     "stall",  # some events, then silence for the fault's latency, then the rest
     "linger",  # the whole sequence, then silence for the fault's latency before the stream ends
     "empty",  # a 200 stream with no events at all
+    "execute_sql",  # the 2026 shape: `system_execute_sql` tool use with the statement in `input.sql`
+    "warning",  # a `response.warning` (code 399569, or the fault's message) and the final `warnings[]`
+    "elicitation",  # the answer is a clarifying question (`is_elicitation: true`)
+    "cancelled",  # some text, then a final `response` with `status: "cancelled"` (not persisted)
 }
-COMMITTING = {"normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall", "linger"}
+COMMITTING = {
+    "normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall", "linger",
+    "execute_sql", "warning", "elicitation",
+}  # fmt: skip
 CUT_AFTER = 6  # events sent before a "drop", "truncate" or "stall"
 
 
@@ -71,7 +78,9 @@ class Fault:
     contains this; times: at most this many hits. Then: answer `status` (with a Snowflake
     error body and `retry_after`), or stream in `stream` mode, or `replay` a capture file
     byte for byte (in odd-sized chunks); `latency` delays the answer (or, for "stall" and
-    "linger", the middle or the end of the stream).
+    "linger", the middle or the end of the stream); `message` replaces the message of the
+    error body, the `error` event or the warning, with `{token}` standing for the credential
+    the request carried (a server that echoes it).
     """
 
     kind: str = "run"
@@ -83,6 +92,7 @@ class Fault:
     retry_after: float | None = None
     stream: str | None = None
     replay: str | None = None  # a capture in tests/fixtures/cortex/ to stream verbatim instead
+    message: str | None = None  # the error body's, `error` event's or warning's message; {token} echoes it
     latency: float = 0.0
     hits: int = field(default=0, init=False)
 
@@ -315,8 +325,9 @@ class CortexServer:
     def _run(self, h: _Handler, r: Recorded, user: str, agent: str) -> int:
         _, fault = self._fault("run", r.prompt)
         self._delay(fault, r.started)
+        message = fault.message.replace("{token}", self.token) if fault and fault.message else None
         if fault and fault.status:
-            return h.reply_error(fault.status, "399503", "Simulated failure", fault.retry_after)
+            return h.reply_error(fault.status, "399503", message or "Simulated failure", fault.retry_after)
         if agent.upper() != self.agent.upper():
             return h.reply_error(404, "399404", f"Agent '{agent}' does not exist or not authorized.")
         problem, thread = self._check_run(r, user)
@@ -334,7 +345,7 @@ class CortexServer:
             user_id, assistant_id = thread.next_id + 1, thread.next_id + 2
             if mode in COMMITTING:
                 thread.next_id += 2
-        events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode))
+        events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode, message))
         # An answer that is ready goes out in one write (a send per event costs the server
         # ~2 ms of Python per call); the faults that cut the stream write event by event.
         h.start_stream(at_once=mode not in ("drop", "truncate", "stall", "linger"))
@@ -417,7 +428,7 @@ def answer_text(prompt: str) -> str:
 
 
 def _events(
-    prompt: str, thread_id: int, user_id: int, assistant_id: int, mode: str
+    prompt: str, thread_id: int, user_id: int, assistant_id: int, mode: str, message: str | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """The documented event sequence of one turn."""
     customer = (re.search(r"CUST_\d+", prompt) or [""])[0] or "CUST_00000"
@@ -425,27 +436,35 @@ def _events(
         "SELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions "
         f"WHERE customer_id = '{customer}'"
     )
-    text = answer_text(prompt)
+    text = answer_text(prompt) if mode != "elicitation" else CLARIFYING_QUESTION
+    elicitation = mode == "elicitation"
     pieces = [text[i : i + len(text) // 4 + 1] for i in range(0, len(text), len(text) // 4 + 1)]
     citation = {
         "type": "cortex_search_citation", "index": 0, "search_result_id": "cs_0001",
         "doc_id": "CS-007", "doc_title": "Retail: win-back emails lift conversions 18%",
         "text": "A retail customer lifted conversions 18% with win-back emails.",
     }  # fmt: skip
+    result_set = {
+        "statementHandle": "01b2-0001",
+        "resultSetMetaData": {"partition": 0, "numRows": 1, "format": "jsonv2", "rowType": [
+            {"name": "REVENUE", "type": "FIXED", "length": 0, "precision": 38, "scale": 2, "nullable": True}]},
+        "data": [["1234.50"]],
+    }  # fmt: skip
+    warning = {
+        "code": "399569",
+        "message": message or "Tool `web_search` is not accessible to the current role",
+    }
     yield "response.status", {"status": "planning", "message": "Planning the next steps"}
     yield "response.thinking.delta", {"content_index": 0, "text": "The user wants a section "}
     yield "response.thinking.delta", {"content_index": 0, "text": f"about {customer}."}
     yield "response.thinking", {"content_index": 0, "text": f"The user wants a section about {customer}."}
     yield "response.status", {"status": "executing_tool", "message": "Executing tool `analyst`"}
-    yield "response.tool_use", {"content_index": 1, "tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql",
-                                "name": "analyst", "input": {"query": prompt[:200]}}  # fmt: skip
-    yield "response.tool_result.status", {"tool_use_id": "toolu_01", "tool_type": "cortex_analyst_text2sql",
-                                          "status": "Executing SQL", "message": "Executing query"}  # fmt: skip
-    yield "response.tool_result", {"content_index": 1, "tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql",
-                                   "name": "analyst", "status": "success", "content": [{"type": "json", "json": {
-                                       "sql": sql, "text": "Revenue for the week.", "query_id": "01b2-0001"}}]}  # fmt: skip
+    if mode == "execute_sql":
+        yield from _execute_sql_events(sql, result_set)
+    else:
+        yield from _analyst_events(prompt, sql)
     yield "response.table", {"content_index": 2, "tool_use_id": "toolu_01", "query_id": "01b2-0001",
-                             "title": "Revenue", "result_set": {"data": [["1234.50"]]}}  # fmt: skip
+                             "title": "Revenue", "result_set": result_set}  # fmt: skip
     yield "response.tool_use", {"content_index": 3, "tool_use_id": "toolu_02", "type": "cortex_search",
                                 "name": "case_studies", "input": {"query": "win-back"}}  # fmt: skip
     yield "response.tool_result", {"content_index": 3, "tool_use_id": "toolu_02", "type": "cortex_search",
@@ -455,27 +474,44 @@ def _events(
     if mode == "error":
         yield (
             "error",
-            {"code": "399504", "message": "Error during execution", "request_id": str(uuid.uuid4())},
+            {
+                "code": "399504",
+                "message": message or "Error during execution",
+                "request_id": str(uuid.uuid4()),
+            },
         )
+        return
+    if mode == "warning":
+        yield "response.warning", warning
+    if mode == "cancelled":
+        yield "response.text.delta", {"content_index": 4, "text": pieces[0], "is_elicitation": False}
+        yield "response", {"role": "assistant", "status": "cancelled", "content": [
+            {"type": "text", "text": pieces[0], "annotations": [], "is_elicitation": False}]}  # fmt: skip
         return
     if mode != "text_only":
         for piece in pieces:
-            yield "response.text.delta", {"content_index": 4, "text": piece, "is_elicitation": False}
+            yield "response.text.delta", {"content_index": 4, "text": piece, "is_elicitation": elicitation}
         yield "response.text.annotation", {"content_index": 4, "annotation_index": 0, "annotation": citation}
     yield (
         "response.text",
-        {"content_index": 4, "text": text, "annotations": [citation], "is_elicitation": False},
+        {"content_index": 4, "text": text, "annotations": [citation], "is_elicitation": elicitation},
     )
+    final_texts = [{"type": "text", "text": text, "annotations": [citation], "is_elicitation": elicitation}]
     if mode == "text_only":  # a second block, also without deltas
         yield "response.text", {"content_index": 5, "text": "That is all for this section."}
+        final_texts.append({"type": "text", "text": "That is all for this section."})
     for role, message_id in (("user", user_id), ("assistant", assistant_id)):
         meta = {"role": role, "message_id": message_id}
         yield "metadata", {"metadata": meta} if mode == "nested_metadata" else meta
-    final: dict[str, Any] = {"role": "assistant", "content": [
+    tool_use: dict[str, Any] = {"tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql"}
+    if mode == "execute_sql":
+        tool_use = {"tool_use_id": "toolu_01", "type": "system_execute_sql", "input": {"sql": sql}}
+    final: dict[str, Any] = {"role": "assistant", "status": "completed", "content": [
         {"type": "thinking", "thinking": {"text": f"The user wants a section about {customer}."}},
-        {"type": "tool_use", "tool_use": {"tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql"}},
-        {"type": "text", "text": text, "annotations": [citation]},
-    ]}  # fmt: skip
+        {"type": "tool_use", "tool_use": tool_use},
+        {"type": "table", "table": {"tool_use_id": "toolu_01", "query_id": "01b2-0001", "result_set": result_set}},
+        *final_texts,
+    ], "warnings": [warning] if mode == "warning" else []}  # fmt: skip
     if mode not in ("nested_metadata", "no_response_metadata"):
         final["metadata"] = {
             "thread_id": thread_id,
@@ -483,6 +519,30 @@ def _events(
             "assistant_message_id": assistant_id,
         }
     yield "response", final
+
+
+CLARIFYING_QUESTION = "Which week do you mean: the last complete week, or the week in progress?"
+
+
+def _analyst_events(prompt: str, sql: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Cortex Analyst as documented until 2026: the SQL in the tool result's JSON."""
+    yield "response.tool_use", {"content_index": 1, "tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql",
+                                "name": "analyst", "input": {"query": prompt[:200]}}  # fmt: skip
+    yield "response.tool_result.status", {"tool_use_id": "toolu_01", "tool_type": "cortex_analyst_text2sql",
+                                          "status": "Executing SQL", "message": "Executing query"}  # fmt: skip
+    yield "response.tool_result", {"content_index": 1, "tool_use_id": "toolu_01", "type": "cortex_analyst_text2sql",
+                                   "name": "analyst", "status": "success", "content": [{"type": "json", "json": {
+                                       "sql": sql, "text": "Revenue for the week.", "query_id": "01b2-0001"}}]}  # fmt: skip
+
+
+def _execute_sql_events(sql: str, result_set: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The shape reported since April 2026: a `system_execute_sql` tool use carries the statement
+    in `input.sql`, and its result carries the result set (no SQL in the result, no analyst delta)."""
+    yield "response.tool_use", {"content_index": 1, "tool_use_id": "toolu_01", "type": "system_execute_sql",
+                                "name": "analyst", "input": {"sql": sql}, "client_side_execute": False}  # fmt: skip
+    yield "response.tool_result", {"content_index": 1, "tool_use_id": "toolu_01", "type": "system_execute_sql",
+                                   "name": "analyst", "status": "success", "content": [{"type": "json", "json": {
+                                       "query_id": "01b2-0001", "result_set": result_set}}]}  # fmt: skip
 
 
 @contextmanager

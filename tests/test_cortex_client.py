@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import Settings, load_settings
-from core.agent.base import AskContext
+from core.agent.base import AskContext, ResultTable
 from core.agent.cortex import CortexAgent, RetryPolicy, build_cortex_agent
 from core.agent.cortex.auth import KeyPairJWT
 from core.agent.ratelimit import RateLimiter
@@ -146,6 +146,45 @@ def test_every_stream_shape_yields_the_persisted_assistant_id(server: CortexServ
     assert first.message_id == server.threads[10001].last_assistant == 1002
     assert "CUST_12345" in first.text
     assert ask(agent, thread, first.message_id).message_id == 1004  # the chain holds
+
+
+@pytest.mark.parametrize("mode", ["normal", "execute_sql"])
+def test_the_sql_and_result_sets_of_every_shape_reach_the_answer(server: CortexServer, mode: str) -> None:
+    agent = agent_for(server)
+    server.faults.append(Fault(stream=mode))
+    answer = ask(agent, agent.start_thread())
+    assert answer.sql == (
+        "SELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions "
+        "WHERE customer_id = 'CUST_12345'",
+    )
+    assert answer.tables == (ResultTable(("REVENUE",), (("1234.50",),)),)
+    assert (answer.warnings, answer.elicitation) == ((), False)
+
+
+def test_a_cancelled_turn_fails_and_is_not_replayed(server: CortexServer) -> None:
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    server.faults.append(Fault(stream="cancelled", times=1))
+    with pytest.raises(AgentUnavailable, match="the Cortex agent cancelled the turn"):
+        ask(agent, thread)
+    assert len(server.runs()) == 1
+    assert ask(agent, thread).message_id == 1002  # the cancelled turn left no trace: parent 0 again
+
+
+def test_a_clarifying_question_and_warnings_are_marked(
+    server: CortexServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    server.faults.append(Fault(stream="elicitation", times=1))
+    question = ask(agent, thread)
+    assert question.elicitation and question.text.startswith("Which week do you mean")
+    server.faults.append(Fault(stream="warning", times=1))
+    with caplog.at_level(logging.WARNING):
+        warned = ask(agent, thread, question.message_id)
+    assert warned.warnings == ("399569: Tool `web_search` is not accessible to the current role",)
+    assert caplog.text.count("is not accessible") == 1  # the event and the final list: logged once
+    assert not warned.elicitation and "CUST_12345" in warned.text
 
 
 # -- failures ----------------------------------------------------------------------------------
@@ -327,6 +366,37 @@ def test_the_token_never_shows(server: CortexServer, caplog: pytest.LogCaptureFi
         {"CORTEX_TOKEN": wrong_token, "CORTEX_PRIVATE_KEY_PASSPHRASE": "pw-9"}, Path("/none")
     )
     assert wrong_token not in repr(settings) and "pw-9" not in repr(settings)
+
+
+def no_token_prefix(token: str, *texts: str) -> bool:
+    """Whether no text holds the token or any prefix of it of 6 characters or more."""
+    prefixes = [token[:n] for n in range(6, len(token) + 1)]
+    return not any(prefix in text for text in texts for prefix in prefixes)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(stream="warning", message="the token {token} may not use web_search"),
+        Fault(stream="warning", message="w" * 285 + "{token} may not use web_search"),
+        Fault(stream="error", message="x" * 290 + "{token} was refused"),  # straddles the 300-char cut
+        Fault(status=400, message="y" * 190 + "{token} is not valid here"),  # straddles the 200-char cut
+    ],
+    ids=["warning", "long-warning", "long-error-event", "long-error-body"],
+)
+def test_an_echoed_token_is_redacted_before_it_is_cut(
+    server: CortexServer, caplog: pytest.LogCaptureFixture, fault: Fault
+) -> None:
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    server.faults.append(fault)
+    with caplog.at_level(logging.DEBUG):
+        try:
+            shown = " ".join(ask(agent, thread).warnings)
+        except (AgentRequestError, AgentUnavailable) as exc:
+            shown = str(exc)
+    assert "***" in shown + caplog.text
+    assert no_token_prefix(server.token, shown, caplog.text)
 
 
 # -- authentication --------------------------------------------------------------------------

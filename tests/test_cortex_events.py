@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.agent.base import ResultTable
 from core.agent.cortex import sse
 from core.agent.cortex.events import AnswerBuilder, assemble
 from core.errors import AgentRequestError, AgentUnavailable
@@ -140,3 +141,146 @@ def test_response_metadata_wins_over_metadata_events() -> None:
         ),
     ]
     assert assemble(events).message_id == 6
+
+
+# -- SQL and result sets from every shape, the final response's status and warnings ----------
+
+
+def event(name: str, payload: object) -> sse.Event:
+    return sse.Event(name, json.dumps(payload))
+
+
+REVENUE_SQL = (
+    "SELECT week, SUM(revenue) AS revenue FROM conversions WHERE customer_id = 'CUST_12345' GROUP BY week"
+)
+REVENUE_ROWS = (("2026-11-02", "46270.10"), ("2026-11-09", "48210.55"))
+
+
+@pytest.mark.parametrize("size", [3, 61, 1 << 20])
+def test_sql_and_result_sets_from_every_event_shape(size: int, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        answer = assemble(events_of("execute_sql.sse", size))
+    assert answer.sql == (
+        REVENUE_SQL,  # response.tool_use input.sql (system_execute_sql)
+        "SELECT COUNT(*) AS conversions FROM conversions WHERE customer_id = 'CUST_12345'",  # analyst delta
+        "SELECT MAX(activity_date) FROM historical_engagement WHERE customer_id = 'CUST_12345'",  # final
+    )
+    assert answer.tables == (
+        ResultTable(("WEEK", "REVENUE"), REVENUE_ROWS),  # tool result, and again as response.table
+        ResultTable(("CONVERSIONS",), (("312",),)),  # analyst delta result_set
+        ResultTable(("MAX(ACTIVITY_DATE)",), (("2026-11-15",),)),  # a table item of the final response
+    )
+    assert answer.warnings == (
+        "399569: Tool `web_search` is not accessible to the current role; answering without it",
+        "399570: The search service returned partial results",
+    )
+    assert (answer.text, answer.message_id, answer.elicitation) == (
+        "Revenue rose to $48,210.55.",
+        6002,
+        False,
+    )
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(logged) == 2 and "399569" in logged[0] and "399570" in logged[1]  # each once
+
+
+def test_the_final_responses_tool_results_carry_sql_and_result_sets() -> None:
+    rows = {"resultSetMetaData": {"rowType": [{"name": "CUSTOMER_ID"}, {"name": "REVENUE"}]},
+            "data": [["CUST_12345", "10.5"]]}  # fmt: skip
+    result = {"tool_use_id": "t1", "type": "cortex_analyst_text2sql", "status": "success",
+              "content": [{"type": "json", "json": {"sql": "SELECT 3", "result_set": rows}}]}  # fmt: skip
+    content = [{"type": "tool_result", "tool_result": result}, {"type": "text", "text": "Done."}]
+    answer = assemble([event("response", {"role": "assistant", "content": content})])
+    assert answer.sql == ("SELECT 3",)
+    assert answer.tables == (ResultTable(("CUSTOMER_ID", "REVENUE"), (("CUST_12345", "10.5"),)),)
+
+
+@pytest.mark.parametrize(
+    "result_set",
+    [
+        {"result_set_metadata": {"row_type": [{"name": "A"}, {"name": "B"}]}, "data": [[1, 2]]},
+        {"columns": ["A", "B"], "rows": [[1, 2]]},
+        {"columns": [{"name": "A"}, {"name": "B"}], "data": [[1, 2]]},
+        {"rows": [{"A": 1, "B": 2}]},
+    ],
+    ids=["snake_case", "columns-and-rows", "column-objects", "row-objects"],
+)
+def test_result_set_variants(result_set: dict[str, object]) -> None:
+    table = {"content_index": 1, "tool_use_id": "t1", "result_set": result_set}
+    answer = assemble(
+        [event("response.table", table), event("response", {"content": [{"type": "text", "text": "x"}]})]
+    )
+    assert answer.tables == (ResultTable(("A", "B"), ((1, 2),)),)
+
+
+def test_a_cancelled_turn_is_not_an_answer() -> None:
+    with pytest.raises(AgentUnavailable, match="the Cortex agent cancelled the turn"):
+        assemble(events_of("cancelled.sse"))
+
+
+def test_a_clarifying_question_is_flagged() -> None:
+    answer = assemble(events_of("elicitation.sse", 7))
+    assert answer.elicitation is True and answer.message_id == 8002
+    assert answer.text == "Which week do you mean: the last complete week, or the week in progress?"
+    only_final = [
+        event("response", {"content": [{"type": "text", "text": "Which?", "is_elicitation": True}]})
+    ]
+    assert assemble(only_final).elicitation is True
+    assert assemble(events_of("full_stream.sse")).elicitation is False
+
+
+def test_text_that_is_not_a_string_never_becomes_a_repr(caplog: pytest.LogCaptureFixture) -> None:
+    events = [
+        event("response.text.delta", {"content_index": 0, "text": "Revenue "}),
+        event("response.text.delta", {"content_index": 0, "text": ["rose ", "4%"]}),
+        event("response.text.delta", {"content_index": 0, "text": {"value": 12}}),  # ignored
+        event("response.text.delta", {"content_index": 0, "text": 42}),  # ignored
+        event("response.text.delta", {"content_index": 0, "text": {"text": "."}}),
+        event("response", {"content": []}),
+    ]
+    with caplog.at_level(logging.DEBUG):
+        assert assemble(events).text == "Revenue rose 4%."
+    assert "not text" in caplog.text
+    final = {"content": [{"type": "text", "text": {"text": "Conversions: 312.", "annotations": []}}]}
+    assert assemble([event("response", final)]).text == "Conversions: 312."
+
+
+def test_the_aggregated_text_wins_over_the_deltas() -> None:
+    deltas = [
+        event("response.text.delta", {"content_index": 0, "text": "Revenue rose"}),
+        event("response.text.delta", {"content_index": 0, "text": "Revenue rose"}),  # duplicated
+        event("response.text.delta", {"content_index": 1, "text": "Clicks "}),  # ...and one lost
+    ]
+    aggregated = [
+        event("response.text", {"content_index": 0, "text": "Revenue rose 4%."}),
+        event("response.text", {"content_index": 1, "text": "Clicks fell."}),
+    ]
+    assert assemble([*deltas, *aggregated, event("response", {"content": []})]).text == (
+        "Revenue rose 4%.\n\nClicks fell."
+    )
+    final = event("response", {"content": [{"type": "text", "text": "Revenue rose 4.2%."}]})
+    assert assemble([*deltas, *aggregated, final]).text == "Revenue rose 4.2%."  # Snowflake's final text
+
+
+TOKEN = "pat-secret-7f3a9c"
+
+
+def redact(text: str) -> str:
+    return text.replace(TOKEN, "***")
+
+
+def token_prefixes() -> list[str]:
+    return [TOKEN[:n] for n in range(6, len(TOKEN) + 1)]
+
+
+def test_warnings_and_long_errors_are_redacted_before_they_are_cut(caplog: pytest.LogCaptureFixture) -> None:
+    warning = event("response.warning", {"code": "399569", "message": f"token {TOKEN} lacks a grant"})
+    text = event("response.text", {"content_index": 0, "text": "ok"})
+    final = event("response", {"content": [], "warnings": [{"message": "x" * 290 + TOKEN + " expired"}]})
+    with caplog.at_level(logging.DEBUG):
+        answer = assemble([warning, text, final], redact=redact)
+        error = event("error", {"code": "399504", "message": "y" * 290 + TOKEN + " was refused"})
+        with pytest.raises(AgentRequestError) as caught:
+            assemble([error], redact=redact)
+    assert answer.warnings[0] == "399569: token *** lacks a grant"
+    for text_ in [*answer.warnings, caplog.text, str(caught.value)]:
+        assert not any(prefix in text_ for prefix in token_prefixes()), text_

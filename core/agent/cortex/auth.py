@@ -49,7 +49,10 @@ class Auth(ABC):
         return ()
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets():
+        """`text` with every credential blanked. Call it on whole messages, before shortening
+        them: a credential cut in two is no longer recognised. Longest first, so that a
+        credential containing another is blanked whole."""
+        for secret in sorted(self.secrets(), key=len, reverse=True):
             if secret:
                 text = text.replace(secret, "***")
         return text

@@ -259,7 +259,7 @@ class CortexClient:
         return answer
 
     def _refusal(self, status: int, response: requests.Response, request: _Request) -> AgentRequestError:
-        detail = self.auth.redact(_detail(response))
+        detail = _detail(response, self.auth.redact)
         agent = self.config.agent
         if status == 401:
             hint = "check CORTEX_TOKEN / CORTEX_TOKEN_TYPE"
@@ -277,16 +277,17 @@ class CortexClient:
         return AgentRequestError(f"{request.what}: HTTP {status}{detail}; {hint}")
 
 
-def _detail(response: requests.Response) -> str:
-    """`: <message> (request <id>)` from a Snowflake error body, on one line."""
+def _detail(response: requests.Response, redact: Callable[[str], str]) -> str:
+    """`: <message> (request <id>)` from a Snowflake error body, on one line, redacted before
+    it is shortened (a credential cut in two would no longer be recognised)."""
     try:
         body = response.json()
     except ValueError:
         body = {"message": response.text}
     if not isinstance(body, Mapping):
         return ""
-    message = " ".join(str(body.get("message") or "").split())[:200]
-    request_id = body.get("request_id")
+    message = " ".join(redact(str(body.get("message") or "")).split())[:200]
+    request_id = redact(str(body.get("request_id") or ""))
     return (f": {message}" if message else "") + (f" (request {request_id})" if request_id else "")
 
 

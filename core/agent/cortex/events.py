@@ -1,12 +1,33 @@
 """Turning a Cortex Agent event stream into an Answer.
 
-The answer's text is the `response.text.delta` pieces of each text content block; a
-block's `response.text` (the same text, aggregated) is used only if no delta came for it.
-The assistant message id comes from the final `response` event's metadata, else from the
-assistant `metadata` event (flat, or nested as `{"metadata": {...}}`). SQL comes from
-analyst tool results, sources from search tool results and citations. `error` raises;
-a stream that ends before `response` or `error` is an error too (unless it ends with
-`data: [DONE]` after some text, which some builds send instead of `response`).
+Text. Each text content block is its `response.text.delta` pieces, unless its aggregated
+`response.text` came: that is Snowflake's authoritative text (deltas can be lost or
+duplicated) and wins. The final `response` event's text content items, when it has any,
+win over both. Only strings are text: a list of strings is joined, an object's "text" is
+taken, anything else (a number, another object) is ignored and logged at debug, never
+turned into a Python repr. `is_elicitation: true` on any text (delta, aggregated, final
+item, or the final response itself) marks the answer as a clarifying question back to the
+asker (`Answer.elicitation`).
+
+SQL and result sets, from every shape Snowflake emits: tool results' JSON (`sql`,
+`result_set`), `response.tool_result.analyst.delta` (`delta.sql`, `delta.result_set`),
+`response.tool_use` `input.sql` (type `system_execute_sql`, the 2026 shape),
+`response.table`, and the final `response`'s tool_use, tool_result and table items.
+Result sets follow Snowflake's SQL API ResultSet (`resultSetMetaData.rowType[].name`,
+`data`); snake_case keys, `columns` and row objects are accepted too.
+
+Sources come from search tool results and citations. The assistant message id comes
+from the final `response` event's metadata, else from the assistant `metadata` event
+(flat, or nested as `{"metadata": {...}}`).
+
+Ends. `error` raises. A final `response` with `status: "cancelled"` raises
+AgentUnavailable: the turn was not completed. A stream that ends before `response` or
+`error` is an error too (unless it ends with `data: [DONE]` after some text, which some
+builds send instead of `response`). Warnings (`response.warning` events and the final
+response's `warnings[]`, e.g. 399569 when a tool was not accessible and the agent answered
+without it) are collected into `Answer.warnings` and logged once each.
+
+Secrets are redacted (`redact`) from every message before it is shortened, logged or raised.
 """
 
 from __future__ import annotations
@@ -17,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.agent.base import Answer
+from core.agent.base import Answer, ResultTable
 from core.agent.cortex.sse import Event
 from core.errors import AgentRequestError, AgentUnavailable
 
@@ -29,8 +50,12 @@ QUIET = {"response.status", "response.thinking", "response.thinking.delta", "res
 
 @dataclass
 class _Block:
-    text: str = ""
-    had_delta: bool = False
+    deltas: str = ""
+    aggregated: str | None = None  # the block's `response.text`: it wins over the deltas
+
+    @property
+    def text(self) -> str:
+        return self.deltas if self.aggregated is None else self.aggregated
 
 
 @dataclass
@@ -39,14 +64,20 @@ class AnswerBuilder:
 
     redact: Callable[[str], str] = str
     blocks: dict[int, _Block] = field(default_factory=dict)
+    final_text: list[str] = field(default_factory=list)  # the final response's text items
     sql: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    tables: list[ResultTable] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    elicitation: bool = False
+    cancelled: bool = False
     assistant_id: int | None = None
     final_id: int | None = None
     user_id: int | None = None
     finished: bool = False
     events: int = 0
     _tools: dict[str, str] = field(default_factory=dict)
+    _warned: set[str] = field(default_factory=set)
     _last_index: int = 0
 
     def feed(self, event: Event) -> bool:
@@ -65,8 +96,9 @@ class AnswerBuilder:
         return self.finished
 
     def text(self) -> str:
-        parts = [self.blocks[i].text.strip() for i in sorted(self.blocks)]
-        return "\n\n".join(p for p in parts if p)
+        """The answer text: the final response's text items, else the blocks' texts."""
+        parts = self.final_text or [self.blocks[i].text for i in sorted(self.blocks)]
+        return "\n\n".join(p.strip() for p in parts if p.strip())
 
     def answer(self) -> Answer:
         """The assembled answer; raises if the stream did not complete with some text."""
@@ -75,25 +107,34 @@ class AnswerBuilder:
                 "the Cortex agent's stream ended before its final response event; the turn was not "
                 "completed, try again"
             )
+        if self.cancelled:
+            raise AgentUnavailable(
+                "the Cortex agent cancelled the turn before it finished its answer (status cancelled); "
+                "try again"
+            )
         text = self.text()
         if not text:
             raise AgentRequestError("the Cortex agent finished without any answer text")
         message_id = self.final_id if self.final_id is not None else self.assistant_id
-        return Answer(text, message_id, tuple(self.sql), tuple(self.sources))
+        return Answer(
+            text, message_id, tuple(self.sql), tuple(self.sources), tuple(self.tables),
+            tuple(self.warnings), self.elicitation,
+        )  # fmt: skip
 
     # -- handlers, one per event name --------------------------------------------------
 
     def _text_delta(self, p: Mapping[str, Any]) -> None:
         block = self.blocks.setdefault(self._index(p), _Block())
-        block.text += str(p.get("text") or "")
-        block.had_delta = True
+        block.deltas += _text_of(p.get("text"), "response.text.delta") or ""
+        self._elicit(p)
 
     def _text(self, p: Mapping[str, Any]) -> None:
         block = self.blocks.setdefault(self._index(p), _Block())
-        if not block.had_delta:
-            block.text = str(p.get("text") or "")
-        for annotation in p.get("annotations") or ():
-            self._annotation({"annotation": annotation})
+        text = _text_of(p.get("text"), "response.text")
+        if text is not None:
+            block.aggregated = text
+        self._elicit(p)
+        self._annotations(p)
 
     def _annotation(self, p: Mapping[str, Any]) -> None:
         annotation = p.get("annotation")
@@ -102,6 +143,9 @@ class AnswerBuilder:
 
     def _tool_use(self, p: Mapping[str, Any]) -> None:
         self._tools[str(p.get("tool_use_id"))] = str(p.get("type") or "")
+        tool_input = p.get("input")
+        if isinstance(tool_input, Mapping) and isinstance(tool_input.get("sql"), str):
+            self._add_sql(tool_input["sql"])  # `system_execute_sql`: the statement it runs
 
     def _tool_result(self, p: Mapping[str, Any]) -> None:
         kind = str(p.get("type") or self._tools.get(str(p.get("tool_use_id")), ""))
@@ -111,11 +155,16 @@ class AnswerBuilder:
 
     def _analyst_delta(self, p: Mapping[str, Any]) -> None:
         delta = p.get("delta")
-        if isinstance(delta, Mapping) and delta.get("sql"):
-            self._add_sql(delta["sql"])
+        if isinstance(delta, Mapping):
+            if isinstance(delta.get("sql"), str):
+                self._add_sql(delta["sql"])
+            self._add_table(delta.get("result_set"))
+
+    def _table(self, p: Mapping[str, Any]) -> None:
+        self._add_table(p.get("result_set"))
 
     def _warning(self, p: Mapping[str, Any]) -> None:
-        log.warning("Cortex agent warning: %s", _one_line(p.get("message") or p))
+        self._add_warning(p)
 
     def _metadata(self, p: Mapping[str, Any]) -> None:
         nested = p.get("metadata")
@@ -130,23 +179,48 @@ class AnswerBuilder:
         meta = p.get("metadata")
         if isinstance(meta, Mapping):
             self.final_id = _int(meta.get("assistant_message_id"))
-        saw_text = bool(self.blocks)
-        for index, item in enumerate(p.get("content") or ()):
-            if not isinstance(item, Mapping):
-                continue
-            if item.get("type") == "text" and not saw_text:
-                self._text({"content_index": index, **item})
-            elif item.get("type") == "tool_result" and isinstance(item.get("tool_result"), Mapping):
-                self._tool_result(item["tool_result"])
+        self._elicit(p)
+        for item in p.get("content") or ():
+            if isinstance(item, Mapping):
+                self._content_item(item)
+        for warning in p.get("warnings") or ():
+            self._add_warning(warning)
+        self.cancelled = str(p.get("status") or "").lower() == "cancelled"
         self.finished = True
 
     def _error(self, p: Mapping[str, Any]) -> None:
-        code, message = str(p.get("code") or ""), _one_line(p.get("message") or "no message")
+        code = str(p.get("code") or p.get("error_code") or "")
+        message = _one_line(self.redact(str(p.get("message") or "no message")))
         request = f", request {p['request_id']}" if p.get("request_id") else ""
         text = f"the Cortex agent failed: {message} (code {code or 'unknown'}{request})"
         raise (AgentUnavailable if code in RETRYABLE_CODES else AgentRequestError)(self.redact(text))
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _content_item(self, item: Mapping[str, Any]) -> None:
+        """One item of the final response's content."""
+        kind, body = item.get("type"), item.get(str(item.get("type")))
+        if kind == "text":
+            text = _text_of(item.get("text"), "response content")
+            if text is not None:
+                self.final_text.append(text)
+            self._elicit(item)
+            self._annotations(item)
+            if isinstance(item.get("text"), Mapping):
+                self._annotations(item["text"])
+        elif isinstance(body, Mapping):
+            handler = {"tool_result": self._tool_result, "tool_use": self._tool_use, "table": self._table}
+            if kind in handler:
+                handler[str(kind)](body)
+
+    def _annotations(self, p: Mapping[str, Any]) -> None:
+        for annotation in p.get("annotations") or ():
+            self._annotation({"annotation": annotation})
+
+    def _elicit(self, p: Mapping[str, Any]) -> None:
+        flag = p.get("is_elicitation")
+        if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
+            self.elicitation = True
 
     def _index(self, p: Mapping[str, Any]) -> int:
         index = _int(p.get("content_index"))
@@ -154,22 +228,43 @@ class AnswerBuilder:
         return self._last_index
 
     def _tool_json(self, kind: str, data: Mapping[str, Any]) -> None:
-        if data.get("sql"):
+        if isinstance(data.get("sql"), str):
             self._add_sql(data["sql"])
+        self._add_table(data.get("result_set") or data.get("resultSet"))
+        if "resultSetMetaData" in data:
+            self._add_table(data)
         results = data.get("searchResults") or data.get("search_results") or ()
         if "search" in kind or results:
             for result in results:
                 if isinstance(result, Mapping):
                     self._add_source(result.get("doc_title") or result.get("title") or result.get("doc_id"))
 
-    def _add_sql(self, sql: object) -> None:
-        text = str(sql).strip()
+    def _add_sql(self, sql: str) -> None:
+        text = sql.strip()
         if text and text not in self.sql:
             self.sql.append(text)
+
+    def _add_table(self, result_set: object) -> None:
+        table = result_table(result_set)
+        if table is not None and table not in self.tables:
+            self.tables.append(table)
 
     def _add_source(self, source: object) -> None:
         if source and str(source) not in self.sources:
             self.sources.append(str(source))
+
+    def _add_warning(self, warning: object) -> None:
+        """Collect a warning, redacted, and log it once (an event and the final list repeat it)."""
+        message, code = warning, None
+        if isinstance(warning, Mapping):
+            message, code = warning.get("message") or json.dumps(warning, default=str), warning.get("code")
+        text = " ".join(self.redact(str(message)).split())
+        if not text or text in self._warned:
+            return
+        self._warned.add(text)
+        line = _one_line(f"{code}: {text}" if code else text)
+        self.warnings.append(line)
+        log.warning("Cortex agent warning: %s", line)
 
 
 _HANDLERS: dict[str, Callable[[AnswerBuilder, Mapping[str, Any]], None]] = {
@@ -179,6 +274,7 @@ _HANDLERS: dict[str, Callable[[AnswerBuilder, Mapping[str, Any]], None]] = {
     "response.tool_use": AnswerBuilder._tool_use,
     "response.tool_result": AnswerBuilder._tool_result,
     "response.tool_result.analyst.delta": AnswerBuilder._analyst_delta,
+    "response.table": AnswerBuilder._table,
     "response.warning": AnswerBuilder._warning,
     "metadata": AnswerBuilder._metadata,
     "response": AnswerBuilder._response,
@@ -218,3 +314,42 @@ def _int(value: object) -> int | None:
 def _one_line(value: object, limit: int = 300) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text_of(value: object, where: str) -> str | None:
+    """The text in `value`: a string; a list's strings, joined; an object's "text". Anything
+    else is not text: None (logged at debug, by type only), never a Python repr."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        strings = [s for s in (_text_of(v, where) for v in value) if s is not None]
+        if strings:
+            return "".join(strings)
+    elif isinstance(value, Mapping) and "text" in value:
+        return _text_of(value["text"], where)
+    log.debug("Cortex %s: a %s is not text; ignored", where, type(value).__name__)
+    return None
+
+
+def result_table(result_set: object) -> ResultTable | None:
+    """A result set as a ResultTable: Snowflake's SQL API ResultSet (`resultSetMetaData.rowType`
+    names the columns, `data` holds the rows), or `columns` with `rows`/`data`, or row objects."""
+    if not isinstance(result_set, Mapping):
+        return None
+    rows = result_set.get("data", result_set.get("rows"))
+    if not isinstance(rows, list):
+        return None
+    columns = _columns(result_set)
+    if rows and all(isinstance(row, Mapping) for row in rows):
+        columns = columns or tuple(str(name) for name in rows[0])
+        return ResultTable(columns, tuple(tuple(row.get(c) for c in columns) for row in rows))
+    return ResultTable(columns, tuple(tuple(row) if isinstance(row, list) else (row,) for row in rows))
+
+
+def _columns(result_set: Mapping[str, Any]) -> tuple[str, ...]:
+    meta = result_set.get("resultSetMetaData") or result_set.get("result_set_metadata")
+    row_type = (meta.get("rowType") or meta.get("row_type")) if isinstance(meta, Mapping) else None
+    described = row_type or result_set.get("columns") or ()
+    if not isinstance(described, list):
+        return ()
+    return tuple(str(c.get("name") if isinstance(c, Mapping) else c) for c in described)

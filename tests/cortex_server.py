@@ -2,8 +2,9 @@
 
 It runs on 127.0.0.1 (an ephemeral port) in a thread, speaks HTTP/1.1 with chunked
 event streams, records every request, enforces the chaining rules (parent 0 on a thread's
-first turn, then its last assistant message id, else 400) and the Authorization header
-(401), and misbehaves on demand through `Fault`s. Its answers are deterministic text that
+first turn, then its last assistant message id, or an earlier one to fork from; else 400)
+and the Authorization header (401), and misbehaves on demand through `Fault`s (a `script`
+replaces a turn's events: tests/cortex_scripts.py). Its answers are deterministic text that
 names the prompt's customer and section, carried by the event sequence Snowflake documents:
 status, thinking, analyst and search tool use/results, text deltas and the aggregated text,
 a citation, user and assistant `metadata`, then `response` with its metadata.
@@ -43,6 +44,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "cortex"
 RUN = re.compile(r"^/api/v2/databases/([^/]+)/schemas/([^/]+)/agents/([^/:]+):run$")
 # Who the request's credentials name (the thread owner), or None to answer 401.
 Authorizer = Callable[[Mapping[str, str]], str | None]
+# A scripted turn: (prompt, thread id, user message id, assistant message id) -> its events.
+Script = Callable[[str, int, int, int], Iterable[tuple[str, dict[str, Any]]]]
 
 # How a run's stream goes, when a Fault says so:
 STREAM_MODES = {
@@ -93,6 +96,7 @@ class Fault:
     stream: str | None = None
     replay: str | None = None  # a capture in tests/fixtures/cortex/ to stream verbatim instead
     message: str | None = None  # the error body's, `error` event's or warning's message; {token} echoes it
+    script: Script | None = None  # the turn's events instead of the standard answer (tests/cortex_scripts.py)
     latency: float = 0.0
     hits: int = field(default=0, init=False)
 
@@ -345,7 +349,10 @@ class CortexServer:
             user_id, assistant_id = thread.next_id + 1, thread.next_id + 2
             if mode in COMMITTING:
                 thread.next_id += 2
-        events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode, message))
+        if fault and fault.script:
+            events = list(fault.script(r.prompt, thread.thread_id, user_id, assistant_id))
+        else:
+            events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode, message))
         # An answer that is ready goes out in one write (a send per event costs the server
         # ~2 ms of Python per call); the faults that cut the stream write event by event.
         h.start_stream(at_once=mode not in ("drop", "truncate", "stall", "linger"))
@@ -378,10 +385,13 @@ class CortexServer:
         if thread.owner != user:
             return f"thread {thread.thread_id} belongs to another user", None
         parent = body.get("parent_message_id")
-        if parent != thread.last_assistant:
+        # Any earlier assistant message forks the conversation from there (as the API allows);
+        # a user message's id, or 0 once the thread has turns, is refused.
+        assistants = {m["message_id"] for m in thread.messages if m["role"] == "assistant"}
+        if parent != thread.last_assistant and parent not in assistants:
             return (
                 f"parent_message_id {parent!r} is not the last assistant message of thread "
-                f"{thread.thread_id} (expected {thread.last_assistant})"
+                f"{thread.thread_id} (expected {thread.last_assistant}) nor an earlier one"
             ), None
         messages = body.get("messages")
         if not (isinstance(messages, list) and len(messages) == 1 and messages[0].get("role") == "user"):
@@ -402,7 +412,7 @@ class CortexServer:
     ) -> None:
         text = next(d["text"] for n, d in events if n == "response.text")
         with self._lock:
-            thread.messages.append({"message_id": user_id, "parent_id": thread.last_assistant, "role": "user",
+            thread.messages.append({"message_id": user_id, "parent_id": r.body["parent_message_id"], "role": "user",
                                     "content": [{"type": "text", "text": r.prompt}]})  # fmt: skip
             thread.messages.append({"message_id": assistant_id, "parent_id": user_id, "role": "assistant",
                                     "content": [{"type": "text", "text": text}]})  # fmt: skip

@@ -8,6 +8,8 @@ queried up front in a handful of set-based statements; reports are stored in bul
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,9 @@ from core.agent.base import Agent, Answer, AskContext
 from core.analysis import analyse
 from core.analytics import Analytics, CustomerData, Snapshot
 from core.directory import Directory, Requester
-from core.errors import InputError, InvalidWeek, ReportNotFound, WeeklyReportError
+from core.ebr_scope import EBR_SCOPE
+from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
+from core.guard import Scope, Subjects, check
 from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
 from core.render import markdown
 from core.sections import SECTIONS, Section
@@ -42,6 +46,8 @@ IO_SAVE_BATCH = 100
 LONG_LIVED_FROM = 1_000
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
+# Withheld answers are security events for the admins: the report, who asked, the rule; never the data.
+security_log = logging.getLogger("weekly_report.security")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ class ReportEngine:
         self.directory = Directory(warehouse)
         self.store = ReportStore(warehouse)
         self.analytics = Analytics(warehouse)
+        self._subjects: Subjects | None = None  # the guard's known customers, loaded once per run
+        self._subjects_lock = threading.Lock()
 
     def close(self) -> None:
         """Close the agent (its connections and any session it holds), then the warehouse."""
@@ -142,6 +150,7 @@ class ReportEngine:
         next one is being built.
         """
         started = time.monotonic()
+        self._subjects = None  # customers added since the last run are known to the guard
         summary = RunSummary(self.store.start_run(trigger, week), trigger, week)
         try:
             stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
@@ -265,7 +274,7 @@ class ReportEngine:
         for position, section in enumerate(self.sections, start=1):
             prompt = render(section.prompt_template, **prompt_context(context))
             try:
-                answer = self.agent.ask(thread_id, parent, prompt, _with_section(context, section.key))
+                answer = self._ask_checked(thread_id, parent, prompt, _with_section(context, section.key))
             except WeeklyReportError as exc:
                 results.append(
                     SectionResult(section.key, section.title, position, None, None, FAILED, str(exc))
@@ -291,12 +300,52 @@ class ReportEngine:
             )
         parent = report.last_message_id or 0
         context = AskContext(report.customer_id, report.customer_name, report.industry, report.week)
-        answer = self.agent.ask(report.agent_thread_id, parent, question, context)
         asked_by = requester.email or requester.csm_id or ("admin" if requester.is_admin else None)
+        try:
+            answer = self._ask_checked(report.agent_thread_id, parent, question, context, asked_by)
+        except AnswerWithheld as withheld:  # stored as refused: the refusal, never the answer
+            reason = f"{withheld.rule}: {withheld.reason}"
+            self.store.record_followup(
+                report.report_id, asked_by, question, str(withheld), parent, None, reason
+            )
+            raise
         self.store.record_followup(
             report.report_id, asked_by, question, answer.text, parent, answer.message_id
         )
         return FollowUp(report, answer, parent)
+
+    def _ask_checked(
+        self, thread_id: str, parent: int, prompt: str, context: AskContext, asked_by: str | None = None
+    ) -> Answer:
+        """The agent's answer, once the guard found it touches the context's customer only.
+
+        Otherwise AnswerWithheld (its rule, no data), after one security log line naming the
+        report, who asked (None: a report's generation) and the rule. An agent that runs only
+        the project's own customer-bound SQL (`Agent.guarded` False) is not checked.
+        """
+        answer = self.agent.ask(thread_id, parent, prompt, context)
+        if not self.agent.guarded:
+            return answer
+        verdict = check(answer, Scope(EBR_SCOPE, context.customer_id, self._known_subjects(context)))
+        if verdict.rule is None:
+            return answer
+        security_log.warning(
+            "answer withheld: report %s, asked by %s, rule %s (%s)",
+            report_id_for(context.customer_id, context.week), asked_by or "report generation",
+            verdict.rule, verdict.reason,
+        )  # fmt: skip
+        raise AnswerWithheld(context.customer_id, verdict.rule, verdict.reason)
+
+    def _known_subjects(self, context: AskContext) -> Subjects:
+        """Every customer's id and name, indexed once per run (again if the subject is new)."""
+        with self._subjects_lock:
+            if self._subjects is None or not self._subjects.knows(context.customer_id):
+                rows = self.warehouse.query(
+                    "SELECT customer_id, customer_name FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers"
+                )
+                names = {str(r["customer_id"]): str(r["customer_name"]) for r in rows}
+                self._subjects = Subjects(names, EBR_SCOPE.id_pattern)
+            return self._subjects
 
     @staticmethod
     def _count(summary: RunSummary, reports: Sequence[Report], written: set[str]) -> None:

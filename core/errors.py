@@ -12,7 +12,9 @@
     │   └── WarehouseLocked        the embedded files are held by another process
     └── AgentError                 the agent failed to answer
         ├── AgentUnavailable       transport failure or retryable status, retries spent
-        └── AgentRequestError      the agent refused the request (4xx other than retryable)
+        ├── AgentRequestError      the agent refused the request (4xx other than retryable)
+        └── AnswerWithheld         the answer failed the guard (core/guard): not shown, posted
+                                   or stored; `rule` names the check it failed
 
 Every message is one line meant for the person who ran the command; secrets never appear.
 """
@@ -70,3 +72,15 @@ class AgentUnavailable(AgentError):
 
 class AgentRequestError(AgentError):
     """The agent refused the request."""
+
+
+class AnswerWithheld(AgentError):
+    """The agent's answer touched more than the report's subject, so it was withheld.
+
+    The message is for the person who asked and quotes none of the answer; `rule` names the
+    guard's rule (e.g. `unscoped_table`) and `reason` says why, also without any data.
+    """
+
+    def __init__(self, subject_id: str, rule: str, reason: str = "") -> None:
+        super().__init__(f"I can only answer about {subject_id}; that answer was withheld ({rule})")
+        self.subject_id, self.rule, self.reason = subject_id, rule, reason

@@ -130,15 +130,32 @@ class ReportStore:
         answer: str,
         parent_id: int,
         message_id: int | None,
+        refusal_reason: str | None = None,
     ) -> None:
-        """Store the exchange and advance the report's last assistant message id."""
+        """Store the exchange; an answered one advances the report's last assistant message id.
+
+        With `refusal_reason` the exchange is stored as refused (the answer failed the guard):
+        `answer` is what the person was told instead, and the report's thread stays where it
+        was, so the next question continues from the last answer that was shown.
+        """
+        status = "answered" if refusal_reason is None else "refused"
         with self.warehouse.transaction():
             self.warehouse.execute(
                 f"INSERT INTO {T}.followups (report_id, asked_by, question, answer, parent_message_id, "
-                "agent_message_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [report_id, asked_by, question, answer, parent_id, message_id, _now()],
+                "agent_message_id, asked_at, status, refusal_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    report_id,
+                    asked_by,
+                    question,
+                    answer,
+                    parent_id,
+                    message_id,
+                    _now(),
+                    status,
+                    refusal_reason,
+                ],
             )
-            if message_id is not None:
+            if message_id is not None and refusal_reason is None:
                 self.warehouse.execute(
                     f"UPDATE {T}.weekly_reports SET last_message_id = ? WHERE report_id = ?",
                     [message_id, report_id],

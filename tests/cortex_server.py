@@ -431,9 +431,10 @@ def answer_text(prompt: str) -> str:
     customer = (re.search(r"CUST_\d+", prompt) or [""])[0] or "the customer"
     section = re.search(r"Section: ([^.\n]+)", prompt)
     title = section.group(1).strip() if section else "Follow-up"
+    asked = prompt.rsplit("Question: ", 1)[-1]  # a follow-up's words, after the client's scope note
     return (
         f"## {title}\n\n{customer}: revenue grew 4.2% week over week and click-through is 0.3 points "
-        f"above the industry benchmark. Asked: {' '.join(prompt.split())[:60]}"
+        f"above the industry benchmark. Asked: {' '.join(asked.split())[:60]}"
     )
 
 

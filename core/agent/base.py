@@ -70,6 +70,11 @@ class Agent(ABC):
     # GIL) and is offered the run's snapshot (`prepared`); one that waits on the network
     # starts at once while the engine queries the metrics alongside.
     waits_on_io: bool = True
+    # Whether the engine checks every answer with the guard (core/guard) before it is shown,
+    # posted or stored. Only an agent that runs nothing but the project's own SQL, its
+    # parameters bound to AskContext.customer_id, may turn this off (the local analyst);
+    # an agent that writes its own SQL (Cortex) must keep it on.
+    guarded: bool = True
 
     @abstractmethod
     def start_thread(self) -> str:

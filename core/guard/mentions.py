@@ -21,6 +21,7 @@ class Subjects:
 
     def __init__(self, names: Mapping[str, str], id_pattern: str) -> None:
         self.count = len(names)
+        self._known = {str(subject_id).upper() for subject_id in names}
         self._ids = re.compile(rf"\b(?:{id_pattern})\b", re.IGNORECASE)
         index: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         for subject_id, name in names.items():
@@ -30,6 +31,9 @@ class Subjects:
         for candidates in index.values():
             candidates.sort(key=lambda c: -len(c[0]))  # the longest name wins at a position
         self._index = dict(index)
+
+    def knows(self, subject_id: str) -> bool:
+        return subject_id.upper() in self._known
 
     def names_other(self, text: str, subject_id: str) -> bool:
         """Whether `text` names a subject other than `subject_id`, by id or by name."""

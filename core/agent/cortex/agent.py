@@ -11,7 +11,10 @@ class CortexAgent(Agent):
 
     The prompt carries everything the agent needs (customer, week, section); the agent's
     own tools (Cortex Analyst over the semantic model, Cortex Search over case studies)
-    find the figures. `context` is not sent: it only names what the prompt already says.
+    find the figures. A section's prompt already names its customer; a follow-up question
+    (no `context.section_key`) is the person's own words, so the turn restates the scope
+    before it (`scoped`). That is defence in depth only: the engine's guard checks what
+    the agent ran, whatever it was told.
     """
 
     name = "cortex"
@@ -23,6 +26,8 @@ class CortexAgent(Agent):
         return self.client.create_thread()
 
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
+        if context.section_key is None:
+            prompt = scoped(prompt, context)
         return self.client.run(thread_id, parent_message_id, prompt)
 
     def close(self) -> None:
@@ -31,3 +36,14 @@ class CortexAgent(Agent):
 
     def __repr__(self) -> str:
         return f"CortexAgent({self.client!r})"
+
+
+def scoped(question: str, context: AskContext) -> str:
+    """A follow-up question, after a restatement of the thread's one customer."""
+    customer = f"{context.customer_id} ({context.customer_name})"
+    return (
+        f"[Scope: this thread is the weekly report on customer {customer}. Answer only about "
+        f"{context.customer_id}: filter every query on customer_id = '{context.customer_id}', do not "
+        "read or name any other customer, and if the question asks for anything else, say you can "
+        f"only answer about {context.customer_id}.]\n\nQuestion: {question}"
+    )

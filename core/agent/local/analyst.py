@@ -36,6 +36,9 @@ class LocalAnalyst(Agent):
 
     name = "local"
     waits_on_io = False
+    # Every statement it runs is the project's own, bound to the context's customer_id (its
+    # Answer.sql shows the `?` placeholders): there is no agent-written SQL to check.
+    guarded = False
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse

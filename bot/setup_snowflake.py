@@ -8,6 +8,9 @@ Runs the files of sql/ in order, one statement at a time, printing each as it go
 4. agent.sql: the Cortex Agent
 5. setup_weekly_task.sql: the report procedure and its Monday task (created suspended)
 
+Optional, only with `--only row_access_policy.sql`: a row access policy on the customer
+tables for accounts where each CSM queries as their own role (see the README, Security).
+
 Every statement is idempotent, so after a failure the run is fixed and started again.
 `--dry-run` prints the statements as one script and connects to nothing.
 """
@@ -27,7 +30,10 @@ from core.warehouse.schema import ACCOUNT_ONLY, SQL_DIR, file_statements
 SEMANTIC_MODEL = "executive_review_semantic_model.yaml"
 MODEL_STAGE = "@CUSTOMER_SUCCESS_DATA.ANALYTICS.SEMANTIC_MODELS"
 SCHEMA_FILE = "setup.sql"
-FILES = (SCHEMA_FILE, SEMANTIC_MODEL, "case_study_search.sql", "agent.sql", "setup_weekly_task.sql")
+DEFAULT_FILES = (SCHEMA_FILE, SEMANTIC_MODEL, "case_study_search.sql", "agent.sql", "setup_weekly_task.sql")
+# Optional: run only when `--only` names it (accounts where each CSM queries as their own role).
+ROW_ACCESS_POLICY = "row_access_policy.sql"
+FILES = (*DEFAULT_FILES, ROW_ACCESS_POLICY)
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def plan(only: str | None = None, schema_only: bool = False) -> list[Step]:
     """The statements to run, in order."""
     if schema_only and only not in (None, SCHEMA_FILE):
         raise InputError(f"--schema-only applies to {SCHEMA_FILE} only, not to {only}")
-    files = [SCHEMA_FILE] if schema_only else [only] if only else list(FILES)
+    files = [SCHEMA_FILE] if schema_only else [only] if only else list(DEFAULT_FILES)
     steps: list[Step] = []
     for name in files:
         if name == SEMANTIC_MODEL:

@@ -42,7 +42,9 @@ instructions:
     benchmark comparisons at once) rather than one figure at a time. For recommendations,
     search case studies with the problem in plain words and filter on the customer's industry
     first; search without the filter only if that finds nothing relevant. For a follow-up
-    question, reuse the figures already in the thread when they answer it.
+    question, reuse the figures already in the thread when they answer it. Each thread is
+    about one customer: never query, compare with or name another customer, even when asked;
+    the bot withholds any answer whose SQL reads other customers' rows.
 
   response: >-
     Write GitHub-flavoured Markdown that reads well in Slack: short paragraphs, bullet lists,
@@ -91,10 +93,10 @@ tools:
       type: cortex_analyst_text_to_sql
       name: customer_analytics
       description: >-
-        Answers questions about customers' conversions, revenue, channels, campaigns,
-        attribution, daily engagement (sends, opens, clicks, engagement score), industry
-        benchmarks, CSM assignments and the weekly reports already written, by running SQL
-        over the executive_review semantic model. Use it for every number.
+        Answers questions about one customer's conversions, revenue, channels, campaigns,
+        attribution and daily engagement (sends, opens, clicks, engagement score), and about
+        industry benchmarks, by running SQL over the executive_review semantic model. Use it
+        for every number, and always restrict the SQL to the customer the thread is about.
   - tool_spec:
       type: cortex_search
       name: case_study_search

@@ -734,12 +734,24 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_forever(argv: list[str] | None = None) -> None:
-    """`python -m tests.cortex_server --latency 0.1`: serve until stdin closes; prints the URL."""
+    """`python -m tests.cortex_server --latency 0.1`: serve until stdin closes; prints the URL.
+
+    With `--scripts`, a prompt containing `[script:NAME]` is answered with that scripted turn
+    of tests/cortex_scripts.py (LEAKS or BENIGN), for bench/guard.py.
+    """
     parser = argparse.ArgumentParser(description="a local Cortex Agents server")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--token", default="pat-secret-7f3a9c")
+    parser.add_argument(
+        "--scripts", action="store_true", help="answer [script:NAME] prompts with that script"
+    )
     args = parser.parse_args(argv)
     with CortexServer(token=args.token, latency=args.latency) as server:
+        if args.scripts:
+            from tests.cortex_scripts import BENIGN, LEAKS
+
+            scripts = {**{n: s for n, (_, s) in LEAKS.items()}, **BENIGN}
+            server.faults.extend(Fault(prompt=f"[script:{n}]", script=s) for n, s in scripts.items())
         print(server.url, flush=True)
         sys.stdin.read()
 

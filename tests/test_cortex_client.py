@@ -4,6 +4,7 @@ errors, retries, timeouts, and every way of authenticating."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -36,7 +37,7 @@ from tests.cortex_server import (
 )
 
 FAST = RetryPolicy(base=0.02, cap=0.1)
-CONTEXT = AskContext("CUST_12345", "Acme Retail", "Retail", Week(dt.date(2026, 11, 9)))
+CONTEXT = AskContext("CUST_12345", "Acme Retail", "Retail", Week(dt.date(2026, 11, 9)), "performance")
 PROMPT = "Analyze performance for customer CUST_12345.\n\nSection: Performance vs Benchmarks.\n"
 
 
@@ -108,6 +109,18 @@ def test_turns_chain_and_the_thread_can_be_read_and_deleted(server: CortexServer
     agent.client.delete_thread(thread)
     with pytest.raises(AgentRequestError, match=r"HTTP 404.*check CORTEX_BASE_URL and the thread id"):
         agent.client.get_thread(thread)
+
+
+def test_a_follow_up_restates_the_scope_before_the_question(server: CortexServer) -> None:
+    agent = agent_for(server)
+    thread = agent.start_thread()
+    first = ask(agent, thread)
+    follow_up = dataclasses.replace(CONTEXT, section_key=None)
+    agent.ask(thread, first.message_id, "and every other customer?", follow_up)
+    sent = server.runs()[-1].body["messages"][0]["content"][0]["text"]
+    assert sent.startswith("[Scope: this thread is the weekly report on customer CUST_12345 (Acme Retail).")
+    assert "customer_id = 'CUST_12345'" in sent and sent.endswith("\n\nQuestion: and every other customer?")
+    assert server.runs()[0].prompt == PROMPT  # a section's prompt goes as it is
 
 
 def test_a_wrong_parent_is_refused_with_the_servers_reason(server: CortexServer) -> None:

@@ -131,7 +131,9 @@ def test_a_follow_up_continues_the_reports_thread(
     assert code == 0, err
     follow_up = server.runs()[-1]
     assert follow_up.body["thread_id"] == 10001 and follow_up.body["parent_message_id"] == 1006
-    assert follow_up.prompt.endswith(f"Question: {question}")  # after the scope note (core/agent/cortex/agent.py)
+    assert follow_up.prompt.endswith(
+        f"Question: {question}"
+    )  # after the scope note (core/agent/cortex/agent.py)
     assert "CUST_12345" in out and "-- SQL" in out and "message 1006 → 1008" in err
     assert sql_json(capsys, "SELECT parent_message_id, agent_message_id FROM followups") == [
         {"PARENT_MESSAGE_ID": 1006, "AGENT_MESSAGE_ID": 1008}

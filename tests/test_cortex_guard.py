@@ -218,3 +218,23 @@ def test_a_slack_thread_reply_shows_the_refusal_and_stores_it(bot: Bot, server: 
     engine = bot.services.engine
     assert [r["status"] for r in followups(engine)] == ["refused", "refused"]
     assert engine.store.load(ME).last_message_id == 1006
+
+
+def test_a_warehouse_from_before_the_guard_gains_the_followup_columns(tmp_path: Path) -> None:
+    home = tmp_path / "old"
+    with EmbeddedWarehouse(home) as warehouse:
+        for column in ("status", "refusal_reason"):
+            warehouse.execute(f"ALTER TABLE followups DROP COLUMN {column}")
+        warehouse.execute(
+            "INSERT INTO followups (report_id, question, answer, asked_at) VALUES ('r', 'q', 'a', CURRENT_TIMESTAMP)"
+        )
+    with EmbeddedWarehouse(home) as warehouse:  # opening runs setup.sql again: the ALTERs add them
+        warehouse.execute(
+            "INSERT INTO followups (report_id, question, answer, asked_at, status, refusal_reason) "
+            "VALUES ('r', 'q2', 'no', CURRENT_TIMESTAMP, 'refused', 'unscoped_table: ...')"
+        )
+        rows = warehouse.query("SELECT question, status, refusal_reason FROM followups ORDER BY question")
+    assert [(r["question"], r["status"], r["refusal_reason"]) for r in rows] == [
+        ("q", None, None),
+        ("q2", "refused", "unscoped_table: ..."),
+    ]

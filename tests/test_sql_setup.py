@@ -21,11 +21,22 @@ from fakesnow import server as fakesnow_server
 from sqlglot import expressions as exp
 
 from bot.cli import main
-from bot.setup_snowflake import FILES, MODEL_STAGE, SEMANTIC_MODEL, plan, put_statement, run
+from bot.setup_snowflake import (
+    DEFAULT_FILES,
+    FILES,
+    MODEL_STAGE,
+    ROW_ACCESS_POLICY,
+    SEMANTIC_MODEL,
+    plan,
+    put_statement,
+    run,
+)
 from core import ReportEngine, Settings, open_warehouse
 from core.analytics import Analytics
+from core.ebr_scope import EBR_SCOPE
 from core.errors import WarehouseError
 from core.format import relative_change
+from core.guard.sql import check_statement
 from core.sections import SECTIONS
 from core.templating import render
 from core.warehouse import SQL_DIR, Warehouse
@@ -48,6 +59,10 @@ TYPE_FAMILY = {"VARCHAR": "TEXT", "NUMBER": "NUMBER", "FLOAT": "FLOAT", "DATE": 
 TYPE_FAMILY["TIMESTAMP_NTZ"] = "TIMESTAMP_NTZ"
 # A column added after a table's first release, idempotently (see report_runs in setup.sql).
 ADD_COLUMN = r"ALTER TABLE IF EXISTS \S+\s+ADD COLUMN IF NOT EXISTS "
+# The optional row access policy (re)attached to a table.
+ROW_ACCESS = r"ALTER TABLE \S+\s+(DROP ALL ROW ACCESS POLICIES|ADD ROW ACCESS POLICY )"
+# What the semantic model exposes: the analytic tables only, exactly what answers may read.
+ANALYTIC_TABLES = SOURCE_TABLES - {"csm_assignments"}
 
 
 def ddl_tables() -> dict[str, list[str]]:
@@ -149,7 +164,7 @@ def test_each_sql_file_parses_into_statements(name: str) -> None:
     statements = file_statements(name)
     assert statements
     for s in statements:
-        assert re.match(rf"(CREATE|GRANT) |{ADD_COLUMN}", s.sql), s.sql[:80]
+        assert re.match(rf"(CREATE|GRANT) |{ADD_COLUMN}|{ROW_ACCESS}", s.sql), s.sql[:80]
         assert s.sql.count("$$") in (0, 2), s.sql[:80]
         assert s.sql.count("(") == s.sql.count(")") or "$$" in s.sql, s.sql[:80]
 
@@ -276,7 +291,7 @@ def test_weekly_task_is_scheduled_suspended_and_documented() -> None:
 def test_semantic_model_has_the_required_parts() -> None:
     assert {"name", "description", "tables", "relationships", "verified_queries"} <= set(MODEL)
     tables = model_tables()
-    assert SOURCE_TABLES | {"weekly_reports"} <= set(tables)
+    assert set(tables) == ANALYTIC_TABLES == EBR_SCOPE.allowed_tables
     for table in tables.values():
         assert set(table["base_table"]) == {"database", "schema", "table"}
         assert table["description"] and (table.get("dimensions") or table.get("time_dimensions"))
@@ -326,6 +341,49 @@ def test_semantic_model_relationships_join_on_keys() -> None:
         assert {lc for lc, _ in pairs} <= {c["name"] for c in logical_columns(left)}
         assert [rc for _, rc in pairs] == right["primary_key"]["columns"]
         assert (rel["join_type"], rel["relationship_type"]) == ("left_outer", "many_to_one")
+
+
+def test_semantic_model_exposes_only_analytic_tables() -> None:
+    """No CSM emails, reports, sections or other product tables for Cortex Analyst to query."""
+    text = (SQL_DIR / SEMANTIC_MODEL).read_text()
+    for table in set(ddl_tables()) - ANALYTIC_TABLES:
+        assert not re.search(rf"\b(__)?{table}\b", text), table
+    assert "csm_email" not in text
+    named = {t for rel in MODEL["relationships"] for t in (rel["left_table"], rel["right_table"])}
+    assert named <= ANALYTIC_TABLES
+
+
+def test_every_verified_query_passes_the_answer_guard() -> None:
+    """The model teaches Cortex Analyst queries the guard lets through for their customer."""
+    for query in MODEL["verified_queries"]:
+        assert check_statement(physical_sql(query["sql"]), EBR_SCOPE, "CUST_12345") is None, query["name"]
+        assert check_statement(physical_sql(query["sql"]), EBR_SCOPE, "CUST_45678") is not None
+
+
+def test_row_access_policy_is_optional_parses_and_covers_every_customer_table() -> None:
+    assert ROW_ACCESS_POLICY in FILES and ROW_ACCESS_POLICY not in DEFAULT_FILES
+    assert [s.file for s in plan()] == [s.file for s in plan() if s.file != ROW_ACCESS_POLICY]
+    statements = [s.sql for s in plan(ROW_ACCESS_POLICY)]
+    [policy] = [s for s in statements if s.startswith("CREATE ROW ACCESS POLICY IF NOT EXISTS")]
+    for (
+        sql
+    ) in statements:  # statements sqlglot does not model (ALTER ... ROW ACCESS, roles) parse as commands
+        if sql != policy:  # sqlglot 30 fails on CREATE ROW ACCESS POLICY itself: its parts are checked below
+            assert sqlglot.parse(sql, read="snowflake"), sql[:60]
+    signature, body = policy.split("->", 1)
+    assert re.fullmatch(
+        r"CREATE ROW ACCESS POLICY IF NOT EXISTS CUSTOMER_SUCCESS_DATA\.ANALYTICS\.customer_rows\s+"
+        r"AS \((\w+) VARCHAR\) RETURNS BOOLEAN\s*",
+        signature,
+    )
+    body = body.split("COMMENT =")[0]
+    parsed = sqlglot.parse_one(f"SELECT {body}", read="snowflake", error_level=sqlglot.ErrorLevel.RAISE)
+    assert {t.name for t in parsed.find_all(exp.Table)} == {"customer_access"}
+    name = "CUSTOMER_SUCCESS_DATA.ANALYTICS.customer_rows"
+    for table in EBR_SCOPE.scoped_tables:
+        target = f"ALTER TABLE CUSTOMER_SUCCESS_DATA.ANALYTICS.{table}"
+        assert f"{target} DROP ALL ROW ACCESS POLICIES" in statements
+        assert f"{target}\n    ADD ROW ACCESS POLICY {name} ON ({EBR_SCOPE.subject_column})" in statements
 
 
 def query_names(sql: str) -> tuple[set[str], set[str], set[str]]:
@@ -412,15 +470,15 @@ def test_dry_run_prints_every_file_in_order_and_changes_nothing(
     before = tree_digest(cli_env)
     code, out, err = run_cli(capsys, "--dry-run")
     assert (code, err) == (0, "")
-    firsts = [out.index(f"-- {name} [1/") for name in FILES]
-    assert firsts == sorted(firsts)
+    firsts = [out.index(f"-- {name} [1/") for name in DEFAULT_FILES]
+    assert firsts == sorted(firsts) and ROW_ACCESS_POLICY not in out  # optional: only with --only
     position = 0
-    for name in FILES:
+    for name in DEFAULT_FILES:
         steps = plan(name)
         for n, step in enumerate(steps, start=1):
             position = out.index(f"-- {name} [{n}/{len(steps)}]\n{step.sql};\n", position)
     assert f"PUT '{(SQL_DIR / SEMANTIC_MODEL).as_uri()}' {MODEL_STAGE} AUTO_COMPRESS = FALSE" in out
-    assert split_statements(out) == [s.sql for name in FILES for s in plan(name)]
+    assert split_statements(out) == [s.sql for name in DEFAULT_FILES for s in plan(name)]
     assert tree_digest(cli_env) == before
 
 

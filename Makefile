@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cortex.py
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/followup.py
+	$(BIN)/python bench/guard.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

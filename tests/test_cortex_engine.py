@@ -143,6 +143,19 @@ def test_a_follow_up_continues_the_reports_thread(
     assert code == 0 and server.runs()[-1].body["parent_message_id"] == 1008
 
 
+def test_show_sql_prints_the_statements_of_the_2026_tool_shape(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", "CUST_12345"
+    )
+    assert code == 0, err
+    server.faults.append(Fault(stream="execute_sql"))  # the SQL only in the tool use's input.sql
+    code, out, err = run(capsys, "ask", "--customer-id", "CUST_12345", "--show-sql", "CUST_12345's revenue?")
+    assert code == 0, err
+    assert "-- SQL\nSELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions" in out
+
+
 @pytest.mark.parametrize(
     "fault",
     [Fault(every=3, status=503), Fault(calls=frozenset({2, 11}), status=429, retry_after=1)],

@@ -252,6 +252,9 @@ class ReportEngine:
             "headline": report.headline.as_dict() if report.headline else None,
             "failed_sections": [s.key for s in report.failed_sections],
         }  # fmt: skip
+        warned = {s.key: list(s.warnings) for s in sections if s.warnings}
+        if warned:
+            report.metadata["section_warnings"] = warned
         report.full_report = markdown(report)
         return report
 
@@ -280,9 +283,7 @@ class ReportEngine:
                     SectionResult(section.key, section.title, position, None, None, FAILED, str(exc))
                 )
                 continue
-            results.append(
-                SectionResult(section.key, section.title, position, answer.text, answer.message_id, COMPLETE)
-            )
+            results.append(_section_result(section, position, answer))
             # A turn without an assistant id did not persist: keep chaining from the previous one.
             parent = answer.message_id or parent
         return results, thread_id, parent or None
@@ -448,6 +449,35 @@ def prompt_context(context: AskContext) -> dict[str, Any]:
         "previous_start": week.previous.start, "previous_end": week.previous.end,
         "year_ago_start": week.year_ago.start, "year_ago_end": week.year_ago.end,
     }  # fmt: skip
+
+
+ELICITATION = "the agent asked a clarifying question instead of writing the section: "
+
+
+def _section_result(section: Section, position: int, answer: Answer) -> SectionResult:
+    """A report section from the agent's answer.
+
+    A clarifying question back to the asker (`answer.elicitation`) is not a section: the
+    section fails with the question in its error, and the report ends partial. An answer
+    that came with the service's warnings (e.g. 399569, a tool not accessible, so the agent
+    answered without it) stays complete; its `error` reads "warning: ..." and its `warnings`
+    go to the report's metadata as `section_warnings` {section key: [warning, ...]}.
+    """
+    if answer.elicitation:
+        question = " ".join(answer.text.split())
+        error = ELICITATION + (question if len(question) <= 300 else question[:299] + "…")
+        return SectionResult(section.key, section.title, position, None, answer.message_id, FAILED, error)
+    warning = "warning: " + "; ".join(answer.warnings) if answer.warnings else None
+    return SectionResult(
+        section.key,
+        section.title,
+        position,
+        answer.text,
+        answer.message_id,
+        COMPLETE,
+        warning,
+        answer.warnings,
+    )
 
 
 def _with_section(context: AskContext, key: str) -> AskContext:

@@ -24,7 +24,8 @@ class SectionResult:
     content: str | None
     agent_message_id: int | None
     status: str  # complete | failed
-    error: str | None = None
+    error: str | None = None  # why it failed; for a complete section, "warning: ..." if any
+    warnings: tuple[str, ...] = ()  # the agent service's non-fatal warnings (not stored per section)
 
 
 @dataclass

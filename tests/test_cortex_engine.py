@@ -4,6 +4,7 @@ over HTTP to the local Cortex server; last, the Snowflake backend on fakesnow's 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +145,19 @@ def test_a_follow_up_continues_the_reports_thread(
     assert code == 0 and server.runs()[-1].body["parent_message_id"] == 1008
 
 
+def test_show_sql_prints_the_statements_of_the_2026_tool_shape(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", "CUST_12345"
+    )
+    assert code == 0, err
+    server.faults.append(Fault(stream="execute_sql"))  # the SQL only in the tool use's input.sql
+    code, out, err = run(capsys, "ask", "--customer-id", "CUST_12345", "--show-sql", "CUST_12345's revenue?")
+    assert code == 0, err
+    assert "-- SQL\nSELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions" in out
+
+
 @pytest.mark.parametrize(
     "fault",
     [Fault(every=3, status=503), Fault(calls=frozenset({2, 11}), status=429, retry_after=1)],
@@ -186,6 +200,33 @@ def test_a_section_that_always_fails_leaves_partial_reports_naming_it(
         assert report.metadata["failed_sections"] == ["business_value"]
         assert report.last_message_id == report.sections[2].agent_message_id
     assert_chained(server)  # recommendations went on from the performance section's answer
+
+
+def test_a_clarifying_question_fails_its_section_and_warnings_flag_theirs(
+    server: CortexServer, demo_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = cortex_settings(server, demo_home)
+    server.faults.append(Fault(prompt="Section: Business Value Analysis.", stream="elicitation"))
+    server.faults.append(Fault(prompt="Section: Recommendations", stream="warning"))
+    with EmbeddedWarehouse(demo_home) as warehouse, caplog.at_level(logging.WARNING):
+        engine = ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+        week = engine.week()
+        summary = engine.generate(engine.targets("CSM001", "CUST_12345"), week)
+        report = engine.store.load("CUST_12345", week)
+    assert summary.reports_partial == 1
+    assert report.status == "partial"
+    assert [s.status for s in report.sections] == ["complete", "failed", "complete"]
+    asked, warned = report.sections[1], report.sections[2]
+    assert asked.content is None and (asked.error or "").startswith(
+        "the agent asked a clarifying question instead of writing the section: Which week do you mean"
+    )
+    warning = "399569: Tool `web_search` is not accessible to the current role"
+    assert warned.content and "CUST_12345" in warned.content and warned.error == f"warning: {warning}"
+    assert report.metadata["failed_sections"] == ["business_value"]
+    assert report.metadata["section_warnings"] == {"recommendations": [warning]}
+    assert caplog.text.count("is not accessible") == 1
+    assert_chained(server)  # the question was a turn of the thread: the next section chains after it
+    assert report.last_message_id == warned.agent_message_id == 1006
 
 
 def test_generate_all_on_the_snowflake_backend(

@@ -313,6 +313,45 @@ def test_semantic_model_has_the_required_parts() -> None:
     assert all(set(q) >= {"name", "question", "sql"} for q in queries)
 
 
+ELEMENT_KINDS = ("dimensions", "time_dimensions", "facts", "metrics", "filters")
+
+
+def model_terms() -> list[tuple[str, str, str, bool]]:
+    """Every name the semantic model offers Cortex Analyst: (normalised term, table, element,
+    whether the element is a column or filter rather than a metric). Terms are lower-case with underscores read as spaces, as a question says them."""
+    terms = []
+    for table in MODEL["tables"]:
+        for term in [table["name"], *table.get("synonyms", [])]:
+            terms.append((normalised(term), table["name"], "(table)", False))
+        for kind in ELEMENT_KINDS:
+            for element in table.get(kind, []):
+                terms.append((normalised(element["name"]), table["name"], element["name"], kind != "metrics"))
+                for synonym in element.get("synonyms", []):
+                    terms.append((normalised(synonym), table["name"], element["name"], kind != "metrics"))
+    return terms
+
+
+def normalised(term: str) -> str:
+    return " ".join(term.lower().replace("_", " ").split())
+
+
+def test_semantic_model_names_and_synonyms_are_unambiguous() -> None:
+    """No name or synonym may stand for two things (a table, or an element of a table), or
+    Cortex Analyst may pick the wrong one. The one exception: a column or filter (dimension,
+    time dimension, fact, filter) of the same name in several tables, such as the customer_id
+    join key or the last_complete_week filter, with the same synonyms: one concept, which
+    Analyst qualifies by its table."""
+    seen: dict[str, tuple[str, str, bool]] = {}
+    collisions = []
+    for term, table, element, is_column in model_terms():
+        other = seen.setdefault(term, (table, element, is_column))
+        same_thing = other[:2] == (table, element)
+        same_column_elsewhere = is_column and other[2] and other[0] != table and element == other[1]
+        if not (same_thing or same_column_elsewhere):
+            collisions.append(f"{term!r}: {other[0]}.{other[1]} and {table}.{element}")
+    assert not collisions, "ambiguous names in the semantic model:\n" + "\n".join(collisions)
+
+
 def test_semantic_model_names_only_tables_and_columns_of_setup_sql(tmp_path: Path) -> None:
     with EmbeddedWarehouse(tmp_path) as warehouse:
         physical = information_schema(warehouse)

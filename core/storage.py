@@ -138,7 +138,8 @@ class ReportStore:
         afterwards count as written, and only theirs get sections.
 
         A crash between the MERGE and the sections leaves a row whose generation has no
-        sections: `load` then shows it without sections until it is generated again.
+        sections: `load` then shows it without sections until it is regenerated (a complete
+        one only with `refresh`).
         """
         if not reports:
             return Saved()

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=commands.sql)
 
     p = sub.add_parser("runs", help="recent run history")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_int, default=20, help="how many runs, newest first (default 20)")
     p.set_defaults(handler=commands.runs)
 
     p = sub.add_parser(
@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup_snowflake.add_parser(sub)
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{text[:20]}'")
+    return value
 
 
 # Generation builds reports in Python while a writer thread stores the previous batch

@@ -27,6 +27,7 @@ from core import (
     validate_customer_id,
 )
 from core.errors import ConfigError, InputError
+from core.warehouse.base import split_statements
 
 
 def _settings() -> Settings:
@@ -133,7 +134,7 @@ def generate(args: argparse.Namespace) -> int:
         print(_summary_line(summary.as_dict()))
         for failure in summary.failures:
             print(f"  {failure}", file=sys.stderr)
-    return 0 if summary.reports_failed == 0 else 1
+    return 0 if summary.reports_failed == 0 and summary.reports_kept == 0 else 1
 
 
 def show(args: argparse.Namespace) -> int:
@@ -194,10 +195,16 @@ def _requester(settings: Settings, email: str | None) -> Requester:
 
 def sql(args: argparse.Namespace) -> int:
     settings = _settings()
-    if not args.query.strip():
+    statements = split_statements(args.query)
+    if not statements:
         raise InputError("the query is empty")
+    if len(statements) > 1:
+        raise InputError(
+            f"the query has {len(statements)} statements; `sql` runs one statement at a time "
+            "(no BEGIN/COMMIT needed): run each on its own"
+        )
     with open_warehouse(settings) as warehouse:
-        columns, rows = warehouse.fetch(args.query)
+        columns, rows = warehouse.fetch(statements[0])
     if args.format == "json":
         print(as_json(columns, rows))
     elif args.format == "csv":
@@ -276,7 +283,8 @@ def _summary_line(summary: dict[str, object]) -> str:
     return (
         f"\nRun {summary['run_id']} ({summary['status']}) for the week of {summary['week_start']}: "
         f"{summary['reports_generated']} generated ({summary['reports_partial']} partial), "
-        f"{summary['reports_failed']} failed, {summary['reports_reused']} reused, in {summary['seconds']}s"
+        f"{summary['reports_failed']} failed, {summary.get('reports_kept', 0)} kept (refresh not complete), "
+        f"{summary['reports_reused']} reused, in {summary['seconds']}s"
     )
 
 

@@ -28,9 +28,10 @@ from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound,
 from core.guard import Scope, Subjects, check
 from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
 from core.render import markdown
+from core.runs import RunClaims
 from core.sections import SECTIONS, Section
 from core.settings import Settings
-from core.storage import ReportStore
+from core.storage import ReportStore, Saved
 from core.templating import render
 from core.warehouse import Warehouse
 from core.weeks import Week, parse_week
@@ -66,8 +67,11 @@ class RunSummary:
     reports_partial: int = 0
     reports_failed: int = 0
     reports_reused: int = 0
+    # Refreshes that ended partial or failed, whose stored complete report was kept instead.
+    reports_kept: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # one line per kept report, also in failures
     report_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,7 +79,8 @@ class RunSummary:
             "run_id": self.run_id, "trigger": self.trigger, "week_start": str(self.week), "status": self.status,
             "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
             "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-            "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2), "failures": self.failures,
+            "reports_kept": self.reports_kept, "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2),
+            "failures": self.failures,
         }  # fmt: skip
 
 
@@ -153,16 +158,11 @@ class ReportEngine:
         self._subjects = None  # customers added since the last run are known to the guard
         summary = RunSummary(self.store.start_run(trigger, week), trigger, week)
         try:
-            stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
-            todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
-            summary.reports_reused = len(targets) - len(todo)
-            with ReportWriter(self.store, refresh, lambda r, w: self._count(summary, r, w)) as writer:
-                for first in range(0, len(todo), SNAPSHOT_BATCH):
-                    group = todo[first : first + SNAPSHOT_BATCH]
-                    with self._run_data(week, [t.customer_id for t in group]) as data:
-                        build = self._build_concurrently if self.agent.waits_on_io else self._build_inline
-                        build(group, week, data, summary.run_id, writer, Finished(progress, first, len(todo)))
-            summary.status = "completed" if not summary.reports_failed else "completed_with_errors"
+            # The heartbeat tells other hosts' `runs` that this run's owner is still at it.
+            with RunClaims(self.warehouse, owner=self.store.owner).keep_alive(summary.run_id):
+                self._generate(targets, week, refresh, summary, progress)
+            troubled = summary.reports_failed or summary.reports_kept
+            summary.status = "completed_with_errors" if troubled else "completed"
         except BaseException as exc:
             summary.status = "failed"
             summary.failures.append(f"run: {exc}")
@@ -171,6 +171,24 @@ class ReportEngine:
             summary.seconds = time.monotonic() - started
             self.store.finish_run(summary.run_id, summary.as_dict())
         return summary
+
+    def _generate(
+        self,
+        targets: Sequence[Target],
+        week: Week,
+        refresh: bool,
+        summary: RunSummary,
+        progress: Progress | None,
+    ) -> None:
+        stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
+        todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
+        summary.reports_reused = len(targets) - len(todo)
+        with ReportWriter(self.store, refresh, partial(self._count, summary, refresh)) as writer:
+            for first in range(0, len(todo), SNAPSHOT_BATCH):
+                group = todo[first : first + SNAPSHOT_BATCH]
+                with self._run_data(week, [t.customer_id for t in group]) as data:
+                    build = self._build_concurrently if self.agent.waits_on_io else self._build_inline
+                    build(group, week, data, summary.run_id, writer, Finished(progress, first, len(todo)))
 
     @contextmanager
     def _run_data(self, week: Week, customer_ids: Sequence[str]) -> Iterator[RunData]:
@@ -349,23 +367,44 @@ class ReportEngine:
             return self._subjects
 
     @staticmethod
-    def _count(summary: RunSummary, reports: Sequence[Report], written: set[str]) -> None:
-        summary.reports_reused += sum(1 for r in reports if r.report_id not in written)
-        for r in (r for r in reports if r.report_id in written):
-            summary.report_ids.append(r.report_id)
-            if r.status == COMPLETE:
-                summary.reports_generated += 1
-            elif r.status == PARTIAL:
-                summary.reports_generated += 1
-                summary.reports_partial += 1
-                summary.failures.append(
-                    f"{r.customer_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
-                )
+    def _count(summary: RunSummary, refresh: bool, reports: Sequence[Report], saved: Saved) -> None:
+        for r in reports:
+            if r.report_id in saved.written:
+                _count_written(summary, r)
+            elif refresh and (kept := saved.kept_complete(r)) is not None:
+                when = f"{kept.generated_at:%Y-%m-%d %H:%M} UTC" if kept.generated_at else "before"
+                note = f"{r.customer_id}: kept the complete report of {when}; the refresh was {r.status}: {_why(r)}"
+                summary.reports_kept += 1
+                summary.kept.append(note)
+                summary.failures.append(note)
             else:
-                summary.reports_failed += 1
-                summary.failures.append(
-                    f"{r.customer_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
-                )
+                summary.reports_reused += 1
+
+
+def _count_written(summary: RunSummary, r: Report) -> None:
+    summary.report_ids.append(r.report_id)
+    if r.status == COMPLETE:
+        summary.reports_generated += 1
+    elif r.status == PARTIAL:
+        summary.reports_generated += 1
+        summary.reports_partial += 1
+        summary.failures.append(
+            f"{r.customer_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
+        )
+    else:
+        summary.reports_failed += 1
+        summary.failures.append(
+            f"{r.customer_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
+        )
+
+
+def _why(report: Report) -> str:
+    """What went wrong in a report that is not complete: its failed sections and the first error."""
+    failed = report.failed_sections
+    error = next((s.error for s in failed if s.error), "no sections")
+    if report.status == PARTIAL:
+        return f"{', '.join(s.key for s in failed)} failed ({error})"
+    return error
 
 
 class Finished:

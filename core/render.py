@@ -33,9 +33,14 @@ def markdown(report: Report) -> str:
     return render("report.md.j2", r=report, h=report.headline)
 
 
+def escape(text: str) -> str:
+    """Text as mrkdwn shows it literally (no mentions, links or `<!channel>`): escape &, <, >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def mrkdwn(text: str) -> str:
     """Markdown to Slack mrkdwn: escape &, <, >; **bold** -> *bold*; headings -> bold lines."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = escape(text)
     text = re.sub(r"^#{1,6}\s+(.+)$", r"*\1*", text, flags=re.MULTILINE)
     text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
     text = re.sub(r"__(.+?)__", r"*\1*", text)
@@ -67,7 +72,8 @@ def slack_parent(report: Report) -> SlackMessage:
             "elements": [{"type": "mrkdwn", "text": "Reply in this thread to ask a follow-up."}],
         }
     )
-    return SlackMessage(_fallback(f"{header}\n{body}"), blocks[:MAX_BLOCKS])
+    # The header block is plain_text, but `text` (what notifications show) is mrkdwn.
+    return SlackMessage(_fallback(f"{escape(header)}\n{body}"), blocks[:MAX_BLOCKS])
 
 
 def slack_sections(report: Report) -> list[SlackMessage]:
@@ -84,7 +90,7 @@ def slack_sections(report: Report) -> list[SlackMessage]:
             heading = title if start == 0 else f"{title} (continued)"
             blocks = [{"type": "header", "text": {"type": "plain_text", "text": heading[:HEADER_LIMIT]}}]
             blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in part]
-            messages.append(SlackMessage(_fallback(f"{heading}\n" + "\n".join(part)), blocks))
+            messages.append(SlackMessage(_fallback(f"{escape(heading)}\n" + "\n".join(part)), blocks))
     return messages
 
 

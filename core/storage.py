@@ -1,21 +1,30 @@
 """Reports, sections, follow-ups and runs in the warehouse.
 
 "One report per (customer, week)" is made by the statements, not by constraints (Snowflake
-does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`);
-sections are replaced only for the reports this batch actually wrote.
+does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`).
+
+Every save is a generation (a random id stored on the report row and on each of its section
+rows). The MERGE goes first; only the reports whose row then carries this generation get
+their sections written, and any section row whose generation is not its report's current one
+is deleted, inside the sections' transaction and once more after it. So when two saves of
+one report race, whichever MERGE lands last owns the row and, once both saves are done, the
+only section rows left (see `_write_sections` for why every interleaving ends so); readers
+join sections on the row's generation, so they never mix two runs even meanwhile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import uuid
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import ReportNotFound
-from core.models import Headline, Report, SectionResult
+from core.models import COMPLETE, Headline, Report, SectionResult
+from core.runs import DEFAULT_LEASE, RUNNING, new_owner, owner_gone, utc_now
 from core.warehouse import Warehouse, variant
 from core.warehouse.merge import Upsert
 from core.weeks import Week
@@ -23,14 +32,18 @@ from core.weeks import Week
 T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
 REPORT_UPSERT_COLUMNS = (
     "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
-    "full_report", "status", "agent_thread_id", "last_message_id", "metadata",
-)  # fmt: skip
-UPSERT_REPLACE = Upsert(
-    table="weekly_reports", stage="weekly_reports_stage", columns=REPORT_UPSERT_COLUMNS,
-    keys=("customer_id", "report_week_start"), json_columns=("metadata",), stamp="generation_timestamp",
+    "full_report", "status", "agent_thread_id", "last_message_id", "metadata", "generation_id",
 )  # fmt: skip
 # Without refresh a stored complete report is kept; partial and failed ones are replaced.
-UPSERT_KEEP_COMPLETE = replace(UPSERT_REPLACE, replace_if="t.status <> 'complete'")
+UPSERT_KEEP_COMPLETE = Upsert(
+    table="weekly_reports", stage="weekly_reports_stage", columns=REPORT_UPSERT_COLUMNS,
+    keys=("customer_id", "report_week_start"), json_columns=("metadata",), stamp="generation_timestamp",
+    replace_if="t.status <> 'complete'",
+)  # fmt: skip
+# A refresh replaces a stored complete report only with a complete one: a refresh that ends
+# partial or failed (a wrong token, an unreachable account) keeps the report, its sections
+# and the agent thread its delivered Slack thread continues.
+UPSERT_REFRESH = replace(UPSERT_KEEP_COMPLETE, replace_if="(t.status <> 'complete' OR s.status = 'complete')")
 SECTION_COLUMNS = [
     "report_id",
     "section_key",
@@ -40,11 +53,19 @@ SECTION_COLUMNS = [
     "agent_message_id",
     "status",
     "error",
+    "generation_id",
 ]
 REPORT_COLUMNS = (
     "report_id, csm_id, customer_id, report_week_start, report_week_end, full_report, "
-    "generation_timestamp, status, agent_thread_id, last_message_id, metadata"
+    "generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id"
 )
+# Section rows of these reports that are not their report row's current generation.
+_STALE_SECTIONS = (
+    f"DELETE FROM {T}.report_sections WHERE report_id {{scope}} AND NOT EXISTS ("
+    f"SELECT 1 FROM {T}.weekly_reports r WHERE r.report_id = report_sections.report_id "
+    "AND r.generation_id = report_sections.generation_id)"
+)
+INTERRUPTED = "interrupted"
 
 
 def _scope(ids: Sequence[str]) -> tuple[str, list[Any]]:
@@ -53,11 +74,46 @@ def _scope(ids: Sequence[str]) -> tuple[str, list[Any]]:
     ]
 
 
-class ReportStore:
-    """Reads and writes the product's tables."""
+@dataclass(frozen=True)
+class StoredReport:
+    """What a report's row holds after a save: its status and when it was generated."""
 
-    def __init__(self, warehouse: Warehouse) -> None:
+    status: str
+    generated_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of saving a batch: the ids written, and the rows that stayed instead."""
+
+    written: set[str] = field(default_factory=set)
+    stayed: dict[str, StoredReport] = field(default_factory=dict)
+
+    def kept_complete(self, report: Report) -> StoredReport | None:
+        """The stored complete report kept in place of `report` (which was not complete), if so."""
+        stored = self.stayed.get(report.report_id)
+        if stored is None or stored.status != COMPLETE or report.status == COMPLETE:
+            return None
+        return stored
+
+
+class ReportStore:
+    """Reads and writes the product's tables.
+
+    Generation runs it starts are owned by `owner` (host, process id, random part, as weekly
+    claims are): a run whose owner is gone is marked interrupted instead of staying running.
+    """
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        owner: str | None = None,
+        lease: dt.timedelta = DEFAULT_LEASE,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
         self.warehouse = warehouse
+        self.owner = owner or new_owner()
+        self.lease, self._clock = lease, clock
 
     def statuses(self, customer_ids: Sequence[str], week: Week) -> dict[str, str]:
         """customer_id -> status of the stored report for `week`, for those that have one."""
@@ -69,35 +125,69 @@ class ReportStore:
         return {r["customer_id"]: r["status"] for r in rows}
 
     def save(self, reports: Sequence[Report], refresh: bool = False) -> list[str]:
-        """Store reports and their sections in bulk; return the ids actually written.
+        """Store reports and their sections in bulk; return the ids actually written."""
+        return sorted(self.write(reports, refresh).written)
+
+    def write(self, reports: Sequence[Report], refresh: bool = False) -> Saved:
+        """Store reports and their sections in bulk, as one generation.
 
         Callers pass only reports that should replace what is stored (the engine skips
-        customers whose complete report exists unless refreshing). The MERGE still keeps
-        a complete report that appeared meanwhile; only the reports whose row carries this
-        batch's agent thread afterwards count as written.
+        customers whose complete report exists unless refreshing). The MERGE still keeps a
+        complete report that appeared meanwhile, and under `refresh` keeps a complete report
+        the new one would degrade; only the reports whose row carries this generation
+        afterwards count as written, and only theirs get sections.
+
+        A crash between the MERGE and the sections leaves a row whose generation has no
+        sections: `load` then shows it without sections until it is regenerated (a complete
+        one only with `refresh`).
         """
         if not reports:
-            return []
-        # Sections first, in a transaction; then the reports in one MERGE (a MERGE cannot
-        # share a transaction on the embedded backend). A crash in between leaves new
-        # sections under a report still marked partial/failed, which the next run redoes.
-        clause, params = _scope([r.report_id for r in reports])
-        with self.warehouse.transaction():
-            self.warehouse.execute(f"DELETE FROM {T}.report_sections WHERE report_id {clause}", params)
-            sections = [_section_row(r.report_id, s) for r in reports for s in r.sections]
-            self.warehouse.insert_rows("report_sections", SECTION_COLUMNS, sections)
-        upsert = UPSERT_REPLACE if refresh else UPSERT_KEEP_COMPLETE
-        self.warehouse.upsert(upsert, [_report_row(r) for r in reports])
-        return sorted(self._written(reports))
+            return Saved()
+        generation = uuid.uuid4().hex
+        upsert = UPSERT_REFRESH if refresh else UPSERT_KEEP_COMPLETE
+        self.warehouse.upsert(upsert, [_report_row(r, generation) for r in reports])
+        stored = self._stored(reports)
+        won = [r for r in reports if stored.get(r.report_id, ("", None))[0] == generation]
+        if won:
+            self._write_sections(won, generation)
+        written = {r.report_id for r in won}
+        stayed = {
+            r.report_id: stored[r.report_id][1]
+            for r in reports
+            if r.report_id not in written and r.report_id in stored
+        }
+        return Saved(written, stayed)
 
-    def _written(self, reports: Sequence[Report]) -> set[str]:
-        """The reports whose row now carries this batch's agent thread: the ones we wrote."""
+    def _write_sections(self, reports: Sequence[Report], generation: str) -> None:
+        """Insert these reports' sections as `generation`, and delete every section row of
+        theirs that is not their row's current generation: in one transaction, then again.
+
+        Why every interleaving of two saves ends with the last MERGE's sections only: the
+        winner W inserts after its MERGE, and every delete after that MERGE spares W's rows
+        (they match the row), while deletes before it cannot see them. A loser's rows go
+        either in W's deletes (when committed before W's MERGE) or in the loser's own second
+        delete (which then runs after W's MERGE and finds the row W's).
+        """
+        clause, params = _scope([r.report_id for r in reports])
+        stale = _STALE_SECTIONS.format(scope=clause)
+        rows = [_section_row(r.report_id, s, generation) for r in reports for s in r.sections]
+        with self.warehouse.transaction():
+            self.warehouse.insert_rows("report_sections", SECTION_COLUMNS, rows)
+            self.warehouse.execute(stale, params)
+        self.warehouse.execute(stale, params)
+
+    def _stored(self, reports: Sequence[Report]) -> dict[str, tuple[str, StoredReport]]:
+        """report_id -> (generation, status and time) of the rows as they stand now."""
         clause, params = _scope([r.report_id for r in reports])
         rows = self.warehouse.query(
-            f"SELECT report_id, agent_thread_id FROM {T}.weekly_reports WHERE report_id {clause}", params
+            f"SELECT report_id, generation_id, status, generation_timestamp FROM {T}.weekly_reports "
+            f"WHERE report_id {clause}",
+            params,
         )
-        stored = {r["report_id"]: r["agent_thread_id"] for r in rows}
-        return {r.report_id for r in reports if stored.get(r.report_id) == r.agent_thread_id}
+        return {
+            r["report_id"]: (r["generation_id"] or "", StoredReport(r["status"], r["generation_timestamp"]))
+            for r in rows
+        }
 
     def load(self, customer_id: str, week: Week | None = None) -> Report:
         """The stored report (the latest week when `week` is None) with its sections."""
@@ -115,12 +205,15 @@ class ReportStore:
             raise ReportNotFound(
                 f"no stored report for {customer_id}{when}; run `weekly-report generate` first"
             )
+        row = rows[0]
+        # Only the sections of the row's generation (rows written before generations: all).
+        same = " AND generation_id = ?" if row["generation_id"] else ""
         sections = self.warehouse.query(
             f"SELECT section_key, position, title, content, agent_message_id, status, error "
-            f"FROM {T}.report_sections WHERE report_id = ? ORDER BY position",
-            [rows[0]["report_id"]],
+            f"FROM {T}.report_sections WHERE report_id = ?{same} ORDER BY position",
+            [row["report_id"], *([row["generation_id"]] if same else [])],
         )
-        return _report(rows[0], sections)
+        return _report(row, sections)
 
     def record_followup(
         self,
@@ -162,12 +255,43 @@ class ReportStore:
                 )
 
     def start_run(self, trigger: str, week: Week) -> str:
+        """Record a generation run as running, owned by this store's owner (see `keep_alive`)."""
+        self.interrupt_abandoned()
         run_id = uuid.uuid4().hex[:12]
+        now = self._clock()
         self.warehouse.execute(
-            f"INSERT INTO {T}.report_runs (run_id, trigger, week_start, started_at, status) VALUES (?, ?, ?, ?, ?)",
-            [run_id, trigger, week.start, _now(), "running"],
+            f"INSERT INTO {T}.report_runs (run_id, trigger, week_start, started_at, heartbeat_at, status, owner) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, trigger, week.start, now, now, RUNNING, self.owner],
         )
         return run_id
+
+    def interrupt_abandoned(self) -> list[str]:
+        """Mark as interrupted the generation runs still `running` whose owner is gone: a
+        process of this host that no longer exists, or (another host, or no owner recorded)
+        no heartbeat within the lease. Weekly claims (scope set) are left to `RunClaims`,
+        which resumes them. Returns the run ids marked."""
+        rows = self.warehouse.query(
+            f"SELECT run_id, owner, COALESCE(heartbeat_at, started_at) AS beat FROM {T}.report_runs "
+            "WHERE status = ? AND scope IS NULL",
+            [RUNNING],
+        )
+        cutoff = self._clock() - self.lease
+        marked = []
+        for row in rows:
+            owner = row["owner"]
+            if owner == self.owner or not (
+                owner_gone(owner) or (not _of_this_host(owner) and row["beat"] < cutoff)
+            ):
+                continue
+            # Still running and no newer heartbeat: a run that just beat is not marked.
+            if self.warehouse.execute(
+                f"UPDATE {T}.report_runs SET status = ?, finished_at = ? "
+                "WHERE run_id = ? AND status = ? AND COALESCE(heartbeat_at, started_at) = ?",
+                [INTERRUPTED, self._clock(), row["run_id"], RUNNING, row["beat"]],
+            ):
+                marked.append(row["run_id"])
+        return marked
 
     def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
         self.warehouse.execute(
@@ -180,7 +304,8 @@ class ReportStore:
         )  # fmt: skip
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest runs, newest first; `details` parsed (a dict, or None)."""
+        """The latest runs, newest first (abandoned ones marked interrupted); `details` parsed."""
+        self.interrupt_abandoned()
         rows = self.warehouse.query(
             f"SELECT run_id, trigger, week_start, started_at, finished_at, status, reports_generated, "
             f"reports_failed, dms_sent, dms_failed, details FROM {T}.report_runs "
@@ -190,16 +315,26 @@ class ReportStore:
         return [{**row, "details": variant(row["details"])} for row in rows]
 
 
-def _report_row(r: Report) -> tuple[Any, ...]:
+def _report_row(r: Report, generation: str) -> tuple[Any, ...]:
     metadata = json.dumps(r.metadata, default=str)
     return (
         r.report_id, r.csm_id, r.customer_id, r.week.start, r.week.end,
-        r.full_report, r.status, r.agent_thread_id, r.last_message_id, metadata,
+        r.full_report, r.status, r.agent_thread_id, r.last_message_id, metadata, generation,
     )  # fmt: skip
 
 
-def _section_row(report_id: str, s: SectionResult) -> tuple[Any, ...]:
-    return (report_id, s.key, s.position, s.title, s.content, s.agent_message_id, s.status, s.error)
+def _section_row(report_id: str, s: SectionResult, generation: str) -> tuple[Any, ...]:
+    return (
+        report_id,
+        s.key,
+        s.position,
+        s.title,
+        s.content,
+        s.agent_message_id,
+        s.status,
+        s.error,
+        generation,
+    )
 
 
 def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
@@ -220,6 +355,12 @@ def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
         last_message_id=_int(row["last_message_id"]), generated_at=row["generation_timestamp"],
         full_report=row["full_report"] or "", metadata=metadata,
     )  # fmt: skip
+
+
+def _of_this_host(owner: str | None) -> bool:
+    """Whether `owner` (host:pid:random) names a process of this host."""
+    host = (owner or "").rpartition(":")[0].rpartition(":")[0]
+    return bool(host) and host == socket.gethostname()[:60]
 
 
 def _int(value: Any) -> int | None:

@@ -16,16 +16,16 @@ from types import TracebackType
 
 from core.agent.base import Write
 from core.models import Report
-from core.storage import ReportStore
+from core.storage import ReportStore, Saved
 
-Written = Callable[[Sequence[Report], set[str]], None]
+Written = Callable[[Sequence[Report], Saved], None]
 Job = list[Report] | Write
 QUEUED_JOBS = 4  # two batches of reports, each with the agent's writes before it
 _STOP = None
 
 
 class ReportWriter:
-    """Saves submitted batches in order on one thread; `on_written(reports, written_ids)` per batch."""
+    """Saves submitted batches in order on one thread; `on_written(reports, saved)` per batch."""
 
     def __init__(self, store: ReportStore, refresh: bool, on_written: Written) -> None:
         self.store = store
@@ -71,7 +71,7 @@ class ReportWriter:
                 continue  # drain: nothing more is written after a failure
             try:
                 if isinstance(job, list):
-                    self.on_written(job, set(self.store.save(job, refresh=self.refresh)))
+                    self.on_written(job, self.store.write(job, refresh=self.refresh))
                 else:
                     job()
             except BaseException as exc:

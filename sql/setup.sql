@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports (
     status VARCHAR NOT NULL,
     agent_thread_id VARCHAR,
     last_message_id NUMBER(38, 0),
-    metadata VARIANT
+    metadata VARIANT,
+    generation_id VARCHAR
 );
 
 -- Reports being written: bulk-inserted here first, then MERGEd into weekly_reports in one
@@ -123,10 +124,13 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage 
     status VARCHAR NOT NULL,
     agent_thread_id VARCHAR,
     last_message_id NUMBER(38, 0),
-    metadata VARCHAR
+    metadata VARCHAR,
+    generation_id VARCHAR
 );
 
--- One row per (report_id, section_key).
+-- One row per (report_id, section_key): the sections of the report row's generation. Each
+-- save is a generation (generation_id on the report and on its sections); a save writes its
+-- sections only if its MERGE won the report row, and deletes those of other generations.
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_sections (
     report_id VARCHAR NOT NULL,
     section_key VARCHAR NOT NULL,
@@ -135,8 +139,15 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_sections (
     content VARCHAR,
     agent_message_id NUMBER(38, 0),
     status VARCHAR NOT NULL,
-    error VARCHAR
+    error VARCHAR,
+    generation_id VARCHAR
 );
+
+-- generation_id came after the first release: add it to tables created before.
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage
+    ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_sections ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
 
 -- One row per (report_id, recipient): the delivery ledger.
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_deliveries (

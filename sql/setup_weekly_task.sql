@@ -4,9 +4,11 @@
 -- last complete Monday-Sunday week by default): it creates a Cortex thread, asks the agent of
 -- agent.sql once per section with the same prompts as templates/prompts/*.j2, chaining each
 -- turn on the previous answer's message id, and MERGEs the result into weekly_reports by
--- (customer_id, report_week_start), then replaces that report's report_sections. A stored
--- complete report is kept, so a second run in the same week only retries partial and failed
--- ones. Delivery to Slack stays with the bot, which reads the stored reports.
+-- (customer_id, report_week_start) as a new generation (generation_id); when the MERGE won
+-- the row, it writes the report's sections under that generation and deletes the sections of
+-- any other, as the bot's own saves do (core/storage.py), so a run racing the bot leaves one
+-- whole report. A stored complete report is kept, so a second run in the same week only
+-- retries partial and failed ones. Delivery to Slack stays with the bot, which reads the stored reports.
 --
 -- No network rule or external access integration is needed: _snowflake.send_snow_api_request
 -- calls this account's own REST API (threads, agents:run) from inside Snowflake with the
@@ -31,6 +33,7 @@ AS
 $$
 import datetime
 import json
+import uuid
 
 import _snowflake
 
@@ -79,19 +82,30 @@ ORDER BY a.customer_id
 
 MERGE = f"""
 MERGE INTO {T}.weekly_reports t USING (
-  SELECT ? AS report_id, ? AS csm_id, ? AS customer_id, ?::DATE AS report_week_start,
-         ?::DATE AS report_week_end, ? AS full_report, ? AS status, ? AS agent_thread_id,
-         ?::NUMBER(38, 0) AS last_message_id, PARSE_JSON(?) AS metadata) s
+  SELECT ? AS report_id, ? AS csm_id, ? AS customer_id, CAST(? AS DATE) AS report_week_start,
+         CAST(? AS DATE) AS report_week_end, ? AS full_report, ? AS status, ? AS agent_thread_id,
+         CAST(? AS NUMBER(38, 0)) AS last_message_id, PARSE_JSON(?) AS metadata, ? AS generation_id) s
 ON t.customer_id = s.customer_id AND t.report_week_start = s.report_week_start
 WHEN MATCHED AND t.status <> 'complete' THEN UPDATE SET
   report_id = s.report_id, csm_id = s.csm_id, report_week_end = s.report_week_end,
   full_report = s.full_report, generation_timestamp = CURRENT_TIMESTAMP()::TIMESTAMP_NTZ,
   status = s.status, agent_thread_id = s.agent_thread_id, last_message_id = s.last_message_id,
-  metadata = s.metadata
+  metadata = s.metadata, generation_id = s.generation_id
 WHEN NOT MATCHED THEN INSERT (report_id, csm_id, customer_id, report_week_start, report_week_end,
-  full_report, generation_timestamp, status, agent_thread_id, last_message_id, metadata)
+  full_report, generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id)
 VALUES (s.report_id, s.csm_id, s.customer_id, s.report_week_start, s.report_week_end, s.full_report,
-  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, s.status, s.agent_thread_id, s.last_message_id, s.metadata)
+  CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, s.status, s.agent_thread_id, s.last_message_id, s.metadata,
+  s.generation_id)
+"""
+SECTION = f"""
+INSERT INTO {T}.report_sections (report_id, section_key, position, title, content, agent_message_id,
+  status, error, generation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+# The report's section rows that are not its row's current generation.
+STALE_SECTIONS = f"""
+DELETE FROM {T}.report_sections WHERE report_id = ? AND NOT EXISTS (
+  SELECT 1 FROM {T}.weekly_reports r WHERE r.report_id = report_sections.report_id
+  AND r.generation_id = report_sections.generation_id)
 """
 
 
@@ -118,19 +132,33 @@ def write_report(session, target, start):
         "generated_by": "GENERATE_WEEKLY_REPORTS", "headline": None,
         "failed_sections": [s[0] for s in sections if s[5] != "complete"],
     }
-    session.sql(MERGE, params=[
-        report_id, target["csm_id"], target["customer_id"], dates["week_start"], dates["week_end"],
-        markdown(target, dates, status, sections), status, thread_id, last_id, json.dumps(metadata),
-    ]).collect()
-    owner = session.sql(f"SELECT agent_thread_id FROM {T}.weekly_reports WHERE report_id = ?",
-                        params=[report_id]).collect()
-    if owner and owner[0][0] == thread_id:  # the MERGE wrote our report: its sections follow it
-        session.sql(f"DELETE FROM {T}.report_sections WHERE report_id = ?", params=[report_id]).collect()
-        for key, position, title, content, message_id, state, error in sections:
-            session.sql(f"INSERT INTO {T}.report_sections (report_id, section_key, position, title, content, "
-                        "agent_message_id, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        params=[report_id, key, position, title, content, message_id, state, error]).collect()
+    row = (report_id, target["csm_id"], target["customer_id"], dates["week_start"], dates["week_end"],
+           markdown(target, dates, status, sections), status, thread_id, last_id, json.dumps(metadata))
+    store(session, row, sections)
     return status
+
+
+def store(session, row, sections):
+    """MERGE the report row as a new generation; if that won the row, its sections follow it
+    (inserted, then other generations' deleted, in a transaction and once more after)."""
+    generation = uuid.uuid4().hex
+    session.sql(MERGE, params=[*row, generation]).collect()
+    report_id = row[0]
+    stored = session.sql(f"SELECT generation_id FROM {T}.weekly_reports WHERE report_id = ?",
+                         params=[report_id]).collect()
+    if not stored or stored[0][0] != generation:
+        return False
+    session.sql("BEGIN").collect()
+    try:
+        for section in sections:
+            session.sql(SECTION, params=[report_id, *section, generation]).collect()
+        session.sql(STALE_SECTIONS, params=[report_id]).collect()
+        session.sql("COMMIT").collect()
+    except Exception:
+        session.sql("ROLLBACK").collect()
+        raise
+    session.sql(STALE_SECTIONS, params=[report_id]).collect()
+    return True
 
 
 def run_sections(context):

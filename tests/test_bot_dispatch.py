@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -373,3 +374,36 @@ def test_a_bad_token_or_schedule_is_one_config_error(bot: Bot) -> None:
         ConfigError, match="WEEKLY_REPORT_SCHEDULE 'every monday' is not a 5-field cron expression"
     ):
         create_app(dataclasses.replace(settings, schedule="every monday"), bot.services)
+
+
+def test_a_refresh_that_fails_keeps_the_delivered_report_and_says_so(
+    settings: Settings, slack: SlackServer, responses: ResponseUrls
+) -> None:
+    """Cortex answers the first report, then refuses the token (401) when Sarah asks for a refresh."""
+    from tests.cortex_server import CortexServer
+
+    with CortexServer() as cortex:
+        connected = dataclasses.replace(
+            settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, agent="cortex",
+            cortex_base_url=cortex.url, cortex_token=cortex.token,
+            snowflake_connections_file=Path("/nonexistent/connections.toml"),
+        )  # fmt: skip
+        services = Services.start(connected)
+        try:
+            bot = Bot(create_app(services.settings, services), services, slack, responses)
+            bot.command("CUST_12345")
+            bot.settle()
+            before = services.engine.store.load("CUST_12345")
+            assert before.status == "complete"
+            cortex.authorize = lambda headers: None  # every call now answers 401
+            bot.command("CUST_12345 refresh")
+            bot.settle()
+            after = services.engine.store.load("CUST_12345")
+        finally:
+            services.close()
+    assert (after.status, after.agent_thread_id, after.generated_at) == (
+        "complete", before.agent_thread_id, before.generated_at,
+    )  # fmt: skip
+    [note] = [t for t in responses.texts if "kept the complete report" in t]
+    assert note.startswith(":information_source: CUST_12345: kept the complete report of ")
+    assert "; the refresh was failed: " in note and "401" in note

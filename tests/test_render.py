@@ -51,3 +51,14 @@ def test_parent_message_has_headline_and_follow_up_hint() -> None:
     assert "partial" in body and "Business Value Analysis could not be generated" in body
     assert parent.blocks[0]["text"]["text"] == "Weekly report: A & B <Co> (CUST_1)"
     assert parent.blocks[-1]["elements"][0]["text"] == "Reply in this thread to ask a follow-up."
+
+
+def test_the_parent_messages_fallback_text_is_escaped_like_its_blocks() -> None:
+    """`text` is what notifications show: a customer name must not mention the channel there."""
+    report = report_with("text")
+    report.customer_name = "<!channel> Acme & <@U123>"
+    parent = slack_parent(report)
+    assert parent.text.startswith("Weekly report: &lt;!channel&gt; Acme &amp; &lt;@U123&gt; (CUST_1)\n")
+    assert "<!channel>" not in parent.text and "<@U123>" not in parent.text
+    for message in slack_sections(report):
+        assert "<" not in message.text.replace("&lt;", "")

@@ -201,7 +201,10 @@ def test_a_warehouse_from_the_previous_schema_gains_the_claim_columns(tmp_path: 
     with EmbeddedWarehouse(home) as warehouse:
         for column in ("scope", "owner", "heartbeat_at"):
             warehouse.execute(f"ALTER TABLE report_runs DROP COLUMN {column}")
-        ReportStore(warehouse).start_run("manual", WEEK)
+        warehouse.execute(  # a run row as the previous release's start_run wrote it
+            "INSERT INTO report_runs (run_id, trigger, week_start, started_at, status) VALUES (?, ?, ?, ?, ?)",
+            ["oldrun000001", "manual", WEEK.start, T0, "completed"],
+        )
         columns = warehouse.query(
             "SELECT LOWER(column_name) AS name FROM information_schema.columns WHERE table_name = 'REPORT_RUNS'"
         )

@@ -646,3 +646,55 @@ def test_a_failing_statement_stops_the_run_with_its_file_and_position(
     out = capsys.readouterr().out
     assert out.startswith("setup.sql: ") and "CREATE WAREHOUSE IF NOT EXISTS CUSTOMER_SUCCESS_WH" in out
     assert out.rstrip().endswith("failed")
+
+
+class _Rows:
+    def __init__(self, warehouse: Warehouse, text: str, params: list[Any] | None) -> None:
+        self.warehouse, self.text, self.params = warehouse, text, params or []
+
+    def collect(self) -> list[tuple[Any, ...]]:
+        return self.warehouse.fetch(self.text, self.params)[1]
+
+
+class _Session:
+    """The part of a Snowpark session the procedure's storage uses, over a warehouse."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    def sql(self, text: str, params: list[Any] | None = None) -> _Rows:
+        return _Rows(self.warehouse, text, params)
+
+
+def test_weekly_task_procedure_stores_reports_as_generations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The procedure's own statements, run on the embedded warehouse: a report it stores reads
+    whole, and replacing it leaves only the new generation's sections."""
+    import types
+
+    from core.storage import ReportStore
+
+    monkeypatch.setitem(sys.modules, "_snowflake", types.ModuleType("_snowflake"))
+    procedure: dict[str, Any] = {}
+    exec(dollar_body(statement_starting("setup_weekly_task.sql", "CREATE OR REPLACE PROCEDURE")), procedure)
+    week = Week(REPORT_WEEK)
+
+    def row(status: str, thread: str) -> tuple[Any, ...]:
+        return ("CUST_1-20261109", "CSM001", "CUST_1", str(week.start), str(week.end), f"report {thread}",
+                status, thread, 7, '{"customer_name": "One"}')  # fmt: skip
+
+    def sections(thread: str) -> list[tuple[Any, ...]]:
+        return [(key, i, title, f"{key} {thread}", i, "complete", None) for i, (key, title, _) in
+                enumerate(procedure["SECTIONS"], 1)]  # fmt: skip
+
+    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+        session = _Session(warehouse)
+        assert procedure["store"](session, row("partial", "t1"), sections("t1"))
+        assert procedure["store"](session, row("complete", "t2"), sections("t2"))
+        assert not procedure["store"](session, row("complete", "t3"), sections("t3"))  # complete is kept
+        loaded = ReportStore(warehouse).load("CUST_1", week)
+        assert loaded.agent_thread_id == "t2" and [s.content for s in loaded.sections] == [
+            f"{key} t2" for key, _, _ in procedure["SECTIONS"]
+        ]
+        assert warehouse.scalar("SELECT COUNT(*) FROM report_sections") == len(procedure["SECTIONS"])

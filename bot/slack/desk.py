@@ -137,6 +137,8 @@ class Desk:
             "run %s for %s: %d generated, %d reused, %d failed in %.1fs",
             run.run_id, user_id, run.reports_generated, run.reports_reused, run.reports_failed, run.seconds,
         )  # fmt: skip
+        for note in run.kept:  # the refresh did not complete: the stored complete report stays
+            say(f":information_source: {escape(note)}")
         failures = []
         poster = Poster(client, self.services.pacer)
         for target in targets:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import snowflake.connector.errors
 from fakesnow.instance import FakeSnow
 
-from core.errors import WarehouseError, WarehouseLocked
+from core.errors import ConfigError, WarehouseError, WarehouseLocked
 from core.warehouse.base import DATABASE, SCHEMA, Warehouse
 from core.warehouse.merge import Upsert
 from core.warehouse.schema import schema_statements
@@ -46,7 +46,7 @@ class EmbeddedWarehouse(Warehouse):
     def __init__(self, home: Path, memory_limit_mib: int = MEMORY_LIMIT_MIB) -> None:
         super().__init__()
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        _make_home(self.home)
         try:
             self._fakesnow = FakeSnow(db_path=self.home)
             # DuckDB's default (80% of RAM) would let its cache grow with every scan of a
@@ -61,6 +61,10 @@ class EmbeddedWarehouse(Warehouse):
             self._loaded_bytes = 0  # bulk-loaded since the last checkpoint
         except duckdb.IOException as exc:
             raise _locked_or_failed(exc, self.home) from exc
+        except duckdb.Error as exc:
+            raise disk_full(exc, self.home) or WarehouseError(
+                f"cannot open the embedded warehouse in {self.home}: {_one_line(str(exc))}"
+            ) from exc
 
     @property
     def native(self) -> duckdb.DuckDBPyConnection:
@@ -113,13 +117,18 @@ class EmbeddedWarehouse(Warehouse):
                     cursor.execute(f"CHECKPOINT {DATABASE}")
                     self._loaded_bytes = 0
             except duckdb.Error as exc:
-                raise WarehouseError(f"{what} failed: {_one_line(str(exc))}") from exc
+                raise disk_full(exc, self.home) or WarehouseError(
+                    f"{what} failed: {_one_line(str(exc))}"
+                ) from exc
             finally:
                 cursor.close()
 
     def close(self) -> None:
         with self.lock:
-            self._fakesnow.duck_conn.close()
+            try:
+                self._fakesnow.duck_conn.close()  # checkpoints: writes the log into the file
+            except duckdb.Error as exc:
+                raise disk_full(exc, self.home) or WarehouseError(_one_line(str(exc))) from exc
 
     def _run(self, sql: str, params: Sequence[Any]) -> None:
         try:
@@ -129,11 +138,12 @@ class EmbeddedWarehouse(Warehouse):
             # request, and its garbage collections (all threads stopped) to over 250 ms.
             self._fakesnow.results_cache.clear()
         except snowflake.connector.errors.Error as exc:
-            raise WarehouseError(_one_line(getattr(exc, "msg", None) or str(exc))) from exc
+            text = _one_line(getattr(exc, "msg", None) or str(exc))
+            raise disk_full(exc, self.home) or WarehouseError(text) from exc
         except duckdb.IOException as exc:
-            raise _locked_or_failed(exc, self.home) from exc
+            raise disk_full(exc, self.home) or _locked_or_failed(exc, self.home) from exc
         except duckdb.Error as exc:
-            raise WarehouseError(_one_line(str(exc))) from exc
+            raise disk_full(exc, self.home) or WarehouseError(_one_line(str(exc))) from exc
 
 
 def _arrow(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> pa.Table:
@@ -151,6 +161,39 @@ def _check_identifier(*names: str) -> None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _make_home(home: Path) -> None:
+    """Create the warehouse folder, or say in one line why it cannot be."""
+    if home.exists() and not home.is_dir():
+        raise ConfigError(
+            f"WEEKLY_REPORT_HOME ({home}) is a file, not a folder; set WEEKLY_REPORT_HOME to a folder "
+            "(it is created if missing)"
+        )
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create WEEKLY_REPORT_HOME ({home}): {exc.strerror or exc}; "
+            "set WEEKLY_REPORT_HOME to a folder you can write"
+        ) from exc
+
+
+# How the operating system's "disk full" (ENOSPC) reaches DuckDB's messages, whichever the
+# exception class: an IO error on a write, or a failed commit of the write-ahead log.
+_NO_SPACE = re.compile(r'Could not write file "([^"]+)": No space left on device|No space left on device')
+
+
+def disk_full(exc: Exception, home: Path) -> WarehouseError | None:
+    """A WarehouseError saying the disk is full and where, when `exc` is DuckDB out of space."""
+    found = _NO_SPACE.search(str(getattr(exc, "msg", None) or exc))
+    if found is None:
+        return None
+    what = found.group(1) or "its files"
+    return WarehouseError(
+        f"the disk holding the embedded warehouse ({home}) is full: DuckDB could not write {what}; "
+        "free some space there, or set WEEKLY_REPORT_HOME to a folder on a disk with room"
+    )
 
 
 def _locked_or_failed(exc: duckdb.IOException, home: Path) -> WarehouseError:

@@ -57,7 +57,10 @@ STREAM_MODES = {
     "stall",  # some events, then silence for the fault's latency, then the rest
     "linger",  # the whole sequence, then silence for the fault's latency before the stream ends
     "empty",  # a 200 stream with no events at all
+    "endless",  # status, then a `response.status` event every `latency` seconds, never a response
+    "trickle",  # status, then a `response.text.delta` every `latency` seconds, never a response
 }
+ENDLESS = {"endless", "trickle"}
 COMMITTING = {"normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall", "linger"}
 CUT_AFTER = 6  # events sent before a "drop", "truncate" or "stall"
 
@@ -71,7 +74,9 @@ class Fault:
     contains this; times: at most this many hits. Then: answer `status` (with a Snowflake
     error body and `retry_after`), or stream in `stream` mode, or `replay` a capture file
     byte for byte (in odd-sized chunks); `latency` delays the answer (or, for "stall" and
-    "linger", the middle or the end of the stream).
+    "linger", the middle or the end of the stream; for "endless" and "trickle", the gap
+    between events). An endless stream stops after `lasts` seconds (a clean end without
+    `response`), so that a client that never hangs up fails its test instead of hanging it.
     """
 
     kind: str = "run"
@@ -84,6 +89,7 @@ class Fault:
     stream: str | None = None
     replay: str | None = None  # a capture in tests/fixtures/cortex/ to stream verbatim instead
     latency: float = 0.0
+    lasts: float = 30.0
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +119,7 @@ class Recorded:
     peer: tuple[str, int] = ("", 0)  # the client's address and port: one per TCP connection
     finished: float | None = None
     status: int | None = None
+    hung_up: bool = False  # the client closed the connection while the server was still answering
 
     @property
     def prompt(self) -> str:
@@ -236,6 +243,7 @@ class CortexServer:
         try:
             record.status = self._route(h, record)
         except (BrokenPipeError, ConnectionResetError):
+            record.hung_up = True
             h.close_connection = True  # the client went away (e.g. its timeout); nothing to answer
         finally:
             record.finished = time.monotonic()
@@ -267,7 +275,9 @@ class CortexServer:
 
     def _delay(self, fault: Fault | None, since: float) -> None:
         """Answer `latency` seconds after the request arrived (its handling counts towards it)."""
-        delay = self.latency + (fault.latency if fault and fault.stream not in ("stall", "linger") else 0.0)
+        delay = self.latency + (
+            fault.latency if fault and fault.stream not in ("stall", "linger", *ENDLESS) else 0.0
+        )
         if delay:
             time.sleep(max(since + delay - time.monotonic(), 0.0))
 
@@ -330,6 +340,9 @@ class CortexServer:
             h.start_stream()
             h.end_stream()
             return 200
+        if mode in ENDLESS:
+            assert fault is not None
+            return self._endless(h, r, mode, fault)
         with self._lock:
             user_id, assistant_id = thread.next_id + 1, thread.next_id + 2
             if mode in COMMITTING:
@@ -355,6 +368,24 @@ class CortexServer:
             h.raw_event("data: [DONE]\n\n")
         if mode == "linger":
             time.sleep(fault.latency if fault else 0)
+        h.end_stream()
+        return 200
+
+    def _endless(self, h: _Handler, r: Recorded, mode: str, fault: Fault) -> int:
+        """A turn that never ends: progress (or text) every `fault.latency` s until `fault.lasts`."""
+        h.start_stream()
+        h.event("response.status", {"status": "planning", "message": "Planning the next steps"})
+        stop = r.started + fault.lasts
+        while time.monotonic() < stop:
+            time.sleep(fault.latency or 0.1)
+            if mode == "endless":
+                h.event(
+                    "response.status", {"status": "executing_tool", "message": "Executing tool `analyst`"}
+                )
+            else:
+                h.event(
+                    "response.text.delta", {"content_index": 0, "text": "and more ", "is_elicitation": False}
+                )
         h.end_stream()
         return 200
 
@@ -667,10 +698,24 @@ def serve_forever(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="a local Cortex Agents server")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--token", default="pat-secret-7f3a9c")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='a Fault\'s fields, e.g. {"stream": "endless"}',
+    )
     args = parser.parse_args(argv)
     with CortexServer(token=args.token, latency=args.latency) as server:
+        server.faults.extend(_fault(json.loads(text)) for text in args.fault)
         print(server.url, flush=True)
         sys.stdin.read()
+
+
+def _fault(fields: dict[str, Any]) -> Fault:
+    if "calls" in fields:
+        fields["calls"] = frozenset(fields["calls"])
+    return Fault(**fields)
 
 
 if __name__ == "__main__":

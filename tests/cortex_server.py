@@ -211,6 +211,14 @@ class CortexServer:
             time.sleep(0.01)
         return False
 
+    def wait_until_answered(self, record: Recorded, timeout: float = 5.0) -> bool:
+        """Whether, within `timeout` seconds, the server is done with `record` (a client's
+        hang-up reaches it at its next write after the client closed the connection)."""
+        deadline = time.monotonic() + timeout
+        while record.finished is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return record.finished is not None
+
     def _connection(self, delta: int) -> None:
         with self._lock:
             self.open_connections += delta

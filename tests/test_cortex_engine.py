@@ -3,7 +3,9 @@ over HTTP to the local Cortex server; last, the Snowflake backend on fakesnow's 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from core import ReportEngine, Settings, make_agent
+from core import ReportEngine, Requester, Settings, make_agent
 from core.agent.cortex import CortexAgent, RetryPolicy, build_cortex_agent
 from core.errors import WarehouseError
 from core.warehouse.embedded import EmbeddedWarehouse
@@ -184,6 +186,31 @@ def test_a_section_that_always_fails_leaves_partial_reports_naming_it(
         assert report.metadata["failed_sections"] == ["business_value"]
         assert report.last_message_id == report.sections[2].agent_message_id
     assert_chained(server)  # recommendations went on from the performance section's answer
+
+
+def test_a_section_whose_stream_never_ends_fails_at_the_turn_deadline(
+    server: CortexServer, demo_home: Path
+) -> None:
+    settings = dataclasses.replace(cortex_settings(server, demo_home), cortex_turn_timeout=1.0)
+    endless = Fault(prompt="Section: Business Value Analysis.", stream="endless", latency=0.1, lasts=10)
+    server.faults.append(endless)
+    with EmbeddedWarehouse(demo_home) as warehouse:
+        engine = ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+        week = engine.week()
+        started = time.monotonic()
+        summary = engine.generate(engine.targets("CSM001", "CUST_12345"), week)
+        elapsed = time.monotonic() - started
+        report = engine.store.load("CUST_12345", week)
+        follow_up = engine.ask(Requester(csm_id="CSM001"), "CUST_12345", "And the engagement score?")
+    assert summary.reports_partial == 1 and elapsed < 4.0  # the endless stream would have lasted 10 s
+    assert [s.status for s in report.sections] == ["complete", "failed", "complete"]
+    assert "did not finish within CORTEX_TURN_TIMEOUT=1s; the stream was closed" in (
+        report.sections[1].error or ""
+    )
+    [hung] = [r for r in server.runs() if "Business Value" in r.prompt]
+    assert server.wait_until_answered(hung) and hung.hung_up
+    assert follow_up.answer.message_id == 1006  # the thread went on past the abandoned turn
+    assert_chained(server)
 
 
 def test_generate_all_on_the_snowflake_backend(

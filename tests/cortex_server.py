@@ -240,7 +240,12 @@ class CortexServer:
     def handle(self, h: _Handler) -> None:
         split = urlsplit(h.path)
         if split.path == STATS:  # for a benchmark that runs this server in another process
-            h.reply_json(200, {"call_times": self.call_times(), "max_concurrent": self.max_concurrent})
+            with self._lock:
+                hung_up = sum(1 for r in self.requests if r.hung_up)
+                statuses = [r.status for r in self.requests]
+            stats = {"call_times": self.call_times(), "max_concurrent": self.max_concurrent,
+                     "hung_up": hung_up, "statuses": statuses, "open_connections": self.open_connections}  # fmt: skip
+            h.reply_json(200, stats)
             return
         record = Recorded(h.command, split.path, parse_qs(split.query), CaseInsensitiveDict(dict(h.headers)),
                           h.read_json(), time.monotonic(), (str(h.client_address[0]), int(h.client_address[1])))  # fmt: skip

@@ -21,12 +21,15 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime as dt
+import json
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import requests
 from _common import ROOT, print_table  # also puts the checkout on sys.path
@@ -104,13 +107,16 @@ def main() -> int:
 
 
 class Server:
-    """`tests/cortex_server.py` in a child process; `call_times()` asks it what it saw."""
+    """`tests/cortex_server.py` in a child process (with `faults`: Fault fields); `call_times()`
+    and `stats()` ask it what it saw."""
 
-    def __init__(self, latency: float) -> None:
-        self.latency = latency
+    def __init__(self, latency: float, faults: Sequence[Mapping[str, object]] = ()) -> None:
+        self.latency, self.faults = latency, faults
 
     def __enter__(self) -> Server:
         argv = [sys.executable, "-m", "tests.cortex_server", "--latency", str(self.latency), "--token", TOKEN]
+        for fault in self.faults:
+            argv += ["--fault", json.dumps(fault)]
         self.proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
@@ -124,7 +130,11 @@ class Server:
         self.proc.wait(timeout=10)
 
     def call_times(self) -> list[float]:
-        return [float(t) for t in requests.get(self.url + STATS, timeout=10).json()["call_times"]]
+        return [float(t) for t in self.stats()["call_times"]]
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = requests.get(self.url + STATS, timeout=10).json()
+        return stats
 
 
 def _run(

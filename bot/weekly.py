@@ -2,7 +2,9 @@
 
 One function for the scheduler (`WeeklyJob.__call__`), `weekly-report send-weekly` and the
 tests. A run is claimed in `report_runs` (core.runs) so that of several running bots one
-runs it, and is kept alive by a heartbeat while it goes on. Paused CSMs are skipped (and
+runs it, and is kept alive by a heartbeat while it goes on and makes progress (a report
+built, a delivery done): a run stuck for longer than `run_stall` stops heartbeating, so
+another copy takes its claim over once the lease has passed. Paused CSMs are skipped (and
 listed). Reports are generated (complete ones reused), then each CSM's reports are posted
 to their DM, several CSMs at a time, through one `Poster` and one `Pacer` per process. Each
 (report, CSM's Slack user id) is a ledger row (core.deliveries), so a run killed midway
@@ -19,6 +21,7 @@ recorded as sent (no claim, no ledger row); the generation run is recorded by th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -58,11 +61,16 @@ from core import (
     split_text,
 )
 from core.errors import WeeklyReportError
+from core.runs import Heartbeat
 
 log = logging.getLogger("weekly_report.bot.weekly")
 DELIVERY_THREADS = 32  # CSMs delivered at once: keeps the workspace budget busy (they mostly wait)
 ROLLUP_EVENT, ALERT_EVENT = "weekly_report_rollup", "weekly_report_alert"
 COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "completed", "completed_with_errors", "failed"
+# A report is one thread and one turn per section, each bounded by CORTEX_TURN_TIMEOUT: a run
+# that finished no report and no delivery in twice that time (or the claim's lease, if longer)
+# is stuck, not slow.
+STALL_MARGIN = 2
 
 
 @dataclass
@@ -129,6 +137,7 @@ class WeeklyJob:
         self.people = people or People(settings, engine)
         self.preferences = Preferences(engine.warehouse, settings.current_date)
         self.threads, self.out = threads, out
+        self.stall = run_stall(settings, len(engine.sections), self.claims.lease)
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -172,7 +181,7 @@ class WeeklyJob:
             scope,
         )
         tally = Tally()
-        with self.claims.keep_alive(run_id) as lost:
+        with self.claims.keep_alive(run_id, stall=self.stall) as lost:
             try:
                 self._run(run_id, week, csm_ids, trigger, tally, lost)
                 if self._stopping.is_set():
@@ -202,10 +211,10 @@ class WeeklyJob:
         csm_ids: Sequence[str] | None,
         trigger: str,
         tally: Tally,
-        lost: threading.Event,
+        lost: Heartbeat,
     ) -> None:
         assignments, pauses = self._scope(csm_ids, tally)
-        reports = self._generate(assignments, week, trigger, tally)
+        reports = self._generate(assignments, week, trigger, tally, lost)
         by_csm: dict[str, list[Assignment]] = defaultdict(list)
         for a in assignments:
             by_csm[a.csm_id].append(a)
@@ -215,7 +224,7 @@ class WeeklyJob:
             ]:
                 done.result()
         if lost.is_set():
-            raise WeeklyReportError("another bot took the run over (this one stopped heartbeating)")
+            raise WeeklyReportError(lost.why)
         if self._stopping.is_set():
             return
         self._rollup(run_id, week, pauses, csm_ids, tally)
@@ -233,12 +242,18 @@ class WeeklyJob:
         return [a for a in chosen if a.csm_id not in pauses], pauses
 
     def _generate(
-        self, assignments: Sequence[Assignment], week: Week, trigger: str, tally: Tally
+        self,
+        assignments: Sequence[Assignment],
+        week: Week,
+        trigger: str,
+        tally: Tally,
+        lost: Heartbeat | None = None,
     ) -> dict[str, Report]:
         targets = list({a.customer_id: Target(a.csm_id, a.customer_id) for a in assignments}.values())
         if not targets:
             return {}
-        gen = self.engine.generate(targets, week, trigger=trigger)
+        progress = None if lost is None else lost.on_report
+        gen = self.engine.generate(targets, week, trigger=trigger, progress=progress)
         tally.add(
             reports_generated=gen.reports_generated + gen.reports_reused, reports_partial=gen.reports_partial,
             reports_failed=gen.reports_failed, reports_reused=gen.reports_reused,
@@ -252,7 +267,7 @@ class WeeklyJob:
         return reports
 
     def _deliver_csm(
-        self, items: Sequence[Assignment], reports: dict[str, Report], tally: Tally, lost: threading.Event
+        self, items: Sequence[Assignment], reports: dict[str, Report], tally: Tally, lost: Heartbeat
     ) -> None:
         """One CSM's reports, in order, to their DM."""
         assert self.poster is not None and self.client is not None
@@ -292,6 +307,7 @@ class WeeklyJob:
                 sent = deliver(
                     self.client, self.deliveries, report, user_id, poster=self.poster, channel=channel
                 )
+            lost.progress()
             self._count(sent, a, tally)
 
     def _count(self, sent: Delivery, a: Assignment, tally: Tally) -> None:
@@ -402,6 +418,14 @@ class WeeklyJob:
         except (SlackApiError, OSError) as exc:
             return None, f"unknown ({why(exc)})"
         return user_id, user_id or "NOT FOUND IN SLACK (set csm_assignments.slack_user_id)"
+
+
+def run_stall(settings: Settings, sections: int, lease: dt.timedelta) -> dt.timedelta:
+    """How long a weekly run may go without finishing a report or a delivery before it gives
+    up its claim: twice a report's worst case on Cortex (1 + sections calls, each ending by
+    CORTEX_TURN_TIMEOUT), and never less than the claim's lease."""
+    worst_report = dt.timedelta(seconds=(1 + sections) * settings.cortex_turn_timeout)
+    return max(lease, STALL_MARGIN * worst_report)
 
 
 def existing_summary(record: RunRecord) -> dict[str, Any]:

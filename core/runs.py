@@ -7,7 +7,9 @@ MERGEs on a table so there is never another, and where concurrent inserts can bo
 embedded engine's snapshot isolation) each claimant then sees the other's row, withdraws its
 own and retries after a random pause, so no two claimants can both see only their own row.
 
-The owner (host, process id, random part) refreshes `heartbeat_at` while the run goes on.
+The owner (host, process id, random part) refreshes `heartbeat_at` while the run goes on,
+and only while it makes progress: a run that finished no report and no delivery for longer
+than its stall bound stops heartbeating, so that a stuck run does not hold its claim forever.
 A claim whose owner stopped heartbeating for longer than the lease, or whose run failed, can
 be taken over by a conditional UPDATE (still that owner, still stale) and a verifying read:
 that is how a killed run is resumed, under the same run_id. A finished run is not claimed
@@ -106,6 +108,29 @@ class Claim:
         return self.record.run_id
 
 
+class Heartbeat(threading.Event):
+    """Set when a run should stop: its claim was lost, or it made no progress for too long
+    (then it no longer heartbeats, and another bot may take the run over after the lease)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+        self.last_progress = clock()
+        self.why = ""
+
+    def progress(self) -> None:
+        """The run did something (a report, a delivery): it is alive, keep its claim."""
+        self.last_progress = self._clock()
+
+    def on_report(self, done: int, total: int, customer_id: str) -> None:
+        """The engine's progress callback: a report was built."""
+        self.progress()
+
+    def stop(self, why: str) -> None:
+        self.why = why
+        self.set()
+
+
 class RunClaims:
     """Claims, heartbeats and finishes weekly runs for one owner (one per process)."""
 
@@ -116,10 +141,12 @@ class RunClaims:
         lease: dt.timedelta = DEFAULT_LEASE,
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        beat_every: float | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.owner = owner or new_owner()
         self.lease, self._clock, self._sleep = lease, clock, sleep
+        self.beat_every = beat_every if beat_every is not None else lease.total_seconds() / 4
 
     def claim(self, week: Week, scope: str, trigger: str = "schedule", retry_errors: bool = False) -> Claim:
         """Claim the run for (week, scope): won when no one holds it, or its holder went stale
@@ -195,20 +222,34 @@ class RunClaims:
         return bool(updated)
 
     @contextmanager
-    def keep_alive(self, run_id: str, every: float | None = None) -> Iterator[threading.Event]:
-        """Heartbeat from a background thread while the block runs.
+    def keep_alive(
+        self, run_id: str, every: float | None = None, stall: dt.timedelta | None = None
+    ) -> Iterator[Heartbeat]:
+        """Heartbeat from a background thread while the block runs, and while it makes progress.
 
-        Yields an event that is set if the claim is lost, so a long run can stop early.
+        Yields a Heartbeat: the run calls its `progress()` as it goes; it is set if the claim
+        is lost, or if no progress came for longer than `stall` (then the heartbeats stop and
+        the claim goes stale), so that a long run can stop early.
         """
-        interval = every if every is not None else self.lease.total_seconds() / 4
-        stop, lost = threading.Event(), threading.Event()
+        interval = every if every is not None else self.beat_every
+        stop, lost = threading.Event(), Heartbeat(self._clock)
 
         def beat() -> None:
             while not stop.wait(interval):
+                idle = self._clock() - lost.last_progress
+                if stall is not None and idle > stall:
+                    log.warning(
+                        "run %s made no progress for %s (more than %s); no longer heartbeating, so another "
+                        "bot may take it over", run_id, idle, stall,
+                    )  # fmt: skip
+                    lost.stop(
+                        f"the run made no progress for {idle} (more than {stall}) and gave up its claim"
+                    )
+                    return
                 try:
                     if not self.heartbeat(run_id):
                         log.warning("lost the claim on run %s: another bot took it over", run_id)
-                        lost.set()
+                        lost.stop("another bot took the run over (this one stopped heartbeating)")
                         return
                 except WarehouseError as exc:
                     log.warning("heartbeat for run %s failed (%s); retrying", run_id, exc)

@@ -8,6 +8,7 @@ environment (see ENV_NAMES). Secrets are kept out of `repr()` so they never reac
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -32,6 +33,8 @@ ENV_NAMES = {
     "cortex_token": "CORTEX_TOKEN",
     "cortex_token_type": "CORTEX_TOKEN_TYPE",
     "cortex_timeout": "CORTEX_TIMEOUT",
+    "cortex_turn_timeout": "CORTEX_TURN_TIMEOUT",
+    "cortex_max_retry_after": "CORTEX_MAX_RETRY_AFTER",
     "cortex_account": "CORTEX_ACCOUNT",
     "cortex_user": "CORTEX_USER",
     "cortex_private_key_file": "CORTEX_PRIVATE_KEY_FILE",
@@ -68,7 +71,11 @@ class Settings:
     cortex_base_url: str | None = None
     cortex_token: str | None = field(default=None, repr=False)
     cortex_token_type: str = "PROGRAMMATIC_ACCESS_TOKEN"
-    cortex_timeout: float = 120.0
+    cortex_timeout: float = 120.0  # seconds to connect, and between two reads of an answer
+    # Seconds a whole call may take (a turn with its retries, backoff and rate-limit waits).
+    cortex_turn_timeout: float = 120.0
+    # The longest Retry-After honoured; a longer one fails the call at once, pausing no one.
+    cortex_max_retry_after: float = 60.0
     # KEYPAIR_JWT: the account and user the JWT names, and the RSA key that signs it.
     # Unset, they come from the Snowflake connection (connections.toml).
     cortex_account: str | None = None
@@ -165,10 +172,15 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"WEEKLY_REPORT_BACKEND must be 'embedded' or 'snowflake', not '{s.backend}'")
     if s.agent not in ("local", "cortex"):
         raise ConfigError(f"WEEKLY_REPORT_AGENT must be 'local' or 'cortex', not '{s.agent}'")
-    if s.concurrency < 1 or s.agent_rpm < 1 or s.cortex_timeout <= 0:
+    if s.concurrency < 1 or s.agent_rpm < 1 or s.cortex_timeout <= 0 or s.cortex_turn_timeout <= 0:
         raise ConfigError(
-            "WEEKLY_REPORT_CONCURRENCY, WEEKLY_REPORT_AGENT_RPM and CORTEX_TIMEOUT must be positive"
+            "WEEKLY_REPORT_CONCURRENCY, WEEKLY_REPORT_AGENT_RPM, CORTEX_TIMEOUT and CORTEX_TURN_TIMEOUT "
+            "must be positive"
         )
+    if not math.isfinite(s.cortex_turn_timeout):
+        raise ConfigError("CORTEX_TURN_TIMEOUT must be a number of seconds")
+    if not (math.isfinite(s.cortex_max_retry_after) and s.cortex_max_retry_after >= 0):
+        raise ConfigError("CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more")
     if s.cortex_token_type not in CORTEX_TOKEN_TYPES:
         raise ConfigError(
             f"CORTEX_TOKEN_TYPE must be one of {', '.join(CORTEX_TOKEN_TYPES)}, not '{s.cortex_token_type}'"

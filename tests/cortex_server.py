@@ -64,7 +64,10 @@ STREAM_MODES = {
     "warning",  # a `response.warning` (code 399569, or the fault's message) and the final `warnings[]`
     "elicitation",  # the answer is a clarifying question (`is_elicitation: true`)
     "cancelled",  # some text, then a final `response` with `status: "cancelled"` (not persisted)
+    "endless",  # status, then a `response.status` event every `latency` seconds, never a response
+    "trickle",  # status, then a `response.text.delta` every `latency` seconds, never a response
 }
+ENDLESS = {"endless", "trickle"}
 COMMITTING = {
     "normal", "done", "nested_metadata", "no_response_metadata", "text_only", "stall", "linger",
     "execute_sql", "warning", "elicitation",
@@ -81,9 +84,11 @@ class Fault:
     contains this; times: at most this many hits. Then: answer `status` (with a Snowflake
     error body and `retry_after`), or stream in `stream` mode, or `replay` a capture file
     byte for byte (in odd-sized chunks); `latency` delays the answer (or, for "stall" and
-    "linger", the middle or the end of the stream); `message` replaces the message of the
-    error body, the `error` event or the warning, with `{token}` standing for the credential
-    the request carried (a server that echoes it).
+    "linger", the middle or the end of the stream; for "endless" and "trickle", the gap
+    between events). An endless stream stops after `lasts` seconds (a clean end without
+    `response`), so that a client that never hangs up fails its test instead of hanging it.
+    `message` replaces the message of the error body, the `error` event or the warning, with
+    `{token}` standing for the credential the request carried (a server that echoes it).
     """
 
     kind: str = "run"
@@ -98,6 +103,7 @@ class Fault:
     message: str | None = None  # the error body's, `error` event's or warning's message; {token} echoes it
     script: Script | None = None  # the turn's events instead of the standard answer (tests/cortex_scripts.py)
     latency: float = 0.0
+    lasts: float = 30.0
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +133,7 @@ class Recorded:
     peer: tuple[str, int] = ("", 0)  # the client's address and port: one per TCP connection
     finished: float | None = None
     status: int | None = None
+    hung_up: bool = False  # the client closed the connection while the server was still answering
 
     @property
     def prompt(self) -> str:
@@ -218,6 +225,14 @@ class CortexServer:
             time.sleep(0.01)
         return False
 
+    def wait_until_answered(self, record: Recorded, timeout: float = 5.0) -> bool:
+        """Whether, within `timeout` seconds, the server is done with `record` (a client's
+        hang-up reaches it at its next write after the client closed the connection)."""
+        deadline = time.monotonic() + timeout
+        while record.finished is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return record.finished is not None
+
     def _connection(self, delta: int) -> None:
         with self._lock:
             self.open_connections += delta
@@ -239,7 +254,12 @@ class CortexServer:
     def handle(self, h: _Handler) -> None:
         split = urlsplit(h.path)
         if split.path == STATS:  # for a benchmark that runs this server in another process
-            h.reply_json(200, {"call_times": self.call_times(), "max_concurrent": self.max_concurrent})
+            with self._lock:
+                hung_up = sum(1 for r in self.requests if r.hung_up)
+                statuses = [r.status for r in self.requests]
+            stats = {"call_times": self.call_times(), "max_concurrent": self.max_concurrent,
+                     "hung_up": hung_up, "statuses": statuses, "open_connections": self.open_connections}  # fmt: skip
+            h.reply_json(200, stats)
             return
         record = Recorded(h.command, split.path, parse_qs(split.query), CaseInsensitiveDict(dict(h.headers)),
                           h.read_json(), time.monotonic(), (str(h.client_address[0]), int(h.client_address[1])))  # fmt: skip
@@ -250,6 +270,7 @@ class CortexServer:
         try:
             record.status = self._route(h, record)
         except (BrokenPipeError, ConnectionResetError):
+            record.hung_up = True
             h.close_connection = True  # the client went away (e.g. its timeout); nothing to answer
         finally:
             record.finished = time.monotonic()
@@ -281,7 +302,9 @@ class CortexServer:
 
     def _delay(self, fault: Fault | None, since: float) -> None:
         """Answer `latency` seconds after the request arrived (its handling counts towards it)."""
-        delay = self.latency + (fault.latency if fault and fault.stream not in ("stall", "linger") else 0.0)
+        delay = self.latency + (
+            fault.latency if fault and fault.stream not in ("stall", "linger", *ENDLESS) else 0.0
+        )
         if delay:
             time.sleep(max(since + delay - time.monotonic(), 0.0))
 
@@ -345,6 +368,9 @@ class CortexServer:
             h.start_stream()
             h.end_stream()
             return 200
+        if mode in ENDLESS:
+            assert fault is not None
+            return self._endless(h, r, mode, fault)
         with self._lock:
             user_id, assistant_id = thread.next_id + 1, thread.next_id + 2
             if mode in COMMITTING:
@@ -373,6 +399,24 @@ class CortexServer:
             h.raw_event("data: [DONE]\n\n")
         if mode == "linger":
             time.sleep(fault.latency if fault else 0)
+        h.end_stream()
+        return 200
+
+    def _endless(self, h: _Handler, r: Recorded, mode: str, fault: Fault) -> int:
+        """A turn that never ends: progress (or text) every `fault.latency` s until `fault.lasts`."""
+        h.start_stream()
+        h.event("response.status", {"status": "planning", "message": "Planning the next steps"})
+        stop = r.started + fault.lasts
+        while time.monotonic() < stop:
+            time.sleep(fault.latency or 0.1)
+            if mode == "endless":
+                h.event(
+                    "response.status", {"status": "executing_tool", "message": "Executing tool `analyst`"}
+                )
+            else:
+                h.event(
+                    "response.text.delta", {"content_index": 0, "text": "and more ", "is_elicitation": False}
+                )
         h.end_stream()
         return 200
 
@@ -745,8 +789,16 @@ def serve_forever(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--scripts", action="store_true", help="answer [script:NAME] prompts with that script"
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='a Fault\'s fields, e.g. {"stream": "endless"}',
+    )
     args = parser.parse_args(argv)
     with CortexServer(token=args.token, latency=args.latency) as server:
+        server.faults.extend(_fault(json.loads(text)) for text in args.fault)
         if args.scripts:
             from tests.cortex_scripts import BENIGN, LEAKS
 
@@ -754,6 +806,12 @@ def serve_forever(argv: list[str] | None = None) -> None:
             server.faults.extend(Fault(prompt=f"[script:{n}]", script=s) for n, s in scripts.items())
         print(server.url, flush=True)
         sys.stdin.read()
+
+
+def _fault(fields: dict[str, Any]) -> Fault:
+    if "calls" in fields:
+        fields["calls"] = frozenset(fields["calls"])
+    return Fault(**fields)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from bot.slack import COMMANDS, create_app
 from bot.slack.identity import People
 from core import Assignment, Settings
 from core.errors import ConfigError
+from tests.cortex_server import CortexServer, Fault
 from tests.slack_server import SlackServer
 
 SARAH, MICHAEL, OUTSIDER, ADMIN = "U0SARAH01", "U0MICHAEL1", "U0OUTSIDE1", "U0ADMIN001"
@@ -407,3 +408,51 @@ def test_a_refresh_that_fails_keeps_the_delivered_report_and_says_so(
     [note] = [t for t in responses.texts if "kept the complete report" in t]
     assert note.startswith(":information_source: CUST_12345: kept the complete report of ")
     assert "; the refresh was failed: " in note and "401" in note
+
+
+@pytest.fixture
+def cortex() -> Iterator[CortexServer]:
+    with CortexServer() as server:
+        yield server
+
+
+@pytest.fixture
+def cortex_bot(
+    settings: Settings, slack: SlackServer, responses: ResponseUrls, cortex: CortexServer
+) -> Iterator[Bot]:
+    """The bot with the Cortex agent at the local Cortex server, and a 1 s turn deadline."""
+    connected = dataclasses.replace(
+        settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, agent="cortex",
+        cortex_base_url=cortex.url, cortex_token=cortex.token, cortex_turn_timeout=1.0,
+        snowflake_connections_file=Path("/nonexistent/connections.toml"),
+    )  # fmt: skip
+    services = Services.start(connected)
+    yield Bot(create_app(connected, services), services, slack, responses)
+    services.close()
+
+
+def test_a_stuck_follow_up_frees_the_reports_lock_at_the_turn_deadline(
+    cortex_bot: Bot, cortex: CortexServer
+) -> None:
+    bot = cortex_bot
+    bot.command("CUST_12345")
+    bot.settle()
+    [parent] = report_parents(bot.slack, SARAH)
+    stuck, next_one = "Why did conversions stall?", "And the engagement score?"
+    cortex.faults.append(Fault(prompt=stuck, stream="endless", latency=0.1, lasts=15))
+    started = time.monotonic()
+    bot.dm(SARAH, stuck, thread_ts=parent["ts"])
+    deadline = time.monotonic() + 10
+    while not any(r.prompt.endswith(stuck) for r in cortex.runs()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    bot.dm(SARAH, next_one, thread_ts=parent["ts"])  # waits for the report's lock, held by the stuck turn
+    bot.settle()
+    elapsed = time.monotonic() - started
+    stuck_reply, answer = thread_replies(bot.slack, SARAH, parent["ts"])[3:]
+    assert elapsed < 5.0  # the stuck turn's stream would have gone on for 15 s
+    assert "did not finish within CORTEX_TURN_TIMEOUT=1s; the stream was closed" in stuck_reply["text"]
+    assert "revenue grew 4.2%" in answer["text"] and f"Asked: {next_one}" in answer["text"]
+    hung, answered = cortex.runs()[-2:]
+    assert hung.prompt.endswith(stuck) and cortex.wait_until_answered(hung) and hung.hung_up
+    assert answered.prompt.endswith(next_one) and answered.body["parent_message_id"] == 1006
+    assert bot.count("followups") == 1

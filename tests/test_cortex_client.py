@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core import Settings, load_settings
 from core.agent.base import AskContext, ResultTable
-from core.agent.cortex import CortexAgent, RetryPolicy, build_cortex_agent
+from core.agent.cortex import CortexAgent, CortexClient, RetryPolicy, build_cortex_agent, resolve
 from core.agent.cortex.auth import KeyPairJWT
 from core.agent.ratelimit import RateLimiter
 from core.errors import AgentRequestError, AgentUnavailable, ConfigError
@@ -278,13 +278,140 @@ def test_a_429_pauses_every_caller(server: CortexServer) -> None:
     assert limited.finished is not None and all(r.started - limited.finished >= 0.9 for r in after)
 
 
-def test_a_long_retry_after_gives_up_at_once(server: CortexServer) -> None:
+def test_a_retry_after_above_the_cap_gives_up_at_once_and_pauses_no_one(server: CortexServer) -> None:
     agent = agent_for(server)
-    server.faults.append(Fault(kind="thread", status=429, retry_after=3600))
-    with pytest.raises(AgentUnavailable, match=r"asked to retry after 3600s \(HTTP 429\); try again later"):
+    server.faults.append(Fault(kind="thread", status=429, retry_after=3600, times=1))
+    started = time.monotonic()
+    with pytest.raises(AgentUnavailable) as caught:
         agent.start_thread()
+    assert str(caught.value) == (
+        "creating a thread: the Cortex agent asked to retry after 3600s (HTTP 429), more than "
+        "CORTEX_MAX_RETRY_AFTER=60s; try again later"
+    )
     assert len(server.thread_creates()) == 1
-    assert agent.client.limiter.paused_for() > 3000
+    assert agent.client.limiter.paused_for() == 0  # the call that gave up holds no one else
+    assert agent_for(server).start_thread() == "10001"  # another caller goes at once
+    assert time.monotonic() - started < 2.0
+
+
+def test_the_retry_after_cap_is_a_setting(server: CortexServer) -> None:
+    agent = agent_for(server, cortex_max_retry_after=0.5)
+    server.faults.append(Fault(kind="thread", status=429, retry_after=1, times=1))
+    with pytest.raises(
+        AgentUnavailable, match=r"after 1s \(HTTP 429\), more than CORTEX_MAX_RETRY_AFTER=0.5s"
+    ):
+        agent.start_thread()
+    assert agent.client.limiter.paused_for() == 0
+    server.faults.append(Fault(kind="thread", status=429, retry_after=0.3, times=1))
+    assert agent.start_thread() == "10001"  # within the cap: honoured, then retried
+    limited, retried = server.thread_creates()[1:]
+    assert limited.finished is not None and retried.started - limited.finished >= 0.25
+
+
+class SimulatedTime:
+    """A clock and a sleep for the client and its limiter: sleeping moves the clock on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def simulated_client(
+    server: CortexServer, clock: SimulatedTime, retry: RetryPolicy, **overrides: Any
+) -> CortexClient:
+    """A client whose backoff, limiter waits and deadline run on `clock` (the HTTP is real)."""
+    values: dict[str, Any] = {
+        "agent": "cortex", "cortex_base_url": server.url, "cortex_token": server.token,
+        "snowflake_connections_file": Path("/nonexistent/connections.toml"),
+    }  # fmt: skip
+    config, auth = resolve(Settings(**{**values, **overrides}))
+    limiter = RateLimiter(1000, clock=clock, sleep=clock.sleep)
+    return CortexClient(config, auth, limiter=limiter, retry=retry, sleep=clock.sleep, clock=clock)
+
+
+def test_backoff_never_outlasts_the_turn_deadline(server: CortexServer) -> None:
+    clock = SimulatedTime()
+    client = simulated_client(server, clock, RetryPolicy(attempts=10, base=8, cap=16), cortex_turn_timeout=30)
+    server.faults.append(Fault(kind="thread", status=503))
+    with pytest.raises(AgentUnavailable) as caught:
+        client.create_thread()
+    assert str(caught.value) == (
+        "creating a thread: the Cortex agent kept failing (HTTP 503) and the next retry would end after "
+        "CORTEX_TURN_TIMEOUT=30s; try again later"
+    )
+    assert sum(clock.sleeps) <= 30 and len(server.thread_creates()) < 10
+
+
+def test_a_retry_after_longer_than_the_time_left_gives_up_without_pausing(server: CortexServer) -> None:
+    clock = SimulatedTime()
+    client = simulated_client(server, clock, FAST, cortex_turn_timeout=20)
+    server.faults.append(Fault(kind="thread", status=429, retry_after=30, times=1))  # within the 60 s cap
+    with pytest.raises(AgentUnavailable, match=r"retry after 30s \(HTTP 429\), past CORTEX_TURN_TIMEOUT=20s"):
+        client.create_thread()
+    assert clock.sleeps == [] and client.limiter.paused_for() == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            lambda limit: limit.pause(45),
+            "a pause the Cortex service asked for (Retry-After) would hold this call 45s",
+        ),
+        (lambda limit: [limit.acquire() for _ in range(2)], "the agent rate limit (2 calls a minute)"),
+    ],
+)
+def test_the_rate_limiters_wait_never_outlasts_the_turn_deadline(
+    server: CortexServer, setup: Callable[[RateLimiter], object], message: str
+) -> None:
+    clock = SimulatedTime()
+    client = simulated_client(server, clock, FAST, cortex_turn_timeout=10)
+    client.limiter = RateLimiter(2, clock=clock, sleep=clock.sleep)
+    setup(client.limiter)
+    with pytest.raises(AgentUnavailable) as caught:
+        client.create_thread()
+    assert message in str(caught.value) and "longer than the 10s left of CORTEX_TURN_TIMEOUT=10s" in str(
+        caught.value
+    )
+    assert clock.sleeps == [] and server.thread_creates() == []
+
+
+@pytest.mark.parametrize("mode", ["endless", "trickle"])
+def test_a_turn_that_never_ends_is_hung_up_at_the_deadline(server: CortexServer, mode: str) -> None:
+    agent = agent_for(
+        server, cortex_turn_timeout=1.5
+    )  # CORTEX_TIMEOUT (120 s) never trips: events keep coming
+    thread = agent.start_thread()
+    server.faults.append(Fault(stream=mode, latency=0.1, lasts=10, times=1))
+    started = time.monotonic()
+    with pytest.raises(AgentUnavailable) as caught:
+        ask(agent, thread)
+    elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"running {DEFAULT_AGENT}: the Cortex agent did not finish within CORTEX_TURN_TIMEOUT=1.5s; "
+        "the stream was closed"
+    )
+    assert 1.4 <= elapsed < 2.5
+    assert server.wait_for_connections(0)  # the server saw the hang-up ...
+    (run,) = server.runs()
+    assert run.hung_up and run.finished is not None and run.finished - run.started < 3.0  # ... and stopped
+    assert ask(agent, thread).message_id == 1002  # the thread goes on: the hung-up turn left no trace
+
+
+def test_thread_creation_is_bounded_by_the_turn_deadline(server: CortexServer) -> None:
+    agent = agent_for(server, cortex_turn_timeout=1.0)
+    server.faults.append(Fault(kind="thread", latency=5.0, times=1))
+    started = time.monotonic()
+    with pytest.raises(AgentUnavailable, match=r"creating a thread: .*CORTEX_TURN_TIMEOUT=1s"):
+        agent.start_thread()
+    assert time.monotonic() - started < 2.0
 
 
 def test_an_unreachable_agent_is_retried_then_unavailable() -> None:
@@ -550,6 +677,9 @@ def test_the_connectors_session_token(
         revoked.add(server.runs()[0].headers["Authorization"].split('"')[1])  # the session expires
         second = ask(agent, thread, first.message_id)  # 401, a new session, the same user
         assert second.message_id == first.message_id + 2
+        # The server records a status once its handler returns, which may be after the
+        # client has read the answer.
+        assert all(server.wait_until_answered(r) for r in server.runs())
         statuses = [r.status for r in server.runs()]
         assert statuses == [200, 401, 200]
         tokens = {r.headers["Authorization"] for r in server.requests}

@@ -3,8 +3,10 @@ over HTTP to the local Cortex server; last, the Snowflake backend on fakesnow's 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from core import ReportEngine, Settings, make_agent
+from core import ReportEngine, Requester, Settings, make_agent
 from core.agent.cortex import CortexAgent, RetryPolicy, build_cortex_agent
 from core.errors import WarehouseError
 from core.warehouse.embedded import EmbeddedWarehouse
@@ -227,6 +229,31 @@ def test_a_clarifying_question_fails_its_section_and_warnings_flag_theirs(
     assert caplog.text.count("is not accessible") == 1
     assert_chained(server)  # the question was a turn of the thread: the next section chains after it
     assert report.last_message_id == warned.agent_message_id == 1006
+
+
+def test_a_section_whose_stream_never_ends_fails_at_the_turn_deadline(
+    server: CortexServer, demo_home: Path
+) -> None:
+    settings = dataclasses.replace(cortex_settings(server, demo_home), cortex_turn_timeout=1.0)
+    endless = Fault(prompt="Section: Business Value Analysis.", stream="endless", latency=0.1, lasts=10)
+    server.faults.append(endless)
+    with EmbeddedWarehouse(demo_home) as warehouse:
+        engine = ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+        week = engine.week()
+        started = time.monotonic()
+        summary = engine.generate(engine.targets("CSM001", "CUST_12345"), week)
+        elapsed = time.monotonic() - started
+        report = engine.store.load("CUST_12345", week)
+        follow_up = engine.ask(Requester(csm_id="CSM001"), "CUST_12345", "And the engagement score?")
+    assert summary.reports_partial == 1 and elapsed < 4.0  # the endless stream would have lasted 10 s
+    assert [s.status for s in report.sections] == ["complete", "failed", "complete"]
+    assert "did not finish within CORTEX_TURN_TIMEOUT=1s; the stream was closed" in (
+        report.sections[1].error or ""
+    )
+    [hung] = [r for r in server.runs() if "Business Value" in r.prompt]
+    assert server.wait_until_answered(hung) and hung.hung_up
+    assert follow_up.answer.message_id == 1006  # the thread went on past the abandoned turn
+    assert_chained(server)
 
 
 def test_generate_all_on_the_snowflake_backend(

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from core.agent.ratelimit import RateLimiter, shared_limiter
+from core.agent.ratelimit import RateLimiter, WaitTooLong, shared_limiter
 
 
 class FakeClock:
@@ -116,3 +116,20 @@ def test_one_shared_limiter_per_endpoint() -> None:
     assert shared_limiter("https://other.snowflakecomputing.com", 60) is not a
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_no_caller_waits_longer_than_it_may() -> None:
+    clock = FakeClock()
+    limit = limiter(1, clock)
+    assert limit.acquire(max_wait=0) == 0  # nothing to wait for: a slot at once
+    with pytest.raises(
+        WaitTooLong, match=r"^the agent rate limit \(1 calls a minute\) would hold this call 60s$"
+    ):
+        limit.acquire(max_wait=59)
+    limit.pause(90)
+    with pytest.raises(
+        WaitTooLong, match=r"^a pause the Cortex service asked for \(Retry-After\) would hold"
+    ):
+        limit.acquire(max_wait=89)
+    assert clock.sleeps == []  # gave up at once, without sleeping
+    assert limit.acquire(max_wait=90) == pytest.approx(90)  # within the bound: waits, then takes the slot

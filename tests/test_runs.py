@@ -184,6 +184,37 @@ def test_keep_alive_moves_the_heartbeat(embedded: Warehouse) -> None:
     assert not lost.is_set()
 
 
+def test_a_run_without_progress_stops_heartbeating_and_is_taken_over(embedded: Warehouse) -> None:
+    clock = Clock()
+    a = claims(embedded, "a", clock)
+    run = a.claim(WEEK, SCOPE)
+    stall = dt.timedelta(minutes=20)
+
+    def heartbeat_reaches(when: dt.datetime, tries: int = 500) -> bool:
+        for _ in range(tries):
+            record = a.get(WEEK, SCOPE)
+            if record and record.heartbeat_at and record.heartbeat_at >= when:
+                return True
+            threading.Event().wait(0.01)
+        return False
+
+    with a.keep_alive(run.run_id, every=0.01, stall=stall) as beat:
+        clock.now += dt.timedelta(minutes=15)
+        beat.progress()  # a report was built
+        clock.now += dt.timedelta(minutes=15)  # 30 minutes in all, but only 15 without progress
+        assert heartbeat_reaches(clock.now) and not beat.is_set()
+        clock.now += dt.timedelta(minutes=6)  # 21 minutes without progress: stuck
+        assert beat.wait(timeout=10)
+        assert beat.why.startswith("the run made no progress for 0:21:00 (more than 0:20:00)")
+        last = a.get(WEEK, SCOPE)
+        clock.now += LEASE + dt.timedelta(minutes=1)
+        assert not heartbeat_reaches(clock.now, tries=20)  # no longer heartbeating ...
+        assert last is not None and last.owner == "bot-a" and last.status == RUNNING
+        taken = claims(embedded, "b", clock).claim(WEEK, SCOPE)
+        assert taken.won and taken.resumed  # ... so another copy takes the run over after the lease
+    assert taken.run_id == run.run_id and not a.heartbeat(run.run_id)
+
+
 def test_engine_runs_are_untouched_by_claims(engine: ReportEngine) -> None:
     bot = claims(engine.warehouse, "a")
     run = bot.claim(WEEK, SCOPE)

@@ -20,6 +20,11 @@ def test_defaults(tmp_path: Path) -> None:
         "0 8 * * MON",
         "America/Los_Angeles",
     )
+    assert (s.cortex_timeout, s.cortex_turn_timeout, s.cortex_max_retry_after) == (120.0, 120.0, 60.0)
+    waits = load_settings(
+        {"CORTEX_TURN_TIMEOUT": "15", "CORTEX_MAX_RETRY_AFTER": "0"}, tmp_path / "none.toml"
+    )
+    assert (waits.cortex_turn_timeout, waits.cortex_max_retry_after) == (15.0, 0.0)
 
 
 def test_environment_wins_over_the_file(tmp_path: Path) -> None:
@@ -41,6 +46,9 @@ def test_connector_default_connection_name_is_honoured(tmp_path: Path) -> None:
         ({"WEEKLY_REPORT_BACKEND": "oracle"}, "must be 'embedded' or 'snowflake'"),
         ({"WEEKLY_REPORT_TZ": "Mars/Olympus"}, "not a known timezone"),
         ({"WEEKLY_REPORT_CONCURRENCY": "many"}, "WEEKLY_REPORT_CONCURRENCY has an invalid value"),
+        ({"CORTEX_TURN_TIMEOUT": "0"}, "CORTEX_TURN_TIMEOUT must be positive"),
+        ({"CORTEX_TURN_TIMEOUT": "inf"}, "CORTEX_TURN_TIMEOUT must be a number of seconds"),
+        ({"CORTEX_MAX_RETRY_AFTER": "-1"}, "CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more"),
     ],
 )
 def test_bad_settings_are_clear(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -4,8 +4,10 @@ the rollup and the alerts. (A real `send-weekly` killed mid-run is in test_weekl
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +24,13 @@ from core import (
     Settings,
     Week,
     collect_rollup,
+    make_agent,
     rollup_messages,
     slack_sections,
 )
+from core.warehouse.embedded import EmbeddedWarehouse
 from tests.conftest import CSMS, REPORT_WEEK
+from tests.cortex_server import CortexServer, Fault
 from tests.slack_server import SlackServer
 
 WEEK = Week(REPORT_WEEK)
@@ -275,3 +280,45 @@ def test_a_failed_run_is_stored_and_alerted(
     assert "the run failed" in alert["text"]
     [stored] = RunClaims(engine.warehouse).records(WEEK, "weekly:all")
     assert stored.status == "failed"
+
+
+class FrozenClock:
+    """The claims' clock: stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 16, 16, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_a_stuck_run_stops_heartbeating_and_stops_delivering(
+    settings: Settings, client: WebClient, slack: SlackServer
+) -> None:
+    clock = FrozenClock()
+    with CortexServer() as cortex, EmbeddedWarehouse(settings.home) as warehouse:
+        cortex.faults.append(Fault(stream="endless", latency=0.1, lasts=10))  # no turn ever finishes
+        on_cortex = dataclasses.replace(
+            settings, agent="cortex", cortex_base_url=cortex.url, cortex_token=cortex.token,
+            cortex_turn_timeout=1.0, snowflake_connections_file=Path("/nonexistent/connections.toml"),
+        )  # fmt: skip
+        engine = ReportEngine(on_cortex, warehouse, make_agent(on_cortex, warehouse))
+        claims = RunClaims(warehouse, owner="bot-a", clock=clock, beat_every=0.01)
+        weekly = WeeklyJob(
+            on_cortex, engine, DeliveryStore(warehouse), client, pacer=Pacer(interval=0.0), claims=claims
+        )
+        assert weekly.stall == claims.lease  # 2 × (1 + 3 sections) × 1 s is less than the 10-minute lease
+        summary: dict[str, Any] = {}
+        running = threading.Thread(target=lambda: summary.update(weekly.run(WEEK, ["CSM002"])))
+        running.start()
+        for _ in range(1000):
+            if cortex.runs():
+                break
+            threading.Event().wait(0.01)
+        clock.now += weekly.stall + dt.timedelta(seconds=1)  # the first turn is "stuck" past the bound
+        running.join(timeout=30)
+        [record] = claims.records(WEEK, "weekly:all")
+    assert summary["status"] == "failed" and summary["dms_sent"] == 0
+    assert any("the run made no progress for 0:10:01" in f for f in summary["failures"])
+    assert not slack.messages(slack.dm_channel(CSMS["CSM002"][0]))  # it gave up its claim: it sends nothing
+    assert record.status == "failed" and record.owner == "bot-a"

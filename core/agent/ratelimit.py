@@ -1,16 +1,21 @@
 """A process-wide limit on agent calls: so many per rolling minute, and a shared pause.
 
 Every request to the agent (thread creation and runs alike) first takes a slot here. When
-the service answers 429 with Retry-After, the client pauses the limiter, and every caller
-of every thread waits until then, instead of each one discovering the limit on its own.
+the service answers 429 with a Retry-After the client honours (at most
+CORTEX_MAX_RETRY_AFTER), the client pauses the limiter, and every caller of every thread
+waits until then, instead of each one discovering the limit on its own. No caller waits
+here longer than it may (`acquire(max_wait)`, the time left of its turn): it gives up.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+from core.errors import AgentUnavailable
 
 WINDOW = 60.0  # seconds: the limit is per rolling minute
 # The service counts calls when they arrive, a little after they leave here (connection
@@ -19,6 +24,14 @@ ARRIVAL_MARGIN = 0.5
 
 _shared: dict[tuple[str, int], RateLimiter] = {}
 _shared_lock = threading.Lock()
+
+
+class WaitTooLong(AgentUnavailable):
+    """Taking a slot would mean waiting longer than the caller may: `reason` says what holds it."""
+
+    def __init__(self, wait: float, reason: str) -> None:
+        super().__init__(f"{reason} would hold this call {seconds(wait)}s")
+        self.wait, self.reason = wait, reason
 
 
 class RateLimiter:
@@ -44,13 +57,24 @@ class RateLimiter:
         self._calls: deque[float] = deque()
         self._paused_until = float("-inf")
 
-    def acquire(self) -> float:
-        """Wait for a slot and take it; return the seconds waited."""
+    def acquire(self, max_wait: float = math.inf) -> float:
+        """Wait for a slot and take it; return the seconds waited.
+
+        Raises WaitTooLong, at once and without a slot, when the wait (a pause, or the
+        rolling minute being full) would take the total past `max_wait` seconds.
+        """
         waited = 0.0
         while True:
-            wait = self._try_take()
+            wait, paused = self._try_take()
             if wait <= 0:
                 return waited
+            if waited + wait > max_wait:
+                reason = (
+                    "a pause the Cortex service asked for (Retry-After)"
+                    if paused
+                    else f"the agent rate limit ({self.per_minute} calls a minute)"
+                )
+                raise WaitTooLong(waited + wait, reason)
             self._sleep(wait)
             waited += wait
 
@@ -64,18 +88,24 @@ class RateLimiter:
         with self._lock:
             return max(self._paused_until - self._clock(), 0.0)
 
-    def _try_take(self) -> float:
-        """Take a slot now and return 0, or return how long to wait before trying again."""
+    def _try_take(self) -> tuple[float, bool]:
+        """Take a slot now and return 0, or return how long to wait before trying again
+        (and whether it is a pause that holds the caller)."""
         with self._lock:
             now = self._clock()
             while self._calls and self._calls[0] <= now - self.window:
                 self._calls.popleft()
             if self._paused_until > now:
-                return self._paused_until - now
+                return self._paused_until - now, True
             if len(self._calls) >= self.per_minute:
-                return self._calls[0] + self.window - now
+                return self._calls[0] + self.window - now, False
             self._calls.append(now)
-            return 0.0
+            return 0.0, False
+
+
+def seconds(value: float) -> str:
+    """A duration for a message: 3600, 1.5, 10 (not 9.99723 or 3.6e+03)."""
+    return f"{round(value, 1):g}" if value < 1e6 else f"{value:.0f}"
 
 
 def shared_limiter(endpoint: str, per_minute: int) -> RateLimiter:

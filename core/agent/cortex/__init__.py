@@ -15,7 +15,15 @@ from core.agent.cortex.client import CortexClient, RetryPolicy
 from core.agent.cortex.config import AgentName, CortexConfig, resolve
 from core.settings import Settings
 
-__all__ = ["AgentName", "CortexAgent", "CortexClient", "CortexConfig", "RetryPolicy", "build_cortex_agent"]
+__all__ = [
+    "AgentName",
+    "CortexAgent",
+    "CortexClient",
+    "CortexConfig",
+    "RetryPolicy",
+    "build_cortex_agent",
+    "resolve",
+]
 
 
 def build_cortex_agent(settings: Settings, retry: RetryPolicy | None = None) -> CortexAgent:

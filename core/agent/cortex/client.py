@@ -6,6 +6,13 @@ Retry-After (a 429's Retry-After pauses every caller, through the limiter), up t
 `RetryPolicy.attempts` in all. A run whose stream already produced an event is never
 replayed: the thread may hold its turn. A read that waits longer than CORTEX_TIMEOUT is
 not retried either. Vendor exceptions become AgentUnavailable / AgentRequestError here.
+
+Every wait is bounded. A whole call (the turn, its retries, backoff and rate-limiter waits)
+ends by CORTEX_TURN_TIMEOUT: each read waits at most what is left of it, and a stream still
+going at the deadline is closed (the server sees the hang-up). A Retry-After longer than
+CORTEX_MAX_RETRY_AFTER, or than the time left, fails the call at once and pauses no one
+else: only a Retry-After that is honoured pauses the shared limiter, so no shared pause is
+ever longer than the cap.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from core.agent.cortex import sse
 from core.agent.cortex.auth import Auth
 from core.agent.cortex.config import CortexConfig
 from core.agent.cortex.events import AnswerBuilder
-from core.agent.ratelimit import RateLimiter, shared_limiter
+from core.agent.ratelimit import RateLimiter, WaitTooLong, seconds, shared_limiter
 from core.errors import AgentRequestError, AgentUnavailable
 
 log = logging.getLogger(__name__)
@@ -48,7 +55,6 @@ class RetryPolicy:
     attempts: int = 5
     base: float = 0.5
     cap: float = 20.0
-    max_retry_after: float = 300.0  # a longer Retry-After gives up at once
 
     def backoff(self, attempt: int) -> float:
         """Jittered exponential delay after failed attempt number `attempt` (1-based)."""
@@ -64,6 +70,28 @@ class _Request:
     body: Mapping[str, Any] | None
     params: Mapping[str, Any] | None
     stream: bool
+
+
+class _Deadline:
+    """When a call must be over, on the client's clock."""
+
+    # A read cut short by the deadline can wake a hair before it on a coarse clock.
+    SLACK = 0.01
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds, self._clock = seconds, clock
+        self._end = clock() + seconds
+
+    def left(self) -> float:
+        return max(self._end - self._clock(), 0.0)
+
+    @property
+    def passed(self) -> bool:
+        return self.left() <= self.SLACK
+
+
+class _TurnOver(Exception):
+    """The call's deadline passed while its answer was still streaming."""
 
 
 class _Retry(Exception):
@@ -94,8 +122,10 @@ class CortexClient:
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self._clock = clock
         self.auth = auth
         self.limiter = limiter or shared_limiter(config.base_url, config.rpm)
         self.retry = retry or RetryPolicy()
@@ -126,7 +156,7 @@ class CortexClient:
         return self._call("GET", path, what, _json_object, params=params)
 
     def delete_thread(self, thread_id: str) -> None:
-        self._call("DELETE", f"{THREADS_PATH}/{thread_id}", f"deleting thread {thread_id}", lambda r: None)
+        self._call("DELETE", f"{THREADS_PATH}/{thread_id}", f"deleting thread {thread_id}", lambda r, d: None)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -152,38 +182,61 @@ class CortexClient:
         method: str,
         path: str,
         what: str,
-        consume: Callable[[requests.Response], T],
+        consume: Callable[[requests.Response, _Deadline], T],
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         stream: bool = False,
     ) -> T:
-        """Send with retries; `consume` reads a 2xx response. Raises AgentError otherwise."""
+        """Send with retries within CORTEX_TURN_TIMEOUT; `consume` reads a 2xx response.
+        Raises AgentError otherwise."""
         request = _Request(method, path, what, body, params, stream)
+        deadline = _Deadline(self.config.turn_timeout, self._clock)
         attempts, refreshed, last = self.retry.attempts, False, ""
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire()
+            self._acquire(what, deadline)
+            if deadline.passed:
+                raise self._turn_timed_out(what, "")
             try:
-                return self._attempt(request, consume, may_refresh=not refreshed)
+                return self._attempt(request, consume, deadline, may_refresh=not refreshed)
             except _Retry as retry:
                 last, refreshed = retry.reason, refreshed or retry.refreshed
                 if attempt < attempts:
-                    self._wait_to_retry(attempt, what, retry)
+                    self._wait_to_retry(attempt, what, retry, deadline)
         raise AgentUnavailable(
             f"{what}: the Cortex agent kept failing ({last}) after {attempts} attempts; try again later"
         )
 
-    def _attempt(self, request: _Request, consume: Callable[[requests.Response], T], may_refresh: bool) -> T:
+    def _acquire(self, what: str, deadline: _Deadline) -> None:
+        """A slot from the rate limiter, unless waiting for it would outlast the deadline."""
+        left = deadline.left()
+        try:
+            self.limiter.acquire(max_wait=left)
+        except WaitTooLong as exc:
+            raise AgentUnavailable(
+                f"{what}: {exc}, longer than the {seconds(left)}s left of "
+                f"CORTEX_TURN_TIMEOUT={seconds(deadline.seconds)}s; try again later"
+            ) from exc
+
+    def _attempt(
+        self,
+        request: _Request,
+        consume: Callable[[requests.Response, _Deadline], T],
+        deadline: _Deadline,
+        may_refresh: bool,
+    ) -> T:
         """One try: the consumed 2xx answer, or _Retry, or the AgentError to give up with."""
         try:
-            response = self._send(request)
+            response = self._send(request, deadline)
         except requests.exceptions.ReadTimeout as exc:
-            raise self._timed_out(request.what) from exc
+            raise self._timed_out(request.what, deadline) from exc
         except requests.exceptions.RequestException as exc:
+            if deadline.passed:  # a connection cut short by the deadline is not worth another try
+                raise self._turn_timed_out(request.what, "") from exc
             raise _Retry(f"connection failed ({type(exc).__name__})") from exc
-        with response:
+        with response:  # leaving it closes a stream not read to its end: the server sees the hang-up
             if response.ok:
                 try:
-                    return consume(response)
+                    return consume(response, deadline)
                 except _BrokenStream as exc:
                     if exc.replayable:
                         raise _Retry(str(exc)) from exc
@@ -196,25 +249,34 @@ class CortexClient:
                 raise _Retry(f"HTTP {status}", after, pause_all=status == 429)
             raise self._refusal(status, response, request)
 
-    def _wait_to_retry(self, attempt: int, what: str, retry: _Retry) -> None:
-        after = retry.after
-        if after is not None and after > self.retry.max_retry_after:
-            if retry.pause_all:
-                self.limiter.pause(after)
+    def _wait_to_retry(self, attempt: int, what: str, retry: _Retry, deadline: _Deadline) -> None:
+        """Sleep before the next attempt, or give up (pausing no one) if that wait is too long."""
+        after, cap, turn = retry.after, self.config.max_retry_after, seconds(self.config.turn_timeout)
+        asked = f"{what}: the Cortex agent asked to retry after {seconds(after or 0)}s ({retry.reason})"
+        if after is not None and after > cap:
             raise AgentUnavailable(
-                f"{what}: the Cortex agent asked to retry after {after:g}s ({retry.reason}); try again later"
+                f"{asked}, more than CORTEX_MAX_RETRY_AFTER={seconds(cap)}s; try again later"
+            )
+        left = deadline.left()
+        if after is not None and after >= left:
+            raise AgentUnavailable(f"{asked}, past CORTEX_TURN_TIMEOUT={turn}s; try again later")
+        delay = 0.0 if retry.refreshed else max(self.retry.backoff(attempt), after or 0.0)
+        if delay >= left:
+            raise AgentUnavailable(
+                f"{what}: the Cortex agent kept failing ({retry.reason}) and the next retry would end after "
+                f"CORTEX_TURN_TIMEOUT={turn}s; try again later"
             )
         if retry.pause_all and after is not None:
-            self.limiter.pause(after)  # every caller waits, in the limiter's acquire()
-            after = None
-        delay = 0.0 if retry.refreshed else max(self.retry.backoff(attempt), after or 0.0)
+            # Honoured, so at most the cap: every caller waits it out in the limiter's acquire().
+            self.limiter.pause(after)
+            delay = 0.0 if retry.refreshed else self.retry.backoff(attempt)
         log.warning(
             "Cortex agent, %s: %s; retry %d of %d in %.1fs", what, retry.reason, attempt,
             self.retry.attempts - 1, delay,
         )  # fmt: skip
         self._sleep(delay)
 
-    def _send(self, request: _Request) -> requests.Response:
+    def _send(self, request: _Request, deadline: _Deadline) -> requests.Response:
         headers = {
             **self.auth.headers(),
             "Content-Type": "application/json",
@@ -228,34 +290,52 @@ class CortexClient:
             json=request.body,
             params=request.params,
             stream=request.stream,
-            timeout=(self.config.timeout, self.config.timeout),
+            timeout=(self._read_timeout(deadline),) * 2,
         )
 
-    def _timed_out(self, what: str) -> AgentUnavailable:
+    def _read_timeout(self, deadline: _Deadline) -> float:
+        """CORTEX_TIMEOUT, or what is left of the call if that is less."""
+        return max(min(self.config.timeout, deadline.left()), _Deadline.SLACK)
+
+    def _timed_out(self, what: str, deadline: _Deadline) -> AgentUnavailable:
+        if deadline.passed:  # the read waited what was left of the call, not CORTEX_TIMEOUT
+            return self._turn_timed_out(what, "")
         return AgentUnavailable(
             f"{what}: the Cortex agent did not answer within CORTEX_TIMEOUT={self.config.timeout:g}s"
         )
 
-    def _answer(self, response: requests.Response) -> Answer:
+    def _turn_timed_out(self, what: str, then: str) -> AgentUnavailable:
+        return AgentUnavailable(
+            f"{what}: the Cortex agent did not finish within "
+            f"CORTEX_TURN_TIMEOUT={seconds(self.config.turn_timeout)}s{then}"
+        )
+
+    def _answer(self, response: requests.Response, deadline: _Deadline) -> Answer:
+        what = f"running {self.config.agent}"
         builder = AnswerBuilder(self.auth.redact)
         if "text/event-stream" not in response.headers.get("Content-Type", ""):
             builder.feed(sse.Event("response", response.text))  # `"stream": false` shape
             return builder.answer()
-        events = sse.parse(response.iter_content(chunk_size=None))
+        body = _Body(response, deadline, self.config.timeout)
+        events = sse.parse(body)
         try:
             for event in events:
                 if builder.feed(event):
                     break
+        except _TurnOver as exc:
+            raise self._turn_timed_out(what, "; the stream was closed") from exc
         except requests.exceptions.ConnectionError as exc:
             if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):
-                raise self._timed_out(f"running {self.config.agent}") from exc
+                if deadline.passed:
+                    raise self._turn_timed_out(what, "; the stream was closed") from exc
+                raise self._timed_out(what, deadline) from exc
             raise _BrokenStream(builder.events == 0, "the event stream broke off") from exc
         except requests.exceptions.RequestException as exc:
             raise _BrokenStream(builder.events == 0, "the event stream broke off") from exc
         if builder.events == 0:
             raise _BrokenStream(True, "the event stream ended without any event")
         answer = builder.answer()
-        _finish_stream(response, events)
+        _finish_stream(body, events)
         return answer
 
     def _refusal(self, status: int, response: requests.Response, request: _Request) -> AgentRequestError:
@@ -311,24 +391,50 @@ def _retry_after(value: str | None) -> float | None:
 DRAIN_TIMEOUT = 1.0  # seconds to wait for the end of a stream whose answer is complete
 
 
-def _finish_stream(response: requests.Response, events: Iterator[sse.Event]) -> None:
+class _Body:
+    """A streamed body's chunks as they come: each read waits at most `read_timeout` and never
+    past the deadline, and once the deadline has passed, _TurnOver, however busy the stream."""
+
+    def __init__(self, response: requests.Response, deadline: _Deadline, read_timeout: float) -> None:
+        self.response, self.deadline, self.read_timeout = response, deadline, read_timeout
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = self.response.iter_content(chunk_size=None)
+        while True:
+            if self.deadline.passed:
+                raise _TurnOver()
+            self._set_read_timeout(max(min(self.read_timeout, self.deadline.left()), _Deadline.SLACK))
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            yield chunk
+
+    def _set_read_timeout(self, timeout: float) -> None:
+        # urllib3 set the socket's timeout when the response began, and sets it again on the
+        # connection's next request; in between, this is what each read waits.
+        sock = getattr(getattr(self.response.raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(timeout)
+
+
+def _finish_stream(body: _Body, events: Iterator[sse.Event]) -> None:
     """Read what follows the final event (normally just the stream's last chunk).
 
     A response read to its end hands its connection back to the pool; one left unread is
     closed, and every call then paid a new TCP connection. The answer is already complete,
-    so a server slow to end the stream only costs DRAIN_TIMEOUT, and then that connection.
+    so a server slow to end the stream only costs DRAIN_TIMEOUT (less if the call's deadline
+    is nearer), and then that connection.
     """
-    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(DRAIN_TIMEOUT)  # urllib3 sets the read timeout again on its next request
+    body.read_timeout = DRAIN_TIMEOUT
     try:
         for _ in events:
             pass
-    except (requests.exceptions.RequestException, OSError, urllib3.exceptions.HTTPError):
+    except (requests.exceptions.RequestException, OSError, urllib3.exceptions.HTTPError, _TurnOver):
         pass
 
 
-def _thread_id(response: requests.Response) -> str:
+def _thread_id(response: requests.Response, _: _Deadline) -> str:
     try:
         payload: Any = response.json()
     except ValueError:
@@ -340,7 +446,7 @@ def _thread_id(response: requests.Response) -> str:
     return str(payload).strip()
 
 
-def _json_object(response: requests.Response) -> dict[str, Any]:
+def _json_object(response: requests.Response, _: _Deadline) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError as exc:

@@ -46,9 +46,11 @@ class AgentName:
 class CortexConfig:
     base_url: str
     agent: AgentName
-    timeout: float
+    timeout: float  # CORTEX_TIMEOUT: to connect, and between two reads
     rpm: int
     pool_size: int
+    turn_timeout: float = 120.0  # CORTEX_TURN_TIMEOUT: a whole call, retries and waits included
+    max_retry_after: float = 60.0  # CORTEX_MAX_RETRY_AFTER: the longest Retry-After honoured
 
 
 def resolve(settings: Settings) -> tuple[CortexConfig, Auth]:
@@ -60,6 +62,8 @@ def resolve(settings: Settings) -> tuple[CortexConfig, Auth]:
         timeout=settings.cortex_timeout,
         rpm=settings.agent_rpm,
         pool_size=max(settings.concurrency * 2, 10),
+        turn_timeout=settings.cortex_turn_timeout,
+        max_retry_after=settings.cortex_max_retry_after,
     )
     return config, _auth(settings, connection)
 

@@ -12,11 +12,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from core.analytics import CustomerData, Totals
+from core.compare import IN_LINE_TOLERANCE, versus
 from core.format import relative_change, sparkline
+from core.health import THRESHOLDS, Health, account_health, window
 
 SPARK_WEEKS = 8
-CHANNEL_COLLAPSE_RATIO = 0.5  # a channel earning under half its baseline week has collapsed
-BENCHMARK_TOLERANCE = 0.05  # within ±5 % of the benchmark counts as "in line"
+CHANNEL_COLLAPSE_RATIO = THRESHOLDS.channel_collapse_ratio  # one threshold, see core.health
+BENCHMARK_TOLERANCE = IN_LINE_TOLERANCE  # "in line" is defined once, in core.compare
 
 
 @dataclass
@@ -44,15 +46,9 @@ class Metric:
 
     @property
     def vs_benchmark(self) -> str:
-        if self.benchmark is None or self.benchmark_subject is None:
-            return "no benchmark"
-        if self.benchmark_key == "weekly_revenue_growth":
-            gap = self.benchmark_subject - self.benchmark
-            return "in line" if abs(gap) < 0.01 else ("above" if gap > 0 else "below")
-        ratio = relative_change(self.benchmark_subject, self.benchmark)
-        if ratio is None or abs(ratio) <= BENCHMARK_TOLERANCE:
-            return "in line"
-        return "above" if ratio > 0 else "below"
+        """ "above", "in line", "below" or "no benchmark", as core.compare.versus judges it."""
+        growth = self.benchmark_key == "weekly_revenue_growth"
+        return versus(self.benchmark_subject, self.benchmark, growth=growth)
 
 
 @dataclass
@@ -75,15 +71,6 @@ class AttributionRow:
     leader: str
     leader_share: float
     shares: dict[str, float]
-
-
-@dataclass
-class Health:
-    label: str  # Healthy | Watch | At risk
-    reasons: list[str]
-    score: float | None
-    benchmark: float | None
-    four_week_change: float | None
 
 
 @dataclass
@@ -147,7 +134,7 @@ def _analyse(data: CustomerData) -> Analysis:
         sparkline=sparkline(trend),
         four_week_growth=_four_week_growth(data, "revenue"),
         average_weekly_growth=_average_weekly_growth(trend),
-        health=_health(data),
+        health=account_health(data),
         channels=_channels(data),
         attribution=_attribution(data),
         campaigns=_campaigns(data),
@@ -183,18 +170,9 @@ def _metrics(d: CustomerData) -> dict[str, Metric]:
     return {m.key: m for m in metrics}
 
 
-def _window(d: CustomerData, first: int, last: int) -> Totals:
-    total = Totals()
-    for offset in range(first, last + 1):
-        w = d.week(offset)
-        for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
-            setattr(total, name, getattr(total, name) + getattr(w, name))
-    return total
-
-
 def _four_week_growth(d: CustomerData, attribute: str) -> float | None:
     """The last four weeks against the four before them."""
-    return relative_change(getattr(_window(d, -3, 0), attribute), getattr(_window(d, -7, -4), attribute))
+    return relative_change(getattr(window(d, -3, 0), attribute), getattr(window(d, -7, -4), attribute))
 
 
 def _average_weekly_growth(trend: list[float]) -> float | None:
@@ -202,30 +180,6 @@ def _average_weekly_growth(trend: list[float]) -> float | None:
     if len(trend) < 2 or trend[0] <= 0 or trend[-1] <= 0:
         return None
     return float((trend[-1] / trend[0]) ** (1 / (len(trend) - 1)) - 1)
-
-
-def _health(d: CustomerData) -> Health:
-    """Healthy, Watch or At risk, by the score against its benchmark and its 4-week trend."""
-    score = d.week(0).engagement_score
-    bench = d.benchmarks.get("engagement_score")
-    benchmark = bench.value if bench else None
-    trend = relative_change(_window(d, -3, 0).engagement_score, _window(d, -7, -4).engagement_score)
-    if score is None:
-        return Health("Watch", ["no engagement data this week"], None, benchmark, trend)
-    risks, watches = [], []
-    if benchmark is not None and score < 0.85 * benchmark:
-        risks.append("score more than 15% below the industry benchmark")
-    elif benchmark is not None and score < benchmark:
-        watches.append("score below the industry benchmark")
-    if trend is not None and trend < -0.10:
-        risks.append("4-week average down more than 10%")
-    elif trend is not None and trend < -0.05:
-        watches.append("4-week average down more than 5%")
-    if risks:
-        return Health("At risk", risks + watches, score, benchmark, trend)
-    if watches:
-        return Health("Watch", watches, score, benchmark, trend)
-    return Health("Healthy", ["score at or above the benchmark and steady"], score, benchmark, trend)
 
 
 def _channels(d: CustomerData) -> list[ChannelRow]:

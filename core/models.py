@@ -41,7 +41,13 @@ class Headline:
     engagement_score: float | None
     engagement_score_wow: float | None
     sparkline: str
-    health: str
+    health: str  # the account-health verdict: Healthy | Watch | At risk (core.health)
+    health_reasons: str = ""  # its top reasons, each with its figure ("" in reports stored before)
+
+    @property
+    def health_line(self) -> str:
+        """The verdict with its reasons in one line, as every surface shows it."""
+        return f"{self.health}: {self.health_reasons}" if self.health_reasons else self.health
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from core.analytics import CustomerData, Totals
 from core.compare import IN_LINE_TOLERANCE, versus
-from core.format import relative_change, sparkline
+from core.format import change, relative_change, sparkline
 from core.health import THRESHOLDS, Health, account_health, window
 
 SPARK_WEEKS = 8
@@ -87,14 +87,36 @@ class Analysis:
     channels: list[ChannelRow]
     attribution: list[AttributionRow]
     campaigns: list[tuple[str, float, float | None]] = field(default_factory=list)
+    new_since: int | None = None  # a new customer: the offset of its first week with data
 
     @property
     def current(self) -> Totals:
         return self.data.week(0)
 
     def versus_benchmark(self, verdict: str) -> list[str]:
-        """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...)."""
-        return [m.label for m in self.metrics.values() if m.vs_benchmark == verdict]
+        """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...).
+
+        Revenue is compared on this week's growth against a weekly growth benchmark; when the
+        year-over-year change points the other way, the label says so.
+        """
+        return [self._compared(m, verdict) for m in self.metrics.values() if m.vs_benchmark == verdict]
+
+    def _compared(self, m: Metric, verdict: str) -> str:
+        if m.key != "revenue":
+            return m.label
+        yoy = m.yoy
+        against = yoy is not None and ((verdict == "above" and yoy < 0) or (verdict == "below" and yoy > 0))
+        return "Revenue growth this week" + (f" (while {change(yoy)} year over year)" if against else "")
+
+    @property
+    def benchmarked(self) -> bool:
+        """Whether any metric could be compared with a benchmark this week."""
+        return any(m.vs_benchmark != "no benchmark" for m in self.metrics.values())
+
+    @property
+    def excluded_values(self) -> int:
+        """Source values (NULL or NaN engagement scores) left out of this week's figures."""
+        return int(self.current.excluded)
 
     @property
     def attribution_leaders(self) -> list[str]:
@@ -138,29 +160,34 @@ def _analyse(data: CustomerData) -> Analysis:
         channels=_channels(data),
         attribution=_attribution(data),
         campaigns=_campaigns(data),
+        new_since=_new_since(data),
     )
 
 
 def _metrics(d: CustomerData) -> dict[str, Metric]:
-    cur, prev, ago = d.week(0), d.week(-1), d.week(-52)
+    cur, prev, ago = d.week(0), _or_none(d.week(-1)), _or_none(d.week(-52))
 
     def bench(key: str) -> float | None:
         b = d.benchmarks.get(key)
         return b.value if b else None
 
+    def of(week: Totals | None, key: str) -> float | None:
+        return None if week is None else getattr(week, key)
+
     def rate_metric(key: str, label: str, kind: str) -> Metric:
         value = getattr(cur, key)
-        return Metric(key, label, kind, value, getattr(prev, key), getattr(ago, key), key, bench(key), value)
+        return Metric(key, label, kind, value, of(prev, key), of(ago, key), key, bench(key), value)
 
     metrics = [
         Metric(
-            "conversions", "Conversions", "count", cur.conversions, prev.conversions, ago.conversions,
-            "conversion_rate", bench("conversion_rate"), cur.conversion_rate, "conversion rate",
+            "conversions", "Conversions", "count", cur.conversions, of(prev, "conversions"),
+            of(ago, "conversions"), "conversion_rate", bench("conversion_rate"), cur.conversion_rate,
+            "conversion rate",
         ),
         Metric(
-            "revenue", "Revenue", "money", cur.revenue, prev.revenue, ago.revenue,
+            "revenue", "Revenue", "money", cur.revenue, of(prev, "revenue"), of(ago, "revenue"),
             "weekly_revenue_growth", bench("weekly_revenue_growth"),
-            relative_change(cur.revenue, prev.revenue), "week-over-week growth",
+            relative_change(cur.revenue, of(prev, "revenue")), "this week's growth",
         ),
         rate_metric("avg_conversion_value", "Average conversion value", "money"),
         rate_metric("open_rate", "Open rate", "rate"),
@@ -168,6 +195,17 @@ def _metrics(d: CustomerData) -> dict[str, Metric]:
         rate_metric("engagement_score", "Engagement score", "score"),
     ]  # fmt: skip
     return {m.key: m for m in metrics}
+
+
+def _or_none(week: Totals) -> Totals | None:
+    """A comparison week, or None when it has no rows (the customer is new to it)."""
+    return None if week.empty else week
+
+
+def _new_since(d: CustomerData) -> int | None:
+    """The offset of the first trend week with data, when the weeks before it have none."""
+    active = [k for k in range(1 - SPARK_WEEKS, 1) if not d.week(k).empty]
+    return active[0] if active and active[0] > 1 - SPARK_WEEKS else None
 
 
 def _four_week_growth(d: CustomerData, attribute: str) -> float | None:

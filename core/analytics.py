@@ -26,6 +26,11 @@ BASELINE_WEEKS = 8  # weeks before the previous week that form the channel basel
 
 IN_SCOPE = "customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)"
 
+# The engagement score is a FLOAT: a NaN in it would make every sum NaN. NULLIF turns it into
+# NULL (NaN = NaN is TRUE in Snowflake and DuckDB), so NULL and NaN scores are left out of the
+# score and counted in `excluded` (the weekly query), never printed.
+SCORE = "NULLIF(engagement_score, 'NaN'::FLOAT)"
+
 CUSTOMERS_SQL = f"""
 SELECT customer_id, customer_name, industry, segment, region
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers
@@ -43,7 +48,8 @@ WEEKLY_ENGAGEMENT_SQL = f"""
 SELECT customer_id,
        FLOOR(DATEDIFF('day', CAST(? AS DATE), activity_date) / 7) AS week_offset,
        SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n,
+       COUNT(*) - COUNT({SCORE}) AS excluded
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
 WHERE {IN_SCOPE}
   AND (activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
@@ -69,7 +75,7 @@ _PERIOD = """CASE WHEN {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) THEN 'cur
 CHANNEL_ENGAGEMENT_SQL = f"""
 SELECT customer_id, channel, {_PERIOD.format(d="activity_date")} AS period,
        SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
 WHERE {IN_SCOPE} AND activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3
@@ -117,6 +123,12 @@ class Totals:
     score_n: float = 0.0
     conversions: float = 0.0
     revenue: float = 0.0
+    excluded: float = 0.0  # source values left out: NULL or NaN engagement scores
+
+    @property
+    def empty(self) -> bool:
+        """No rows at all in this window: no sends, conversions or scores."""
+        return not (self.sends or self.conversions or self.score_n or self.revenue)
 
     @property
     def open_rate(self) -> float | None:
@@ -138,13 +150,16 @@ class Totals:
     def conversion_rate(self) -> float | None:
         return self.conversions / self.sends if self.sends else None
 
-    def add_engagement(self, sends: Any, opens: Any, clicks: Any, score_sum: Any, score_n: Any) -> None:
+    def add_engagement(
+        self, sends: Any, opens: Any, clicks: Any, score_sum: Any, score_n: Any, excluded: Any = 0
+    ) -> None:
         """Add queried sums (numbers, Decimals or NULL) of engagement rows."""
         self.sends += float(sends or 0)
         self.opens += float(opens or 0)
         self.clicks += float(clicks or 0)
         self.score_sum += float(score_sum or 0)
         self.score_n += float(score_n or 0)
+        self.excluded += float(excluded or 0)
 
     def add_conversions(self, conversions: Any, revenue: Any) -> None:
         """Add a queried count and revenue sum (numbers, Decimals or NULL) of conversions."""

@@ -438,6 +438,7 @@ def headline(data: CustomerData) -> Headline:
         click_through_rate=m["click_through_rate"].current, click_through_rate_wow=m["click_through_rate"].wow,
         engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
         sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
+        revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
     )  # fmt: skip
 
 

@@ -98,7 +98,7 @@ def account_health(d: CustomerData, t: Thresholds = THRESHOLDS) -> Health:
         *_channel_reasons(d, t),
         *_engagement_reasons(d, t),
     ]
-    if _empty(d.week(0)):
+    if d.week(0).empty:
         reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0))
     ordered = tuple(sorted(reasons, key=lambda r: (-r.level, not r.seasonal, -r.size if r.level else 0)))
     score = d.week(0).engagement_score
@@ -249,7 +249,3 @@ def _growth(current: float, previous: float) -> float | None:
 def _reaches(value: float, limit: float) -> bool:
     """`value` is at or below `limit` (a fall at least as deep)."""
     return value <= limit + EPSILON
-
-
-def _empty(week: Totals) -> bool:
-    return not (week.sends or week.conversions or week.score_n)

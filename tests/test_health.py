@@ -114,8 +114,9 @@ def test_the_same_verdict_everywhere(engine: ReportEngine, analyses: dict[str, A
         assert report.headline is not None
         assert (report.headline.health, report.headline.health_reasons) == (health.label, health.because)
         assert json.loads(json.dumps(report.metadata, allow_nan=False))["headline"]["health"] == health.label
-        assert f"*Account health:* *{health.label}*: {mrkdwn(health.because)}" in slack_parent(report).text
-        assert f"**Account health: {health.label}**: {health.because}" in report.full_report
+        parent = slack_parent(report).text.splitlines()
+        assert f"• *Account health:* *{health.label}*: {mrkdwn(health.because)}" in parent
+        assert f"**Account health: {health.label}**: {health.because}" in report.full_report.splitlines()
         [value] = [s for s in report.sections if s.key == "business_value"]
         assert f"**Account health: {health.label}**: {health.because}." in (value.content or "")
         assert "Engagement health" not in (value.content or "")

@@ -12,6 +12,7 @@ import re
 from core import ReportEngine
 from core.analysis import analyse
 from core.analytics import Benchmark, CustomerData
+from core.models import Headline, Report
 from core.render import slack_parent
 from core.templating import render
 from core.weeks import Week
@@ -110,3 +111,27 @@ def test_nan_scores_are_excluded_counted_and_never_printed(engine: ReportEngine)
     )
     assert report.headline.engagement_score is not None
     assert abs(report.headline.engagement_score - float(score)) < 1e-9
+
+
+def test_the_parent_message_shows_a_rise_from_a_negative_week_as_an_amount() -> None:
+    headline = Headline(
+        561.0,
+        None,
+        10,
+        None,
+        0.02,
+        None,
+        60.0,
+        None,
+        "▁▂",
+        "Watch",
+        "revenue ▼ 12.0% YoY",
+        revenue_previous=-500.0,
+    )
+    report = Report(
+        "CUST_1-20261109", "CSM001", "CUST_1", "Test Co", "Retail", W, "complete", [], headline, "1", 7,
+        dt.datetime(2026, 11, 16),
+    )  # fmt: skip
+    lines = slack_parent(report).text.splitlines()
+    assert "• *Revenue:* $561 ▲ $1,061 (from -$500; no percentage on a negative base)" in lines
+    assert "• *Account health:* *Watch*: revenue ▼ 12.0% YoY" in lines

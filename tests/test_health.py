@@ -15,6 +15,7 @@ import pytest
 
 from bot.slack.home import _customer_line
 from core import Assignment, ReportEngine, Requester
+from core.agent.local.intent import parse
 from core.analysis import Analysis, analyse
 from core.analytics import Analytics
 from core.format import change
@@ -143,3 +144,27 @@ def test_why_is_health_watch_answers_with_the_verdict_and_its_reasons(
     meridian = engine.ask(admin, "CUST_45678", "why is health Watch?").answer.text
     assert meridian.startswith("**Meridian Health Partners is At risk, not Watch**")
     assert f"- At risk: {analyses['CUST_45678'].health.top[0]}" in meridian
+
+
+@pytest.mark.parametrize(
+    ("question", "claimed"),
+    [
+        ("Is this account at risk?", ""),
+        ("Is this customer at risk of churning?", ""),
+        ("what's the churn risk?", ""),
+        ("Is the account healthy?", ""),
+        ("How is the account health?", ""),
+        ("why is health Watch?", "watch"),
+        ("Why is this account at risk?", "at risk"),
+    ],
+)
+def test_health_questions_are_understood(question: str, claimed: str) -> None:
+    intent = parse(question, "CUST_1")
+    assert (intent.kind, intent.topic) == ("health", claimed)
+
+
+@pytest.mark.parametrize(
+    "question", ["Any case studies about churn?", "How did Meridian Health Partners do last week?"]
+)
+def test_other_questions_naming_health_or_churn_keep_their_kind(question: str) -> None:
+    assert parse(question, "CUST_1").kind != "health"

@@ -119,8 +119,8 @@ def _verdict(reasons: Iterable[Reason], t: Thresholds) -> str:
 def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
     wow = _growth(d.week(0).revenue, d.week(-1).revenue)
     last_year_wow = _growth(d.week(-52).revenue, d.week(-53).revenue)
-    four = _growth(window(d, -3, 0).revenue, window(d, -7, -4).revenue)
-    last_year_four = _growth(window(d, -55, -52).revenue, window(d, -59, -56).revenue)
+    four = _growth(_sum(d, -3, 0, "revenue"), _sum(d, -7, -4, "revenue"))
+    last_year_four = _growth(_sum(d, -55, -52, "revenue"), _sum(d, -59, -56, "revenue"))
     yoy = _growth(d.week(0).revenue, d.week(-52).revenue)
     found = [
         _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t),
@@ -226,7 +226,11 @@ def _rate_reason(d: CustomerData, t: Thresholds, key: str, label: str) -> Reason
 
 
 def _engagement_4w(d: CustomerData) -> float | None:
-    return relative_change(window(d, -3, 0).engagement_score, window(d, -7, -4).engagement_score)
+    """The engagement score of the last 4 weeks against the 4 before (scores pooled per window)."""
+    recent_n, before_n = _sum(d, -3, 0, "score_n"), _sum(d, -7, -4, "score_n")
+    if not recent_n or not before_n:
+        return None
+    return relative_change(_sum(d, -3, 0, "score_sum") / recent_n, _sum(d, -7, -4, "score_sum") / before_n)
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -239,6 +243,12 @@ def window(d: CustomerData, first: int, last: int) -> Totals:
         if offset in d.weekly:
             total.add_totals(d.weekly[offset])
     return total
+
+
+def _sum(d: CustomerData, first: int, last: int, name: str) -> float:
+    """One sum over the weeks `first` to `last`, without building a window (run per report)."""
+    weekly = d.weekly
+    return sum(getattr(weekly[k], name) for k in range(first, last + 1) if k in weekly)
 
 
 def _growth(current: float, previous: float) -> float | None:

@@ -12,11 +12,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from core.analytics import CustomerData, Totals
-from core.format import relative_change, sparkline
+from core.compare import IN_LINE_TOLERANCE, versus
+from core.format import change, relative_change, sparkline
+from core.health import THRESHOLDS, Health, account_health, window
 
 SPARK_WEEKS = 8
-CHANNEL_COLLAPSE_RATIO = 0.5  # a channel earning under half its baseline week has collapsed
-BENCHMARK_TOLERANCE = 0.05  # within ±5 % of the benchmark counts as "in line"
+CHANNEL_COLLAPSE_RATIO = THRESHOLDS.channel_collapse_ratio  # one threshold, see core.health
+BENCHMARK_TOLERANCE = IN_LINE_TOLERANCE  # "in line" is defined once, in core.compare
 
 
 @dataclass
@@ -44,15 +46,9 @@ class Metric:
 
     @property
     def vs_benchmark(self) -> str:
-        if self.benchmark is None or self.benchmark_subject is None:
-            return "no benchmark"
-        if self.benchmark_key == "weekly_revenue_growth":
-            gap = self.benchmark_subject - self.benchmark
-            return "in line" if abs(gap) < 0.01 else ("above" if gap > 0 else "below")
-        ratio = relative_change(self.benchmark_subject, self.benchmark)
-        if ratio is None or abs(ratio) <= BENCHMARK_TOLERANCE:
-            return "in line"
-        return "above" if ratio > 0 else "below"
+        """ "above", "in line", "below" or "no benchmark", as core.compare.versus judges it."""
+        growth = self.benchmark_key == "weekly_revenue_growth"
+        return versus(self.benchmark_subject, self.benchmark, growth=growth)
 
 
 @dataclass
@@ -78,15 +74,6 @@ class AttributionRow:
 
 
 @dataclass
-class Health:
-    label: str  # Healthy | Watch | At risk
-    reasons: list[str]
-    score: float | None
-    benchmark: float | None
-    four_week_change: float | None
-
-
-@dataclass
 class Analysis:
     """Findings for one customer and week; the input of every section template."""
 
@@ -100,14 +87,36 @@ class Analysis:
     channels: list[ChannelRow]
     attribution: list[AttributionRow]
     campaigns: list[tuple[str, float, float | None]] = field(default_factory=list)
+    new_since: int | None = None  # a new customer: the offset of its first week with data
 
     @property
     def current(self) -> Totals:
         return self.data.week(0)
 
     def versus_benchmark(self, verdict: str) -> list[str]:
-        """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...)."""
-        return [m.label for m in self.metrics.values() if m.vs_benchmark == verdict]
+        """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...).
+
+        Revenue is compared on this week's growth against a weekly growth benchmark; when the
+        year-over-year change points the other way, the label says so.
+        """
+        return [self._compared(m, verdict) for m in self.metrics.values() if m.vs_benchmark == verdict]
+
+    def _compared(self, m: Metric, verdict: str) -> str:
+        if m.key != "revenue":
+            return m.label
+        yoy = m.yoy
+        against = yoy is not None and ((verdict == "above" and yoy < 0) or (verdict == "below" and yoy > 0))
+        return "Revenue growth this week" + (f" (while {change(yoy)} year over year)" if against else "")
+
+    @property
+    def benchmarked(self) -> bool:
+        """Whether any metric could be compared with a benchmark this week."""
+        return any(m.vs_benchmark != "no benchmark" for m in self.metrics.values())
+
+    @property
+    def excluded_values(self) -> int:
+        """Source values (NULL or NaN engagement scores) left out of this week's figures."""
+        return int(self.current.excluded)
 
     @property
     def attribution_leaders(self) -> list[str]:
@@ -147,33 +156,38 @@ def _analyse(data: CustomerData) -> Analysis:
         sparkline=sparkline(trend),
         four_week_growth=_four_week_growth(data, "revenue"),
         average_weekly_growth=_average_weekly_growth(trend),
-        health=_health(data),
+        health=account_health(data),
         channels=_channels(data),
         attribution=_attribution(data),
         campaigns=_campaigns(data),
+        new_since=_new_since(data),
     )
 
 
 def _metrics(d: CustomerData) -> dict[str, Metric]:
-    cur, prev, ago = d.week(0), d.week(-1), d.week(-52)
+    cur, prev, ago = d.week(0), _or_none(d.week(-1)), _or_none(d.week(-52))
 
     def bench(key: str) -> float | None:
         b = d.benchmarks.get(key)
         return b.value if b else None
 
+    def of(week: Totals | None, key: str) -> float | None:
+        return None if week is None else getattr(week, key)
+
     def rate_metric(key: str, label: str, kind: str) -> Metric:
         value = getattr(cur, key)
-        return Metric(key, label, kind, value, getattr(prev, key), getattr(ago, key), key, bench(key), value)
+        return Metric(key, label, kind, value, of(prev, key), of(ago, key), key, bench(key), value)
 
     metrics = [
         Metric(
-            "conversions", "Conversions", "count", cur.conversions, prev.conversions, ago.conversions,
-            "conversion_rate", bench("conversion_rate"), cur.conversion_rate, "conversion rate",
+            "conversions", "Conversions", "count", cur.conversions, of(prev, "conversions"),
+            of(ago, "conversions"), "conversion_rate", bench("conversion_rate"), cur.conversion_rate,
+            "conversion rate",
         ),
         Metric(
-            "revenue", "Revenue", "money", cur.revenue, prev.revenue, ago.revenue,
+            "revenue", "Revenue", "money", cur.revenue, of(prev, "revenue"), of(ago, "revenue"),
             "weekly_revenue_growth", bench("weekly_revenue_growth"),
-            relative_change(cur.revenue, prev.revenue), "week-over-week growth",
+            relative_change(cur.revenue, of(prev, "revenue")), "this week's growth",
         ),
         rate_metric("avg_conversion_value", "Average conversion value", "money"),
         rate_metric("open_rate", "Open rate", "rate"),
@@ -183,18 +197,20 @@ def _metrics(d: CustomerData) -> dict[str, Metric]:
     return {m.key: m for m in metrics}
 
 
-def _window(d: CustomerData, first: int, last: int) -> Totals:
-    total = Totals()
-    for offset in range(first, last + 1):
-        w = d.week(offset)
-        for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
-            setattr(total, name, getattr(total, name) + getattr(w, name))
-    return total
+def _or_none(week: Totals) -> Totals | None:
+    """A comparison week, or None when it has no rows (the customer is new to it)."""
+    return None if week.empty else week
+
+
+def _new_since(d: CustomerData) -> int | None:
+    """The offset of the first trend week with data, when the weeks before it have none."""
+    active = [k for k in range(1 - SPARK_WEEKS, 1) if not d.week(k).empty]
+    return active[0] if active and active[0] > 1 - SPARK_WEEKS else None
 
 
 def _four_week_growth(d: CustomerData, attribute: str) -> float | None:
     """The last four weeks against the four before them."""
-    return relative_change(getattr(_window(d, -3, 0), attribute), getattr(_window(d, -7, -4), attribute))
+    return relative_change(getattr(window(d, -3, 0), attribute), getattr(window(d, -7, -4), attribute))
 
 
 def _average_weekly_growth(trend: list[float]) -> float | None:
@@ -202,30 +218,6 @@ def _average_weekly_growth(trend: list[float]) -> float | None:
     if len(trend) < 2 or trend[0] <= 0 or trend[-1] <= 0:
         return None
     return float((trend[-1] / trend[0]) ** (1 / (len(trend) - 1)) - 1)
-
-
-def _health(d: CustomerData) -> Health:
-    """Healthy, Watch or At risk, by the score against its benchmark and its 4-week trend."""
-    score = d.week(0).engagement_score
-    bench = d.benchmarks.get("engagement_score")
-    benchmark = bench.value if bench else None
-    trend = relative_change(_window(d, -3, 0).engagement_score, _window(d, -7, -4).engagement_score)
-    if score is None:
-        return Health("Watch", ["no engagement data this week"], None, benchmark, trend)
-    risks, watches = [], []
-    if benchmark is not None and score < 0.85 * benchmark:
-        risks.append("score more than 15% below the industry benchmark")
-    elif benchmark is not None and score < benchmark:
-        watches.append("score below the industry benchmark")
-    if trend is not None and trend < -0.10:
-        risks.append("4-week average down more than 10%")
-    elif trend is not None and trend < -0.05:
-        watches.append("4-week average down more than 5%")
-    if risks:
-        return Health("At risk", risks + watches, score, benchmark, trend)
-    if watches:
-        return Health("Watch", watches, score, benchmark, trend)
-    return Health("Healthy", ["score at or above the benchmark and steady"], score, benchmark, trend)
 
 
 def _channels(d: CustomerData) -> list[ChannelRow]:

@@ -2,7 +2,8 @@
 
 Each query groups by customer over the windows a report needs (the report week, the week
 before, the same week a year earlier, a 12-week trend and an 8-week channel baseline), and
-the results are folded into one `CustomerData` per customer. The SQL text of every query
+the results are folded into one `CustomerData` per customer. (The year-ago window is 8 weeks
+ending with the same week a year earlier, for the seasonality of the health verdict.) The SQL text of every query
 is kept in the snapshot so answers can show the statements their figures came from.
 """
 
@@ -18,9 +19,17 @@ from core.warehouse import Warehouse
 from core.weeks import Week
 
 TREND_WEEKS = 12  # weeks of weekly totals kept (the sparkline shows the last 8)
+# Weeks queried around the same week a year earlier: it and the 7 before it, so the health
+# verdict can tell a seasonal move (last year's week over week and 4 weeks vs the 4 before).
+YEAR_AGO_WEEKS = 8
 BASELINE_WEEKS = 8  # weeks before the previous week that form the channel baseline
 
 IN_SCOPE = "customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)"
+
+# The engagement score is a FLOAT: a NaN in it would make every sum NaN. NULLIF turns it into
+# NULL (NaN = NaN is TRUE in Snowflake and DuckDB), so NULL and NaN scores are left out of the
+# score and counted in `excluded` (the weekly query), never printed.
+SCORE = "NULLIF(engagement_score, 'NaN'::FLOAT)"
 
 CUSTOMERS_SQL = f"""
 SELECT customer_id, customer_name, industry, segment, region
@@ -33,12 +42,14 @@ SELECT industry, metric_name, benchmark_value, spread
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.industry_benchmarks
 """
 
-# Weekly totals: week_offset 0 is the report week, -1 the one before, -52 a year earlier.
+# Weekly totals: week_offset 0 is the report week, -1 the one before, -52 a year earlier
+# (-59 .. -52: the year-ago week and the 7 before it).
 WEEKLY_ENGAGEMENT_SQL = f"""
 SELECT customer_id,
        FLOOR(DATEDIFF('day', CAST(? AS DATE), activity_date) / 7) AS week_offset,
        SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n,
+       COUNT(*) - COUNT({SCORE}) AS excluded
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
 WHERE {IN_SCOPE}
   AND (activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
@@ -64,7 +75,7 @@ _PERIOD = """CASE WHEN {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) THEN 'cur
 CHANNEL_ENGAGEMENT_SQL = f"""
 SELECT customer_id, channel, {_PERIOD.format(d="activity_date")} AS period,
        SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
 WHERE {IN_SCOPE} AND activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3
@@ -98,6 +109,9 @@ GROUP BY 1, 2, 3
 """
 
 
+SUMS = ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue")
+
+
 @dataclass(slots=True)  # hundreds of thousands of these in a large run
 class Totals:
     """Sums over a customer's rows in one window; rates are derived, never stored."""
@@ -109,6 +123,12 @@ class Totals:
     score_n: float = 0.0
     conversions: float = 0.0
     revenue: float = 0.0
+    excluded: float = 0.0  # source values left out: NULL or NaN engagement scores
+
+    @property
+    def empty(self) -> bool:
+        """No rows at all in this window: no sends, conversions or scores."""
+        return not (self.sends or self.conversions or self.score_n or self.revenue)
 
     @property
     def open_rate(self) -> float | None:
@@ -130,18 +150,26 @@ class Totals:
     def conversion_rate(self) -> float | None:
         return self.conversions / self.sends if self.sends else None
 
-    def add_engagement(self, sends: Any, opens: Any, clicks: Any, score_sum: Any, score_n: Any) -> None:
+    def add_engagement(
+        self, sends: Any, opens: Any, clicks: Any, score_sum: Any, score_n: Any, excluded: Any = 0
+    ) -> None:
         """Add queried sums (numbers, Decimals or NULL) of engagement rows."""
         self.sends += float(sends or 0)
         self.opens += float(opens or 0)
         self.clicks += float(clicks or 0)
         self.score_sum += float(score_sum or 0)
         self.score_n += float(score_n or 0)
+        self.excluded += float(excluded or 0)
 
     def add_conversions(self, conversions: Any, revenue: Any) -> None:
         """Add a queried count and revenue sum (numbers, Decimals or NULL) of conversions."""
         self.conversions += float(conversions or 0)
         self.revenue += float(revenue or 0)
+
+    def add_totals(self, other: Totals) -> None:
+        """Add another window's sums to these."""
+        for name in SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def add(self, row: dict[str, Any]) -> None:
         for name in ("sends", "opens", "clicks", "score_sum", "score_n", "conversions", "revenue"):
@@ -203,7 +231,8 @@ class Analytics:
         customers = self.profiles(customer_ids)
         self._attach_benchmarks(customers.values())
         trend_start, year_ago = week.shift(1 - TREND_WEEKS), week.year_ago
-        weekly_params = [week.start, scope, trend_start.start, week.end, year_ago.start, year_ago.end]
+        year_ago_start = year_ago.shift(1 - YEAR_AGO_WEEKS)
+        weekly_params = [week.start, scope, trend_start.start, week.end, year_ago_start.start, year_ago.end]
         # Hundreds of thousands of rows: read as tuples in the SELECT's column order, and
         # added field by field, rather than as one dict per row.
         for c, offset, *sums in self._rows(customers, WEEKLY_ENGAGEMENT_SQL, weekly_params):

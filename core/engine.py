@@ -476,7 +476,8 @@ def headline(data: CustomerData) -> Headline:
         conversions=data.week(0).conversions, conversions_wow=m["conversions"].wow,
         click_through_rate=m["click_through_rate"].current, click_through_rate_wow=m["click_through_rate"].wow,
         engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
-        sparkline=analysis.sparkline, health=analysis.health.label,
+        sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
+        revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
     )  # fmt: skip
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
+def _missing(value: float | None) -> bool:
+    """No figure to write: None, or a NaN/infinity that slipped through (never printed)."""
+    return value is None or not math.isfinite(value)
+
+
 def money(value: float | None) -> str:
-    if value is None:
+    if value is None or _missing(value):
         return "n/a"
     sign = "-" if value < 0 else ""
     amount = abs(value)
@@ -17,16 +23,16 @@ def money(value: float | None) -> str:
 
 def pct(value: float | None, digits: int = 2) -> str:
     """A fraction as a percentage: 0.0241 -> '2.41%'."""
-    return "n/a" if value is None else f"{value * 100:.{digits}f}%"
+    return "n/a" if value is None or _missing(value) else f"{value * 100:.{digits}f}%"
 
 
 def number(value: float | None, digits: int = 0) -> str:
-    return "n/a" if value is None else f"{value:,.{digits}f}"
+    return "n/a" if value is None or _missing(value) else f"{value:,.{digits}f}"
 
 
 def change(value: float | None) -> str:
     """A relative change with an arrow: 0.031 -> '▲ 3.1%'."""
-    if value is None:
+    if value is None or _missing(value):
         return "n/a"
     if abs(value) < 0.0005:
         return "▬ 0.0%"
@@ -46,13 +52,37 @@ def measure(value: float | None, kind: str) -> str:
 
 
 def points(value: float | None, unit: str = "pts") -> str:
-    return "n/a" if value is None else f"{value:+.1f} {unit}"
+    return "n/a" if value is None or _missing(value) else f"{value:+.1f} {unit}"
 
 
 def relative_change(current: float | None, previous: float | None) -> float | None:
-    if current is None or previous is None or previous == 0:
+    """current / previous - 1; None without a positive base (a percentage of a zero or
+    negative week means nothing: see `movement`) or without a finite figure."""
+    if current is None or previous is None or _missing(current) or _missing(previous) or previous <= 0:
         return None
     return current / previous - 1
+
+
+def movement(
+    current: float | None,
+    previous: float | None,
+    kind: str,
+    span: str = "week over week",
+    earlier: str = "the week before",
+) -> str:
+    """A change written honestly: a percentage on a positive base, the absolute change on a
+    zero or negative one, "new" when the earlier period had no data (`previous` None)."""
+    if current is None or _missing(current):
+        return " ".join(filter(None, ("n/a", span)))
+    if previous is None or _missing(previous):
+        return f"new: no data {earlier}"
+    if previous > 0:
+        moved, note = change(relative_change(current, previous)), ""
+    else:
+        diff = current - previous
+        moved = ("▲" if diff > 0 else "▼" if diff < 0 else "▬") + f" {measure(abs(diff), kind)}"
+        note = f"; no percentage on a {'negative' if previous < 0 else 'zero'} base"
+    return " ".join(filter(None, (moved, span, f"(from {measure(previous, kind)}{note})")))
 
 
 def sparkline(values: list[float]) -> str:
@@ -70,10 +100,14 @@ def benchmark_comparison(m: Any, industry: str) -> str:
     """How a Performance metric `m` (core.analysis.Metric) compares with its industry benchmark."""
     if m.benchmark is None:
         return f"no {industry} benchmark on file"
-    if m.benchmark_key == "weekly_revenue_growth":
+    if m.benchmark_key == "weekly_revenue_growth":  # a weekly change against a weekly benchmark
+        if m.benchmark_subject is None:
+            return (
+                "no growth rate this week (no positive revenue the week before), so no benchmark comparison"
+            )
         return (
-            f"growth {change(m.benchmark_subject)} vs {pct(m.benchmark, 1)} a week for {industry} "
-            f"({m.vs_benchmark})"
+            f"this week's growth {change(m.benchmark_subject)} vs the {industry} average of "
+            f"{pct(m.benchmark, 1)} a week ({m.vs_benchmark})"
         )
     if m.benchmark_label:
         return f"{m.benchmark_label} {pct(m.benchmark_subject)} vs {pct(m.benchmark)} benchmark ({m.vs_benchmark})"
@@ -85,6 +119,7 @@ FILTERS = {
     "pct": pct,
     "number": number,
     "change": change,
+    "movement": movement,
     "points": points,
     "measure": measure,
     "benchmark_comparison": benchmark_comparison,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +42,21 @@ class Headline:
     engagement_score: float | None
     engagement_score_wow: float | None
     sparkline: str
-    health: str
+    health: str  # the account-health verdict: Healthy | Watch | At risk (core.health)
+    health_reasons: str = ""  # its top reasons, each with its figure ("" in reports stored before)
+    revenue_previous: float | None = None  # the week before's revenue (a negative or zero base has no %)
+    excluded_values: int = 0  # source values (NULL or NaN engagement scores) left out of the figures
+
+    @property
+    def health_line(self) -> str:
+        """The verdict with its reasons in one line, as every surface shows it."""
+        return f"{self.health}: {self.health_reasons}" if self.health_reasons else self.health
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The fields for the report's JSON metadata: a non-finite number is stored as None."""
+        return {
+            k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in self.__dict__.items()
+        }
 
 
 @dataclass

@@ -137,8 +137,8 @@ def revenue_decline(a: Analysis) -> Recommendation | None:
 
 def engagement_low(a: Analysis) -> Recommendation | None:
     score, bench = a.health.score, a.health.benchmark
-    if score is None or bench is None or score >= bench * 0.95:
-        return None
+    if score is None or bench is None or a.metrics["engagement_score"].vs_benchmark != "below":
+        return None  # "in line" (core.compare) is not a gap to close
     return Recommendation(
         "engagement_low", "Re-engage the audience",
         f"Engagement score was {score:.1f} against the {a.data.industry} benchmark of {bench:.1f} "

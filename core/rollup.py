@@ -9,10 +9,12 @@ split into several messages within Slack's limits (see core.render).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.analytics import IN_SCOPE
 from core.models import COMPLETE, FAILED, PARTIAL, Headline
 from core.preferences import Pause
 from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text
@@ -37,6 +39,39 @@ FROM {T}.weekly_reports r JOIN {T}.report_sections s ON s.report_id = r.report_i
 WHERE r.report_week_start = ? AND s.status <> '{COMPLETE}'
 ORDER BY r.customer_id, s.position
 """
+_LATEST = f"""
+SELECT customer_id, report_week_start, status, metadata
+FROM {T}.weekly_reports
+WHERE {IN_SCOPE} AND report_week_start BETWEEN ? AND ?
+ORDER BY customer_id, report_week_start DESC
+"""
+
+
+@dataclass(frozen=True)
+class LatestReport:
+    """A customer's newest stored report: its week, status and headline (with the health verdict)."""
+
+    week: Week
+    status: str
+    headline: Headline | None = None
+
+
+def latest_reports(
+    warehouse: Warehouse, customer_ids: Sequence[str], week: Week, lookback: int
+) -> dict[str, LatestReport]:
+    """customer id -> its newest report among `week` and the `lookback` - 1 weeks before, in
+    one statement."""
+    if not customer_ids:
+        return {}
+    params = [json.dumps(sorted(set(customer_ids))), week.shift(1 - lookback).start, week.start]
+    found: dict[str, LatestReport] = {}
+    for r in warehouse.query(_LATEST, params):
+        if r["customer_id"] not in found:
+            headline = (variant(r["metadata"]) or {}).get("headline")
+            found[r["customer_id"]] = LatestReport(
+                Week(r["report_week_start"]), r["status"], Headline(**headline) if headline else None
+            )
+    return found
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,10 @@ instructions:
     industry benchmark, with the benchmark value.
 
     When the request says "Section: Business Value Analysis": cover the revenue trend over
-    the last 8 weeks and its growth rate; engagement health, classified as Healthy, Watch or
-    At risk with the reasons; channel effectiveness (revenue, conversions and click-through
+    the last 8 weeks and its growth rate; engagement as one component of account health (the
+    score against the benchmark and its last 4 weeks against the 4 before), without an overall
+    Healthy / Watch / At risk verdict of your own (the report states the account's verdict,
+    made from all its signals); channel effectiveness (revenue, conversions and click-through
     by channel, and each channel's week-over-week change); and attribution insights (which
     channels lead under each attribution model and where the models disagree).
 

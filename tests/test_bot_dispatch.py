@@ -288,6 +288,22 @@ def test_app_home_for_an_admin_and_for_someone_else(bot: Bot) -> None:
     assert SARAH not in bot.slack.views_published
 
 
+def test_app_home_shows_each_reports_health_verdict_with_its_reasons(bot: Bot) -> None:
+    bot.dm(SARAH, "CUST_34567")
+    bot.settle()
+    bot.event(
+        {"type": "app_home_opened", "user": SARAH, "channel": bot.slack.dm_channel(SARAH), "tab": "home"}
+    )
+    bot.settle()
+    [view] = bot.slack.views_published[SARAH]
+    [line] = [
+        b["text"]["text"] for b in view["blocks"] if "`CUST_34567`" in b.get("text", {}).get("text", "")
+    ]
+    headline = bot.services.engine.store.load("CUST_34567").headline
+    assert headline is not None and headline.health == "At risk" and headline.health_reasons
+    assert line.endswith(f":red_circle: Account health: *{headline.health_line}*")
+
+
 def test_every_event_is_acknowledged_and_only_peoples_messages_are_answered(bot: Bot) -> None:
     channel = bot.slack.dm_channel(SARAH)
     ignored: list[dict[str, Any]] = [

@@ -18,6 +18,7 @@ from bot.slack.requests import Help, OneReport, Portfolio, parse, without_mentio
 from bot.workers import Workers
 from core import Assignment, Requester, Settings, Week
 from core.errors import InvalidWeek, NotAuthorized, WarehouseError
+from core.rollup import LatestReport
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,7 @@ def test_home_view_stays_within_100_blocks_for_a_large_portfolio() -> None:
         for i in range(500)
     ]
     admin = Person("U0ADMIN001", Requester(email="boss@example.com", is_admin=True))
-    latest = {"CUST_1": (Week(dt.date(2026, 11, 9)), "partial")}
+    latest = {"CUST_1": LatestReport(Week(dt.date(2026, 11, 9)), "partial")}
     view = home_view(admin, customers, latest, None, Settings())
     texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
     assert len(view["blocks"]) <= 100

@@ -20,7 +20,7 @@ import pytest
 from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.local.figures import METRICS, fetch
-from core.agent.local.followup import FollowupAnswerer, Reply, contributions
+from core.agent.local.followup import CAPABILITIES, FollowupAnswerer, Reply, contributions
 from core.agent.local.intent import HEADLINE_METRICS, parse
 from core.agent.local.recommendation_detail import arithmetic, steps
 from core.analysis import analyse
@@ -555,7 +555,7 @@ def test_anything_else_gets_an_honest_reply_and_the_capabilities(ask, question: 
     assert reply.sql == [] and reply.sources == []
     assert not re.search(r"\d", reply.text)
     assert "“What was revenue by channel last week?”" in reply.text
-    assert len(bullets(reply.text)) == 6
+    assert len(bullets(reply.text)) == len(CAPABILITIES)  # one line per kind of question
     assert reply.text.startswith("Hi!" if question == "hello" else "I can't answer that from the data.")
 
 

@@ -13,8 +13,9 @@ from bot.schedule import next_run
 from bot.services import Services
 from bot.slack.identity import People, Person
 from bot.slack.replies import COMMAND, escape
-from core import Assignment, Pause, Preferences, Settings, Week
+from core import Assignment, Pause, Preferences, Settings
 from core.errors import InputError
+from core.rollup import FLAGS, LatestReport, latest_reports
 
 MAX_BLOCKS = 100
 MAX_CUSTOMERS = 90  # one block each, leaving room for the header, intro and footer
@@ -40,28 +41,20 @@ class HomeTab:
         view = home_view(person, customers, latest, next_run(settings, customers), settings, pause)
         client.views_publish(user_id=user_id, view=view)
 
-    def _latest(self, customer_ids: Sequence[str]) -> dict[str, tuple[Week, str]]:
-        """customer id -> (week, status) of its newest report within LOOKBACK_WEEKS."""
+    def _latest(self, customer_ids: Sequence[str]) -> dict[str, LatestReport]:
+        """customer id -> its newest report within LOOKBACK_WEEKS, with its health verdict."""
         engine = self.services.engine
         try:
             week = engine.week()
         except InputError:
             return {}  # no data in the warehouse yet
-        found: dict[str, tuple[Week, str]] = {}
-        for back in range(LOOKBACK_WEEKS):
-            missing = [c for c in customer_ids if c not in found]
-            if not missing:
-                break
-            shifted = week.shift(-back)
-            for customer_id, status in engine.store.statuses(missing, shifted).items():
-                found[customer_id] = (shifted, status)
-        return found
+        return latest_reports(engine.warehouse, customer_ids, week, LOOKBACK_WEEKS)
 
 
 def home_view(
     person: Person,
     customers: Sequence[Assignment],
-    latest: dict[str, tuple[Week, str]],
+    latest: dict[str, LatestReport],
     fire: dt.datetime | None,
     settings: Settings,
     pause: Pause | None = None,
@@ -114,13 +107,17 @@ def _schedule(fire: dt.datetime | None, settings: Settings, pause: Pause | None 
     return f"*Next scheduled delivery:* {fire:%A, %B} {fire.day} at {fire:%H:%M} ({zone})"
 
 
-def _customer_line(a: Assignment, latest: tuple[Week, str] | None) -> str:
+def _customer_line(a: Assignment, latest: LatestReport | None) -> str:
     head = f"*{escape(a.customer_name)}* `{a.customer_id}`"
     if latest is None:
         return f"{head}\nNo report in the last {LOOKBACK_WEEKS} weeks."
-    week, status = latest
+    status = latest.status
     mark = {"complete": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(status, "")
-    return f"{head}\nWeek of {week.label()}: {status} {mark}".rstrip()
+    line = f"{head}\nWeek of {latest.week.label()}: {status} {mark}".rstrip()
+    if latest.headline is not None:  # the verdict stored with the report (core.health)
+        h = latest.headline
+        line += f"\n{FLAGS.get(h.health, '')} Account health: *{escape(h.health_line)}*".replace("\n ", "\n")
+    return line
 
 
 def _section(text: str) -> dict[str, Any]:

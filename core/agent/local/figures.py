@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from core.analytics import Totals
+from core.analytics import SCORE, Totals  # SCORE: NULL or NaN scores left out
 from core.format import money, number, pct
 from core.warehouse import Warehouse
 from core.weeks import Week
@@ -30,7 +30,7 @@ SQL = {
     ENGAGEMENT: f"""
 SELECT {_WEEK_OFFSET.format(d="activity_date")}, channel,
        SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM(engagement_score) AS score_sum, COUNT(engagement_score) AS score_n
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n
 FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
 WHERE customer_id = ? AND {_IN_RANGES.format(d="activity_date")}
 GROUP BY 1, 2

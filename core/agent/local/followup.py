@@ -48,6 +48,7 @@ CAPABILITIES = (
     ("The industry benchmark", "How do we compare to the benchmark?", "Is CTR above benchmark?"),
     ("Why a metric moved", "Why did revenue drop?", "What drove the change in conversions?"),
     ("Case studies", "Any case studies about churn?", "Show me examples of improving open rates"),
+    ("Account health", "Is this account at risk?", "Why is health Watch?"),
     (
         "A recommendation in depth",
         "Tell me more about the second recommendation",
@@ -82,6 +83,7 @@ class FollowupAnswerer:
             "why": self._why,
             "case_studies": self._case_studies,
             "recommendation": self._recommendation,
+            "health": self._health,
             "other_customer": _other_customer,
         }
         return handlers.get(intent.kind, _unknown)(intent, context)
@@ -200,6 +202,35 @@ class FollowupAnswerer:
         rec = recs[intent.number - 1]
         sources = [rec.case_study.study.case_study_id] if rec.case_study else []
         return Reply(explain(rec, intent.number, len(recs), analysis, label), sql, sources)
+
+    # Account health ----------------------------------------------------------------------
+
+    def _health(self, intent: Intent, context: AskContext) -> Reply:
+        """The verdict of core.health for the report week, with every reason behind it."""
+        snapshot = Analytics(self.warehouse).snapshot(context.week, [context.customer_id])
+        data = snapshot.get(context.customer_id)
+        if data is None:
+            return Reply(f"{context.customer_id} is not in the customers table, so it has no health verdict.")
+        health = analyse(data).health
+        label = context.week.label()
+        head = f"**{context.customer_name} is {health.label}** (week of {label}): {health.because}."
+        if intent.topic and intent.topic != health.label.lower():
+            head = f"**{context.customer_name} is {health.label}, not {intent.topic.capitalize()}** (week of {label}): {health.because}."
+        weighing = [r for r in health.reasons if r.level > 0 or r.seasonal] or list(health.reasons)
+        lines = [f"- {_LEVEL_WORDS[r.level]}: {r.text}" for r in weighing]
+        source = _source(
+            ["conversions", "historical_engagement", "industry_benchmarks"],
+            f"week of {label}, the 11 weeks before it and the same weeks a year earlier",
+        )
+        return Reply(_blocks(head, "\n".join(lines), HEALTH_RULE, source), snapshot.sql)
+
+
+_LEVEL_WORDS = {0: "Note", 1: "Watch", 2: "At risk"}
+HEALTH_RULE = (
+    "_At risk when any signal reaches its At risk threshold or three reach Watch; Watch when one "
+    "does; a fall the same weeks last year also showed counts one level lower. The thresholds are "
+    "in the README (Account health)._"
+)
 
 
 # Sections -------------------------------------------------------------------------------

@@ -126,6 +126,13 @@ _SUMMARY = _rx(
     r"\bhow\s+(?:did|do|are|were|is|was)\s+(?:\w+\s+){1,3}?(?:do|doing|perform|performing|go|going|trending)\b"
     r"|\bperformance\b|\boverview\b|\bsummary\b|\bkpis?\b|\bheadlines?\b|\bnumbers\b|\bmetrics\b|\brecap\b"
 )
+# "Is this account at risk?", "why is health Watch?", "is it healthy?", "churn risk?"
+_HEALTH = _rx(
+    r"\bat[\s-]+risk\b|\bchurn|\brisk\b|\bhealthy\b|\bunhealthy\b|\bverdict\b"
+    r"|\b(?:account|customer|overall|its|their|the)\s+health\b|\bhealth\s+(?:is|was|status|flag|check|verdict)\b"
+    r"|\bwhy\s+(?:is\s+)?(?:the\s+)?health\b|\bon\s+watch\b|\bwhy\s+(?:is\s+)?(?:it|this|the\s+account)\s+watch\b"
+)
+_VERDICTS = (("at risk", r"\bat[\s-]+risk\b"), ("watch", r"\bwatch\b"), ("healthy", r"\bhealthy\b"))
 _DOWN = _rx(
     r"\b(?:drop|dropped|fall|fell|falling|decline|declined|down|decrease|decreased|lower|dip|worse)\b"
 )
@@ -155,7 +162,8 @@ class Period:
 @dataclass(frozen=True)
 class Intent:
     """A parsed question. `kind` is one of metric, breakdown, benchmark, why, case_studies,
-    recommendation, other_customer, unknown."""
+    recommendation, health, other_customer, unknown. For health, `topic` is the verdict the
+    question names, if any."""
 
     kind: str
     metrics: tuple[str, ...] = ()
@@ -185,6 +193,9 @@ def parse(question: str, customer_id: str = "") -> Intent:
         return Intent("case_studies", topic=case_study_topic(text))
     if _REC_WORD.search(text):
         return Intent("recommendation")
+    if _HEALTH.search(text):
+        # "why is it Watch?" claims a verdict; "is it at risk?" only asks
+        return Intent("health", topic=claimed_verdict(text) if _WHY.search(text) else "")
     if _WHY.search(text):
         baseline = "year_ago" if _YEAR_AGO.search(text) else "previous"
         direction = _direction(text)
@@ -205,6 +216,11 @@ def parse(question: str, customer_id: str = "") -> Intent:
         return Intent("metric", HEADLINE_METRICS, period, note=note)
     greeting = "hello" if _GREETING.search(text) else "thanks" if _THANKS.search(text) else ""
     return Intent("unknown", greeting=greeting)
+
+
+def claimed_verdict(text: str) -> str:
+    """The health verdict a question names ("why is health Watch?"), lower case; "" if none."""
+    return next((name for name, pattern in _VERDICTS if re.search(pattern, text, re.IGNORECASE)), "")
 
 
 def find_metrics(text: str) -> tuple[str, ...]:

@@ -27,8 +27,10 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core; worksteal keeps both busy to the end (a few tests take 5-25 s).
+# A single module or test runs faster in one process: .venv/bin/pytest tests/test_x.py
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 # The benchmarks print tables (see README, Performance); they are not part of `make test`.
 bench: $(STAMP)

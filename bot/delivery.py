@@ -72,9 +72,13 @@ class Delivery:
         return self.status == DELIVERED
 
 
-def shared_pacer() -> Pacer:
-    """A pacer for every poster of a process to share (Slack's limits are per channel and workspace)."""
-    return Pacer(interval=1.0 + PACING_MARGIN, clock=_slow_clock)
+def shared_pacer(interval: float | None = None) -> Pacer:
+    """A pacer for every poster of a process to share (Slack's limits are per channel and workspace).
+
+    `interval`: seconds between posts to one channel (settings.slack_post_interval); None is
+    Slack's 1 s plus PACING_MARGIN.
+    """
+    return Pacer(interval=1.0 + PACING_MARGIN if interval is None else interval, clock=_slow_clock)
 
 
 def _slow_clock() -> float:

@@ -34,7 +34,7 @@ class Services:
         engine = build_engine(settings)
         return cls(
             settings, engine, DeliveryStore(engine.warehouse), Workers(settings.concurrency),
-            TrackedExecutor(LISTENER_THREADS, "bolt-listener"),
+            TrackedExecutor(LISTENER_THREADS, "bolt-listener"), shared_pacer(settings.slack_post_interval),
         )  # fmt: skip
 
     def wait_idle(self, timeout: float) -> bool:

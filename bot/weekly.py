@@ -132,7 +132,8 @@ class WeeklyJob:
         out: TextIO | None = None,
     ) -> None:
         self.settings, self.engine, self.deliveries, self.client = settings, engine, deliveries, client
-        self.poster = Poster(client, pacer or shared_pacer()) if client is not None else None
+        pacer = pacer or shared_pacer(settings.slack_post_interval)
+        self.poster = Poster(client, pacer) if client is not None else None
         self.claims = claims or RunClaims(engine.warehouse)
         self.people = people or People(settings, engine)
         self.preferences = Preferences(engine.warehouse, settings.current_date)

@@ -56,7 +56,8 @@ def engine(settings: Settings) -> Iterator[ReportEngine]:
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
-    """The environment the `weekly-report` command sees: the demo copy, a pinned date."""
+    """The environment the `weekly-report` command sees: the demo copy, a pinned date, and no
+    pause between posts to one channel (pacing is test_pacing's and test_weekly_cli's subject)."""
     for name in (
         "WEEKLY_REPORT_BACKEND",
         "WEEKLY_REPORT_AGENT",
@@ -66,6 +67,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WEEKLY_REPORT_HOME", str(demo_home))
     monkeypatch.setenv("WEEKLY_REPORT_TODAY", AS_OF.isoformat())
+    monkeypatch.setenv("WEEKLY_REPORT_POST_INTERVAL", "0")
     monkeypatch.setenv("WEEKLY_REPORT_CONFIG", str(demo_home / "no-such-config.toml"))
     return demo_home
 

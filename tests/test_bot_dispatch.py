@@ -86,8 +86,9 @@ def responses() -> Iterator[ResponseUrls]:
 @pytest.fixture
 def services(settings: Settings, slack: SlackServer) -> Iterator[Services]:
     connected = dataclasses.replace(
-        settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, admins=("BOSS@example.com",)
-    )
+        settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, admins=("BOSS@example.com",),
+        slack_post_interval=0.0,  # no pause between posts to one DM: pacing is test_pacing's subject
+    )  # fmt: skip
     services = Services.start(connected)
     yield services
     services.close()

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.delivery import PACING_MARGIN, shared_pacer
 from bot.pacing import WORKSPACE_PER_MINUTE, Pacer
 
 
@@ -125,3 +126,9 @@ def test_threads_in_real_time_keep_one_second_between_posts_to_a_channel() -> No
         gaps = [b - a for a, b in zip(sorted(times), sorted(times)[1:], strict=False)]
         assert all(gap >= 0.99 for gap in gaps), gaps
     assert 1.98 <= elapsed < 15  # three posts to D1 need two seconds; the bound above is generous
+
+
+def test_the_process_pacer_keeps_slacks_second_and_a_margin_unless_set_otherwise() -> None:
+    assert shared_pacer().interval == 1.0 + PACING_MARGIN > 1.0  # WEEKLY_REPORT_POST_INTERVAL unset
+    assert shared_pacer(0.0).interval == 0.0
+    assert shared_pacer().per_minute == shared_pacer(0.0).per_minute == WORKSPACE_PER_MINUTE

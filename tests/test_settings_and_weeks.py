@@ -35,6 +35,12 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
     assert s.is_admin("BOSS@example.com")
 
 
+def test_the_post_interval_is_unset_by_default_and_read_from_the_environment(tmp_path: Path) -> None:
+    assert load_settings({}, tmp_path / "none.toml").slack_post_interval is None
+    s = load_settings({"WEEKLY_REPORT_POST_INTERVAL": "0"}, tmp_path / "none.toml")
+    assert s.slack_post_interval == 0.0
+
+
 def test_connector_default_connection_name_is_honoured(tmp_path: Path) -> None:
     s = load_settings({"SNOWFLAKE_DEFAULT_CONNECTION_NAME": "prod"}, tmp_path / "none.toml")
     assert s.snowflake_connection_name == "prod"
@@ -49,6 +55,8 @@ def test_connector_default_connection_name_is_honoured(tmp_path: Path) -> None:
         ({"CORTEX_TURN_TIMEOUT": "0"}, "CORTEX_TURN_TIMEOUT must be positive"),
         ({"CORTEX_TURN_TIMEOUT": "inf"}, "CORTEX_TURN_TIMEOUT must be a number of seconds"),
         ({"CORTEX_MAX_RETRY_AFTER": "-1"}, "CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more"),
+        ({"WEEKLY_REPORT_POST_INTERVAL": "-1"}, "WEEKLY_REPORT_POST_INTERVAL must be a number of seconds"),
+        ({"WEEKLY_REPORT_POST_INTERVAL": "soon"}, "WEEKLY_REPORT_POST_INTERVAL has an invalid value"),
     ],
 )
 def test_bad_settings_are_clear(tmp_path: Path, env: dict[str, str], message: str) -> None:

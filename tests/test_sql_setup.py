@@ -42,7 +42,14 @@ from core.templating import render
 from core.warehouse import SQL_DIR, Warehouse
 from core.warehouse.base import scan_statements, split_statements
 from core.warehouse.embedded import EmbeddedWarehouse
-from core.warehouse.schema import ACCOUNT_ONLY, file_statements, schema_statements, setup_statements
+from core.warehouse.schema import (
+    ACCOUNT_ONLY,
+    SCHEMA_FILE,
+    declared_columns,
+    file_statements,
+    schema_statements,
+    setup_statements,
+)
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK
 
@@ -114,6 +121,24 @@ def test_embedded_warehouse_creates_every_table_and_column_of_setup_sql(tmp_path
         created = information_schema(warehouse)
     assert len(declared) == 16
     assert {t: list(c) for t, c in created.items()} == declared
+
+
+def test_the_columns_declared_are_setup_sqls_and_anything_else_makes_them_unknown(tmp_path: Path) -> None:
+    assert declared_columns() == {("analytics", t, c) for t, columns in ddl_tables().items() for c in columns}
+    with_view = tmp_path / "setup.sql"
+    with_view.write_text(
+        SCHEMA_FILE.read_text()
+        + "\nCREATE VIEW IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.v AS SELECT 1 AS x;\n"
+    )
+    assert declared_columns(with_view) is None  # only running the statements would tell
+
+
+def test_opening_the_embedded_warehouse_puts_back_a_missing_table(tmp_path: Path) -> None:
+    with EmbeddedWarehouse(tmp_path) as warehouse:
+        warehouse.execute("DROP TABLE csm_preferences")
+        assert "csm_preferences" not in information_schema(warehouse)
+    with EmbeddedWarehouse(tmp_path) as warehouse:
+        assert {t: list(c) for t, c in information_schema(warehouse).items()} == ddl_tables()
 
 
 def test_only_account_level_statements_are_left_to_the_account() -> None:

@@ -7,6 +7,7 @@ grants): what remains creates the database, the schema and every table.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from core.warehouse.base import Statement, scan_statements
@@ -29,3 +30,32 @@ def schema_statements(path: Path = SCHEMA_FILE) -> list[str]:
 def file_statements(name: str) -> list[Statement]:
     """The statements of one file of sql/, in order, with their tags."""
     return scan_statements((SQL_DIR / name).read_text())
+
+
+@functools.cache
+def declared_columns(path: Path = SCHEMA_FILE) -> frozenset[tuple[str, str, str]] | None:
+    """Every (schema, table, column), lower-case, that the schema statements create or add; None
+    when a statement does anything else (then only running the statements can set the schema up).
+
+    The statements are all `IF NOT EXISTS`: where every one of these columns exists, running them
+    changes nothing. Parsed once per process (sqlglot comes with fakesnow).
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    columns: set[tuple[str, str, str]] = set()
+    for sql in schema_statements(path):
+        statement = sqlglot.parse_one(sql, read="snowflake")
+        kind = str(statement.args.get("kind")).upper()
+        if isinstance(statement, exp.Create) and kind in ("DATABASE", "SCHEMA"):
+            continue
+        if isinstance(statement, exp.Create) and kind == "TABLE" and isinstance(statement.this, exp.Schema):
+            table, added = statement.this.this, statement.this.expressions
+        elif isinstance(statement, exp.Alter):
+            table, added = statement.this, statement.args.get("actions") or []
+        else:
+            return None
+        if not all(isinstance(c, exp.ColumnDef) for c in added):
+            return None
+        columns.update((table.db.lower(), table.name.lower(), c.name.lower()) for c in added)
+    return frozenset(columns)

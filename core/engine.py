@@ -180,7 +180,9 @@ class ReportEngine:
         summary: RunSummary,
         progress: Progress | None,
     ) -> None:
-        stored = {} if refresh else self.store.statuses([t.customer_id for t in targets], week)
+        customer_ids = [t.customer_id for t in targets]
+        self.store.demote_sectionless(customer_ids, week)
+        stored = {} if refresh else self.store.statuses(customer_ids, week)
         todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
         summary.reports_reused = len(targets) - len(todo)
         with ReportWriter(self.store, refresh, partial(self._count, summary, refresh)) as writer:

@@ -192,3 +192,15 @@ def test_runs_are_recorded_with_their_summary(engine: ReportEngine) -> None:
     runs = engine.store.runs()
     assert runs[0]["run_id"] == summary.run_id
     assert (runs[0]["status"], runs[0]["reports_generated"], runs[0]["reports_failed"]) == ("completed", 9, 0)
+
+
+def test_a_save_that_died_before_its_sections_is_regenerated_not_reused(engine: ReportEngine) -> None:
+    """A save MERGEs the report row first and writes its sections after: a process killed in
+    between leaves a complete row with no sections of its generation. The next run must not
+    reuse (and deliver) it as complete."""
+    generate_all(engine)
+    engine.warehouse.execute("DELETE FROM report_sections WHERE report_id = 'CUST_12345-20261109'")
+    again = generate_all(engine)
+    assert (again.reports_generated, again.reports_reused) == (1, 8)
+    report = engine.store.load("CUST_12345", WEEK)
+    assert report.status == "complete" and [s.status for s in report.sections] == ["complete"] * 3

@@ -331,7 +331,7 @@ class ReportEngine:
             )
             raise
         self.store.record_followup(
-            report.report_id, asked_by, question, answer.text, parent, answer.message_id
+            report.report_id, asked_by, question, answer.text, parent, answer.message_id, sql=answer.sql
         )
         return FollowUp(report, answer, parent)
 

@@ -240,29 +240,34 @@ class ReportStore:
         parent_id: int,
         message_id: int | None,
         refusal_reason: str | None = None,
+        sql: Sequence[str] = (),
     ) -> None:
         """Store the exchange; an answered one advances the report's last assistant message id.
 
         With `refusal_reason` the exchange is stored as refused (the answer failed the guard):
-        `answer` is what the person was told instead, and the report's thread stays where it
-        was, so the next question continues from the last answer that was shown.
+        `answer` is what the person was told instead, no SQL is kept, and the report's thread
+        stays where it was, so the next question continues from the last answer that was shown.
         """
         status = "answered" if refusal_reason is None else "refused"
+        sql_text = "\n;\n".join(sql) if sql and refusal_reason is None else None
+        row = [
+            report_id,
+            asked_by,
+            question,
+            answer,
+            parent_id,
+            message_id,
+            _now(),
+            status,
+            refusal_reason,
+            sql_text,
+        ]
         with self.warehouse.transaction():
             self.warehouse.execute(
                 f"INSERT INTO {T}.followups (report_id, asked_by, question, answer, parent_message_id, "
-                "agent_message_id, asked_at, status, refusal_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    report_id,
-                    asked_by,
-                    question,
-                    answer,
-                    parent_id,
-                    message_id,
-                    _now(),
-                    status,
-                    refusal_reason,
-                ],
+                "agent_message_id, asked_at, status, refusal_reason, sql_text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
             )
             if message_id is not None and refusal_reason is None:
                 self.warehouse.execute(

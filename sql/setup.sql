@@ -164,6 +164,7 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_deliveries (
 -- Every question asked in a report's thread. status: answered, or refused when the answer
 -- failed the guard (core/guard): then `answer` holds only the refusal the person saw (none of
 -- the withheld answer), refusal_reason the guard's rule and why, agent_message_id NULL.
+-- sql_text: the statements an answered follow-up's agent reported running (`;`-separated).
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups (
     report_id VARCHAR NOT NULL,
     asked_by VARCHAR,
@@ -173,13 +174,16 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups (
     agent_message_id NUMBER(38, 0),
     asked_at TIMESTAMP_NTZ NOT NULL,
     status VARCHAR,
-    refusal_reason VARCHAR
+    refusal_reason VARCHAR,
+    sql_text VARCHAR
 );
 
--- The guard's columns came after the first release: add them to a followups created before.
+-- The guard's columns and the answer's SQL came after the first release: add them to a
+-- followups created before.
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS status VARCHAR;
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups
     ADD COLUMN IF NOT EXISTS refusal_reason VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS sql_text VARCHAR;
 
 -- Every run: the engine's own generation runs (scope NULL) and the weekly delivery runs.
 -- A weekly run is claimed once per (week_start, scope) by the MERGE in core/runs.py; `owner`

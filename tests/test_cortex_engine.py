@@ -158,6 +158,11 @@ def test_show_sql_prints_the_statements_of_the_2026_tool_shape(
     code, out, err = run(capsys, "ask", "--customer-id", "CUST_12345", "--show-sql", "CUST_12345's revenue?")
     assert code == 0, err
     assert "-- SQL\nSELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions" in out
+    [stored] = sql_json(capsys, "SELECT sql_text FROM followups")  # and the follow-up keeps it
+    assert (
+        "SELECT SUM(revenue) AS revenue FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions"
+        in stored["SQL_TEXT"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,8 @@ def engine(server: CortexServer, demo_home: Path) -> Iterator[ReportEngine]:
 
 def followups(engine: ReportEngine) -> list[dict[str, object]]:
     return engine.warehouse.query(
-        "SELECT question, answer, status, refusal_reason, parent_message_id, agent_message_id FROM followups"
+        "SELECT question, answer, status, refusal_reason, parent_message_id, agent_message_id, sql_text "
+        "FROM followups"
     )
 
 
@@ -55,7 +56,7 @@ def assert_withheld(engine: ReportEngine, question: str, rule: str, leaked: tupl
     assert WITHHELD in str(row["answer"])
     for text in leaked:
         assert text not in str(row["answer"])
-    assert row["agent_message_id"] is None
+    assert row["agent_message_id"] is None and row["sql_text"] is None  # nor the SQL it ran
     assert engine.store.load(ME).last_message_id == row["parent_message_id"]
 
 
@@ -96,6 +97,7 @@ def test_a_benign_follow_up_filtered_on_the_customer_passes(
     assert result.answer.text == script.text and result.answer.sql
     [row] = followups(engine)
     assert row["status"] == "answered" and row["refusal_reason"] is None and row["answer"] == script.text
+    assert row["sql_text"] == "\n;\n".join(result.answer.sql)
     assert engine.store.load(ME).last_message_id == result.answer.message_id == 1008
 
 
@@ -223,7 +225,7 @@ def test_a_slack_thread_reply_shows_the_refusal_and_stores_it(bot: Bot, server: 
 def test_a_warehouse_from_before_the_guard_gains_the_followup_columns(tmp_path: Path) -> None:
     home = tmp_path / "old"
     with EmbeddedWarehouse(home) as warehouse:
-        for column in ("status", "refusal_reason"):
+        for column in ("status", "refusal_reason", "sql_text"):
             warehouse.execute(f"ALTER TABLE followups DROP COLUMN {column}")
         warehouse.execute(
             "INSERT INTO followups (report_id, question, answer, asked_at) VALUES ('r', 'q', 'a', CURRENT_TIMESTAMP)"

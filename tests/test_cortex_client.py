@@ -35,6 +35,7 @@ from tests.cortex_server import (
     fakesnow_server,
     fakesnow_session_authorizer,
 )
+from tests.simulated_time import SimulatedTime
 
 FAST = RetryPolicy(base=0.02, cap=0.1)
 CONTEXT = AskContext("CUST_12345", "Acme Retail", "Retail", Week(dt.date(2026, 11, 9)), "performance")
@@ -306,21 +307,6 @@ def test_the_retry_after_cap_is_a_setting(server: CortexServer) -> None:
     assert agent.start_thread() == "10001"  # within the cap: honoured, then retried
     limited, retried = server.thread_creates()[1:]
     assert limited.finished is not None and retried.started - limited.finished >= 0.25
-
-
-class SimulatedTime:
-    """A clock and a sleep for the client and its limiter: sleeping moves the clock on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def simulated_client(

@@ -9,7 +9,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,11 +263,14 @@ def test_a_section_whose_stream_never_ends_fails_at_the_turn_deadline(
     assert_chained(server)
 
 
-def test_generate_all_on_the_snowflake_backend(
-    cortex_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Warehouse on fakesnow's server (the demo data's DuckDB files), the agent authenticated by
-    the connector's session token of the same connection, as inside Snowflake."""
+@contextmanager
+def snowflake_backend(
+    demo_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[CortexServer, set[Any]]]:
+    """The CLI on the Snowflake backend: fakesnow's server over `demo_files` (DuckDB files),
+    named by a connections.toml, and the Cortex agent at a local server authenticated by the
+    connector's session token of that connection. Yields the Cortex server and the fakesnow
+    sessions that belong to other tests (to leave alone when ending a command's session)."""
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
     with fakesnow_server() as port, CortexServer(authorize=fakesnow_session_authorizer()) as cortex:
@@ -275,7 +280,7 @@ def test_generate_all_on_the_snowflake_backend(
             "[fake]\n"
             f'account = "fakesnow"\nuser = "fake"\npassword = "snow"\nhost = "127.0.0.1"\nport = {port}\n'
             'protocol = "http"\n[fake.session_parameters]\nCLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\n'
-            f'FAKESNOW_DB_PATH = "{cortex_env}"\n'
+            f'FAKESNOW_DB_PATH = "{demo_files}"\n'
         )
         toml.chmod(0o600)
         monkeypatch.setenv("WEEKLY_REPORT_BACKEND", "snowflake")
@@ -284,6 +289,15 @@ def test_generate_all_on_the_snowflake_backend(
         monkeypatch.setenv("CORTEX_BASE_URL", cortex.url)
         monkeypatch.setenv("CORTEX_TOKEN_TYPE", "SNOWFLAKE_SESSION")
         monkeypatch.delenv("CORTEX_TOKEN")
+        yield cortex, others
+
+
+def test_generate_all_on_the_snowflake_backend(
+    cortex_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Warehouse on fakesnow's server (the demo data's DuckDB files), the agent authenticated by
+    the connector's session token of the same connection, as inside Snowflake."""
+    with snowflake_backend(cortex_env, tmp_path, monkeypatch) as (cortex, others):
         code, _, err = run(capsys, "generate", "--mode", "all")
         assert code == 0, err
         end_fakesnow_sessions(keep=others)  # the command has ended: free the DuckDB files for the next

@@ -7,21 +7,7 @@ import threading
 import pytest
 
 from core.agent.ratelimit import RateLimiter, WaitTooLong, shared_limiter
-
-
-class FakeClock:
-    """Simulated time: `sleep` records the wait and moves the clock on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.simulated_time import SimulatedTime
 
 
 class GatedTime:
@@ -55,12 +41,12 @@ def run_threads(limit: RateLimiter, n: int) -> tuple[list[threading.Thread], lis
     return threads, waited
 
 
-def limiter(rpm: int, clock: FakeClock) -> RateLimiter:
+def limiter(rpm: int, clock: SimulatedTime) -> RateLimiter:
     return RateLimiter(rpm, clock=clock, sleep=clock.sleep)
 
 
 def test_at_most_n_per_rolling_minute() -> None:
-    clock = FakeClock()
+    clock = SimulatedTime()
     limit = limiter(3, clock)
     assert [limit.acquire() for _ in range(3)] == [0, 0, 0]
     clock.now = 30.0
@@ -72,7 +58,7 @@ def test_at_most_n_per_rolling_minute() -> None:
 
 
 def test_a_pause_holds_callers_and_the_longest_pause_wins() -> None:
-    clock = FakeClock()
+    clock = SimulatedTime()
     limit = limiter(100, clock)
     limit.pause(5)
     limit.pause(2)  # shorter: does not cut the pause short
@@ -119,7 +105,7 @@ def test_one_shared_limiter_per_endpoint() -> None:
 
 
 def test_no_caller_waits_longer_than_it_may() -> None:
-    clock = FakeClock()
+    clock = SimulatedTime()
     limit = limiter(1, clock)
     assert limit.acquire(max_wait=0) == 0  # nothing to wait for: a slot at once
     with pytest.raises(

@@ -17,8 +17,8 @@ from core import ReportEngine, Settings, make_agent
 from core.agent.cortex import RetryPolicy, build_cortex_agent
 from core.models import Report
 from core.warehouse.embedded import EmbeddedWarehouse
-from tests.cortex_server import CortexServer, Fault, end_fakesnow_sessions, fakesnow_server, fakesnow_sessions
-from tests.test_cortex_engine import cortex_settings, run, sql_json
+from tests.cortex_server import CortexServer, Fault, end_fakesnow_sessions
+from tests.test_cortex_engine import cortex_settings, run, snowflake_backend, sql_json
 
 FAST = RetryPolicy(base=0.01, cap=0.05)
 
@@ -144,26 +144,7 @@ def test_cli_refresh_on_the_snowflake_backend_keeps_the_report(
 ) -> None:
     """Warehouse on fakesnow's server; the agent first authenticated by the connection's session
     token, then refreshed with a wrong programmatic access token (401)."""
-    from tests.cortex_server import fakesnow_session_authorizer
-
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with fakesnow_server() as port, CortexServer(authorize=fakesnow_session_authorizer()) as cortex:
-        others = set(fakesnow_sessions())
-        toml = tmp_path / "connections.toml"
-        toml.write_text(
-            "[fake]\n"
-            f'account = "fakesnow"\nuser = "fake"\npassword = "snow"\nhost = "127.0.0.1"\nport = {port}\n'
-            'protocol = "http"\n[fake.session_parameters]\nCLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\n'
-            f'FAKESNOW_DB_PATH = "{cortex_env}"\n'
-        )
-        toml.chmod(0o600)
-        monkeypatch.setenv("WEEKLY_REPORT_BACKEND", "snowflake")
-        monkeypatch.setenv("SNOWFLAKE_CONNECTION_NAME", "fake")
-        monkeypatch.setenv("SNOWFLAKE_CONNECTIONS_FILE", str(toml))
-        monkeypatch.setenv("CORTEX_BASE_URL", cortex.url)
-        monkeypatch.setenv("CORTEX_TOKEN_TYPE", "SNOWFLAKE_SESSION")
-        monkeypatch.delenv("CORTEX_TOKEN")
+    with snowflake_backend(cortex_env, tmp_path, monkeypatch) as (cortex, others):
 
         def command(*argv: str) -> tuple[int, str, str]:
             try:

@@ -16,6 +16,7 @@ from core.agent.base import AskContext
 from core.agent.local import figures
 from core.agent.local.figures import CONVERSIONS, METRICS, MetricSpec, Window, fmt, signed, value
 from core.agent.local.intent import Intent, Period, parse
+from core.agent.local.period_answers import PeriodAnswers, refusal, unresolved
 from core.agent.local.recommendation_detail import explain, overview
 from core.analysis import Metric, analyse
 from core.analytics import Analytics, Totals
@@ -72,6 +73,7 @@ class FollowupAnswerer:
     def __init__(self, warehouse: Warehouse, index: CaseStudyIndex) -> None:
         self.warehouse = warehouse
         self.index = index
+        self.periods = PeriodAnswers(warehouse)
 
     def answer(self, question: str, context: AskContext) -> Reply:
         """Parse the question and answer it from the warehouse."""
@@ -85,6 +87,10 @@ class FollowupAnswerer:
             "recommendation": self._recommendation,
             "health": self._health,
             "other_customer": _other_customer,
+            "calendar": self._calendar,
+            "compare": self._compare,
+            "unresolved_period": lambda i, c: Reply(unresolved(i, c)),
+            "other_language": _other_language,
         }
         return handlers.get(intent.kind, _unknown)(intent, context)
 
@@ -114,6 +120,14 @@ class FollowupAnswerer:
             extra = " with the week before and a year earlier"
         source = _source(window.tables, _period_label(context, period) + extra)
         return Reply(_blocks(*sections, _note(intent), source), window.sql)
+
+    # Calendar periods and comparisons (period_answers.py) ----------------------------------
+
+    def _calendar(self, intent: Intent, context: AskContext) -> Reply:
+        return Reply(*self.periods.calendar(intent, context))
+
+    def _compare(self, intent: Intent, context: AskContext) -> Reply:
+        return Reply(*self.periods.compare(intent, context))
 
     # A breakdown by channel or campaign --------------------------------------------------
 
@@ -161,11 +175,32 @@ class FollowupAnswerer:
 
     def _why(self, intent: Intent, context: AskContext) -> Reply:
         specs = [METRICS[key] for key in intent.metrics]
+        if intent.calendars or intent.period.kind == "weeks":
+            return self._why_spans(intent, context, specs)
         base, current = _why_weeks(intent)
         window = self._fetch(context, specs, [(base, base), (current, current)])
-        sections = [_why_section(window, spec, base, current, intent.direction) for spec in specs]
+        before, after = window.at(base), window.at(current)
+        labels = (
+            f"the week of {context.week.shift(base).label()}",
+            f"the week of {context.week.shift(current).label()}",
+        )
+        sections = [_why_section(before, after, labels, spec, intent.direction) for spec in specs]
         weeks = f"weeks of {context.week.shift(base).label()} and {context.week.shift(current).label()}"
         return Reply(_blocks(*sections, _note(intent), _source(window.tables, weeks)), window.sql)
+
+    def _why_spans(self, intent: Intent, context: AskContext, specs: list[MetricSpec]) -> Reply:
+        """Why a metric moved between two periods of several weeks or days: the later period
+        (e.g. the last 4 weeks) against the one before it of the same length."""
+        pair = self.periods.pair(intent, context)
+        if isinstance(pair, str):
+            return Reply(refusal(pair, intent))
+        (now, then), note = pair
+        a, b = self.periods.read(context, specs, now), self.periods.read(context, specs, then)
+        labels = (f"{then.name} ({then.label()})", f"{now.name} ({now.label()})")
+        sections = [_why_section(b.sums, a.sums, labels, spec, intent.direction) for spec in specs]
+        notes = [f"_{note}._" if note else "", _note(intent)]
+        source = _source(a.tables, f"{now.label()} and {then.label()}")
+        return Reply(_blocks(*sections, *notes, source), [*a.sql, *b.sql])
 
     # Case studies ------------------------------------------------------------------------
 
@@ -418,24 +453,28 @@ def _why_weeks(intent: Intent) -> tuple[int, int]:
     return -1, 0
 
 
-def _why_section(window: Window, spec: MetricSpec, base: int, current: int, direction: str | None) -> str:
-    before, after = window.at(base), window.at(current)
+def _why_section(
+    before: figures.WeekTotals,
+    after: figures.WeekTotals,
+    labels: tuple[str, str],
+    spec: MetricSpec,
+    direction: str | None,
+) -> str:
+    """A metric's move from the `before` period to the `after` one, decomposed by channel
+    (and by campaign for conversions)."""
     v0, v1 = value(before.total, spec), value(after.total, spec)
     if (
         v0 is None
         or v1 is None
         or not (figures.has_data(before.total, spec) or figures.has_data(after.total, spec))
     ):
-        return f"**{spec.label} can't be compared**: at least one of the two weeks has no {' or '.join(spec.tables)} rows."
+        return f"**{spec.label} can't be compared**: at least one of the two periods has no {' or '.join(spec.tables)} rows."
     delta = v1 - v0
     verb = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
     if (direction == "down" and delta > 0) or (direction == "up" and delta < 0):
         verb = "actually " + verb
     moved = f"{signed(delta, spec.kind)}, {change(relative_change(v1, v0))}" if delta else "flat"
-    head = (
-        f"**{spec.label} {verb} ({moved})**: {fmt(v0, spec.kind)} in the week of "
-        f"{window.week.shift(base).label()}, {fmt(v1, spec.kind)} in the week of {window.week.shift(current).label()}."
-    )
+    head = f"**{spec.label} {verb} ({moved})**: {fmt(v0, spec.kind)} in {labels[0]}, {fmt(v1, spec.kind)} in {labels[1]}."
     parts = [head, "By channel, largest contribution first:", _contributions(before, after, spec, "channel")]
     if spec.tables == (CONVERSIONS,):
         parts += [
@@ -515,6 +554,15 @@ def _other_customer(intent: Intent, context: AskContext) -> Reply:
     text = (
         f"This thread is about {context.customer_name} ({context.customer_id}), so I answer only for that "
         "customer here. Ask in the other customer's report thread, or run `/weekly-report` with its id."
+    )
+    return Reply(text)
+
+
+def _other_language(intent: Intent, context: AskContext) -> Reply:
+    examples = ", ".join(f"“{CAPABILITIES[i][1]}”" for i in (0, 1, 3))
+    text = (
+        "I answer questions in English only, so I have not guessed at this one. "
+        f"Ask in English about {context.customer_name}, for example: {examples}"
     )
     return Reply(text)
 

@@ -9,12 +9,13 @@ here over the exact dates the question names, not from the code under test.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
 
 from core.agent.local.followup import FollowupAnswerer
-from core.format import money
+from core.format import change, money, number
 from core.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.test_followup import ACME, CONTEXT, WEEK, T, load
@@ -72,3 +73,54 @@ def test_a_period_it_cannot_resolve_is_refused_with_what_it_understood(ask, ques
     assert WEEK.label() not in reply.text and "$" not in reply.text
     assert reply.text.startswith("I can't answer for")
     assert "“" in reply.text  # the closest questions it can answer
+
+
+def test_what_happened_to_sms_shows_its_collapse_against_its_own_8_week_average(ask, warehouse) -> None:
+    text = ask("What happened to SMS?").text
+    sms = "AND channel = 'sms'"
+    now = span_sum(warehouse, "SUM(revenue)", "conversions", WEEK.start, WEEK.end, sms)
+    baseline = (
+        span_sum(warehouse, "SUM(revenue)", "conversions", WEEK.shift(-9).start, WEEK.shift(-2).end, sms) / 8
+    )
+    assert text.startswith(f"**sms revenue was {money(now)}** in the week of {WEEK.label()}")
+    assert f"{change(now / baseline - 1)} vs its 8-week average of {money(baseline)}" in text
+
+
+def test_a_named_campaign_is_matched_from_the_customers_own_campaigns(ask, warehouse) -> None:
+    reply = ask("How did the Spring Sale campaign do?")
+    spring = "AND campaign = ?"
+    now = span_sum(warehouse, "SUM(revenue)", "conversions", WEEK.start, WEEK.end, spring, "Spring Sale")
+    count = span_sum(warehouse, "COUNT(*)", "conversions", WEEK.start, WEEK.end, spring, "Spring Sale")
+    assert reply.text.startswith(f"**Spring Sale earned {money(now)}** from {number(count)} conversions")
+    assert all("Spring" not in s for s in reply.sql)  # the name is a bound parameter
+    unknown = ask("how did the Holiday Gift Guide campaign do?").text
+    assert unknown.startswith("Acme Outfitters has no campaign named “Holiday Gift Guide”")
+    assert "Spring Sale" in unknown and "$" not in unknown
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["summarise in 3 bullets", "talking points?", "What should I tell the customer on Thursday's call?"],
+)
+def test_talking_points_are_three_points_each_with_a_figure(ask, question: str) -> None:
+    text = ask(question).text
+    points = [line for line in text.splitlines() if re.match(r"\d\. ", line)]
+    assert len(points) == 3
+    assert all(re.search(r"\d", p) for p in points)
+    assert "Thursday" not in text or "week of" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "expression", "table_sql"),
+    [
+        ("what was revenue per send last week?", "(SELECT SUM(revenue) FROM {T}conversions WHERE customer_id = ? "
+         "AND conversion_date BETWEEN ? AND ?) / (SELECT SUM(sends) FROM {T}historical_engagement WHERE "
+         "customer_id = ? AND activity_date BETWEEN ? AND ?)", True),
+        ("revenue per conversion", "(SELECT SUM(revenue) / COUNT(*) FROM {T}conversions WHERE customer_id = ? "
+         "AND conversion_date BETWEEN ? AND ?)", False),
+    ],
+)  # fmt: skip
+def test_ratios_a_csm_uses(ask, warehouse, question: str, expression: str, table_sql: bool) -> None:
+    params = [ACME, WEEK.start, WEEK.end] * (2 if table_sql else 1)
+    expected = float(warehouse.scalar("SELECT " + expression.format(T=T), params))
+    assert f"was {money(expected)}**" in ask(question).text

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from core.agent.base import AskContext
 from core.agent.local import figures
 from core.agent.local.figures import CONVERSIONS, METRICS, MetricSpec, Window, fmt, signed, value
+from core.agent.local.focus_answers import FocusAnswers
 from core.agent.local.intent import Intent, Period, parse
 from core.agent.local.period_answers import PeriodAnswers, refusal, unresolved
 from core.agent.local.recommendation_detail import explain, overview
@@ -74,6 +75,7 @@ class FollowupAnswerer:
         self.warehouse = warehouse
         self.index = index
         self.periods = PeriodAnswers(warehouse)
+        self.focus = FocusAnswers(warehouse, index)
 
     def answer(self, question: str, context: AskContext) -> Reply:
         """Parse the question and answer it from the warehouse."""
@@ -91,6 +93,9 @@ class FollowupAnswerer:
             "compare": self._compare,
             "unresolved_period": lambda i, c: Reply(unresolved(i, c)),
             "other_language": _other_language,
+            "channel": lambda i, c: Reply(*self.focus.channel(i, c)),
+            "campaign": lambda i, c: Reply(*self.focus.campaign(i, c)),
+            "talking_points": lambda i, c: Reply(*self.focus.talking_points(i, c)),
         }
         return handlers.get(intent.kind, _unknown)(intent, context)
 

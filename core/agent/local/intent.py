@@ -20,6 +20,8 @@ MAX_QUESTION_CHARS = 1000  # longer text is not a question this parser can answe
 
 # Most specific first: a matched span is blanked out so "open rate" is not also "opens".
 METRIC_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("revenue_per_send", r"(?:revenue|sales|money)\s+(?:per|a|for\s+each|by)\s+(?:send|message)\b|\brps\b"),
+    ("avg_conversion_value", r"(?:revenue|sales)\s+(?:per|a|for\s+each)\s+(?:conversion|order|purchase)\b"),
     (
         "avg_conversion_value",
         r"(?:average|avg|mean|typical)\s+(?:conversion|order|deal|purchase|basket)?\s*(?:value|size|amount)"
@@ -371,7 +373,7 @@ def campaign_phrase(text: str) -> str:
     as written; "" when it names none. Matched later against the customer's own campaigns."""
     for pattern in _CAMPAIGN_NAMES:
         if match := pattern.search(text):
-            name = match.group(1).strip(" \"'“”‘’")
+            name = re.sub(r"^(?:the|our|their|its|a)\s+", "", match.group(1).strip(" \"'“”‘’"), flags=re.I)
             if name and not _NOT_A_NAME.fullmatch(name):
                 return name
     return ""

@@ -286,6 +286,7 @@ def _compare(q: Question) -> bool:
         _WEEK_VS_WEEK.search(q.text)
         or _VS_LAST_MONTH.search(q.text)
         or (named and q.period.kind == "week")
+        or q.period.kind == "weeks"
         or (_VS_LAST_YEAR.search(q.text) and not q.metrics)
     )
 
@@ -294,6 +295,8 @@ def _compare_intent(q: Question) -> Intent:
     metrics = q.metrics or HEADLINE_METRICS
     if len([c for c in q.calendars if c.kind]) >= 2:
         return Intent("compare", metrics, calendars=q.calendars, topic="calendars")
+    if q.period.kind == "weeks" and not q.calendars:
+        return Intent("compare", metrics, q.period, topic="weeks")
     if _WEEK_VS_WEEK.search(q.text):
         return Intent("compare", metrics, topic="week")
     if _VS_LAST_MONTH.search(q.text):

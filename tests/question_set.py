@@ -151,6 +151,15 @@ def _calendar() -> list[Case]:
         Case("revenue in 2025", label(*Y2025), shows(m(rev(*Y2025))), texts=("covers only Nov 03",)),
         Case("revenue per send in October", label(*OCT), shows(ratio(rev(*OCT), eng(SENDS, *OCT), money))),
         Case("revenue per conversion last month", label(*OCT), shows(ratio(rev(*OCT), conv(*OCT), money))),
+        Case("Revenue for the week of Nov 2", label(*NOV_2_8), shows(m(rev(*NOV_2_8)))),
+        Case("revenue in week 45", label(*NOV_2_8), shows(m(rev(*NOV_2_8)))),
+        Case("revenue week of 2026-10-05", label(*OCT5), shows(m(rev(*OCT5)))),
+        Case("conversions for the first half of November", label(*NOV), shows(n(conv(*NOV)))),
+        Case("revenue in the last two months", label(D(2026, 9, 16), WEEK.end), shows(m(rev(D(2026, 9, 16), WEEK.end)))),
+        Case("how were sales in september?", label(*SEP), shows(m(rev(*SEP)))),
+        Case("how did push do last month", label(*OCT), shows(m(rev(*OCT, "AND channel = 'push'")))),
+        Case("was october better than september?", label(*SEP), shows(m(rev(*OCT)), m(rev(*SEP)))),
+        Case("may revenue", label(D(2026, 5, 1), D(2026, 5, 31)), texts=("No conversions rows",)),
         Case("conversion rate in October", label(*OCT), shows(ratio(conv(*OCT), eng(SENDS, *OCT), pct))),
     ]  # fmt: skip
 
@@ -225,7 +234,8 @@ def _refusals() -> list[Case]:
     questions = [
         "How did we do over the holidays?", "revenue during Black Friday", "what was revenue in the fiscal year?",
         "conversions in spring", "revenue in Q5", "revenue in October 2031", "what was revenue yesterday?",
-        "revenue next month", "revenue over the summer", "revenue Feb 30 to Mar 2",
+        "revenue next month", "revenue over the summer", "revenue Feb 30 to Mar 2", "revenue in early October",
+        "conversions last weekend", "revenue over the past 2 years", "revenue the first week of November",
         "¿Cuáles fueron los ingresos la semana pasada?", "Wie hoch war der Umsatz letzte Woche?",
         "Quel était le chiffre d'affaires la semaine dernière ?", "上周的收入是多少？",
     ]  # fmt: skip

@@ -108,17 +108,20 @@ class PeriodAnswers:
         if intent.channel:
             sums, channel_note = _channel(got, intent.channel)
         title = _title(resolved.span)
-        if intent.split:
+        if got.first_day is None:
+            body = f"**No {' or '.join(dict.fromkeys(got.tables))} rows were recorded in {title}**, so there is no figure."
+        elif intent.split:
             body = _split(got, specs[0], intent.dimension, title)
         elif len(specs) == 1:
             spec = specs[0]
             label = f"{spec.label} on {intent.channel}" if intent.channel else spec.label
-            body = f"**{label} was {fmt(value(sums, spec), spec.kind)}** in {title}{_basis(sums, spec)}."
+            verb = "were" if label.endswith("s") else "was"
+            body = f"**{label} {verb} {fmt(value(sums, spec), spec.kind)}** in {title}{_basis(sums, spec)}."
         else:
             body = "\n".join(
                 [f"**{title}**", *(f"- {s.label}: **{fmt(value(sums, s), s.kind)}**" for s in specs)]
             )
-        notes = [resolved.note, got.coverage(), channel_note]
+        notes = [resolved.note, got.coverage() if got.first_day else "", channel_note]
         return blocks(body, *(_italic(n) for n in notes), source(got.tables, resolved.span.label())), got.sql
 
     def compare(self, intent: Intent, context: AskContext) -> tuple[str, list[str]]:
@@ -130,11 +133,7 @@ class PeriodAnswers:
         specs = [METRICS[k] for k in intent.metrics]
         a, b = self.read(context, specs, now), self.read(context, specs, before)
         head = f"**{_title(now)[0].upper()}{_title(now)[1:]} vs {_title(before)}**"
-        lines = [
-            f"- {s.label}: **{fmt(value(a.sums.total, s), s.kind)}** vs {fmt(value(b.sums.total, s), s.kind)} "
-            f"({moved(value(a.sums.total, s), value(b.sums.total, s), s)})"
-            for s in specs
-        ]
+        lines = [_side_by_side(a, b, spec) for spec in specs]
         notes = [note, a.coverage(), b.coverage()]
         src = source(a.tables, f"{now.label()} and {before.label()}")
         return blocks("\n".join([head, *lines]), *(_italic(n) for n in notes), src), [*a.sql, *b.sql]
@@ -167,6 +166,14 @@ class PeriodAnswers:
                 note, f"the periods have {spans[0].days} and {spans[1].days} days, so totals differ in length"
             )
         return (spans[0], spans[1]), note
+
+
+def _side_by_side(a: SpanFigures, b: SpanFigures, spec: MetricSpec) -> str:
+    """ "- Revenue: **$A** vs $B (▼ x%)"; "no data" for a period without rows, and then no change."""
+    now = value(a.sums.total, spec) if a.first_day else None
+    then = value(b.sums.total, spec) if b.first_day else None
+    shown = [fmt(v, spec.kind) if side.first_day else "no data" for v, side in ((now, a), (then, b))]
+    return f"- {spec.label}: **{shown[0]}** vs {shown[1]} ({moved(now, then, spec)})"
 
 
 def moved(now: float | None, then: float | None, spec: MetricSpec) -> str:

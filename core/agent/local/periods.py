@@ -25,6 +25,8 @@ _MONTH = r"(january|february|march|april|june|july|august|september|october|nove
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _ISO = r"(\d{4}-\d{2}-\d{2})"
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "twelve": 12}
+_N = r"(\d{1,2}|one|two|three|four|five|six|nine|twelve)"
 _ORD_QUARTER = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
@@ -85,6 +87,14 @@ def _year(token: str | None) -> int:
     return int(token) if token else 0
 
 
+def _count(token: str) -> int:
+    return int(token) if token.isdigit() else _WORDS[token.lower()]
+
+
+def _unclear(match: re.Match[str]) -> Calendar:
+    return Calendar(problem=match[0].strip())
+
+
 # Each row: a pattern and how its match becomes a Calendar (most specific first).
 _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...] = (
     (
@@ -105,6 +115,26 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
             ),
         ),
     ),
+    (
+        _rx(rf"\bweek\s+(?:of|starting|beginning|commencing)\s+(?:{_ISO}|{_MONTH}\s+{_DAY}{_YEAR})"),
+        lambda m: Calendar("week_of", _iso(m[1]) if m[1] else (_year(m[4]), _month(m[2]), int(m[3]))),
+    ),
+    (
+        _rx(r"\b(?:iso\s+|calendar\s+)?week\s+(?:number\s+|no\.?\s*|#\s*)?(\d{1,2})(?:\s+of\s+(\d{4}))?\b"),
+        lambda m: Calendar("iso_week", (int(m[1]), _year(m[2]))),
+    ),
+    (
+        _rx(rf"\b(first|second)\s+half\s+of\s+{_MONTH}(?:\s+(\d{{4}}))?"),
+        lambda m: Calendar("half_month", (1 if m[1].lower() == "first" else 2, _month(m[2]), _year(m[3]))),
+    ),
+    # A part of a month no rule reads ("early October", "the first week of November"): refused.
+    (
+        _rx(
+            rf"\b(?:(?:first|second|third|fourth|last|final)\s+(?:\w+\s+)?(?:weeks?|days?|fortnight)\s+of"
+            rf"|early|late|mid|end\s+of|beginning\s+of|start\s+of)[\s-]+(?:the\s+)?{_MONTH}\b"
+        ),
+        _unclear,
+    ),
     (_rx(rf"\b(?:on|for)?\s*{_ISO}\b"), lambda m: Calendar("range", (*_iso(m[1]), *_iso(m[1])))),
     (
         _rx(rf"\bsince\s+{_MONTH}\s+{_DAY}{_YEAR}"),
@@ -113,6 +143,10 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
     (
         _rx(r"\b(?:last|past|previous|prior|trailing)\s+(\d{1,3})\s+days\b"),
         lambda m: Calendar("days", (int(m[1]),)),
+    ),
+    (
+        _rx(rf"\b(?:last|past|previous|prior|trailing)\s+{_N}\s+months\b"),
+        lambda m: Calendar("months", (_count(m[1]),)),
     ),
     (
         _rx(r"\b(?:this|current)\s+month\b|\bmonth[\s-]+to[\s-]+date\b|\bmtd\b"),
@@ -145,6 +179,10 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
         _rx(r"\b" + _MONTH.replace("|may", "") + r"\b(?:\s+(\d{4}))?"),
         lambda m: Calendar("named_month", (_month(m[1]), _year(m[2]))),
     ),
+    (
+        _rx(r"\bmay\b(?=\s+(?:\d{4}|revenue|sales|conversions|numbers|results|performance)\b)"),
+        lambda m: Calendar("named_month", (5, 0)),
+    ),
     (_rx(r"\b(?:in|during|for)\s+(20\d\d)\b"), lambda m: Calendar("named_year", (int(m[1]),))),
 )
 
@@ -154,7 +192,9 @@ _UNRESOLVED = _rx(
     r"|easter|prime\s+day|back[\s-]+to[\s-]+school|fiscal(?:\s+year)?|fy\s*\d*|h[12]|half[\s-]+year"
     r"|spring|summer|autumn|winter|peak\s+season|(?:this|last|off)\s+season|yesterday|today|tomorrow"
     r"|next\s+(?:week|month|quarter|year)|q[05-9]|last\s+weekend|this\s+weekend|since\s+launch"
-    r"|since\s+(?:the\s+)?(?:start|beginning)|all[\s-]+time|ever)\b"
+    r"|since\s+(?:the\s+)?(?:start|beginning)|all[\s-]+time|ever|weekends?"
+    r"|(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few)\s+(?:months|quarters|years)"
+    r"|(?:last|past|previous)\s+(?:couple\s+of\s+)?(?:months|quarters|years))\b"
 )
 
 
@@ -245,6 +285,36 @@ def _days(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
     return DateSpan(anchor - dt.timedelta(days=args[0] - 1), anchor, f"the last {args[0]} days")
 
 
+def _week_of(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
+    year, month, day = args
+    date = dt.date(year or _latest_year(month, 0, anchor), month, day)
+    monday = date - dt.timedelta(days=date.weekday())
+    return DateSpan(monday, monday + dt.timedelta(days=6), f"the week of {monday:%b %d}")
+
+
+def _iso_week(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
+    week, year = args
+    monday = dt.date.fromisocalendar(year or anchor.isocalendar()[0], week, 1)
+    if not year and monday > anchor:
+        monday = dt.date.fromisocalendar(anchor.isocalendar()[0] - 1, week, 1)
+    return DateSpan(monday, monday + dt.timedelta(days=6), f"week {week} of {monday.isocalendar()[0]}")
+
+
+def _half_month(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
+    half, month, year = args
+    whole = _month_span(_latest_year(month, year, anchor), month)
+    if half == 1:
+        return DateSpan(whole.start, whole.start.replace(day=15), f"the first half of {whole.name}")
+    return DateSpan(whole.start.replace(day=16), whole.end, f"the second half of {whole.name}")
+
+
+def _months(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
+    year, month = _shift_month(anchor.year, anchor.month, -args[0])
+    day = min(anchor.day, calendar.monthrange(year, month)[1])
+    start = dt.date(year, month, day) + dt.timedelta(days=1)
+    return DateSpan(start, anchor, f"the last {args[0]} months")
+
+
 def _relative_month(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
     return _month_span(*_shift_month(anchor.year, anchor.month, args[0]))
 
@@ -274,6 +344,10 @@ def _named_year(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
 
 _RESOLVERS: dict[str, Callable[[tuple[int, ...], dt.date], DateSpan]] = {
     "range": _range,
+    "week_of": _week_of,
+    "iso_week": _iso_week,
+    "half_month": _half_month,
+    "months": _months,
     "since": _since,
     "days": _days,
     "month": _relative_month,

@@ -224,6 +224,7 @@ def _health_and_points() -> list[Case]:
         Case("talking points", WEEK.label(), shows(week_revenue)),
         Case("What should I tell the customer on Thursday's call?", WEEK.label(), shows(week_revenue)),
         Case("give me the key takeaways", WEEK.label(), shows(week_revenue)),
+        Case("what should I tell the customer today?", WEEK.label(), shows(week_revenue)),
         Case("What was revenue last week?", WEEK.label(), shows(week_revenue, m(rev(*W1)))),
         Case("revenue over the last 4 weeks", label(*L4), shows(m(rev(*L4)))),
         Case("open rate by channel", WEEK.label(), shows(ratio(eng(OPENS, *W0), eng(SENDS, *W0), pct))),

@@ -124,3 +124,36 @@ def test_ratios_a_csm_uses(ask, warehouse, question: str, expression: str, table
     params = [ACME, WEEK.start, WEEK.end] * (2 if table_sql else 1)
     expected = float(warehouse.scalar("SELECT " + expression.format(T=T), params))
     assert f"was {money(expected)}**" in ask(question).text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How did we do in October?", "compare October to September", "revenue 2026-11-01..2026-11-15",
+        "How did the Spring Sale campaign do?", "why did revenue drop over the last 4 weeks?",
+    ],
+)  # fmt: skip
+def test_periods_and_names_reach_sql_only_as_bound_parameters(ask, question: str) -> None:
+    reply = ask(question)
+    assert reply.sql
+    for statement in reply.sql:
+        assert ACME not in statement and "2026" not in statement and "Spring" not in statement
+        assert "?" in statement
+
+
+def test_every_rule_of_the_parser_is_reached() -> None:
+    from core.agent.local.intent import RULES, parse
+
+    kinds = {parse(q, ACME).kind for q in (
+        "revenue for CUST_200", "¿Cuáles fueron los ingresos?", "recommendation 2", "case studies about churn",
+        "how did the Winback campaign do?", "revenue over the holidays", "talking points", "what should we do?",
+        "is this account at risk?", "why is CTR below the benchmark?", "compare this week to the previous week",
+        "what happened to SMS?", "why did revenue drop?", "revenue in October", "revenue vs benchmark",
+        "revenue by channel", "open rate", "how are we doing?", "hello",
+    )}  # fmt: skip
+    assert len(RULES) == 19
+    assert kinds == {
+        "other_customer", "other_language", "recommendation", "case_studies", "campaign", "unresolved_period",
+        "talking_points", "health", "benchmark", "compare", "channel", "why", "calendar", "breakdown", "metric",
+        "unknown",
+    }  # fmt: skip

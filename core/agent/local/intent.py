@@ -1,6 +1,7 @@
 """What a follow-up question asks: a small keyword grammar, no model.
 
-`parse` names the kind of question (a metric for a period, a breakdown, the benchmark, why
+`parse` reads the slots every rule needs (`read`), then the first row of `RULES` whose test
+holds builds the intent: a new kind of question is a new row. It names the kind of question (a metric for a period, a breakdown, the benchmark, why
 a metric moved, case studies, a recommendation) and fills its slots. Every slot holds a
 value from a fixed list (metric keys, period kinds, "channel" or "campaign"), so no text of
 the question can reach SQL; the only free text, a case-study topic, goes to the in-memory
@@ -347,9 +348,11 @@ RULES: tuple[Rule, ...] = (
     ("case studies", _has(_CASE_STUDY), lambda q: Intent("case_studies", topic=case_study_topic(q.text))),
     ("a named campaign", lambda q: bool(q.campaign),
      lambda q: Intent("campaign", q.metrics, calendars=q.calendars, topic=q.campaign)),
+    # talking points are about the report week: "what should I tell them today?" is one
+    ("talking points", lambda q: bool(_TALKING_POINTS.search(q.text)) and not any(c.kind for c in q.calendars),
+     lambda q: Intent("talking_points")),
     ("a period no rule resolves", _unresolved,
      lambda q: Intent("unresolved_period", q.metrics, topic=next(c.problem for c in q.calendars if c.problem))),
-    ("talking points", _has(_TALKING_POINTS), lambda q: Intent("talking_points")),
     ("the recommendations", _has(_REC_WORD), lambda q: Intent("recommendation")),
     # "why is it Watch?" claims a verdict; "is it at risk?" only asks
     ("account health", _has(_HEALTH),

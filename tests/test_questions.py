@@ -157,3 +157,11 @@ def test_every_rule_of_the_parser_is_reached() -> None:
         "talking_points", "health", "benchmark", "compare", "channel", "why", "calendar", "breakdown", "metric",
         "unknown",
     }  # fmt: skip
+
+
+def test_the_closest_questions_a_refusal_offers_are_answered(ask) -> None:
+    offered = re.findall(r"“([^”]+)”", ask("revenue over the holidays").text)[1:]
+    assert len(offered) == 5
+    for question in offered:
+        reply = ask(question)
+        assert reply.sql and not reply.text.startswith("I can't"), question

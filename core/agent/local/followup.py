@@ -206,7 +206,7 @@ class FollowupAnswerer:
         (e.g. the last 4 weeks) against the one before it of the same length."""
         pair = self.periods.pair(intent, context)
         if isinstance(pair, str):
-            return Reply(refusal(pair, intent))
+            return Reply(refusal(pair, intent, context))
         (now, then), note = pair
         a, b = self.periods.read(context, specs, now), self.periods.read(context, specs, then)
         labels = (f"{then.name} ({then.label()})", f"{now.name} ({now.label()})")

@@ -100,7 +100,7 @@ class PeriodAnswers:
         """The metrics over one calendar period (one channel's, when the question names one)."""
         resolved = resolve_for(intent.calendars[0], context)
         if resolved.span is None:
-            return refusal(resolved.problem, intent), []
+            return refusal(resolved.problem, intent, context), []
         specs = [METRICS[k] for k in intent.metrics]
         got = self.read(context, specs, resolved.span)
         sums = got.sums.total
@@ -128,7 +128,7 @@ class PeriodAnswers:
         """The metrics over two periods side by side, the later one's change on the earlier."""
         pair = self.pair(intent, context)
         if isinstance(pair, str):
-            return refusal(pair, intent), []
+            return refusal(pair, intent, context), []
         (now, before), note = pair
         specs = [METRICS[k] for k in intent.metrics]
         a, b = self.read(context, specs, now), self.read(context, specs, before)
@@ -187,12 +187,16 @@ def moved(now: float | None, then: float | None, spec: MetricSpec) -> str:
     return change(rel) if rel is not None else signed(now - then, spec.kind)
 
 
-def refusal(problem: str, intent: Intent) -> str:
-    """A period the analyst cannot answer for: what it understood, and the closest questions."""
+def refusal(problem: str, intent: Intent, context: AskContext) -> str:
+    """A period the analyst cannot answer for: what it understood, and the closest questions
+    (periods around the report week that it can answer)."""
     what = METRICS[intent.metrics[0]].label.lower() if intent.metrics else "revenue"
+    week = context.week
+    last_month = week.end.replace(day=1) - dt.timedelta(days=1)
     closest = [
-        f"{what} in October", f"{what} last month", f"{what} over the last 4 weeks",
-        f"{what} from Nov 1 to Nov 15", "compare this week to the previous week",
+        f"{what} in {last_month:%B}", f"{what} over the last 4 weeks", f"{what} this month",
+        f"{what} from {week.start:%b} {week.start.day} to {week.end:%b} {week.end.day}",
+        "compare this week to the previous week",
     ]  # fmt: skip
     asked = (
         "the headline figures"
@@ -208,7 +212,7 @@ def refusal(problem: str, intent: Intent) -> str:
 def unresolved(intent: Intent, context: AskContext) -> str:
     """A period phrase no calendar rule reads ("the holidays", "Q5", "the fiscal year")."""
     problem = f"I can't answer for “{intent.topic}”: I can't tell which dates it means"
-    return refusal(problem, intent)
+    return refusal(problem, intent, context)
 
 
 def _channel(got: SpanFigures, channel: str) -> tuple[Totals, str]:

@@ -160,6 +160,12 @@ def _calendar() -> list[Case]:
         Case("how did push do last month", label(*OCT), shows(m(rev(*OCT, "AND channel = 'push'")))),
         Case("was october better than september?", label(*SEP), shows(m(rev(*OCT)), m(rev(*SEP)))),
         Case("may revenue", label(D(2026, 5, 1), D(2026, 5, 31)), texts=("No conversions rows",)),
+        Case("revenue between 1 Nov and 15 Nov", label(*NOV), shows(m(rev(*NOV)))),
+        Case("revenue on Nov 3", label(D(2026, 11, 3), D(2026, 11, 3)), shows(m(rev(D(2026, 11, 3), D(2026, 11, 3))))),
+        Case("conversions on the 4th of November", label(D(2026, 11, 4), D(2026, 11, 4)), shows(n(conv(D(2026, 11, 4), D(2026, 11, 4))))),
+        Case("revenue from October 5th to October 11th, 2026", label(*OCT5), shows(m(rev(*OCT5)))),
+        Case("revenue in the previous year", label(*Y2025), shows(m(rev(*Y2025)))),
+        Case("revenue over the last 12 months", label(D(2025, 11, 16), WEEK.end), shows(m(rev(D(2025, 11, 16), WEEK.end)))),
         Case("conversion rate in October", label(*OCT), shows(ratio(conv(*OCT), eng(SENDS, *OCT), pct))),
     ]  # fmt: skip
 
@@ -236,7 +242,7 @@ def _refusals() -> list[Case]:
         "How did we do over the holidays?", "revenue during Black Friday", "what was revenue in the fiscal year?",
         "conversions in spring", "revenue in Q5", "revenue in October 2031", "what was revenue yesterday?",
         "revenue next month", "revenue over the summer", "revenue Feb 30 to Mar 2", "revenue in early October",
-        "conversions last weekend", "revenue over the past 2 years", "revenue the first week of November",
+        "conversions last weekend", "revenue 11/01-11/15", "revenue on Monday", "revenue in the last week of October", "revenue over the past 2 years", "revenue the first week of November",
         "¿Cuáles fueron los ingresos la semana pasada?", "Wie hoch war der Umsatz letzte Woche?",
         "Quel était le chiffre d'affaires la semaine dernière ?", "上周的收入是多少？",
     ]  # fmt: skip

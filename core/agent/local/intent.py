@@ -73,7 +73,7 @@ _YEAR_AGO = _rx(
 )
 _PAST_YEAR = _rx(
     r"\b(?:past|trailing)\s+(?:year|12\s+months|twelve\s+months)\b"
-    r"|\b(?:over|during|throughout|across)\s+the\s+last\s+(?:year|12\s+months|twelve\s+months)\b"
+    r"|\b(?:over|during|throughout|across|in)\s+the\s+last\s+(?:year|12\s+months|twelve\s+months)\b"
 )
 _TREND = _rx(r"\btrend(?:s|ing)?\b|\bover\s+time\b")
 _COMPARED = _rx(

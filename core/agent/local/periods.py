@@ -22,7 +22,7 @@ _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if nam
 _MONTHS["sept"] = 9
 _MONTH = r"(january|february|march|april|june|july|august|september|october|november|december" \
     r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec|may)"  # fmt: skip
-_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?\b"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _ISO = r"(\d{4}-\d{2}-\d{2})"
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "twelve": 12}
@@ -127,6 +127,20 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
         _rx(rf"\b(first|second)\s+half\s+of\s+{_MONTH}(?:\s+(\d{{4}}))?"),
         lambda m: Calendar("half_month", (1 if m[1].lower() == "first" else 2, _month(m[2]), _year(m[3]))),
     ),
+    (
+        _rx(
+            rf"\b{_DAY}\s+(?:of\s+)?(?:{_MONTH}\s+)?(?:to|through|until|and|-|–)\s*{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}"
+        ),
+        lambda m: Calendar(
+            "range", (_year(m[5]), _month(m[2] or m[4]), int(m[1]), _year(m[5]), _month(m[4]), int(m[3]))
+        ),
+    ),
+    (
+        _rx(
+            r"\b(?:in|during|for)\s+(?:the\s+)?(?:previous|prior)\s+(?:calendar\s+)?year\b|\blast\s+calendar\s+year\b"
+        ),
+        lambda m: Calendar("last_year", ()),
+    ),
     # A part of a month no rule reads ("early October", "the first week of November"): refused.
     (
         _rx(
@@ -139,6 +153,14 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
     (
         _rx(rf"\bsince\s+{_MONTH}\s+{_DAY}{_YEAR}"),
         lambda m: Calendar("since", (_year(m[3]), _month(m[1]), int(m[2]))),
+    ),
+    (
+        _rx(rf"\b(?:on\s+)?{_MONTH}\s+{_DAY}{_YEAR}"),
+        lambda m: Calendar("range", (_year(m[3]), _month(m[1]), int(m[2])) * 2),
+    ),
+    (
+        _rx(rf"\b(?:on\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}"),
+        lambda m: Calendar("range", (_year(m[3]), _month(m[2]), int(m[1])) * 2),
     ),
     (
         _rx(r"\b(?:last|past|previous|prior|trailing)\s+(\d{1,3})\s+days\b"),
@@ -195,6 +217,8 @@ _UNRESOLVED = _rx(
     r"|since\s+(?:the\s+)?(?:start|beginning)|all[\s-]+time|ever|weekends?"
     r"|(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few)\s+(?:months|quarters|years)"
     r"|(?:last|past|previous)\s+(?:couple\s+of\s+)?(?:months|quarters|years))\b"
+    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"  # 11/01: month or day first? Not guessed.
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b(?!['’])"
 )
 
 
@@ -204,7 +228,7 @@ def find_calendar(text: str) -> Calendar:
         if match := pattern.search(text):
             try:
                 found = read(match)
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, IndexError):
                 return Calendar(text=match[0].strip(), problem=match[0].strip())
             return Calendar(found.kind, found.args, match[0].strip())
     if match := _UNRESOLVED.search(text):
@@ -220,7 +244,7 @@ def find_calendars(text: str) -> list[Calendar]:
         for match in pattern.finditer(text):
             try:
                 got = read(match)
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, IndexError):
                 got = Calendar(problem=match[0].strip())
             found.append((match.start(), Calendar(got.kind, got.args, match[0].strip(), got.problem)))
         text = pattern.sub(lambda m: " " * len(m[0]), text)
@@ -338,6 +362,10 @@ def _year_to_date(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
     return DateSpan(dt.date(anchor.year, 1, 1), dt.date(anchor.year, 12, 31), f"{anchor.year}")
 
 
+def _last_year(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
+    return _named_year((anchor.year - 1,), anchor)
+
+
 def _named_year(args: tuple[int, ...], anchor: dt.date) -> DateSpan:
     return DateSpan(dt.date(args[0], 1, 1), dt.date(args[0], 12, 31), f"{args[0]}")
 
@@ -356,4 +384,5 @@ _RESOLVERS: dict[str, Callable[[tuple[int, ...], dt.date], DateSpan]] = {
     "named_month": _named_month,
     "year": _year_to_date,
     "named_year": _named_year,
+    "last_year": _last_year,
 }

@@ -166,6 +166,10 @@ def _calendar() -> list[Case]:
         Case("revenue from October 5th to October 11th, 2026", label(*OCT5), shows(m(rev(*OCT5)))),
         Case("revenue in the previous year", label(*Y2025), shows(m(rev(*Y2025)))),
         Case("revenue over the last 12 months", label(D(2025, 11, 16), WEEK.end), shows(m(rev(D(2025, 11, 16), WEEK.end)))),
+        Case("revenue 2025", label(*Y2025), shows(m(rev(*Y2025)))),
+        Case("revenue over the last fortnight", label(*L14), shows(m(rev(*L14)))),
+        Case("were conversions higher in October or September?", label(*SEP), shows(n(conv(*OCT)), n(conv(*SEP)))),
+        Case("How many orders did we get from 2026-10-20 through 2026-10-26?", label(D(2026, 10, 20), D(2026, 10, 26)), shows(n(conv(D(2026, 10, 20), D(2026, 10, 26))))),
         Case("conversion rate in October", label(*OCT), shows(ratio(conv(*OCT), eng(SENDS, *OCT), pct))),
     ]  # fmt: skip
 
@@ -242,6 +246,7 @@ def _refusals() -> list[Case]:
         "How did we do over the holidays?", "revenue during Black Friday", "what was revenue in the fiscal year?",
         "conversions in spring", "revenue in Q5", "revenue in October 2031", "what was revenue yesterday?",
         "revenue next month", "revenue over the summer", "revenue Feb 30 to Mar 2", "revenue in early October",
+        "What did revenue look like at the start of the quarter?", "any dip around Halloween?",
         "conversions last weekend", "revenue 11/01-11/15", "revenue on Monday", "revenue in the last week of October", "revenue over the past 2 years", "revenue the first week of November",
         "¿Cuáles fueron los ingresos la semana pasada?", "Wie hoch war der Umsatz letzte Woche?",
         "Quel était le chiffre d'affaires la semaine dernière ?", "上周的收入是多少？",

@@ -162,6 +162,7 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
         _rx(rf"\b(?:on\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}"),
         lambda m: Calendar("range", (_year(m[3]), _month(m[2]), int(m[1])) * 2),
     ),
+    (_rx(r"\b(?:last|past|previous|prior)\s+(?:two\s+weeks|fortnight)\b"), lambda m: Calendar("days", (14,))),
     (
         _rx(r"\b(?:last|past|previous|prior|trailing)\s+(\d{1,3})\s+days\b"),
         lambda m: Calendar("days", (int(m[1]),)),
@@ -205,13 +206,14 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Calendar]], ...
         _rx(r"\bmay\b(?=\s+(?:\d{4}|revenue|sales|conversions|numbers|results|performance)\b)"),
         lambda m: Calendar("named_month", (5, 0)),
     ),
-    (_rx(r"\b(?:in|during|for)\s+(20\d\d)\b"), lambda m: Calendar("named_year", (int(m[1]),))),
+    (_rx(r"\b(?:in|during|for|of)?\s*(20\d\d)\b"), lambda m: Calendar("named_year", (int(m[1]),))),
 )
 
 # Periods a CSM names that no calendar rule here resolves: refused, never answered for another.
 _UNRESOLVED = _rx(
     r"\b(?:the\s+)?(?:holiday(?:s|\s+season)?|black\s+friday|cyber\s+monday|christmas|xmas|thanksgiving"
-    r"|easter|prime\s+day|back[\s-]+to[\s-]+school|fiscal(?:\s+year)?|fy\s*\d*|h[12]|half[\s-]+year"
+    r"|easter|halloween|valentine'?s?(?:\s+day)?|new\s+year'?s?(?:\s+(?:day|eve))?|labou?r\s+day|memorial\s+day"
+    r"|(?:start|beginning|end|middle)\s+of\s+(?:the\s+)?(?:week|month|quarter|year)|prime\s+day|back[\s-]+to[\s-]+school|fiscal(?:\s+year)?|fy\s*\d*|h[12]|half[\s-]+year"
     r"|spring|summer|autumn|winter|peak\s+season|(?:this|last|off)\s+season|yesterday|today|tomorrow"
     r"|next\s+(?:week|month|quarter|year)|q[05-9]|last\s+weekend|this\s+weekend|since\s+launch"
     r"|since\s+(?:the\s+)?(?:start|beginning)|all[\s-]+time|ever|weekends?"

@@ -37,6 +37,10 @@ QUESTIONS = {
     "why": "Why did revenue drop?",
     "case studies": "Any case studies about churn?",
     "recommendation": "Tell me more about recommendation 1",
+    "calendar month": "How did we do in October?",
+    "two periods": "Compare this week to the previous week",
+    "one channel": "What happened to SMS?",
+    "talking points": "What should I tell the customer on Thursday's call?",
 }
 
 

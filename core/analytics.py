@@ -147,6 +147,10 @@ class Totals:
         return self.revenue / self.conversions if self.conversions else None
 
     @property
+    def revenue_per_send(self) -> float | None:
+        return self.revenue / self.sends if self.sends else None
+
+    @property
     def conversion_rate(self) -> float | None:
         return self.conversions / self.sends if self.sends else None
 

@@ -20,9 +20,10 @@ import pytest
 from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.local.figures import METRICS, fetch
-from core.agent.local.followup import CAPABILITIES, FollowupAnswerer, Reply, contributions
+from core.agent.local.followup import CAPABILITIES, FollowupAnswerer, Reply
 from core.agent.local.intent import HEADLINE_METRICS, parse
 from core.agent.local.recommendation_detail import arithmetic, steps
+from core.agent.local.why import contributions
 from core.analysis import analyse
 from core.analytics import Analytics
 from core.format import change, money, number, pct

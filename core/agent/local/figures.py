@@ -91,6 +91,9 @@ METRICS: dict[str, MetricSpec] = {
             "engagement_score", "Engagement score", "score", (ENGAGEMENT,),
             "engagement_score", ("score_sum", "score_n"),
         ),
+        MetricSpec(
+            "revenue_per_send", "Revenue per send", "money", (ENGAGEMENT, CONVERSIONS), None, ("revenue", "sends"),
+        ),
         MetricSpec("sends", "Sends", "count", (ENGAGEMENT,)),
         MetricSpec("opens", "Opens", "count", (ENGAGEMENT,), "open_rate"),
         MetricSpec("clicks", "Clicks", "count", (ENGAGEMENT,), "click_through_rate"),
@@ -195,7 +198,7 @@ def basis(totals: Totals, spec: MetricSpec) -> str:
     if spec.key == "engagement_score":
         return f"average of {number(totals.score_n)} daily channel scores"
     if numerator == "revenue":
-        return f"{money(totals.revenue)} over {number(totals.conversions)} conversions"
+        return f"{money(totals.revenue)} over {number(getattr(totals, denominator))} {denominator}"
     return f"{number(getattr(totals, numerator))} {numerator} of {number(getattr(totals, denominator))} {denominator}"
 
 

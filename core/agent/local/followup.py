@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from core.agent.base import AskContext
 from core.agent.local import figures
 from core.agent.local.figures import CONVERSIONS, METRICS, MetricSpec, Window, fmt, signed, value
+from core.agent.local.focus_answers import FocusAnswers
 from core.agent.local.intent import Intent, Period, parse
+from core.agent.local.period_answers import PeriodAnswers, refusal, unresolved
 from core.agent.local.recommendation_detail import explain, overview
+from core.agent.local.why import why_section, why_weeks
 from core.analysis import Metric, analyse
 from core.analytics import Analytics, Totals
 from core.format import change, number, pct, relative_change
@@ -36,7 +39,6 @@ BENCHMARKED = (
 )
 # What "vs the benchmark" compares a metric on: counts by their rates, revenue by its growth.
 BENCHMARK_SUBJECT = {"conversions": "conversion_rate", "opens": "open_rate", "clicks": "click_through_rate"}
-TOP_CAMPAIGNS = 3  # campaigns listed under "why"
 
 CAPABILITIES = (
     ("A metric for a period", "What was revenue last week?", "Open rate over the last four weeks?"),
@@ -54,6 +56,14 @@ CAPABILITIES = (
         "Tell me more about the second recommendation",
         "What are the recommendations?",
     ),
+    ("A calendar period", "How did we do in October?", "Revenue last quarter?"),
+    (
+        "Two periods compared",
+        "Compare this week to the previous week",
+        "How does this compare to last month?",
+    ),
+    ("One channel or campaign", "What happened to SMS?", "How did the Winback campaign do?"),
+    ("Talking points", "Summarise in three bullets", "What should I tell the customer on the call?"),
 )
 
 
@@ -72,6 +82,8 @@ class FollowupAnswerer:
     def __init__(self, warehouse: Warehouse, index: CaseStudyIndex) -> None:
         self.warehouse = warehouse
         self.index = index
+        self.periods = PeriodAnswers(warehouse)
+        self.focus = FocusAnswers(warehouse, index)
 
     def answer(self, question: str, context: AskContext) -> Reply:
         """Parse the question and answer it from the warehouse."""
@@ -85,6 +97,13 @@ class FollowupAnswerer:
             "recommendation": self._recommendation,
             "health": self._health,
             "other_customer": _other_customer,
+            "calendar": self._calendar,
+            "compare": self._compare,
+            "unresolved_period": lambda i, c: Reply(unresolved(i, c)),
+            "other_language": _other_language,
+            "channel": lambda i, c: Reply(*self.focus.channel(i, c)),
+            "campaign": lambda i, c: Reply(*self.focus.campaign(i, c)),
+            "talking_points": lambda i, c: Reply(*self.focus.talking_points(i, c)),
         }
         return handlers.get(intent.kind, _unknown)(intent, context)
 
@@ -114,6 +133,14 @@ class FollowupAnswerer:
             extra = " with the week before and a year earlier"
         source = _source(window.tables, _period_label(context, period) + extra)
         return Reply(_blocks(*sections, _note(intent), source), window.sql)
+
+    # Calendar periods and comparisons (period_answers.py) ----------------------------------
+
+    def _calendar(self, intent: Intent, context: AskContext) -> Reply:
+        return Reply(*self.periods.calendar(intent, context))
+
+    def _compare(self, intent: Intent, context: AskContext) -> Reply:
+        return Reply(*self.periods.compare(intent, context))
 
     # A breakdown by channel or campaign --------------------------------------------------
 
@@ -161,11 +188,32 @@ class FollowupAnswerer:
 
     def _why(self, intent: Intent, context: AskContext) -> Reply:
         specs = [METRICS[key] for key in intent.metrics]
-        base, current = _why_weeks(intent)
+        if intent.calendars or intent.period.kind == "weeks":
+            return self._why_spans(intent, context, specs)
+        base, current = why_weeks(intent)
         window = self._fetch(context, specs, [(base, base), (current, current)])
-        sections = [_why_section(window, spec, base, current, intent.direction) for spec in specs]
+        before, after = window.at(base), window.at(current)
+        labels = (
+            f"the week of {context.week.shift(base).label()}",
+            f"the week of {context.week.shift(current).label()}",
+        )
+        sections = [why_section(before, after, labels, spec, intent.direction) for spec in specs]
         weeks = f"weeks of {context.week.shift(base).label()} and {context.week.shift(current).label()}"
         return Reply(_blocks(*sections, _note(intent), _source(window.tables, weeks)), window.sql)
+
+    def _why_spans(self, intent: Intent, context: AskContext, specs: list[MetricSpec]) -> Reply:
+        """Why a metric moved between two periods of several weeks or days: the later period
+        (e.g. the last 4 weeks) against the one before it of the same length."""
+        pair = self.periods.pair(intent, context)
+        if isinstance(pair, str):
+            return Reply(refusal(pair, intent, context))
+        (now, then), note = pair
+        a, b = self.periods.read(context, specs, now), self.periods.read(context, specs, then)
+        labels = (f"{then.name} ({then.label()})", f"{now.name} ({now.label()})")
+        sections = [why_section(b.sums, a.sums, labels, spec, intent.direction) for spec in specs]
+        notes = [f"_{note}._" if note else "", _note(intent)]
+        source = _source(a.tables, f"{now.label()} and {then.label()}")
+        return Reply(_blocks(*sections, *notes, source), [*a.sql, *b.sql])
 
     # Case studies ------------------------------------------------------------------------
 
@@ -406,97 +454,6 @@ def _gap(m: Metric) -> str:
     return change(relative_change(m.current, m.benchmark))
 
 
-def _why_weeks(intent: Intent) -> tuple[int, int]:
-    """The (earlier, later) week offsets a "why" compares."""
-    if intent.baseline == "year_ago" or intent.period.kind == "year_ago":
-        return -52, 0
-    if intent.period.kind in ("previous", "ago"):
-        k = intent.period.offsets[0]
-        return k - 1, k
-    if intent.period.kind == "weeks":
-        return intent.period.offsets[0], 0
-    return -1, 0
-
-
-def _why_section(window: Window, spec: MetricSpec, base: int, current: int, direction: str | None) -> str:
-    before, after = window.at(base), window.at(current)
-    v0, v1 = value(before.total, spec), value(after.total, spec)
-    if (
-        v0 is None
-        or v1 is None
-        or not (figures.has_data(before.total, spec) or figures.has_data(after.total, spec))
-    ):
-        return f"**{spec.label} can't be compared**: at least one of the two weeks has no {' or '.join(spec.tables)} rows."
-    delta = v1 - v0
-    verb = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
-    if (direction == "down" and delta > 0) or (direction == "up" and delta < 0):
-        verb = "actually " + verb
-    moved = f"{signed(delta, spec.kind)}, {change(relative_change(v1, v0))}" if delta else "flat"
-    head = (
-        f"**{spec.label} {verb} ({moved})**: {fmt(v0, spec.kind)} in the week of "
-        f"{window.week.shift(base).label()}, {fmt(v1, spec.kind)} in the week of {window.week.shift(current).label()}."
-    )
-    parts = [head, "By channel, largest contribution first:", _contributions(before, after, spec, "channel")]
-    if spec.tables == (CONVERSIONS,):
-        parts += [
-            "Campaigns with the largest contributions:",
-            _contributions(before, after, spec, "campaign", TOP_CAMPAIGNS),
-        ]
-    parts.append(_method(spec, delta))
-    return _join(*parts)
-
-
-def contributions(
-    before: figures.WeekTotals, after: figures.WeekTotals, spec: MetricSpec, dimension: str
-) -> dict[str, float]:
-    """Each channel's (or campaign's) part of the change; the parts add up to the change.
-
-    For a sum, a part is its own change. For a ratio R = N / D, a part is its excess over
-    the earlier overall ratio R0, weighted by its share of D, later week minus earlier:
-    (N1 - R0 D1) / D1 - (N0 - R0 D0) / D0, which sums to R1 - R0 over all parts.
-    """
-    names = set(before.by(dimension)) | set(after.by(dimension))
-    if spec.ratio is None:
-        return {
-            n: _sum(after.by(dimension), n, spec.key) - _sum(before.by(dimension), n, spec.key) for n in names
-        }
-    numerator, denominator = spec.ratio
-    r0 = value(before.total, spec) or 0.0
-    d0, d1 = getattr(before.total, denominator), getattr(after.total, denominator)
-
-    def excess(weeks: figures.WeekTotals, name: str, total: float) -> float:
-        n, d = _sum(weeks.by(dimension), name, numerator), _sum(weeks.by(dimension), name, denominator)
-        return (n - r0 * d) / total if total else 0.0
-
-    return {n: excess(after, n, d1) - excess(before, n, d0) for n in names}
-
-
-def _sum(groups: dict[str, Totals], name: str, field_name: str) -> float:
-    return float(getattr(groups[name], field_name)) if name in groups else 0.0
-
-
-def _contributions(
-    before: figures.WeekTotals, after: figures.WeekTotals, spec: MetricSpec, dimension: str, limit: int = 0
-) -> str:
-    parts = sorted(contributions(before, after, spec, dimension).items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-    lines = []
-    for name, part in parts[: limit or None]:
-        then = value(before.by(dimension).get(name, Totals()), spec)
-        now = value(after.by(dimension).get(name, Totals()), spec)
-        lines.append(f"- {name}: {signed(part, spec.kind)} ({fmt(then, spec.kind)} → {fmt(now, spec.kind)})")
-    return "\n".join(lines) or "- no rows in either week"
-
-
-def _method(spec: MetricSpec, delta: float) -> str:
-    if spec.ratio is None:
-        return f"_The channel contributions add up to the total change of {signed(delta, spec.kind)}._"
-    denominator = figures.DENOMINATOR_LABELS[spec.ratio[1]]
-    return (
-        f"_A channel's contribution is its share of {denominator} × (its {spec.label.lower()} − the earlier "
-        f"overall figure), later week minus earlier; they add up to {signed(delta, spec.kind)}._"
-    )
-
-
 # Replies without figures ------------------------------------------------------------------
 
 
@@ -515,6 +472,15 @@ def _other_customer(intent: Intent, context: AskContext) -> Reply:
     text = (
         f"This thread is about {context.customer_name} ({context.customer_id}), so I answer only for that "
         "customer here. Ask in the other customer's report thread, or run `/weekly-report` with its id."
+    )
+    return Reply(text)
+
+
+def _other_language(intent: Intent, context: AskContext) -> Reply:
+    examples = ", ".join(f"“{CAPABILITIES[i][1]}”" for i in (0, 1, 3))
+    text = (
+        "I answer questions in English only, so I have not guessed at this one. "
+        f"Ask in English about {context.customer_name}, for example: {examples}"
     )
     return Reply(text)
 

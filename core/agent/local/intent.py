@@ -1,6 +1,7 @@
 """What a follow-up question asks: a small keyword grammar, no model.
 
-`parse` names the kind of question (a metric for a period, a breakdown, the benchmark, why
+`parse` reads the slots every rule needs (`read`), then the first row of `RULES` whose test
+holds builds the intent: a new kind of question is a new row. It names the kind of question (a metric for a period, a breakdown, the benchmark, why
 a metric moved, case studies, a recommendation) and fills its slots. Every slot holds a
 value from a fixed list (metric keys, period kinds, "channel" or "campaign"), so no text of
 the question can reach SQL; the only free text, a case-study topic, goes to the in-memory
@@ -10,13 +11,18 @@ search index.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from core.agent.local.periods import Calendar, find_calendars
 
 MAX_WEEKS = 52
 MAX_QUESTION_CHARS = 1000  # longer text is not a question this parser can answer
 
 # Most specific first: a matched span is blanked out so "open rate" is not also "opens".
 METRIC_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("revenue_per_send", r"(?:revenue|sales|money)\s+(?:per|a|for\s+each|by)\s+(?:send|message)\b|\brps\b"),
+    ("avg_conversion_value", r"(?:revenue|sales)\s+(?:per|a|for\s+each)\s+(?:conversion|order|purchase)\b"),
     (
         "avg_conversion_value",
         r"(?:average|avg|mean|typical)\s+(?:conversion|order|deal|purchase|basket)?\s*(?:value|size|amount)"
@@ -67,7 +73,7 @@ _YEAR_AGO = _rx(
 )
 _PAST_YEAR = _rx(
     r"\b(?:past|trailing)\s+(?:year|12\s+months|twelve\s+months)\b"
-    r"|\b(?:over|during|throughout|across)\s+the\s+last\s+(?:year|12\s+months|twelve\s+months)\b"
+    r"|\b(?:over|during|throughout|across|in)\s+the\s+last\s+(?:year|12\s+months|twelve\s+months)\b"
 )
 _TREND = _rx(r"\btrend(?:s|ing)?\b|\bover\s+time\b")
 _COMPARED = _rx(
@@ -139,6 +145,42 @@ _DOWN = _rx(
 _UP = _rx(r"\b(?:rise|rose|risen|increase|increased|up|grow|grew|growth|jump|jumped|spike|higher|better)\b")
 
 
+_CHANNEL_ALIASES = {"e-mail": "email", "text message": "sms", "text messages": "sms"}
+_COLLAPSE = _rx(r"\bcollaps|\bcrash|\btank|\bplummet|\bwhat\s+about\b")
+_TALKING_POINTS = _rx(
+    r"\btalking\s+points?\b|\bsummari[sz]e|\bsum\s+(?:it\s+)?up\b|\b(?:in\s+)?(?:3|three)\s+(?:bullets|points)\b"
+    r"|\btl;?\s*dr\b|\bwhat\s+should\s+(?:i|we)\s+(?:tell|say\s+to|say|mention|bring\s+up)\b"
+    r"|\bkey\s+(?:points|takeaways|messages)\b|\b(?:prep|prepare)\b.{0,30}\b(?:call|meeting|qbr|ebr)\b"
+)
+_COMPARE_WORD = _rx(r"\bcompar|\bvs\.?(?!\w)|\bversus\b|\bagainst\b|\brelative\s+to\b")
+_WEEK_VS_WEEK = _rx(
+    r"\bthis\s+week\b.{0,40}\b(?:previous|prior|last|past)\s+week\b|\bweek[\s-]+(?:over|on)[\s-]+week\b|\bwow\b"
+    r"|\b(?:previous|prior)\s+week\b.{0,40}\bthis\s+week\b"
+)
+_VS_LAST_MONTH = _rx(r"\b(?:to|with|vs\.?|versus|against)\s+(?:the\s+)?(?:last|previous|prior)\s+month\b")
+_VS_LAST_YEAR = _rx(
+    r"\b(?:to|with|vs\.?|versus|against)\s+(?:the\s+same\s+week\s+)?(?:last|previous|prior)\s+year\b"
+)
+_CAMPAIGN_NAMES = (
+    _rx(r"\bcampaigns?\s+(?:called|named|titled)?\s*[\"“‘']([^\"”’']{2,60})[\"”’']"),
+    _rx(r"[\"“‘']([^\"”’']{2,60})[\"”’']\s+campaign\b"),
+    _rx(r"\b(?:the|our|their|its|of|for|did|about|on|with)\s+((?:[\w&'’-]+\s+){0,5}?[\w&'’-]+)\s+campaign\b"),
+)
+_NOT_A_NAME = _rx(r"(?:the|a|an|this|that|each|every|which|top|best|worst|biggest|any|our|their|last|one)")
+_OTHER_SCRIPT = re.compile(
+    r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af¿¡]"
+)
+_FOREIGN_ONLY = frozenset(
+    "qué cómo cuál cuánto cuántos ingresos ventas semana pasada pasado wie umsatz woche letzte letzten warum "
+    "pourquoi combien semaine dernière chiffre d'affaires fatturato settimana scorsa receita omzet vorige "
+    "hoeveel waarom ganancias conversiones umsätze ergebnis ventes revenus".split()
+)
+_FOREIGN_WORDS = frozenset(
+    "que como cual el los las del la le les des une un und der die das ist wir hat haben quel quelle notre "
+    "nos et y es fue foi qual mes mois monat est son sont sind war".split()
+)
+
+
 @dataclass(frozen=True)
 class Period:
     """Weeks relative to the report week: `week` (0), `previous` (-1), `year_ago` (-52),
@@ -162,8 +204,10 @@ class Period:
 @dataclass(frozen=True)
 class Intent:
     """A parsed question. `kind` is one of metric, breakdown, benchmark, why, case_studies,
-    recommendation, health, other_customer, unknown. For health, `topic` is the verdict the
-    question names, if any."""
+    recommendation, health, calendar, compare, channel, campaign, talking_points,
+    unresolved_period, other_language, other_customer, unknown. For health, `topic` is the
+    verdict the question names, if any; for unresolved_period, the phrase it could not
+    resolve; for campaign, the name as asked (matched against the customer's own campaigns)."""
 
     kind: str
     metrics: tuple[str, ...] = ()
@@ -175,47 +219,178 @@ class Intent:
     baseline: str = "previous"  # what a "why" compares with: "previous" or "year_ago"
     note: str = ""  # how the question was read, when that is worth saying (a sentence)
     greeting: str = ""  # "hello" or "thanks" when the question opens with one
+    calendars: tuple[Calendar, ...] = ()  # calendar periods named, in order
+    channel: str = ""  # the one channel asked about, lower case
+    split: bool = False  # a calendar answer broken down by `dimension`
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question with what every rule needs already read out of it."""
+
+    text: str
+    customer_id: str
+    metrics: tuple[str, ...]
+    period: Period
+    note: str
+    calendars: tuple[Calendar, ...]
+    campaign: str
+    channel: str
+
+
+Rule = tuple[str, Callable[[Question], bool], Callable[[Question], Intent]]
 
 
 def parse(question: str, customer_id: str = "") -> Intent:
-    """Read a follow-up question; unknown when it is not one this parser understands."""
+    """Read a follow-up question; unknown when it is not one this parser understands.
+
+    The first row of `RULES` whose test holds builds the intent: a new kind of question is a
+    new row, placed above the rows it must win over.
+    """
     text = " ".join(question.split())
     if not text or len(text) > MAX_QUESTION_CHARS or _INJECTION.search(text):
         return Intent("unknown")
-    if any(m.upper() != customer_id.upper() for m in _CUSTOMER_ID.findall(text)):
-        return Intent("other_customer")
-    metrics = find_metrics(text)
-    period, note = find_period(text)
-    number = recommendation_number(text)
-    if number is not None:
-        return Intent("recommendation", number=number)
-    if _CASE_STUDY.search(text):
-        return Intent("case_studies", topic=case_study_topic(text))
-    if _REC_WORD.search(text):
-        return Intent("recommendation")
-    if _HEALTH.search(text):
-        # "why is it Watch?" claims a verdict; "is it at risk?" only asks
-        return Intent("health", topic=claimed_verdict(text) if _WHY.search(text) else "")
-    if _WHY.search(text):
-        baseline = "year_ago" if _YEAR_AGO.search(text) else "previous"
-        direction = _direction(text)
-        return Intent(
-            "why", metrics or ("revenue",), period, direction=direction, baseline=baseline, note=note
-        )
-    one_channel = bool(_CHANNEL_NAME.search(text))
-    if _BENCHMARK.search(text):
-        note = note or ("benchmarks cover all channels together" if one_channel else "")
-        return Intent("benchmark", metrics, period, note=note)
-    if _BREAKDOWN.search(text) or (one_channel and (metrics or _SUMMARY.search(text))):
-        dimension = "campaign" if re.search(r"campaign", text, re.IGNORECASE) else "channel"
-        default = ("revenue",) if _BREAKDOWN.search(text) else CHANNEL_METRICS
-        return Intent("breakdown", metrics or default, period, dimension=dimension, note=note)
-    if metrics:
-        return Intent("metric", metrics, period, note=note)
-    if _SUMMARY.search(text):
-        return Intent("metric", HEADLINE_METRICS, period, note=note)
-    greeting = "hello" if _GREETING.search(text) else "thanks" if _THANKS.search(text) else ""
+    q = read(text, customer_id)
+    return next(build(q) for _, test, build in RULES if test(q))
+
+
+def read(text: str, customer_id: str = "") -> Question:
+    """The slots every rule looks at: metrics, the week period, calendar periods, a named
+    campaign (its phrase is blanked before periods are read: "Spring Sale" is no season)."""
+    campaign = campaign_phrase(text)
+    rest = text.replace(campaign, " ") if campaign else text
+    period, note = find_period(rest)
+    channel = _CHANNEL_NAME.search(text)
+    name = _CHANNEL_ALIASES.get(channel[0].lower(), channel[0].lower()) if channel else ""
+    return Question(
+        text, customer_id, find_metrics(text), period, note, tuple(find_calendars(rest)), campaign, name
+    )
+
+
+def _has(pattern: re.Pattern[str]) -> Callable[[Question], bool]:
+    return lambda q: bool(pattern.search(q.text))
+
+
+def _other_customer(q: Question) -> bool:
+    return any(m.upper() != q.customer_id.upper() for m in _CUSTOMER_ID.findall(q.text))
+
+
+def _unresolved(q: Question) -> bool:
+    return any(c.problem for c in q.calendars)
+
+
+def _compare(q: Question) -> bool:
+    named = [c for c in q.calendars if c.kind]
+    if len(named) >= 2:
+        return True
+    return bool(_COMPARE_WORD.search(q.text)) and bool(
+        _WEEK_VS_WEEK.search(q.text)
+        or _VS_LAST_MONTH.search(q.text)
+        or (named and q.period.kind == "week")
+        or q.period.kind == "weeks"
+        or (_VS_LAST_YEAR.search(q.text) and not q.metrics)
+    )
+
+
+def _compare_intent(q: Question) -> Intent:
+    metrics = q.metrics or HEADLINE_METRICS
+    if len([c for c in q.calendars if c.kind]) >= 2:
+        return Intent("compare", metrics, calendars=q.calendars, topic="calendars")
+    if q.period.kind == "weeks" and not q.calendars:
+        return Intent("compare", metrics, q.period, topic="weeks")
+    if _WEEK_VS_WEEK.search(q.text):
+        return Intent("compare", metrics, topic="week")
+    if _VS_LAST_MONTH.search(q.text):
+        return Intent("compare", metrics, topic="month_to_date")
+    if q.calendars:
+        return Intent("compare", metrics, calendars=q.calendars, topic="before")
+    return Intent("compare", metrics, topic="year")
+
+
+def _why_intent(q: Question) -> Intent:
+    baseline = "year_ago" if _YEAR_AGO.search(q.text) else "previous"
+    return Intent(
+        "why", q.metrics or ("revenue",), q.period, direction=_direction(q.text), baseline=baseline,
+        note=q.note, calendars=q.calendars,
+    )  # fmt: skip
+
+
+def _breakdown_intent(q: Question) -> Intent:
+    dimension = "campaign" if re.search(r"campaign", q.text, re.IGNORECASE) else "channel"
+    default = ("revenue",) if _BREAKDOWN.search(q.text) else CHANNEL_METRICS
+    return Intent("breakdown", q.metrics or default, q.period, dimension=dimension, note=q.note)
+
+
+def _calendar_intent(q: Question) -> Intent:
+    split = bool(_BREAKDOWN.search(q.text))
+    dimension = "campaign" if split and re.search(r"campaign", q.text, re.IGNORECASE) else "channel"
+    return Intent(
+        "calendar", q.metrics or HEADLINE_METRICS, calendars=q.calendars, dimension=dimension, split=split,
+        channel=q.channel,
+    )  # fmt: skip
+
+
+def _benchmark_intent(q: Question) -> Intent:
+    note = q.note or ("benchmarks cover all channels together" if q.channel else "")
+    return Intent("benchmark", q.metrics, q.period, note=note)
+
+
+def _greeting(q: Question) -> Intent:
+    greeting = "hello" if _GREETING.search(q.text) else "thanks" if _THANKS.search(q.text) else ""
     return Intent("unknown", greeting=greeting)
+
+
+RULES: tuple[Rule, ...] = (
+    ("another customer's id", _other_customer, lambda q: Intent("other_customer")),
+    ("a question in another language", lambda q: is_other_language(q.text), lambda q: Intent("other_language")),
+    ("recommendation N", lambda q: recommendation_number(q.text) is not None,
+     lambda q: Intent("recommendation", number=recommendation_number(q.text))),
+    ("case studies", _has(_CASE_STUDY), lambda q: Intent("case_studies", topic=case_study_topic(q.text))),
+    ("a named campaign", lambda q: bool(q.campaign),
+     lambda q: Intent("campaign", q.metrics, calendars=q.calendars, topic=q.campaign)),
+    # talking points are about the report week: "what should I tell them today?" is one
+    ("talking points", lambda q: bool(_TALKING_POINTS.search(q.text)) and not any(c.kind for c in q.calendars),
+     lambda q: Intent("talking_points")),
+    ("a period no rule resolves", _unresolved,
+     lambda q: Intent("unresolved_period", q.metrics, topic=next(c.problem for c in q.calendars if c.problem))),
+    ("the recommendations", _has(_REC_WORD), lambda q: Intent("recommendation")),
+    # "why is it Watch?" claims a verdict; "is it at risk?" only asks
+    ("account health", _has(_HEALTH),
+     lambda q: Intent("health", topic=claimed_verdict(q.text) if _WHY.search(q.text) else "")),
+    ("why below the benchmark: the gap", lambda q: bool(_WHY.search(q.text) and _BENCHMARK.search(q.text)),
+     _benchmark_intent),
+    ("two periods compared", _compare, _compare_intent),
+    ("what happened to one channel", lambda q: bool(q.channel and (_WHY.search(q.text) or _COLLAPSE.search(q.text))
+     and not q.calendars and not _BREAKDOWN.search(q.text)),
+     lambda q: Intent("channel", q.metrics or ("revenue",), channel=q.channel)),
+    ("why a metric moved", _has(_WHY), _why_intent),
+    ("a calendar period", lambda q: bool(q.calendars) and not _BENCHMARK.search(q.text), _calendar_intent),
+    ("the benchmark", _has(_BENCHMARK), _benchmark_intent),
+    ("a breakdown", lambda q: bool(_BREAKDOWN.search(q.text) or (q.channel and (q.metrics or _SUMMARY.search(q.text)))),
+     _breakdown_intent),
+    ("a metric", lambda q: bool(q.metrics), lambda q: Intent("metric", q.metrics, q.period, note=q.note)),
+    ("the headline metrics", _has(_SUMMARY), lambda q: Intent("metric", HEADLINE_METRICS, q.period, note=q.note)),
+    ("anything else", lambda q: True, _greeting),
+)  # fmt: skip
+
+
+def campaign_phrase(text: str) -> str:
+    """The campaign a question names ("the Holiday Gift Guide campaign", "campaign “Winback”"),
+    as written; "" when it names none. Matched later against the customer's own campaigns."""
+    for pattern in _CAMPAIGN_NAMES:
+        if match := pattern.search(text):
+            name = re.sub(r"^(?:the|our|their|its|a)\s+", "", match.group(1).strip(" \"'“”‘’"), flags=re.I)
+            if name and not _NOT_A_NAME.fullmatch(name):
+                return name
+    return ""
+
+
+def is_other_language(text: str) -> bool:
+    """Whether the question is written in a language other than English."""
+    if _OTHER_SCRIPT.search(text):
+        return True
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return sum(w in _FOREIGN_WORDS for w in words) >= 2 or any(w in _FOREIGN_ONLY for w in words)
 
 
 def claimed_verdict(text: str) -> str:

@@ -250,6 +250,7 @@ def _refusals() -> list[Case]:
         "conversions last weekend", "revenue 11/01-11/15", "revenue on Monday", "revenue in the last week of October", "revenue over the past 2 years", "revenue the first week of November",
         "¿Cuáles fueron los ingresos la semana pasada?", "Wie hoch war der Umsatz letzte Woche?",
         "Quel était le chiffre d'affaires la semaine dernière ?", "上周的收入是多少？",
+        "Was this account at risk in October?", "why was health Watch last month?",
     ]  # fmt: skip
     return [Case(q, refuse=True) for q in questions]
 

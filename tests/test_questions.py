@@ -149,12 +149,12 @@ def test_every_rule_of_the_parser_is_reached() -> None:
         "how did the Winback campaign do?", "revenue over the holidays", "talking points", "what should we do?",
         "is this account at risk?", "why is CTR below the benchmark?", "compare this week to the previous week",
         "what happened to SMS?", "why did revenue drop?", "revenue in October", "revenue vs benchmark",
-        "revenue by channel", "open rate", "how are we doing?", "hello",
+        "revenue by channel", "open rate", "how are we doing?", "hello", "was it at risk in October?",
     )}  # fmt: skip
-    assert len(RULES) == 19
+    assert len(RULES) == 20
     assert kinds == {
         "other_customer", "other_language", "recommendation", "case_studies", "campaign", "unresolved_period",
-        "talking_points", "health", "benchmark", "compare", "channel", "why", "calendar", "breakdown", "metric",
+        "talking_points", "health", "health_other_period", "benchmark", "compare", "channel", "why", "calendar", "breakdown", "metric",
         "unknown",
     }  # fmt: skip
 
@@ -165,3 +165,19 @@ def test_the_closest_questions_a_refusal_offers_are_answered(ask) -> None:
     for question in offered:
         reply = ask(question)
         assert reply.sql and not reply.text.startswith("I can't"), question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Was this account at risk in October?", "why was health Watch last month?", "is it healthy in Q3?"],
+)
+def test_health_asked_for_another_period_is_not_answered_with_the_report_weeks_verdict(
+    ask, question: str
+) -> None:
+    """The verdict is made for the report week: asked about another period, the analyst says
+    so instead of giving the report week's verdict as if it were that period's."""
+    reply = ask(question)
+    assert reply.sql == []
+    assert reply.text.startswith("I can't answer for")
+    assert "report week" in reply.text and "“Is this account at risk?”" in reply.text
+    assert not re.search(r"\b(?:Healthy|Watch|At risk):", reply.text)

@@ -17,7 +17,7 @@ from core.agent.local import figures
 from core.agent.local.figures import CONVERSIONS, METRICS, MetricSpec, Window, fmt, signed, value
 from core.agent.local.focus_answers import FocusAnswers
 from core.agent.local.intent import Intent, Period, parse
-from core.agent.local.period_answers import PeriodAnswers, refusal, unresolved
+from core.agent.local.period_answers import PeriodAnswers, health_elsewhere, refusal, unresolved
 from core.agent.local.recommendation_detail import explain, overview
 from core.agent.local.why import why_section, why_weeks
 from core.analysis import Metric, analyse
@@ -100,6 +100,7 @@ class FollowupAnswerer:
             "calendar": self._calendar,
             "compare": self._compare,
             "unresolved_period": lambda i, c: Reply(unresolved(i, c)),
+            "health_other_period": lambda i, c: Reply(health_elsewhere(i, c)),
             "other_language": _other_language,
             "channel": lambda i, c: Reply(*self.focus.channel(i, c)),
             "campaign": lambda i, c: Reply(*self.focus.campaign(i, c)),

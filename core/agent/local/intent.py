@@ -136,7 +136,8 @@ _SUMMARY = _rx(
 _HEALTH = _rx(
     r"\bat[\s-]+risk\b|\bchurn|\brisk\b|\bhealthy\b|\bunhealthy\b|\bverdict\b"
     r"|\b(?:account|customer|overall|its|their|the)\s+health\b|\bhealth\s+(?:is|was|status|flag|check|verdict)\b"
-    r"|\bwhy\s+(?:is\s+)?(?:the\s+)?health\b|\bon\s+watch\b|\bwhy\s+(?:is\s+)?(?:it|this|the\s+account)\s+watch\b"
+    r"|\bwhy\s+(?:(?:is|was)\s+)?(?:the\s+)?health\b|\bon\s+watch\b"
+    r"|\bwhy\s+(?:(?:is|was)\s+)?(?:it|this|the\s+account)\s+watch\b"
 )
 _VERDICTS = (("at risk", r"\bat[\s-]+risk\b"), ("watch", r"\bwatch\b"), ("healthy", r"\bhealthy\b"))
 _DOWN = _rx(
@@ -205,7 +206,7 @@ class Period:
 class Intent:
     """A parsed question. `kind` is one of metric, breakdown, benchmark, why, case_studies,
     recommendation, health, calendar, compare, channel, campaign, talking_points,
-    unresolved_period, other_language, other_customer, unknown. For health, `topic` is the
+    unresolved_period, health_other_period, other_language, other_customer, unknown. For health, `topic` is the
     verdict the question names, if any; for unresolved_period, the phrase it could not
     resolve; for campaign, the name as asked (matched against the customer's own campaigns)."""
 
@@ -273,6 +274,17 @@ def _has(pattern: re.Pattern[str]) -> Callable[[Question], bool]:
 
 def _other_customer(q: Question) -> bool:
     return any(m.upper() != q.customer_id.upper() for m in _CUSTOMER_ID.findall(q.text))
+
+
+def _other_period(q: Question) -> str:
+    """The period a question names other than the report week, as asked; "" when none."""
+    if q.calendars:
+        return next((c.text or c.problem for c in q.calendars if c.text or c.problem), "that period")
+    if q.period.kind in ("previous", "year_ago", "ago") or (q.period.kind == "weeks" and q.period.count > 1):
+        return {"previous": "the previous week", "year_ago": "the same week a year ago"}.get(
+            q.period.kind, f"those {q.period.count} weeks" if q.period.kind == "weeks" else "that week"
+        )
+    return ""
 
 
 def _unresolved(q: Question) -> bool:
@@ -354,6 +366,9 @@ RULES: tuple[Rule, ...] = (
     ("a period no rule resolves", _unresolved,
      lambda q: Intent("unresolved_period", q.metrics, topic=next(c.problem for c in q.calendars if c.problem))),
     ("the recommendations", _has(_REC_WORD), lambda q: Intent("recommendation")),
+    # the verdict is the report week's: never given as another period's
+    ("account health for another period", lambda q: bool(_HEALTH.search(q.text)) and bool(_other_period(q)),
+     lambda q: Intent("health_other_period", topic=_other_period(q))),
     # "why is it Watch?" claims a verdict; "is it at risk?" only asks
     ("account health", _has(_HEALTH),
      lambda q: Intent("health", topic=claimed_verdict(q.text) if _WHY.search(q.text) else "")),

@@ -209,6 +209,21 @@ def refusal(problem: str, intent: Intent, context: AskContext) -> str:
     )
 
 
+def health_elsewhere(intent: Intent, context: AskContext) -> str:
+    """A health question about another period: the verdict is made for the report week only."""
+    week = context.week
+    last_month = week.end.replace(day=1) - dt.timedelta(days=1)
+    closest = [
+        "Is this account at risk?", f"Revenue in {last_month:%B}", "Compare this week to the previous week",
+        "Why did revenue drop over the last 4 weeks?",
+    ]  # fmt: skip
+    return (
+        f"I can't answer for “{intent.topic}”: the account health verdict is made for the report week "
+        f"({week.label()}) only, so I have not given it for another period. "
+        "The closest questions I can answer: " + ", ".join(f"“{q}”" for q in closest) + "."
+    )
+
+
 def unresolved(intent: Intent, context: AskContext) -> str:
     """A period phrase no calendar rule reads ("the holidays", "Q5", "the fiscal year")."""
     problem = f"I can't answer for “{intent.topic}”: I can't tell which dates it means"

@@ -55,9 +55,12 @@ def wait_for_share_file(home: Path, holder: subprocess.Popen[str], timeout: floa
     raise AssertionError(f"no {SHARE_FILE} from pid {holder.pid} (exit status {holder.poll()})")
 
 
-def stored_report_count(home: Path) -> int:
+def stored_counts(home: Path) -> tuple[int, int]:
+    """CUST_12345's stored reports and follow-ups, read from the files themselves."""
     with EmbeddedWarehouse(home) as warehouse:
-        return int(warehouse.scalar("SELECT COUNT(*) FROM weekly_reports WHERE customer_id = 'CUST_12345'"))
+        reports = warehouse.scalar("SELECT COUNT(*) FROM weekly_reports WHERE customer_id = 'CUST_12345'")
+        followups = warehouse.scalar("SELECT COUNT(*) FROM followups")
+        return int(reports), int(followups)
 
 
 @pytest.fixture
@@ -88,6 +91,8 @@ def test_the_cli_reads_and_writes_while_the_bot_runs(demo_home: Path, slack: Sla
         assert generated.returncode == 0, generated.stderr
         shown = cli(demo_home, "show", "--customer-id", "CUST_12345", "--format", "json")
         assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "complete"
+        asked = cli(demo_home, "ask", "--customer-id", "CUST_12345", "What was revenue by channel last week?")
+        assert asked.returncode == 0 and "Revenue by channel" in asked.stdout, asked.stderr
         runs = cli(demo_home, "runs")
         assert runs.returncode == 0 and "manual" in runs.stdout and "completed" in runs.stdout
         rows = cli(demo_home, "sql", "SELECT COUNT(*) AS n FROM customers", "--format", "json")
@@ -107,7 +112,7 @@ def test_the_cli_reads_and_writes_while_the_bot_runs(demo_home: Path, slack: Sla
     assert bot.returncode == 0, logs
     assert not (demo_home / SHARE_FILE).exists()
     assert str(shared["secret"]) not in logs
-    assert stored_report_count(demo_home) == 1  # the CLI's report is in the bot's files
+    assert stored_counts(demo_home) == (1, 1)  # the CLI's report and follow-up are in the bot's files
 
 
 def test_the_cli_reads_while_the_console_runs(demo_home: Path) -> None:

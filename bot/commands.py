@@ -26,7 +26,8 @@ from core import (
     validate_csm_id,
     validate_customer_id,
 )
-from core.errors import ConfigError, InputError
+from core.errors import ConfigError, InputError, WarehouseLocked
+from core.warehouse import open_embedded
 from core.warehouse.base import split_statements
 
 
@@ -50,7 +51,9 @@ def load_demo(args: argparse.Namespace) -> int:
     if args.customers < 9:
         raise InputError("--customers must be at least 9 (the named demo customers)")
     as_of = _date(args.as_of, "--as-of") if args.as_of else settings.current_date()
-    with EmbeddedWarehouse(settings.home) as warehouse:
+    warehouse = open_embedded(settings.home, borrow=False)  # replaces the data: needs the files to itself
+    assert isinstance(warehouse, EmbeddedWarehouse)
+    with warehouse:
         summary = load(
             warehouse, as_of, args.customers, progress=lambda m: print(f"  loading {m}", file=sys.stderr)
         )
@@ -68,7 +71,11 @@ def demo(args: argparse.Namespace) -> int:
     with engine:
         if not _demo_data_current(engine):
             warehouse = engine.warehouse
-            assert isinstance(warehouse, EmbeddedWarehouse)  # ensured by _embedded_only
+            if not isinstance(warehouse, EmbeddedWarehouse):  # borrowed from a running bot
+                raise WarehouseLocked(
+                    "the demo data needs loading, which needs the embedded warehouse to itself; "
+                    "stop the running `weekly-report bot` or `console` first"
+                )
             print(f"Loading the demo dataset into {settings.home} ...", file=sys.stderr)
             print(load(warehouse, settings.current_date()).describe(), file=sys.stderr)
         week = engine.week(None)

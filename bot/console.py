@@ -115,7 +115,7 @@ def run_console(
     if "@" not in email:
         raise InputError(f"--as needs an email address, e.g. sarah.johnson@example.com, not '{email[:40]}'")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    services = Services.start(settings)
+    services = Services.start(settings, share=True)
     try:
         name = _name_for(services, email)
         with ConsoleSlack(email, name, out) as slack:

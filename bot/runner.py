@@ -51,10 +51,11 @@ def require_tokens(settings: Settings) -> tuple[str, str]:
 class BotRunner:
     """The running bot: `start()` connects, `stop()` disconnects and drains; `serve()` does both."""
 
-    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+    def __init__(self, settings: Settings, services: Services | None = None, share: bool = False) -> None:
+        """`share`: serve the warehouse to the command line while the bot runs (Services.start)."""
         _, app_token = require_tokens(settings)
         self.settings = settings
-        self.services = services or Services.start(settings)
+        self.services = services or Services.start(settings, share=share)
         try:
             self.app: App = create_app(settings, self.services)
         except BaseException:
@@ -154,4 +155,4 @@ class BotRunner:
 
 def serve(settings: Settings) -> int:
     """`weekly-report bot`."""
-    return BotRunner(settings).serve()
+    return BotRunner(settings, share=True).serve()

@@ -72,7 +72,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-def build_engine(settings: Settings) -> ReportEngine:
-    """Open the configured warehouse and agent, and the engine over them."""
-    warehouse = open_warehouse(settings)
+def build_engine(settings: Settings, borrow: bool = True) -> ReportEngine:
+    """Open the configured warehouse and agent, and the engine over them (`borrow`: see open_warehouse)."""
+    warehouse = open_warehouse(settings, borrow)
     return ReportEngine(settings, warehouse, make_agent(settings, warehouse))

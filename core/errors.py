@@ -59,7 +59,11 @@ class WarehouseError(WeeklyReportError):
 
 
 class WarehouseLocked(WarehouseError):
-    """The embedded warehouse files are locked by another process."""
+    """The embedded warehouse files are locked by another process (`holder`, its pid, if known)."""
+
+    def __init__(self, message: str, holder: int | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class AgentError(WeeklyReportError):

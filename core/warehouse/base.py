@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from core.warehouse.merge import Upsert
+    from core.warehouse.shared import Sharing
 
 DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
@@ -74,6 +75,11 @@ class Warehouse(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the connection."""
+
+    def share(self) -> Sharing | None:
+        """Serve this warehouse to other local processes while this one holds it, if they could
+        not reach it otherwise (the embedded one); None: they open it themselves."""
+        return None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query; rows as dicts keyed by lower-case column name."""

@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -18,6 +18,9 @@ from core.errors import ConfigError, WarehouseError, WarehouseLocked
 from core.warehouse.base import DATABASE, SCHEMA, Warehouse
 from core.warehouse.merge import Upsert
 from core.warehouse.schema import declared_columns, schema_statements
+
+if TYPE_CHECKING:
+    from core.warehouse.shared import Sharing
 
 # DuckDB's own memory (buffer cache, hash tables) per warehouse. The file's pages stay in the
 # operating system's cache, so a larger buffer cache buys little: a 10,000-customer run took
@@ -72,6 +75,13 @@ class EmbeddedWarehouse(Warehouse):
     def native(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection under fakesnow, for bulk loads that need no transpiling."""
         return self._fakesnow.duck_conn
+
+    def share(self) -> Sharing:
+        """Serve this warehouse to local processes (see core/warehouse/shared.py) until the
+        returned Sharing is stopped."""
+        from core.warehouse.shared import Sharing
+
+        return Sharing(self._fakesnow, self.home).start()
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self.lock:
@@ -217,6 +227,7 @@ def _locked_or_failed(exc: duckdb.IOException, home: Path) -> WarehouseError:
         return WarehouseLocked(
             f"the embedded warehouse in {home} is in use by another process{who}, "
             "for example a running `weekly-report bot`; stop it, or set WEEKLY_REPORT_HOME "
-            "to another folder"
+            "to another folder",
+            holder=int(holder.group(1)) if holder else None,
         )
     return WarehouseError(f"cannot open the embedded warehouse in {home}: {_one_line(text)}")

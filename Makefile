@@ -27,10 +27,11 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-# One worker per core; worksteal keeps both busy to the end (a few tests take 5-25 s).
+# Four workers on two cores: many tests wait (subprocesses, servers, Slack pacing) rather than
+# compute; worksteal keeps them busy to the end (a few tests take 5-25 s).
 # A single module or test runs faster in one process: .venv/bin/pytest tests/test_x.py
 unit: $(STAMP)
-	$(BIN)/pytest -n auto --dist worksteal
+	$(BIN)/pytest -n 4 --dist worksteal
 
 # The benchmarks print tables (see README, Performance); they are not part of `make test`.
 bench: $(STAMP)

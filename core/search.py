@@ -108,7 +108,9 @@ class CaseStudyIndex:
         return list(found)
 
     def _rank(self, query: str, industry: str | None, limit: int, skip: frozenset[str]) -> list[Hit]:
-        terms = set(tokens(query))
+        # Sorted: a float sum in set order (which varies with the string hash seed) can break
+        # a tie one way in one process and the other way in the next.
+        terms = sorted(set(tokens(query)))
         scored = [
             (study, self._bm25(terms, doc, length))
             for study, doc, length in zip(self.studies, self._docs, self._lengths, strict=True)
@@ -125,7 +127,7 @@ class CaseStudyIndex:
         return [hit for _, hit in ranked[:limit]]
 
     def _bm25(
-        self, terms: set[str], doc: Counter[str], length: int, k1: float = 1.2, b: float = 0.75
+        self, terms: list[str], doc: Counter[str], length: int, k1: float = 1.2, b: float = 0.75
     ) -> float:
         score = 0.0
         for term in terms:

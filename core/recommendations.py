@@ -63,8 +63,12 @@ def recommend(analysis: Analysis, index: CaseStudyIndex | None) -> list[Recommen
     used: set[str] = set()
     with_cases = []
     for rec in chosen:
-        hits = index.search(rec.query, analysis.data.industry, limit=CASE_CANDIDATES, exclude=used)
-        hit = _pick(hits, analysis, rec.query)
+        # Searched without this report's exclusions, so a run asks a few (query, industry)
+        # pairs and the index's memo answers the rest; the exclusions are filtered here.
+        hits = index.search(rec.query, analysis.data.industry, limit=CASE_CANDIDATES + MAX_RECOMMENDATIONS)
+        hit = _pick(
+            [h for h in hits if h.study.case_study_id not in used][:CASE_CANDIDATES], analysis, rec.query
+        )
         if hit:
             used.add(hit.study.case_study_id)
         with_cases.append(replace(rec, case_study=hit))

@@ -1,4 +1,7 @@
-"""Case-study search over `case_studies`: text relevance (BM25) with an industry boost.
+"""Case-study search over `case_studies`: text relevance (BM25), same-industry stories first.
+
+A same-industry study that matches the topic (scores at least `TOPIC_MATCH_SHARE` of the
+best text match) ranks above other industries' closer matches; otherwise an industry boost.
 
 The table is small (tens to hundreds of rows), so it is read once per index and ranked in
 memory; `SQL` is the statement that read it, reported with every answer that cites one.
@@ -21,6 +24,10 @@ SQL = (
 )
 MEMO_SIZE = 10_000  # distinct searches remembered per index
 INDUSTRY_BOOST = 1.5  # a same-industry story outranks a slightly closer text match
+# A same-industry study scoring at least this share of the best text match is on the topic:
+# a manufacturer is better served by a manufacturer's click-through story than by a closer
+# worded one from a tour operator.
+TOPIC_MATCH_SHARE = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an and are as at be by for from in is it of on or the to with this that was were".split()
@@ -101,22 +108,26 @@ class CaseStudyIndex:
         return list(found)
 
     def _rank(self, query: str, industry: str | None, limit: int, skip: frozenset[str]) -> list[Hit]:
-        terms = set(tokens(query))
-        hits = []
-        for study, doc, length in zip(self.studies, self._docs, self._lengths, strict=True):
-            if study.case_study_id in skip:
-                continue
-            score = self._bm25(terms, doc, length)
-            if score <= 0:
-                continue
-            if industry and study.industry and study.industry.lower() == industry.lower():
-                score *= INDUSTRY_BOOST
-            hits.append(Hit(study, score))
-        hits.sort(key=lambda h: (-h.score, h.study.case_study_id))
-        return hits[:limit]
+        # Sorted: a float sum in set order (which varies with the string hash seed) can break
+        # a tie one way in one process and the other way in the next.
+        terms = sorted(set(tokens(query)))
+        scored = [
+            (study, self._bm25(terms, doc, length))
+            for study, doc, length in zip(self.studies, self._docs, self._lengths, strict=True)
+            if study.case_study_id not in skip
+        ]
+        scored = [(study, score) for study, score in scored if score > 0]
+        best = max((score for _, score in scored), default=0.0)
+        ranked = []
+        for study, score in scored:
+            same = bool(industry and study.industry and study.industry.lower() == industry.lower())
+            on_topic = same and score >= TOPIC_MATCH_SHARE * best
+            ranked.append((not on_topic, Hit(study, score * INDUSTRY_BOOST if same else score)))
+        ranked.sort(key=lambda r: (r[0], -r[1].score, r[1].study.case_study_id))
+        return [hit for _, hit in ranked[:limit]]
 
     def _bm25(
-        self, terms: set[str], doc: Counter[str], length: int, k1: float = 1.2, b: float = 0.75
+        self, terms: list[str], doc: Counter[str], length: int, k1: float = 1.2, b: float = 0.75
     ) -> float:
         score = 0.0
         for term in terms:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core.analysis import analyse
+from core.analytics import Analytics
 from core.demo import (
     ATTRIBUTION_MODELS,
     BENCHMARK_METRICS,
@@ -17,6 +20,8 @@ from core.demo import (
     DemoSummary,
     load_demo,
 )
+from core.recommendations import impact_bound, recommend
+from core.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import Week, last_complete_week
 
@@ -428,3 +433,26 @@ def test_fewer_than_nine_customers_is_refused(wh: EmbeddedWarehouse) -> None:
     with pytest.raises(ValueError, match="at least 9"):
         load_demo(wh, AS_OF, customers=5)
     assert wh.scalar("SELECT COUNT(*) FROM customers") == 9
+
+
+def test_recommendations_over_the_demo_portfolio_show_judgement(wh: EmbeddedWarehouse) -> None:
+    """The nine stories' recommendations: no study in every report, no duplicate subject,
+    no impact above the bound, and the spike campaign called new rather than extended."""
+    ids = [r["customer_id"] for r in wh.query("SELECT customer_id FROM customers ORDER BY customer_id")]
+    snapshot = Analytics(wh).snapshot(W, ids)
+    index = CaseStudyIndex.load(wh)
+    studies: Counter[str] = Counter()
+    for customer in ids:
+        analysis = analyse(snapshot.customers[customer])
+        recs = recommend(analysis, index)
+        studies.update(r.case_study.study.case_study_id for r in recs if r.case_study)
+        subjects = [s for r in recs for s in r.subjects]
+        assert len(subjects) == len(set(subjects)), (customer, subjects)
+        bound = impact_bound(analysis)
+        for r in recs:
+            figures = re.findall(r"about \$([\d,]+) a week", r.impact)
+            assert all(float(f.replace(",", "")) <= bound + 1 for f in figures), (customer, r.impact)
+            assert not re.search(
+                r"(Extend|Double down on|Replicate what made) '(Limited|Flash)", r.title + r.action
+            )
+    assert studies and max(studies.values()) < len(ids), studies

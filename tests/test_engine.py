@@ -116,7 +116,7 @@ def test_stories_show_in_the_reports(engine: ReportEngine) -> None:
     assert "Recover the sms channel" in recs["CUST_34567"]
     assert "Lift click-through to the industry benchmark" in recs["CUST_23456"]
     assert "multi-touch attribution" in recs["CUST_90123"]
-    assert "Turn momentum into an expansion conversation" in recs["CUST_12345"]
+    assert "Turn sustained growth into an expansion conversation" in recs["CUST_12345"]
     for text in recs.values():
         assert 3 <= text.count("_Expected impact:_") <= 5
         assert "_Case study:_" in text

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from core.analysis import Analysis, ChannelRow
 from core.format import change, money, number, pct
-from core.recommendations import Recommendation
+from core.recommendations import CAP_BASIS_WEEKS, MAX_IMPACT_SHARE, Recommendation, weekly_revenue
 
 SOURCE = (
     "_Source: the report's SQL over customers, industry_benchmarks, historical_engagement, conversions "
@@ -90,11 +90,23 @@ def arithmetic(rec: Recommendation, a: Analysis) -> list[str]:
     if rule is None:
         return []
     try:
-        return rule(rec, a)
+        lines = rule(rec, a)
     except (ArithmeticError, LookupError, StopIteration, ValueError):
         # The rules live in core/recommendations.py and may change on their own; the impact
         # text still stands without its worked arithmetic.
         return []
+    return [*lines, *_cap(rec, a)]
+
+
+def _cap(rec: Recommendation, a: Analysis) -> list[str]:
+    """The bound's line, when it capped the estimate."""
+    if rec.capped_from is None:
+        return []
+    basis = weekly_revenue(a)
+    return [
+        f"Capped at {pct(MAX_IMPACT_SHARE, 0)} × {money(basis)} average weekly revenue "
+        f"(last {CAP_BASIS_WEEKS} weeks) = {money(MAX_IMPACT_SHARE * max(basis, 0.0))} a week"
+    ]
 
 
 def _benchmark(a: Analysis, key: str) -> float:
@@ -161,11 +173,18 @@ def _attribution(rec: Recommendation, a: Analysis) -> list[str]:
 
 
 def _growth_expansion(rec: Recommendation, a: Analysis) -> list[str]:
-    trend, weekly = a.revenue_trend, a.average_weekly_growth or 0.0
-    weeks = [trend[-1] * (1 + weekly) ** k for k in range(1, 5)]
+    recent = a.revenue_trend[-4:]
+    average = sum(recent) / 4
     return [
-        f"({money(trend[-1])} ÷ {money(trend[0])})^(1/{len(trend) - 1}) − 1 = {pct(weekly)} a week",
-        f"Next 4 weeks at that rate: {' + '.join(money(w) for w in weeks)} = {money(sum(weeks))}",
+        f"The last 4 weeks: {', '.join(money(v) for v in recent)}; average {money(average)} a week",
+        f"Next 4 weeks at that average, no further growth: 4 × {money(average)} = {money(4 * average)}",
+    ]
+
+
+def _new_campaign(rec: Recommendation, a: Analysis) -> list[str]:
+    name, revenue, _ = _campaign_named(rec.title, a)
+    return [
+        f"'{name}': {money(revenue)} ÷ {money(a.current.revenue)} revenue = {pct(revenue / a.current.revenue, 0)}"
     ]
 
 
@@ -221,6 +240,7 @@ _ARITHMETIC: dict[str, Callable[[Recommendation, Analysis], list[str]]] = {
     "attribution": _attribution,
     "growth_expansion": _growth_expansion,
     "campaign_spike": _campaign_spike,
+    "new_campaign": _new_campaign,
     "scale_best_channel": _scale_best_channel,
     "best_campaign": _best_campaign,
 }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,12 @@ from core import ReportEngine, Settings, make_agent
 from core.agent.cortex import RetryPolicy, build_cortex_agent
 from core.models import Report
 from core.warehouse.embedded import EmbeddedWarehouse
+from tests import test_cortex_engine as cortex_tests
 from tests.cortex_server import CortexServer, Fault, end_fakesnow_sessions
 from tests.test_cortex_engine import cortex_settings, run, snowflake_backend, sql_json
 
+server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local Cortex server, as there
 FAST = RetryPolicy(base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server() -> Iterator[CortexServer]:
-    with CortexServer() as running:
-        yield running
 
 
 def closed_port() -> int:
@@ -104,19 +99,6 @@ def test_a_failed_first_report_is_still_stored_as_failed(server: CortexServer, d
     settings = dataclasses.replace(cortex_settings(server, demo_home), cortex_token="not-the-token")
     summary, report = generate(settings, demo_home, refresh=True)
     assert (summary.reports_failed, summary.reports_kept) == (1, 0) and report.status == "failed"
-
-
-@pytest.fixture
-def cortex_env(cli_env: Path, server: CortexServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tests.test_cortex_engine import NO_CONNECTIONS
-
-    monkeypatch.setenv("WEEKLY_REPORT_AGENT", "cortex")
-    monkeypatch.setenv("CORTEX_BASE_URL", server.url)
-    monkeypatch.setenv("CORTEX_TOKEN", server.token)
-    monkeypatch.setenv("SNOWFLAKE_CONNECTIONS_FILE", str(NO_CONNECTIONS))
-    for name in ("CORTEX_TOKEN_TYPE", "CORTEX_AGENT", "CORTEX_TIMEOUT", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    return cli_env
 
 
 SINGLE = ("generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", "CUST_12345")

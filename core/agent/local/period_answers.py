@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.agent.base import AskContext
-from core.agent.local.figures import METRICS, MetricSpec, fmt, signed, value
+from core.agent.local.figures import METRICS, MetricSpec, basis, fmt, signed, value
 from core.agent.local.intent import Intent
 from core.agent.local.periods import Calendar, DateSpan, resolve
 from core.agent.local.spans import SpanFigures, fetch_span
@@ -116,7 +116,8 @@ class PeriodAnswers:
             spec = specs[0]
             label = f"{spec.label} on {intent.channel}" if intent.channel else spec.label
             verb = "were" if label.endswith("s") else "was"
-            body = f"**{label} {verb} {fmt(value(sums, spec), spec.kind)}** in {title}{_basis(sums, spec)}."
+            computed = f" ({basis(sums, spec)})" if spec.ratio else ""
+            body = f"**{label} {verb} {fmt(value(sums, spec), spec.kind)}** in {title}{computed}."
         else:
             body = "\n".join(
                 [f"**{title}**", *(f"- {s.label}: **{fmt(value(sums, s), s.kind)}**" for s in specs)]
@@ -244,18 +245,6 @@ def _split(got: SpanFigures, spec: MetricSpec, dimension: str, title: str) -> st
     lines = [f"- {name}: {fmt(value(t, spec), spec.kind)}" for name, t in ordered]
     total = fmt(value(got.sums.total, spec), spec.kind)
     return "\n".join([f"**{spec.label} in {title}: {total}** (largest first)", *lines])
-
-
-def _basis(sums: Totals, spec: MetricSpec) -> str:
-    if spec.ratio is None:
-        return ""
-    numerator, denominator = spec.ratio
-    if spec.key == "engagement_score":
-        return f" (average of {sums.score_n:,.0f} daily channel scores)"
-    top = fmt(getattr(sums, numerator), "money" if numerator == "revenue" else "count")
-    return f" ({top} {'' if numerator == 'revenue' else numerator + ' '}over {getattr(sums, denominator):,.0f} {denominator})".replace(
-        "  ", " "
-    )
 
 
 def _title(span: DateSpan) -> str:

@@ -36,7 +36,7 @@ from _common import ROOT, print_table  # also puts the checkout on sys.path
 
 from core import ReportEngine, Settings, make_agent
 from core.demo import load_demo
-from core.sections import SECTIONS
+from core.kinds.ebr.sections import SECTIONS
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_server import STATS
 

@@ -33,9 +33,9 @@ from _common import ROOT, print_table  # also puts the checkout on sys.path
 from core import ReportEngine, Requester, Settings, make_agent
 from core.agent.base import Answer, AskContext
 from core.demo import load_demo
-from core.ebr_scope import EBR_SCOPE
 from core.errors import AnswerWithheld
 from core.guard import Scope, Subjects, check
+from core.kinds.ebr.scope import EBR_SCOPE
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_scripts import BENIGN, LEAKS, ME, shape_of
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from _common import print_table  # also puts the checkout on sys.path
 
 from core.agent.local.followup import FollowupAnswerer
-from core.search import CaseStudyIndex
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.question_set import CASES, score
 from tests.test_followup import CONTEXT, load

@@ -20,16 +20,16 @@ from typing import Any, Self, TypeVar
 
 from core import collector
 from core.agent.base import Agent, Answer, AskContext
-from core.analysis import analyse
-from core.analytics import Analytics, CustomerData, Snapshot
 from core.directory import Directory, Requester
-from core.ebr_scope import EBR_SCOPE
 from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import Analytics, CustomerData, Snapshot
+from core.kinds.ebr.scope import EBR_SCOPE
+from core.kinds.ebr.sections import SECTIONS, Section
 from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
 from core.render import markdown
 from core.runs import RunClaims
-from core.sections import SECTIONS, Section
 from core.settings import Settings
 from core.storage import ReportStore, Saved
 from core.templating import render

@@ -97,7 +97,7 @@ def sparkline(values: list[float]) -> str:
 
 
 def benchmark_comparison(m: Any, industry: str) -> str:
-    """How a Performance metric `m` (core.analysis.Metric) compares with its industry benchmark."""
+    """How a Performance metric `m` (core.kinds.ebr.analysis.Metric) compares with its industry benchmark."""
     if m.benchmark is None:
         return f"no {industry} benchmark on file"
     if m.benchmark_key == "weekly_revenue_growth":  # a weekly change against a weekly benchmark

@@ -42,7 +42,7 @@ class Headline:
     engagement_score: float | None
     engagement_score_wow: float | None
     sparkline: str
-    health: str  # the account-health verdict: Healthy | Watch | At risk (core.health)
+    health: str  # the account-health verdict: Healthy | Watch | At risk (core.kinds.ebr.health)
     health_reasons: str = ""  # its top reasons, each with its figure ("" in reports stored before)
     revenue_previous: float | None = None  # the week before's revenue (a negative or zero base has no %)
     excluded_values: int = 0  # source values (NULL or NaN engagement scores) left out of the figures

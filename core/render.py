@@ -30,7 +30,7 @@ class SlackMessage:
 
 
 def markdown(report: Report) -> str:
-    return render("report.md.j2", r=report, h=report.headline)
+    return render("ebr/report.md.j2", r=report, h=report.headline)
 
 
 def escape(text: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.analytics import IN_SCOPE
+from core.kinds.ebr.analytics import IN_SCOPE
 from core.models import COMPLETE, FAILED, PARTIAL, Headline
 from core.preferences import Pause
 from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text

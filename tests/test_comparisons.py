@@ -10,8 +10,8 @@ import math
 import re
 
 from core import ReportEngine
-from core.analysis import analyse
-from core.analytics import Benchmark, CustomerData
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import Benchmark, CustomerData
 from core.models import Headline, Report
 from core.render import slack_parent
 from core.templating import render
@@ -28,8 +28,8 @@ def customer(industry: str = "Technology") -> CustomerData:
 def sections(d: CustomerData) -> tuple[str, str]:
     """The Performance and Business Value sections as the local analyst writes them."""
     a = analyse(d)
-    perf = render("sections/performance.md.j2", a=a, recs=[], week=W, c=d)
-    value = render("sections/business_value.md.j2", a=a, recs=[], week=W, c=d)
+    perf = render("ebr/sections/performance.md.j2", a=a, recs=[], week=W, c=d)
+    value = render("ebr/sections/business_value.md.j2", a=a, recs=[], week=W, c=d)
     return perf, value
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from core.analysis import analyse
-from core.analytics import Analytics
 from core.demo import (
     ATTRIBUTION_MODELS,
     BENCHMARK_METRICS,
@@ -20,8 +18,10 @@ from core.demo import (
     DemoSummary,
     load_demo,
 )
-from core.recommendations import impact_bound, recommend
-from core.search import CaseStudyIndex
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import Analytics
+from core.kinds.ebr.recommendations import impact_bound, recommend
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import Week, last_complete_week
 

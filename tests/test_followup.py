@@ -24,12 +24,12 @@ from core.agent.local.followup import CAPABILITIES, FollowupAnswerer, Reply
 from core.agent.local.intent import HEADLINE_METRICS, parse
 from core.agent.local.recommendation_detail import arithmetic, steps
 from core.agent.local.why import contributions
-from core.analysis import analyse
-from core.analytics import Analytics
 from core.format import change, money, number, pct
-from core.recommendations import recommend
-from core.search import SQL as SEARCH_SQL
-from core.search import CaseStudyIndex
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import Analytics
+from core.kinds.ebr.recommendations import recommend
+from core.kinds.ebr.search import SQL as SEARCH_SQL
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import Week
 

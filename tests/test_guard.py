@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.agent.base import Answer, ResultTable
-from core.ebr_scope import EBR_SCOPE
 from core.guard import RULES, Scope, Subjects, check
 from core.guard.sql import check_statement
+from core.kinds.ebr.scope import EBR_SCOPE
 
 ME = "CUST_12345"
 T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"

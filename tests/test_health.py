@@ -16,9 +16,9 @@ import pytest
 from bot.slack.home import _customer_line
 from core import Assignment, ReportEngine, Requester
 from core.agent.local.intent import parse
-from core.analysis import Analysis, analyse
-from core.analytics import Analytics
 from core.format import change
+from core.kinds.ebr.analysis import Analysis, analyse
+from core.kinds.ebr.analytics import Analytics
 from core.render import mrkdwn, slack_parent
 from core.rollup import collect_rollup, latest_reports, rollup_messages
 from core.warehouse.embedded import EmbeddedWarehouse
@@ -103,7 +103,7 @@ def test_ironridge_growing_with_a_low_engagement_score_is_watch_not_at_risk(
 
 def test_the_same_verdict_everywhere(engine: ReportEngine, analyses: dict[str, Analysis]) -> None:
     """Parent message, report, Business Value section, rollup, App Home and follow-ups all show
-    the one verdict of core.health with its reasons."""
+    the one verdict of core.kinds.ebr.health with its reasons."""
     engine.generate(engine.targets(), W)
     team = collect_rollup(engine.warehouse, W)
     rollup = "\n".join(m.text for m in rollup_messages(team, W))

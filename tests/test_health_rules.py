@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.analytics import Benchmark, CustomerData
-from core.compare import versus
-from core.health import AT_RISK, HEALTHY, THRESHOLDS, WATCH, account_health
+from core.kinds.ebr.analytics import Benchmark, CustomerData
+from core.kinds.ebr.compare import versus
+from core.kinds.ebr.health import AT_RISK, HEALTHY, THRESHOLDS, WATCH, account_health
 
 T = THRESHOLDS
 
@@ -119,7 +119,7 @@ def engagement_customer(score: float, benchmark: float) -> CustomerData:
 
 
 def test_engagement_below_the_benchmark_is_watch_never_at_risk_alone() -> None:
-    # "in line" is within 5 % of the benchmark (core.compare), the same in every section
+    # "in line" is within 5 % of the benchmark (core.kinds.ebr.compare), the same in every section
     assert account_health(engagement_customer(95.1, 100)).label == HEALTHY
     assert account_health(engagement_customer(95.0, 100)).label == HEALTHY
     assert account_health(engagement_customer(94.9, 100)).label == WATCH

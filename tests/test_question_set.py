@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.agent.local.followup import FollowupAnswerer
-from core.search import CaseStudyIndex
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.question_set import CASES, Case, score
 from tests.test_followup import CONTEXT, load

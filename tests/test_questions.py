@@ -16,7 +16,7 @@ import pytest
 
 from core.agent.local.followup import FollowupAnswerer
 from core.format import change, money, number
-from core.search import CaseStudyIndex
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.test_followup import ACME, CONTEXT, WEEK, T, load
 

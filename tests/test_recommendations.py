@@ -12,12 +12,12 @@ from collections import Counter
 import pytest
 
 from core.agent.local.recommendation_detail import arithmetic
-from core.analysis import analyse
-from core.analytics import Benchmark, CustomerData, Totals
 from core.demo.case_studies import case_study_table
 from core.format import money
-from core.recommendations import MAX_IMPACT_SHARE, Recommendation, recommend
-from core.search import CaseStudy, CaseStudyIndex
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import Benchmark, CustomerData, Totals
+from core.kinds.ebr.recommendations import MAX_IMPACT_SHARE, Recommendation, recommend
+from core.kinds.ebr.search import CaseStudy, CaseStudyIndex
 
 
 def _week(revenue: float, sends: float = 100_000, clicks: float = 3_000) -> Totals:

@@ -32,12 +32,12 @@ from bot.setup_snowflake import (
     run,
 )
 from core import ReportEngine, Settings, open_warehouse
-from core.analytics import Analytics
-from core.ebr_scope import EBR_SCOPE
 from core.errors import WarehouseError
 from core.format import relative_change
 from core.guard.sql import check_statement
-from core.sections import SECTIONS
+from core.kinds.ebr.analytics import Analytics
+from core.kinds.ebr.scope import EBR_SCOPE
+from core.kinds.ebr.sections import SECTIONS
 from core.templating import render
 from core.warehouse import SQL_DIR, Warehouse
 from core.warehouse.base import scan_statements, split_statements
@@ -291,7 +291,7 @@ def test_weekly_task_procedure_compiles_and_asks_the_report_prompts() -> None:
     }  # fmt: skip
     for key, _title, prompt in sections:
         as_text = {k: str(v) for k, v in context.items()}
-        assert prompt.format(**as_text) == render(f"prompts/{key}.j2", **context)
+        assert prompt.format(**as_text) == render(f"ebr/prompts/{key}.j2", **context)
 
 
 def test_weekly_task_is_scheduled_suspended_and_documented() -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.weeks import Week
 
 if TYPE_CHECKING:
-    from core.analytics import Snapshot
+    from core.kinds.ebr.analytics import Snapshot
 
 
 Write = Callable[[], None]

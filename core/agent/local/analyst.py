@@ -1,7 +1,7 @@
 """The local analyst: the embedded agent. Every figure it writes comes from SQL it ran.
 
 A report section is the analysis of the customer's week rendered through
-`templates/sections/<section_key>.md.j2`; a follow-up question is parsed and answered by
+`templates/ebr/sections/<section_key>.md.j2`; a follow-up question is parsed and answered by
 `followup.py` with queries of its own. Threads live in the warehouse (see threads.py).
 """
 
@@ -15,12 +15,12 @@ from typing import NamedTuple
 from core.agent.base import Agent, Answer, AskContext, Store, run_now
 from core.agent.local.followup import FollowupAnswerer
 from core.agent.local.threads import ThreadStore
-from core.analysis import Analysis, analyse
-from core.analytics import Analytics, Snapshot
 from core.errors import AgentRequestError, UnknownCustomer
-from core.recommendations import Recommendation, recommend
-from core.search import SQL as CASE_STUDY_SQL
-from core.search import CaseStudyIndex
+from core.kinds.ebr.analysis import Analysis, analyse
+from core.kinds.ebr.analytics import Analytics, Snapshot
+from core.kinds.ebr.recommendations import Recommendation, recommend
+from core.kinds.ebr.search import SQL as CASE_STUDY_SQL
+from core.kinds.ebr.search import CaseStudyIndex
 from core.templating import exists, render
 from core.warehouse import Warehouse
 
@@ -118,7 +118,7 @@ class LocalAnalyst(Agent):
         return findings
 
     def _section(self, context: AskContext) -> tuple[str, list[str], list[str]]:
-        template = f"sections/{context.section_key}.md.j2"
+        template = f"ebr/sections/{context.section_key}.md.j2"
         if not exists(template):
             raise AgentRequestError(f"the local analyst has no template for section '{context.section_key}'")
         analysis, recs, sql = self._findings_for(context)

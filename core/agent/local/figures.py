@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from core.analytics import SCORE, Totals  # SCORE: NULL or NaN scores left out
 from core.format import money, number, pct
+from core.kinds.ebr.analytics import SCORE, Totals  # SCORE: NULL or NaN scores left out
 from core.warehouse import Warehouse
 from core.weeks import Week
 

@@ -15,11 +15,11 @@ from core.agent.local import figures
 from core.agent.local.figures import METRICS, MetricSpec, fmt, value
 from core.agent.local.intent import Intent
 from core.agent.local.spans import CAMPAIGNS_SQL, campaign_names
-from core.analysis import analyse
-from core.analytics import BASELINE_WEEKS, Analytics, Totals
 from core.format import change, money, number, relative_change
-from core.recommendations import recommend
-from core.search import CaseStudyIndex
+from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analytics import BASELINE_WEEKS, Analytics, Totals
+from core.kinds.ebr.recommendations import recommend
+from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse import Warehouse
 
 BASE = range(-1 - BASELINE_WEEKS, -1)  # a channel's own baseline, as account health reads it

@@ -20,12 +20,12 @@ from core.agent.local.intent import Intent, Period, parse
 from core.agent.local.period_answers import PeriodAnswers, health_elsewhere, refusal, unresolved
 from core.agent.local.recommendation_detail import explain, overview
 from core.agent.local.why import why_section, why_weeks
-from core.analysis import Metric, analyse
-from core.analytics import Analytics, Totals
 from core.format import change, number, pct, relative_change
-from core.recommendations import recommend
-from core.search import SQL as CASE_STUDY_SQL
-from core.search import CaseStudy, CaseStudyIndex
+from core.kinds.ebr.analysis import Metric, analyse
+from core.kinds.ebr.analytics import Analytics, Totals
+from core.kinds.ebr.recommendations import recommend
+from core.kinds.ebr.search import SQL as CASE_STUDY_SQL
+from core.kinds.ebr.search import CaseStudy, CaseStudyIndex
 from core.warehouse import Warehouse
 from core.weeks import Week
 
@@ -255,7 +255,7 @@ class FollowupAnswerer:
     # Account health ----------------------------------------------------------------------
 
     def _health(self, intent: Intent, context: AskContext) -> Reply:
-        """The verdict of core.health for the report week, with every reason behind it."""
+        """The verdict of core.kinds.ebr.health for the report week, with every reason behind it."""
         snapshot = Analytics(self.warehouse).snapshot(context.week, [context.customer_id])
         data = snapshot.get(context.customer_id)
         if data is None:

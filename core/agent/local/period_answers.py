@@ -16,8 +16,8 @@ from core.agent.local.figures import METRICS, MetricSpec, basis, fmt, signed, va
 from core.agent.local.intent import Intent
 from core.agent.local.periods import Calendar, DateSpan, resolve
 from core.agent.local.spans import SpanFigures, fetch_span
-from core.analytics import Totals
 from core.format import change, relative_change
+from core.kinds.ebr.analytics import Totals
 from core.warehouse import Warehouse
 
 

@@ -1,9 +1,9 @@
 """A report recommendation explained in depth: finding, steps, impact arithmetic, case study.
 
-The recommendations are the report's own (`core.recommendations.recommend` over the same
+The recommendations are the report's own (`core.kinds.ebr.recommendations.recommend` over the same
 snapshot), so recommendation N here is recommendation N there. The arithmetic lines redo
 each rule's expected impact from the analysis, step by step, with the rule's formula from
-core/recommendations.py; a rule without a line here shows only its impact text.
+core/kinds/ebr/recommendations.py; a rule without a line here shows only its impact text.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from core.analysis import Analysis, ChannelRow
 from core.format import change, money, number, pct
-from core.recommendations import CAP_BASIS_WEEKS, MAX_IMPACT_SHARE, Recommendation, weekly_revenue
+from core.kinds.ebr.analysis import Analysis, ChannelRow
+from core.kinds.ebr.recommendations import CAP_BASIS_WEEKS, MAX_IMPACT_SHARE, Recommendation, weekly_revenue
 
 SOURCE = (
     "_Source: the report's SQL over customers, industry_benchmarks, historical_engagement, conversions "
@@ -92,7 +92,7 @@ def arithmetic(rec: Recommendation, a: Analysis) -> list[str]:
     try:
         lines = rule(rec, a)
     except (ArithmeticError, LookupError, StopIteration, ValueError):
-        # The rules live in core/recommendations.py and may change on their own; the impact
+        # The rules live in core/kinds/ebr/recommendations.py and may change on their own; the impact
         # text still stands without its worked arithmetic.
         return []
     return [*lines, *_cap(rec, a)]

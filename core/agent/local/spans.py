@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from core.agent.local.figures import CONVERSIONS, ENGAGEMENT, WeekTotals, collapse
 from core.agent.local.periods import DateSpan
-from core.analytics import SCORE
+from core.kinds.ebr.analytics import SCORE
 from core.warehouse import Warehouse
 
 SPAN_SQL = {

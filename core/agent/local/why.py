@@ -10,8 +10,8 @@ from __future__ import annotations
 from core.agent.local import figures
 from core.agent.local.figures import CONVERSIONS, MetricSpec, fmt, signed, value
 from core.agent.local.intent import Intent
-from core.analytics import Totals
 from core.format import change, relative_change
+from core.kinds.ebr.analytics import Totals
 
 TOP_CAMPAIGNS = 3  # campaigns listed under "why"
 

@@ -1,6 +1,6 @@
 """The report's sections, in order. Sections are data: adding one is adding a prompt
-template (`templates/prompts/`), a section template for the local analyst
-(`templates/sections/`) and one entry here; no schema change."""
+template (`templates/ebr/prompts/`), a section template for the local analyst
+(`templates/ebr/sections/`) and one entry here; no schema change."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class Section:
 
     @property
     def prompt_template(self) -> str:
-        return f"prompts/{self.key}.j2"
+        return f"ebr/prompts/{self.key}.j2"
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -2,7 +2,7 @@
 
 `account_health` is the only place a verdict is made; the parent message, the sections, the
 App Home, the rollup and the follow-up answers all show what it returns. Every reason is
-tied to a figure computed from the queried weekly totals (core.analytics), and the
+tied to a figure computed from the queried weekly totals (core.kinds.ebr.analytics), and the
 thresholds live in `Thresholds` below (documented in the README, "Account health").
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.analytics import BASELINE_WEEKS, CustomerData, Totals
-from core.compare import BELOW, versus
 from core.format import change, pct, relative_change
+from core.kinds.ebr.analytics import BASELINE_WEEKS, CustomerData, Totals
+from core.kinds.ebr.compare import BELOW, versus
 
 HEALTHY, WATCH, AT_RISK = "Healthy", "Watch", "At risk"
 NOTE, WATCH_LEVEL, RISK_LEVEL = 0, 1, 2  # a reason's severity
@@ -38,7 +38,7 @@ class Thresholds:
     channel_collapse_ratio: float = 0.5
     channel_material_share: float = 0.10
     # Engagement is a leading signal: it makes Watch, never At risk on its own.
-    # The score is judged by core.compare.versus ("below" = more than 5 % under the benchmark).
+    # The score is judged by core.kinds.ebr.compare.versus ("below" = more than 5 % under the benchmark).
     engagement_4w_watch: float = -0.05  # engagement score, last 4 weeks against the 4 before
     rate_gap_watch: float = -0.25  # open or click-through rate this far under its benchmark
     # Seasonality: when the same weeks last year moved the same way by at least half as much,
@@ -196,7 +196,7 @@ def _engagement_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
 
 
 def _score_reason(d: CustomerData) -> Reason | None:
-    """The engagement score under its benchmark (not "in line", as core.compare judges it)."""
+    """The engagement score under its benchmark (not "in line", as core.kinds.ebr.compare judges it)."""
     bench, score = d.benchmarks.get("engagement_score"), d.week(0).engagement_score
     if bench is None or score is None or versus(score, bench.value) != BELOW:
         return None

@@ -14,9 +14,9 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from core.analysis import CHANNEL_COLLAPSE_RATIO, Analysis, ChannelRow
 from core.format import change, money, number, pct
-from core.search import CaseStudyIndex, Hit
+from core.kinds.ebr.analysis import CHANNEL_COLLAPSE_RATIO, Analysis, ChannelRow
+from core.kinds.ebr.search import CaseStudyIndex, Hit
 
 MIN_RECOMMENDATIONS, MAX_RECOMMENDATIONS = 3, 5
 # The plausible bound of any impact estimate: no single action is credited with more than a
@@ -210,7 +210,7 @@ def revenue_decline(a: Analysis) -> Recommendation | None:
 def engagement_low(a: Analysis) -> Recommendation | None:
     score, bench = a.health.score, a.health.benchmark
     if score is None or bench is None or a.metrics["engagement_score"].vs_benchmark != "below":
-        return None  # "in line" (core.compare) is not a gap to close
+        return None  # "in line" (core.kinds.ebr.compare) is not a gap to close
     return Recommendation(
         "engagement_low", "Re-engage the audience",
         f"Engagement score was {score:.1f} against the {a.data.industry} benchmark of {bench:.1f} "

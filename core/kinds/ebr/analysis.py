@@ -11,14 +11,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from core.analytics import CustomerData, Totals
-from core.compare import IN_LINE_TOLERANCE, versus
 from core.format import change, relative_change, sparkline
-from core.health import THRESHOLDS, Health, account_health, window
+from core.kinds.ebr.analytics import CustomerData, Totals
+from core.kinds.ebr.compare import IN_LINE_TOLERANCE, versus
+from core.kinds.ebr.health import THRESHOLDS, Health, account_health, window
 
 SPARK_WEEKS = 8
-CHANNEL_COLLAPSE_RATIO = THRESHOLDS.channel_collapse_ratio  # one threshold, see core.health
-BENCHMARK_TOLERANCE = IN_LINE_TOLERANCE  # "in line" is defined once, in core.compare
+CHANNEL_COLLAPSE_RATIO = THRESHOLDS.channel_collapse_ratio  # one threshold, see core.kinds.ebr.health
+BENCHMARK_TOLERANCE = IN_LINE_TOLERANCE  # "in line" is defined once, in core.kinds.ebr.compare
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Metric:
 
     @property
     def vs_benchmark(self) -> str:
-        """ "above", "in line", "below" or "no benchmark", as core.compare.versus judges it."""
+        """ "above", "in line", "below" or "no benchmark", as core.kinds.ebr.compare.versus judges it."""
         growth = self.benchmark_key == "weekly_revenue_growth"
         return versus(self.benchmark_subject, self.benchmark, growth=growth)
 

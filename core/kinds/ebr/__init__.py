@@ -1,0 +1,1 @@
+"""The executive business review (EBR): one report per customer, to its CSM."""

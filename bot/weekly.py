@@ -29,7 +29,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from slack_sdk import WebClient
@@ -48,6 +47,7 @@ from core import (
     ReportEngine,
     RunClaims,
     RunRecord,
+    RunSummary,
     Settings,
     SlackMessage,
     Target,
@@ -73,46 +73,8 @@ COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "completed", "completed_with_errors",
 STALL_MARGIN = 2
 
 
-@dataclass
-class Tally:
-    """What a run did so far; thread-safe through `lock`."""
-
-    reports_generated: int = 0
-    reports_partial: int = 0
-    reports_failed: int = 0
-    reports_reused: int = 0
-    dms_sent: int = 0
-    dms_failed: int = 0
-    messages_posted: int = 0
-    paused: list[str] = field(default_factory=list)
-    not_in_slack: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    alerts: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, **counts: int) -> None:
-        with self.lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-    def problem(self, failure: str, alert: str | None = None) -> None:
-        with self.lock:
-            self.failures.append(failure)
-            if alert:
-                self.alerts.append(alert)
-
-    def summary(self, status: str | None = None) -> dict[str, Any]:
-        with self.lock:
-            if status is None:
-                status = COMPLETED_WITH_ERRORS if self.reports_failed or self.dms_failed else COMPLETED
-            return {
-                "status": status,
-                "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
-                "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-                "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
-                "messages_posted": self.messages_posted, "paused": sorted(self.paused),
-                "not_in_slack": sorted(self.not_in_slack), "failures": list(self.failures),
-            }  # fmt: skip
+# One run summary type for the engine and the weekly run (thread-safe counters): core.summary.
+Tally = RunSummary
 
 
 class WeeklyJob:
@@ -250,6 +212,7 @@ class WeeklyJob:
         tally: Tally,
         lost: Heartbeat | None = None,
     ) -> dict[str, Report]:
+        """Generate (or reuse) the assignments' reports: the engine returns them, by subject id."""
         targets = list({a.customer_id: Target(a.csm_id, a.customer_id) for a in assignments}.values())
         if not targets:
             return {}
@@ -259,13 +222,12 @@ class WeeklyJob:
             reports_generated=gen.reports_generated + gen.reports_reused, reports_partial=gen.reports_partial,
             reports_failed=gen.reports_failed, reports_reused=gen.reports_reused,
         )  # fmt: skip
-        reports = {}
         for t in targets:
-            try:
-                reports[t.customer_id] = self.engine.store.load(t.customer_id, week)
-            except WeeklyReportError as exc:
-                tally.problem(f"{t.customer_id}: no report to send ({_one_line(exc)})")
-        return reports
+            if t.subject_id not in gen.reports:
+                tally.problem(
+                    f"{t.subject_id}: no report to send (no stored report for the week of {week.start})"
+                )
+        return gen.reports
 
     def _deliver_csm(
         self, items: Sequence[Assignment], reports: dict[str, Report], tally: Tally, lost: Heartbeat

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from core import collector
-from core.agent import Agent, Answer, AskContext, make_agent
+from core.agent import Agent, Answer, AskContext, make_agent, workers
 from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand_recipient
 from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
-from core.engine import FollowUp, ReportEngine, RunSummary, Target
+from core.engine import FollowUp, ReportEngine
 from core.errors import WeeklyReportError
+from core.kinds import ReportKind, Target, get_kind, kinds
 from core.models import Report, report_id_for
 from core.preferences import Pause, Preferences, parse_until
 from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
@@ -18,6 +19,7 @@ from core.rollup import CsmRollup, RollupRow, collect_rollup, rollup_messages
 from core.runs import Claim, RunClaims, RunRecord
 from core.settings import Settings, load_settings
 from core.storage import ReportStore
+from core.summary import RunSummary
 from core.templating import render as render_template
 from core.warehouse import Warehouse, open_warehouse
 from core.weeks import Week, last_complete_week
@@ -37,6 +39,7 @@ __all__ = [
     "Preferences",
     "Report",
     "ReportEngine",
+    "ReportKind",
     "ReportStore",
     "Requester",
     "RollupRow",
@@ -53,6 +56,8 @@ __all__ = [
     "build_engine",
     "collect_rollup",
     "collector",
+    "get_kind",
+    "kinds",
     "last_complete_week",
     "load_settings",
     "make_agent",
@@ -72,7 +77,11 @@ __all__ = [
 ]  # fmt: skip
 
 
-def build_engine(settings: Settings, borrow: bool = True) -> ReportEngine:
-    """Open the configured warehouse and agent, and the engine over them (`borrow`: see open_warehouse)."""
+def build_engine(settings: Settings, borrow: bool = True, kind: str = "ebr") -> ReportEngine:
+    """Open the configured warehouse and agent, and the engine over them for one report kind
+    (`borrow`: see open_warehouse). How many reports are built at once is decided here, by
+    the agent the settings choose (core.agent.workers)."""
     warehouse = open_warehouse(settings, borrow)
-    return ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+    return ReportEngine(
+        settings, warehouse, make_agent(settings, warehouse), kind=get_kind(kind), workers=workers(settings)
+    )

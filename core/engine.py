@@ -1,8 +1,10 @@
-"""Report generation: the heart of weekly-report, knowing nothing of Slack.
+"""Report generation: the heart of weekly-report, knowing nothing of Slack nor of any one kind.
 
 One report = one agent thread + one turn per section, each turn after the first chained to
-the previous assistant message. Customers run in parallel on a bounded pool; their data is
-queried up front in a handful of set-based statements; reports are stored in bulk batches.
+the previous assistant message. What a report is about, its facts, headline, sections and
+guard scope come from its kind (core/kinds). Subjects run on a bounded pool when the agent
+waits on the network; their facts are queried up front in a handful of set-based
+statements; reports are stored in bulk batches and returned with the run's summary.
 """
 
 from __future__ import annotations
@@ -14,36 +16,37 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from core import collector
+from core.agent import workers as agent_workers
 from core.agent.base import Agent, Answer, AskContext
 from core.directory import Directory, Requester
-from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
+from core.errors import AnswerWithheld, InputError, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
-from core.kinds.ebr.analysis import analyse
-from core.kinds.ebr.analytics import Analytics, CustomerData, Snapshot
-from core.kinds.ebr.scope import EBR_SCOPE
-from core.kinds.ebr.sections import SECTIONS, Section
-from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
-from core.render import markdown
+from core.kinds import EBR, ReportKind, Section, Subject, Target
+from core.kinds.base import Facts
+from core.models import COMPLETE, FAILED, PARTIAL, Report, SectionResult
 from core.runs import RunClaims
 from core.settings import Settings
 from core.storage import ReportStore, Saved
+from core.summary import RunSummary
 from core.templating import render
 from core.warehouse import Warehouse
 from core.weeks import Week, parse_week
 from core.writer import ReportWriter
 
-SNAPSHOT_BATCH = 10_000  # customers whose data is queried together: one pass over the tables each
+__all__ = ["FollowUp", "ReportEngine", "RunSummary", "Target", "validate_question"]
+
+SNAPSHOT_BATCH = 10_000  # subjects whose facts are queried together: one pass over the tables each
 SAVE_BATCH = 1_000  # reports per bulk write: bounds memory and what a crash can lose
 # With a network-bound agent, reports are stored in smaller batches as they finish, so that
 # storing overlaps with the agent calls still running and little is left to store at the end.
 IO_SAVE_BATCH = 100
-# From this many customers a run's data is kept out of the garbage collector's sight (see
-# _long_lived); a few customers' worth (an on-demand report in the bot) is not worth it.
+# From this many subjects a run's facts are kept out of the garbage collector's sight (see
+# _long_lived); a few subjects' worth (an on-demand report in the bot) is not worth it.
 LONG_LIVED_FROM = 1_000
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
@@ -51,53 +54,31 @@ T = TypeVar("T")
 security_log = logging.getLogger("weekly_report.security")
 
 
-@dataclass(frozen=True)
-class Target:
-    csm_id: str
-    customer_id: str
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    trigger: str
-    week: Week
-    status: str = "running"
-    reports_generated: int = 0
-    reports_partial: int = 0
-    reports_failed: int = 0
-    reports_reused: int = 0
-    # Refreshes that ended partial or failed, whose stored complete report was kept instead.
-    reports_kept: int = 0
-    seconds: float = 0.0
-    failures: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # one line per kept report, also in failures
-    report_ids: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id, "trigger": self.trigger, "week_start": str(self.week), "status": self.status,
-            "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
-            "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-            "reports_kept": self.reports_kept, "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2),
-            "failures": self.failures,
-        }  # fmt: skip
-
-
 class ReportEngine:
-    """Generates, stores and answers questions about weekly reports."""
+    """Generates, stores and answers questions about one kind of weekly report (the EBR by default).
+
+    `workers`: reports built at once (core.agent.workers: by the configured agent by default).
+    """
 
     def __init__(
-        self, settings: Settings, warehouse: Warehouse, agent: Agent, sections: Sequence[Section] = SECTIONS
+        self,
+        settings: Settings,
+        warehouse: Warehouse,
+        agent: Agent,
+        sections: Sequence[Section] | None = None,
+        *,
+        kind: ReportKind = EBR,
+        workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.warehouse = warehouse
         self.agent = agent
-        self.sections = tuple(sections)
+        self.kind = kind
+        self.sections = tuple(sections if sections is not None else kind.sections)
+        self.workers = workers if workers is not None else agent_workers(settings)
         self.directory = Directory(warehouse)
         self.store = ReportStore(warehouse)
-        self.analytics = Analytics(warehouse)
-        self._subjects: Subjects | None = None  # the guard's known customers, loaded once per run
+        self._subjects: Subjects | None = None  # the guard's known subjects, loaded once per run
         self._subjects_lock = threading.Lock()
 
     def close(self) -> None:
@@ -116,29 +97,20 @@ class ReportEngine:
     def week(self, text: str | None = None) -> Week:
         """The requested week (the latest complete one by default), checked against the data."""
         week = parse_week(text, self.settings.current_date())
-        row = self.warehouse.query(
-            "SELECT MIN(activity_date) AS first_day, MAX(activity_date) AS last_day "
-            "FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement"
-        )[0]
-        first, last = row["first_day"], row["last_day"]
-        if first is None:
-            raise InvalidWeek(
-                "the warehouse has no engagement data yet; run `weekly-report load-demo` or load yours"
-            )
-        if week.end < first or week.start > last:
-            raise InvalidWeek(f"no data for the week of {week.start}; the data covers {first} to {last}")
+        self.kind.coverage(self.warehouse, week)
         return week
 
+    def authorize(self, requester: Requester, subject_id: str) -> None:
+        """NotAuthorized unless `requester` may see the subject's reports: the one decision
+        for the CLI, the bot and the weekly job (the kind's, e.g. Directory.authorize)."""
+        self.kind.authorize(self.warehouse, requester, subject_id)
+
     def targets(self, csm_id: str | None = None, customer_id: str | None = None) -> list[Target]:
-        """What to generate: one customer of a CSM, all of a CSM's, or every assignment."""
+        """What to generate: one subject of a recipient, all of a recipient's, or every subject
+        (an EBR's: one customer of a CSM, all of a CSM's, or every assignment)."""
         if customer_id is not None:
-            self.directory.authorize(Requester(csm_id=csm_id, is_admin=csm_id is None), customer_id)
-        assignments = self.directory.require_csm(csm_id) if csm_id else self.directory.assignments()
-        chosen: dict[str, Target] = {}
-        for a in assignments:
-            if customer_id in (None, a.customer_id):
-                chosen.setdefault(a.customer_id, Target(a.csm_id, a.customer_id))
-        return list(chosen.values())
+            self.authorize(Requester(csm_id=csm_id, is_admin=csm_id is None), customer_id)
+        return self.kind.targets(self.warehouse, csm_id, customer_id)
 
     def generate(
         self,
@@ -150,12 +122,14 @@ class ReportEngine:
     ) -> RunSummary:
         """Generate and store the reports of `targets` for `week`; reuse complete ones unless `refresh`.
 
-        Customers are queried SNAPSHOT_BATCH at a time (one pass over the source tables each),
-        built SAVE_BATCH at a time, and each built batch is stored by a writer thread while the
-        next one is being built.
+        Returns the run's summary with its reports by subject id (`RunSummary.reports`): those
+        built here, and the stored ones reused or kept, loaded in one bulk read.
+        Subjects' facts are queried SNAPSHOT_BATCH at a time (one pass over the source tables
+        each), reports built SAVE_BATCH at a time, and each built batch is stored by a writer
+        thread while the next one is being built.
         """
         started = time.monotonic()
-        self._subjects = None  # customers added since the last run are known to the guard
+        self._subjects = None  # subjects added since the last run are known to the guard
         summary = RunSummary(self.store.start_run(trigger, week), trigger, week)
         try:
             # The heartbeat tells other hosts' `runs` that this run's owner is still at it.
@@ -170,6 +144,8 @@ class ReportEngine:
         finally:
             summary.seconds = time.monotonic() - started
             self.store.finish_run(summary.run_id, summary.as_dict())
+        missing = [t.subject_id for t in targets if t.subject_id not in summary.reports]
+        summary.reports.update(self.store.load_many(missing, week, self.kind.name))
         return summary
 
     def _generate(
@@ -180,36 +156,38 @@ class ReportEngine:
         summary: RunSummary,
         progress: Progress | None,
     ) -> None:
-        customer_ids = [t.customer_id for t in targets]
-        self.store.demote_sectionless(customer_ids, week)
-        stored = {} if refresh else self.store.statuses(customer_ids, week)
-        todo = [t for t in targets if stored.get(t.customer_id) != COMPLETE]
+        subject_ids = [t.subject_id for t in targets]
+        kind = self.kind.name
+        self.store.demote_sectionless(subject_ids, week, kind)
+        stored = {} if refresh else self.store.statuses(subject_ids, week, kind)
+        todo = [t for t in targets if stored.get(t.subject_id) != COMPLETE]
         summary.reports_reused = len(targets) - len(todo)
         with ReportWriter(self.store, refresh, partial(self._count, summary, refresh)) as writer:
             for first in range(0, len(todo), SNAPSHOT_BATCH):
                 group = todo[first : first + SNAPSHOT_BATCH]
-                with self._run_data(week, [t.customer_id for t in group]) as data:
-                    build = self._build_concurrently if self.agent.waits_on_io else self._build_inline
+                with self._run_data(week, [t.subject_id for t in group]) as data:
+                    build = self._build_concurrently if self.workers > 1 else self._build_inline
                     build(group, week, data, summary.run_id, writer, Finished(progress, first, len(todo)))
 
     @contextmanager
-    def _run_data(self, week: Week, customer_ids: Sequence[str]) -> Iterator[RunData]:
-        """The data to build these customers' reports from.
+    def _run_data(self, week: Week, subject_ids: Sequence[str]) -> Iterator[RunData]:
+        """The facts to build these subjects' reports from.
 
-        A CPU-bound agent is offered the queried snapshot before it starts. An agent that
-        waits on the network starts at once with the customers' names, while the metrics
-        (needed only for the headline, after the agent's turns) are queried alongside.
+        Built one at a time, the reports start from the queried facts, which the agent is
+        given in each AskContext. Built concurrently (an agent that waits on the network),
+        they start at once with the subjects' names, while the facts (needed only for the
+        headline, after the agent's turns) are queried alongside.
         """
-        if not self.agent.waits_on_io:
-            load = partial(self.analytics.snapshot, week, customer_ids)
-            loading = _long_lived(load) if len(customer_ids) >= LONG_LIVED_FROM else nullcontext(load())
-            with loading as snapshot, self.agent.prepared(snapshot):
-                yield RunData(snapshot.customers, lambda: snapshot)
+        if self.workers <= 1:
+            load = partial(self.kind.facts, self.warehouse, week, subject_ids)
+            loading = _long_lived(load) if len(subject_ids) >= LONG_LIVED_FROM else nullcontext(load())
+            with loading as facts:
+                yield RunData(self.kind.subjects_of(facts, subject_ids), lambda: facts, facts)
             return
-        profiles = self.analytics.profiles(customer_ids)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot") as side:
-            pending = side.submit(self.analytics.snapshot, week, customer_ids)
-            yield RunData(profiles, pending.result)
+        subjects = self.kind.subjects(self.warehouse, subject_ids)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as side:
+            pending = side.submit(self.kind.facts, self.warehouse, week, subject_ids)
+            yield RunData(subjects, pending.result, None)
 
     def _build_inline(
         self,
@@ -220,7 +198,7 @@ class ReportEngine:
         writer: ReportWriter,
         done: Finished,
     ) -> None:
-        """A CPU-bound agent: one report after another, SAVE_BATCH per batch of the agent's writes."""
+        """One report after another, SAVE_BATCH per batch of the agent's writes."""
         for start in range(0, len(group), SAVE_BATCH):
             with self.agent.batch(writer.run):
                 reports = [
@@ -239,7 +217,7 @@ class ReportEngine:
     ) -> None:
         """An agent that waits on the network: the whole group on one pool, so no batch boundary
         leaves workers idle; finished reports are stored IO_SAVE_BATCH at a time as they come."""
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="report") as pool:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="report") as pool:
             futures = [pool.submit(self._build, t, week, data, run_id) for t in group]
             try:
                 batch: list[Report] = []
@@ -254,31 +232,40 @@ class ReportEngine:
                     future.cancel()  # after a failure, what has not started does not start
 
     def _build(self, target: Target, week: Week, run_data: RunData, run_id: str) -> Report:
-        unknown = CustomerData(target.customer_id, target.customer_id, "Unknown", None, None)
-        profile = run_data.profiles.get(target.customer_id, unknown)
-        context = AskContext(profile.customer_id, profile.name, profile.industry, week)
-        sections, thread_id, last_id = self._run_sections(context)
-        data = run_data.snapshot().get(target.customer_id) or profile
+        sid = target.subject_id
+        subject = run_data.subjects.get(sid) or Subject(sid, sid, "Unknown")
+        known = run_data.ready.get(sid) if run_data.ready is not None else None
+        context = AskContext(
+            sid, subject.name, subject.group, week, kind=self.kind.name, facts=known,
+            facts_sql=tuple(run_data.ready.sql) if run_data.ready is not None and known is not None else (),
+        )  # fmt: skip
+        sections, thread_id, last_id = self._run_sections(context, subject)
+        facts = run_data.facts().get(sid)
+        if facts is not None:
+            subject = self.kind.subject_of(facts)
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
         report = Report(
-            report_id=report_id_for(target.customer_id, week), csm_id=target.csm_id,
-            customer_id=target.customer_id, customer_name=data.name, industry=data.industry, week=week,
-            status=status, sections=sections, headline=headline(data), agent_thread_id=thread_id,
-            last_message_id=last_id, generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            report_id=self.kind.report_id(sid, week), csm_id=target.recipient_id,
+            customer_id=sid, customer_name=subject.name, industry=subject.group, week=week,
+            status=status, sections=sections, headline=self.kind.headline(facts) if facts is not None else None,
+            agent_thread_id=thread_id, last_message_id=last_id,
+            generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), kind=self.kind.name, subject_id=sid,
         )  # fmt: skip
         report.metadata = {
-            "customer_name": data.name, "industry": data.industry, "agent": self.agent.name, "run_id": run_id,
+            **self.kind.metadata(subject), "agent": self.agent.name, "run_id": run_id,
             "headline": report.headline.as_dict() if report.headline else None,
             "failed_sections": [s.key for s in report.failed_sections],
         }  # fmt: skip
         warned = {s.key: list(s.warnings) for s in sections if s.warnings}
         if warned:
             report.metadata["section_warnings"] = warned
-        report.full_report = markdown(report)
+        report.full_report = render(self.kind.report_template, r=report, h=report.headline)
         return report
 
-    def _run_sections(self, context: AskContext) -> tuple[list[SectionResult], str | None, int | None]:
+    def _run_sections(
+        self, context: AskContext, subject: Subject
+    ) -> tuple[list[SectionResult], str | None, int | None]:
         """Ask each section in order on one thread, chaining parents; a failure skips only its section."""
         try:
             thread_id = self.agent.start_thread()
@@ -292,12 +279,15 @@ class ReportEngine:
                 None,
                 None,
             )
+        variables = self.kind.prompt_context(subject, context.week)
         parent = 0
         results = []
         for position, section in enumerate(self.sections, start=1):
-            prompt = render(section.prompt_template, **prompt_context(context))
+            prompt = render(section.prompt_template, **variables)
             try:
-                answer = self._ask_checked(thread_id, parent, prompt, _with_section(context, section.key))
+                answer = self._ask_checked(
+                    thread_id, parent, prompt, replace(context, section_key=section.key)
+                )
             except WeeklyReportError as exc:
                 results.append(
                     SectionResult(section.key, section.title, position, None, None, FAILED, str(exc))
@@ -311,16 +301,19 @@ class ReportEngine:
     def ask(
         self, requester: Requester, customer_id: str, question: str, week: Week | None = None
     ) -> FollowUp:
-        """Ask a follow-up on the stored report's agent thread, after its last assistant message."""
+        """Ask a follow-up on the stored report's agent thread, after its last assistant message
+        (`customer_id`: the report's subject)."""
         question = validate_question(question)
-        self.directory.authorize(requester, customer_id)
-        report = self.store.load(customer_id, week)
+        self.authorize(requester, customer_id)
+        report = self.store.load(customer_id, week, self.kind.name)
         if not report.agent_thread_id:
             raise ReportNotFound(
                 f"the stored report {report.report_id} has no agent thread; regenerate it with --refresh"
             )
         parent = report.last_message_id or 0
-        context = AskContext(report.customer_id, report.customer_name, report.industry, report.week)
+        context = AskContext(
+            report.subject_id, report.customer_name, report.industry, report.week, kind=self.kind.name
+        )
         asked_by = requester.email or requester.csm_id or ("admin" if requester.is_admin else None)
         try:
             answer = self._ask_checked(report.agent_thread_id, parent, question, context, asked_by)
@@ -338,34 +331,31 @@ class ReportEngine:
     def _ask_checked(
         self, thread_id: str, parent: int, prompt: str, context: AskContext, asked_by: str | None = None
     ) -> Answer:
-        """The agent's answer, once the guard found it touches the context's customer only.
+        """The agent's answer, once the guard found it touches the context's subject only.
 
         Otherwise AnswerWithheld (its rule, no data), after one security log line naming the
         report, who asked (None: a report's generation) and the rule. An agent that runs only
-        the project's own customer-bound SQL (`Agent.guarded` False) is not checked.
+        the project's own subject-bound SQL (`Agent.guarded` False) is not checked.
         """
         answer = self.agent.ask(thread_id, parent, prompt, context)
         if not self.agent.guarded:
             return answer
-        verdict = check(answer, Scope(EBR_SCOPE, context.customer_id, self._known_subjects(context)))
+        verdict = check(answer, Scope(self.kind.scope, context.subject_id, self._known_subjects(context)))
         if verdict.rule is None:
             return answer
         security_log.warning(
             "answer withheld: report %s, asked by %s, rule %s (%s)",
-            report_id_for(context.customer_id, context.week), asked_by or "report generation",
+            self.kind.report_id(context.subject_id, context.week), asked_by or "report generation",
             verdict.rule, verdict.reason,
         )  # fmt: skip
-        raise AnswerWithheld(context.customer_id, verdict.rule, verdict.reason)
+        raise AnswerWithheld(context.subject_id, verdict.rule, verdict.reason)
 
     def _known_subjects(self, context: AskContext) -> Subjects:
-        """Every customer's id and name, indexed once per run (again if the subject is new)."""
+        """Every subject's id and name, indexed once per run (again if the subject is new)."""
         with self._subjects_lock:
-            if self._subjects is None or not self._subjects.knows(context.customer_id):
-                rows = self.warehouse.query(
-                    "SELECT customer_id, customer_name FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers"
-                )
-                names = {str(r["customer_id"]): str(r["customer_name"]) for r in rows}
-                self._subjects = Subjects(names, EBR_SCOPE.id_pattern)
+            if self._subjects is None or not self._subjects.knows(context.subject_id):
+                names = self.kind.known_subjects(self.warehouse)
+                self._subjects = Subjects(dict(names), self.kind.scope.id_pattern)
             return self._subjects
 
     @staticmethod
@@ -375,29 +365,32 @@ class ReportEngine:
                 _count_written(summary, r)
             elif refresh and (kept := saved.kept_complete(r)) is not None:
                 when = f"{kept.generated_at:%Y-%m-%d %H:%M} UTC" if kept.generated_at else "before"
-                note = f"{r.customer_id}: kept the complete report of {when}; the refresh was {r.status}: {_why(r)}"
-                summary.reports_kept += 1
-                summary.kept.append(note)
-                summary.failures.append(note)
+                note = f"{r.subject_id}: kept the complete report of {when}; the refresh was {r.status}: {_why(r)}"
+                with summary.lock:
+                    summary.reports_kept += 1
+                    summary.kept.append(note)
+                    summary.failures.append(note)
             else:
-                summary.reports_reused += 1
+                summary.add(reports_reused=1)
 
 
 def _count_written(summary: RunSummary, r: Report) -> None:
-    summary.report_ids.append(r.report_id)
-    if r.status == COMPLETE:
-        summary.reports_generated += 1
-    elif r.status == PARTIAL:
-        summary.reports_generated += 1
-        summary.reports_partial += 1
-        summary.failures.append(
-            f"{r.customer_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
-        )
-    else:
-        summary.reports_failed += 1
-        summary.failures.append(
-            f"{r.customer_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
-        )
+    with summary.lock:
+        summary.report_ids.append(r.report_id)
+        summary.reports[r.subject_id] = r
+        if r.status == COMPLETE:
+            summary.reports_generated += 1
+        elif r.status == PARTIAL:
+            summary.reports_generated += 1
+            summary.reports_partial += 1
+            summary.failures.append(
+                f"{r.subject_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
+            )
+        else:
+            summary.reports_failed += 1
+            summary.failures.append(
+                f"{r.subject_id}: failed ({r.sections[0].error if r.sections else 'no sections'})"
+            )
 
 
 def _why(report: Report) -> str:
@@ -418,16 +411,18 @@ class Finished:
     def __call__(self, report: Report) -> Report:
         self.done += 1
         if self.progress:
-            self.progress(self.done, self.total, report.customer_id)
+            self.progress(self.done, self.total, report.subject_id)
         return report
 
 
 @dataclass(frozen=True)
 class RunData:
-    """A group of customers' data: their profiles at once, every metric when queried."""
+    """A group of subjects' facts: their names at once, every figure when queried (`facts`),
+    and the facts themselves when they were loaded before the reports start (`ready`)."""
 
-    profiles: Mapping[str, CustomerData]
-    snapshot: Callable[[], Snapshot]
+    subjects: Mapping[str, Subject]
+    facts: Callable[[], Facts]
+    ready: Facts | None
 
 
 @dataclass(frozen=True)
@@ -469,30 +464,6 @@ def _long_lived(load: Callable[[], T]) -> Iterator[T]:
         collector.thaw()
 
 
-def headline(data: CustomerData) -> Headline:
-    """The parent message's figures, from the engine's own queries."""
-    analysis = analyse(data)
-    m = analysis.metrics
-    return Headline(
-        revenue=data.week(0).revenue, revenue_wow=m["revenue"].wow,
-        conversions=data.week(0).conversions, conversions_wow=m["conversions"].wow,
-        click_through_rate=m["click_through_rate"].current, click_through_rate_wow=m["click_through_rate"].wow,
-        engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
-        sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
-        revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
-    )  # fmt: skip
-
-
-def prompt_context(context: AskContext) -> dict[str, Any]:
-    week = context.week
-    return {
-        "customer_id": context.customer_id, "customer_name": context.customer_name, "industry": context.industry,
-        "week_start": week.start, "week_end": week.end,
-        "previous_start": week.previous.start, "previous_end": week.previous.end,
-        "year_ago_start": week.year_ago.start, "year_ago_end": week.year_ago.end,
-    }  # fmt: skip
-
-
 ELICITATION = "the agent asked a clarifying question instead of writing the section: "
 
 
@@ -520,7 +491,3 @@ def _section_result(section: Section, position: int, answer: Answer) -> SectionR
         warning,
         answer.warnings,
     )
-
-
-def _with_section(context: AskContext, key: str) -> AskContext:
-    return AskContext(context.customer_id, context.customer_name, context.industry, context.week, key)

@@ -12,9 +12,11 @@ from core.weeks import Week
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
 
 
-def report_id_for(customer_id: str, week: Week) -> str:
-    """One report per (customer, week): the id is derived from that pair."""
-    return f"{customer_id}-{week.start:%Y%m%d}"
+def report_id_for(subject_id: str, week: Week, kind: str = "ebr") -> str:
+    """One report per (kind, subject, week): the id is derived from them (an EBR's: CUST_X-YYYYMMDD)."""
+    from core.kinds import get_kind  # the kinds' modules build reports: imported when first asked
+
+    return get_kind(kind).report_id(subject_id, week)
 
 
 @dataclass
@@ -61,6 +63,13 @@ class Headline:
 
 @dataclass
 class Report:
+    """One stored weekly report of one kind about one subject.
+
+    `subject_id` is what the report is about (an EBR's: the customer, so == customer_id);
+    `customer_id`, `customer_name` and `industry` are the EBR's names for the subject, its
+    name and its group, filled for every kind.
+    """
+
     report_id: str
     csm_id: str | None
     customer_id: str
@@ -75,6 +84,12 @@ class Report:
     generated_at: dt.datetime
     full_report: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    kind: str = "ebr"  # the registered report kind (core.kinds)
+    subject_id: str = ""  # "" on construction: the customer_id
+
+    def __post_init__(self) -> None:
+        if not self.subject_id:
+            self.subject_id = self.customer_id
 
     @property
     def failed_sections(self) -> list[SectionResult]:

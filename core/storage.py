@@ -1,7 +1,10 @@
 """Reports, sections, follow-ups and runs in the warehouse.
 
-"One report per (customer, week)" is made by the statements, not by constraints (Snowflake
-does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`).
+"One report per (kind, subject, week)" is made by the statements, not by constraints (Snowflake
+does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`), keyed by
+(report_kind, subject_id, report_week_start). weekly_reports keeps the column names its users
+query: customer_id holds the subject for every kind (for the EBR, the customer; subject_id
+is the same value under a kind-neutral name).
 
 Every save is a generation (a random id stored on the report row and on each of its section
 rows). The MERGE goes first; only the reports whose row then carries this generation get
@@ -23,22 +26,24 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import ReportNotFound
-from core.models import COMPLETE, Headline, Report, SectionResult
+from core.kinds import get_kind
+from core.models import COMPLETE, Report, SectionResult
 from core.runs import DEFAULT_LEASE, RUNNING, new_owner, owner_gone, utc_now
 from core.warehouse import Warehouse, variant
+from core.warehouse.base import ANALYTICS as T
 from core.warehouse.merge import Upsert
 from core.weeks import Week
 
-T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
 REPORT_UPSERT_COLUMNS = (
     "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
     "full_report", "status", "agent_thread_id", "last_message_id", "metadata", "generation_id",
+    "report_kind", "subject_id",
 )  # fmt: skip
 # Without refresh a stored complete report is kept; partial and failed ones are replaced.
 UPSERT_KEEP_COMPLETE = Upsert(
     table="weekly_reports", stage="weekly_reports_stage", columns=REPORT_UPSERT_COLUMNS,
-    keys=("customer_id", "report_week_start"), json_columns=("metadata",), stamp="generation_timestamp",
-    replace_if="t.status <> 'complete'",
+    keys=("report_kind", "subject_id", "report_week_start"), json_columns=("metadata",),
+    stamp="generation_timestamp", replace_if="t.status <> 'complete'",
 )  # fmt: skip
 # A refresh replaces a stored complete report only with a complete one: a refresh that ends
 # partial or failed (a wrong token, an unreachable account) keeps the report, its sections
@@ -57,7 +62,8 @@ SECTION_COLUMNS = [
 ]
 REPORT_COLUMNS = (
     "report_id, csm_id, customer_id, report_week_start, report_week_end, full_report, "
-    "generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id"
+    "generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id, "
+    "report_kind, subject_id"
 )
 # Section rows of these reports that are not their report row's current generation.
 _STALE_SECTIONS = (
@@ -115,16 +121,17 @@ class ReportStore:
         self.owner = owner or new_owner()
         self.lease, self._clock = lease, clock
 
-    def statuses(self, customer_ids: Sequence[str], week: Week) -> dict[str, str]:
-        """customer_id -> status of the stored report for `week`, for those that have one."""
-        clause, params = _scope(customer_ids)
+    def statuses(self, subject_ids: Sequence[str], week: Week, kind: str = "ebr") -> dict[str, str]:
+        """subject_id -> status of the stored report of `kind` for `week`, for those that have one."""
+        clause, params = _scope(subject_ids)
         rows = self.warehouse.query(
-            f"SELECT customer_id, status FROM {T}.weekly_reports WHERE report_week_start = ? AND customer_id {clause}",
-            [week.start, *params],
+            f"SELECT subject_id, status FROM {T}.weekly_reports WHERE report_kind = ? AND report_week_start = ? "
+            f"AND subject_id {clause}",
+            [kind, week.start, *params],
         )
-        return {r["customer_id"]: r["status"] for r in rows}
+        return {r["subject_id"]: r["status"] for r in rows}
 
-    def demote_sectionless(self, customer_ids: Sequence[str], week: Week) -> None:
+    def demote_sectionless(self, subject_ids: Sequence[str], week: Week, kind: str = "ebr") -> None:
         """Mark partial the complete reports of `week` whose generation has no sections.
 
         That is what a save killed between its MERGE and its sections leaves (see `write`).
@@ -132,13 +139,13 @@ class ReportStore:
         and a refresh that fails may replace it. A save still between those two steps right
         now is marked too: its report is then regenerated once more, never lost.
         """
-        clause, params = _scope(customer_ids)
+        clause, params = _scope(subject_ids)
         self.warehouse.execute(
-            f"UPDATE {T}.weekly_reports SET status = 'partial' WHERE report_week_start = ? "
-            f"AND customer_id {clause} AND status = 'complete' AND generation_id IS NOT NULL "
+            f"UPDATE {T}.weekly_reports SET status = 'partial' WHERE report_kind = ? AND report_week_start = ? "
+            f"AND subject_id {clause} AND status = 'complete' AND generation_id IS NOT NULL "
             f"AND NOT EXISTS (SELECT 1 FROM {T}.report_sections s WHERE s.report_id = weekly_reports.report_id "
             "AND s.generation_id = weekly_reports.generation_id)",
-            [week.start, *params],
+            [kind, week.start, *params],
         )
 
     def save(self, reports: Sequence[Report], refresh: bool = False) -> list[str]:
@@ -205,12 +212,12 @@ class ReportStore:
             for r in rows
         }
 
-    def load(self, customer_id: str, week: Week | None = None) -> Report:
-        """The stored report (the latest week when `week` is None) with its sections."""
+    def load(self, subject_id: str, week: Week | None = None, kind: str = "ebr") -> Report:
+        """The stored report of `kind` on the subject (the latest week when `week` is None), with its sections."""
         params: list[Any]
-        where, params = "customer_id = ?", [customer_id]
+        where, params = "report_kind = ? AND subject_id = ?", [kind, subject_id]
         if week is not None:
-            where, params = where + " AND report_week_start = ?", [customer_id, week.start]
+            where, params = where + " AND report_week_start = ?", [*params, week.start]
         rows = self.warehouse.query(
             f"SELECT {REPORT_COLUMNS} FROM {T}.weekly_reports WHERE {where} "
             "ORDER BY report_week_start DESC, generation_timestamp DESC LIMIT 1",
@@ -219,17 +226,39 @@ class ReportStore:
         if not rows:
             when = f" for the week of {week.start}" if week else ""
             raise ReportNotFound(
-                f"no stored report for {customer_id}{when}; run `weekly-report generate` first"
+                f"no stored report for {subject_id}{when}; run `weekly-report generate` first"
             )
-        row = rows[0]
-        # Only the sections of the row's generation (rows written before generations: all).
-        same = " AND generation_id = ?" if row["generation_id"] else ""
-        sections = self.warehouse.query(
-            f"SELECT section_key, position, title, content, agent_message_id, status, error "
-            f"FROM {T}.report_sections WHERE report_id = ?{same} ORDER BY position",
-            [row["report_id"], *([row["generation_id"]] if same else [])],
+        return self._with_sections(rows)[subject_id]
+
+    def load_many(self, subject_ids: Sequence[str], week: Week, kind: str = "ebr") -> dict[str, Report]:
+        """The stored reports of `kind` on these subjects for `week`, with their sections, in two
+        statements; subjects without one are left out."""
+        if not subject_ids:
+            return {}
+        clause, params = _scope(subject_ids)
+        rows = self.warehouse.query(
+            f"SELECT {REPORT_COLUMNS} FROM {T}.weekly_reports WHERE report_kind = ? AND report_week_start = ? "
+            f"AND subject_id {clause}",
+            [kind, week.start, *params],
         )
-        return _report(row, sections)
+        return self._with_sections(rows)
+
+    def _with_sections(self, rows: Sequence[dict[str, Any]]) -> dict[str, Report]:
+        """The reports of these rows by subject id, each with the sections of its row's
+        generation (rows written before generations: all their sections)."""
+        if not rows:
+            return {}
+        clause, params = _scope([r["report_id"] for r in rows])
+        sections: dict[str, list[dict[str, Any]]] = {r["report_id"]: [] for r in rows}
+        generation = {r["report_id"]: r["generation_id"] for r in rows}
+        for s in self.warehouse.query(
+            f"SELECT report_id, section_key, position, title, content, agent_message_id, status, error, "
+            f"generation_id FROM {T}.report_sections WHERE report_id {clause} ORDER BY report_id, position",
+            params,
+        ):
+            if not generation[s["report_id"]] or s["generation_id"] == generation[s["report_id"]]:
+                sections[s["report_id"]].append(s)
+        return {r["subject_id"]: _report(r, sections[r["report_id"]]) for r in rows}
 
     def record_followup(
         self,
@@ -339,8 +368,9 @@ class ReportStore:
 def _report_row(r: Report, generation: str) -> tuple[Any, ...]:
     metadata = json.dumps(r.metadata, default=str)
     return (
-        r.report_id, r.csm_id, r.customer_id, r.week.start, r.week.end,
+        r.report_id, r.csm_id, r.subject_id, r.week.start, r.week.end,
         r.full_report, r.status, r.agent_thread_id, r.last_message_id, metadata, generation,
+        r.kind, r.subject_id,
     )  # fmt: skip
 
 
@@ -360,10 +390,12 @@ def _section_row(report_id: str, s: SectionResult, generation: str) -> tuple[Any
 
 def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
     metadata = variant(row["metadata"]) or {}
-    headline = metadata.get("headline")
+    kind = get_kind(row["report_kind"])
+    subject_id = row["subject_id"] or row["customer_id"]
+    subject = kind.subject_from_metadata(subject_id, metadata)
     return Report(
-        report_id=row["report_id"], csm_id=row["csm_id"], customer_id=row["customer_id"],
-        customer_name=metadata.get("customer_name", row["customer_id"]), industry=metadata.get("industry", ""),
+        report_id=row["report_id"], csm_id=row["csm_id"], customer_id=subject_id,
+        customer_name=subject.name, industry=subject.group,
         week=Week(row["report_week_start"]), status=row["status"],
         sections=[
             SectionResult(
@@ -372,9 +404,9 @@ def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
             )
             for s in sections
         ],
-        headline=Headline(**headline) if headline else None, agent_thread_id=row["agent_thread_id"],
+        headline=kind.stored_headline(metadata.get("headline")), agent_thread_id=row["agent_thread_id"],
         last_message_id=_int(row["last_message_id"]), generated_at=row["generation_timestamp"],
-        full_report=row["full_report"] or "", metadata=metadata,
+        full_report=row["full_report"] or "", metadata=metadata, kind=kind.name, subject_id=subject_id,
     )  # fmt: skip
 
 

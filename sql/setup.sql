@@ -108,7 +108,9 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports (
     agent_thread_id VARCHAR,
     last_message_id NUMBER(38, 0),
     metadata VARIANT,
-    generation_id VARCHAR
+    generation_id VARCHAR,
+    report_kind VARCHAR,
+    subject_id VARCHAR
 );
 
 -- Reports being written: bulk-inserted here first, then MERGEd into weekly_reports in one
@@ -125,7 +127,9 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage 
     agent_thread_id VARCHAR,
     last_message_id NUMBER(38, 0),
     metadata VARCHAR,
-    generation_id VARCHAR
+    generation_id VARCHAR,
+    report_kind VARCHAR,
+    subject_id VARCHAR
 );
 
 -- One row per (report_id, section_key): the sections of the report row's generation. Each
@@ -148,6 +152,20 @@ ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN 
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage
     ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_sections ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
+
+-- Report kinds came after the first release (core/kinds): a report is one per (report_kind,
+-- subject_id, report_week_start). customer_id keeps holding the subject for every kind, so the
+-- queries written against weekly_reports before kinds still run; rows stored before kinds are
+-- EBRs about their customer_id.
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN IF NOT EXISTS report_kind VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN IF NOT EXISTS subject_id VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage
+    ADD COLUMN IF NOT EXISTS report_kind VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage
+    ADD COLUMN IF NOT EXISTS subject_id VARCHAR;
+UPDATE CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports
+    SET report_kind = COALESCE(report_kind, 'ebr'), subject_id = COALESCE(subject_id, customer_id)
+    WHERE report_kind IS NULL OR subject_id IS NULL;
 
 -- One row per (report_id, recipient): the delivery ledger.
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_deliveries (

@@ -2,10 +2,10 @@
 --
 -- GENERATE_WEEKLY_REPORTS(week_start) writes one report per assigned customer for a week (the
 -- last complete Monday-Sunday week by default): it creates a Cortex thread, asks the agent of
--- agent.sql once per section with the same prompts as templates/prompts/*.j2, chaining each
--- turn on the previous answer's message id, and MERGEs the result into weekly_reports by
--- (customer_id, report_week_start) as a new generation (generation_id); when the MERGE won
--- the row, it writes the report's sections under that generation and deletes the sections of
+-- agent.sql once per section with the same prompts as templates/ebr/prompts/*.j2, chaining
+-- each turn on the previous answer's message id, and MERGEs the result into weekly_reports by
+-- (report_kind 'ebr', subject_id, report_week_start) as a new generation (generation_id); when
+-- the MERGE won the row, it writes the report's sections under that generation and deletes the sections of
 -- any other, as the bot's own saves do (core/storage.py), so a run racing the bot leaves one
 -- whole report. A stored complete report is kept, so a second run in the same week only
 -- retries partial and failed ones. Delivery to Slack stays with the bot, which reads the stored reports.
@@ -42,7 +42,7 @@ AGENT_RUN = "/api/v2/databases/SNOWFLAKE_INTELLIGENCE/schemas/AGENTS/agents/EXEC
 THREADS = "/api/v2/cortex/threads"
 TIMEOUT_MS = 600_000  # one section; the API itself gives up after 15 minutes
 
-# The section prompts of templates/prompts/*.j2, in report order: keep them in step.
+# The section prompts of templates/ebr/prompts/*.j2, in report order: keep them in step.
 SECTIONS = [
     ("performance", "Performance vs Benchmarks",
      "Analyze performance for customer {customer_id} ({customer_name}, {industry} industry) for the week of "
@@ -76,7 +76,7 @@ SECTIONS = [
 TARGETS = f"""
 SELECT a.csm_id, a.customer_id, c.customer_name, c.industry
 FROM {T}.csm_assignments a JOIN {T}.customers c ON c.customer_id = a.customer_id
-WHERE NOT EXISTS (SELECT 1 FROM {T}.weekly_reports r WHERE r.customer_id = a.customer_id
+WHERE NOT EXISTS (SELECT 1 FROM {T}.weekly_reports r WHERE r.report_kind = 'ebr' AND r.subject_id = a.customer_id
                   AND r.report_week_start = ?::DATE AND r.status = 'complete')
 QUALIFY ROW_NUMBER() OVER (PARTITION BY a.customer_id ORDER BY a.csm_id) = 1
 ORDER BY a.customer_id
@@ -86,18 +86,20 @@ MERGE = f"""
 MERGE INTO {T}.weekly_reports t USING (
   SELECT ? AS report_id, ? AS csm_id, ? AS customer_id, CAST(? AS DATE) AS report_week_start,
          CAST(? AS DATE) AS report_week_end, ? AS full_report, ? AS status, ? AS agent_thread_id,
-         CAST(? AS NUMBER(38, 0)) AS last_message_id, PARSE_JSON(?) AS metadata, ? AS generation_id) s
-ON t.customer_id = s.customer_id AND t.report_week_start = s.report_week_start
+         CAST(? AS NUMBER(38, 0)) AS last_message_id, PARSE_JSON(?) AS metadata, ? AS generation_id,
+         'ebr' AS report_kind) s
+ON t.report_kind = s.report_kind AND t.subject_id = s.customer_id AND t.report_week_start = s.report_week_start
 WHEN MATCHED AND t.status <> 'complete' THEN UPDATE SET
   report_id = s.report_id, csm_id = s.csm_id, report_week_end = s.report_week_end,
   full_report = s.full_report, generation_timestamp = CURRENT_TIMESTAMP()::TIMESTAMP_NTZ,
   status = s.status, agent_thread_id = s.agent_thread_id, last_message_id = s.last_message_id,
   metadata = s.metadata, generation_id = s.generation_id
 WHEN NOT MATCHED THEN INSERT (report_id, csm_id, customer_id, report_week_start, report_week_end,
-  full_report, generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id)
+  full_report, generation_timestamp, status, agent_thread_id, last_message_id, metadata, generation_id,
+  report_kind, subject_id)
 VALUES (s.report_id, s.csm_id, s.customer_id, s.report_week_start, s.report_week_end, s.full_report,
   CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, s.status, s.agent_thread_id, s.last_message_id, s.metadata,
-  s.generation_id)
+  s.generation_id, s.report_kind, s.customer_id)
 """
 SECTION = f"""
 INSERT INTO {T}.report_sections (report_id, section_key, position, title, content, agent_message_id,

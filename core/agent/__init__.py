@@ -6,7 +6,7 @@ from core.agent.base import Agent, Answer, AskContext, ResultTable
 from core.settings import Settings
 from core.warehouse import Warehouse
 
-__all__ = ["Agent", "Answer", "AskContext", "ResultTable", "make_agent"]
+__all__ = ["Agent", "Answer", "AskContext", "ResultTable", "make_agent", "workers"]
 
 
 def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:
@@ -18,3 +18,13 @@ def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:
     from core.agent.local.analyst import LocalAnalyst
 
     return LocalAnalyst(warehouse)
+
+
+def workers(settings: Settings) -> int:
+    """How many reports the engine builds at once with the agent the settings choose.
+
+    The Cortex agent waits on the network: `settings.concurrency` reports at once, the run's
+    facts queried alongside. The local analyst is CPU-bound: one report after another
+    (threads would only contend for the GIL), from facts queried before it starts.
+    """
+    return settings.concurrency if settings.agent == "cortex" else 1

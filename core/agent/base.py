@@ -2,6 +2,10 @@
 
 Both implementations chain turns the way Cortex Agent threads do: the first question on a
 thread has parent message id 0, every later one the id of the last assistant message.
+The interface is two calls (`start_thread`, `ask`); the engine passes what it has already
+computed about the subject in the `AskContext`. How many reports are built at once is decided
+where the agent is chosen (core.agent.workers), not by the agent. Tests script an agent with
+core.agent.testing.ScriptedAgent.
 """
 
 from __future__ import annotations
@@ -9,14 +13,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from core.weeks import Week
-
-if TYPE_CHECKING:
-    from core.kinds.ebr.analytics import Snapshot
-
 
 Write = Callable[[], None]
 Store = Callable[[Write], None]
@@ -28,13 +28,35 @@ def run_now(write: Write) -> None:
 
 @dataclass(frozen=True)
 class AskContext:
-    """What the question is about. `section_key` is set when a report section is asked for."""
+    """What the question is about: a report kind's subject for a week.
 
-    customer_id: str
-    customer_name: str
-    industry: str
+    `section_key` is set when a report section is asked for. `facts` are the subject's facts
+    the engine already loaded for the run (the kind's own type, e.g. an EBR's CustomerData),
+    and `facts_sql` the statements they came from; None when the engine has not loaded them
+    (an agent that needs them queries them itself). `customer_id`, `customer_name` and
+    `industry` are the EBR's names for the subject, its name and its group.
+    """
+
+    subject_id: str
+    subject_name: str
+    group: str
     week: Week
     section_key: str | None = None
+    kind: str = "ebr"
+    facts: Any = field(default=None, compare=False, repr=False)
+    facts_sql: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def customer_id(self) -> str:
+        return self.subject_id
+
+    @property
+    def customer_name(self) -> str:
+        return self.subject_name
+
+    @property
+    def industry(self) -> str:
+        return self.group
 
 
 @dataclass(frozen=True)
@@ -65,14 +87,9 @@ class Agent(ABC):
     """A data agent that answers in threads."""
 
     name: str = "agent"
-    # Whether calls wait on the network: only then do parallel customers pay off. A
-    # CPU-bound agent runs customers one after another (threads would only contend for the
-    # GIL) and is offered the run's snapshot (`prepared`); one that waits on the network
-    # starts at once while the engine queries the metrics alongside.
-    waits_on_io: bool = True
     # Whether the engine checks every answer with the guard (core/guard) before it is shown,
     # posted or stored. Only an agent that runs nothing but the project's own SQL, its
-    # parameters bound to AskContext.customer_id, may turn this off (the local analyst);
+    # parameters bound to AskContext.subject_id, may turn this off (the local analyst);
     # an agent that writes its own SQL (Cortex) must keep it on.
     guarded: bool = True
 
@@ -83,11 +100,6 @@ class Agent(ABC):
     @abstractmethod
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
         """Ask `prompt` on `thread_id` after `parent_message_id` (0 for the first turn)."""
-
-    @contextmanager
-    def prepared(self, snapshot: Snapshot) -> Iterator[None]:
-        """Within the block, offer the run's queried data; agents that query by themselves ignore it."""
-        yield
 
     @contextmanager
     def batch(self, store: Store = run_now) -> Iterator[None]:

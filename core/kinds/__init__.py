@@ -1,1 +1,14 @@
-"""Report kinds: each a folder (its facts, verdict, sections, guard scope) plus one registration."""
+"""Report kinds: each a folder (its facts, verdict, sections, guard scope) plus one registration.
+
+To add a kind: a folder core/kinds/<name>/ with a `ReportKind` (core/kinds/base.py), its
+templates in templates/<name>/, and one `register(...)` line below.
+"""
+
+from __future__ import annotations
+
+from core.kinds.base import ReportKind, Section, Subject, Target, get_kind, kinds, register, unregister
+from core.kinds.ebr.kind import EBR
+
+__all__ = ["EBR", "ReportKind", "Section", "Subject", "Target", "get_kind", "kinds", "register", "unregister"]
+
+register(EBR)

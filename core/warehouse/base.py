@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
+# The product's schema, qualified: every statement names its tables through this (or `qualified`).
+ANALYTICS = f"{DATABASE}.{SCHEMA}"
 
 Row = dict[str, Any]
 

@@ -49,6 +49,10 @@ def declared_columns(path: Path = SCHEMA_FILE) -> frozenset[tuple[str, str, str]
         kind = str(statement.args.get("kind")).upper()
         if isinstance(statement, exp.Create) and kind in ("DATABASE", "SCHEMA"):
             continue
+        # A backfill runs in the same pass as the ALTER that adds its column: where the
+        # column exists, it has run.
+        if isinstance(statement, exp.Update):
+            continue
         if isinstance(statement, exp.Create) and kind == "TABLE" and isinstance(statement.this, exp.Schema):
             table, added = statement.this.this, statement.this.expressions
         elif isinstance(statement, exp.Alter):

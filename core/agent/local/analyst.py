@@ -16,8 +16,9 @@ from core.agent.base import Agent, Answer, AskContext, Store, run_now
 from core.agent.local.followup import FollowupAnswerer
 from core.agent.local.threads import ThreadStore
 from core.errors import AgentRequestError, UnknownCustomer
+from core.kinds.base import Section
 from core.kinds.ebr.analysis import Analysis, analyse
-from core.kinds.ebr.analytics import Analytics, Snapshot
+from core.kinds.ebr.analytics import Analytics, CustomerData
 from core.kinds.ebr.recommendations import Recommendation, recommend
 from core.kinds.ebr.search import SQL as CASE_STUDY_SQL
 from core.kinds.ebr.search import CaseStudyIndex
@@ -35,7 +36,6 @@ class LocalAnalyst(Agent):
     """Answers from the warehouse with SQL; persists its threads there too."""
 
     name = "local"
-    waits_on_io = False
     # Every statement it runs is the project's own, bound to the context's customer_id (its
     # Answer.sql shows the `?` placeholders): there is no agent-written SQL to check.
     guarded = False
@@ -44,28 +44,14 @@ class LocalAnalyst(Agent):
         self.warehouse = warehouse
         self.analytics = Analytics(warehouse)
         self.threads = ThreadStore(warehouse)
-        self._snapshots: dict[str, Snapshot] = {}
-        # (week, customer) -> findings, while a run's snapshot is prepared: a report's
-        # sections share one analysis and one case-study search instead of one each.
+        # (week, customer) -> findings from the facts the engine passed, within a batch: a
+        # report's sections share one analysis and one case-study search instead of one each.
         self._findings: dict[tuple[str, str], Findings] = {}
         self._index: CaseStudyIndex | None = None
         self._lock = threading.Lock()
 
     def start_thread(self) -> str:
         return self.threads.create()
-
-    @contextmanager
-    def prepared(self, snapshot: Snapshot) -> Iterator[None]:
-        week = str(snapshot.week)
-        with self._lock:
-            self._snapshots[week] = snapshot
-        try:
-            yield
-        finally:
-            with self._lock:
-                if self._snapshots.get(week) is snapshot:
-                    del self._snapshots[week]
-                self._findings = {k: v for k, v in self._findings.items() if k[0] != week}
 
     @contextmanager
     def batch(self, store: Store = run_now) -> Iterator[None]:
@@ -93,11 +79,10 @@ class LocalAnalyst(Agent):
             return self._index
 
     def analysis(self, context: AskContext) -> tuple[Analysis, list[str]]:
-        """The customer's analysis for the week, from the run's snapshot or a fresh query."""
-        with self._lock:
-            snapshot = self._snapshots.get(str(context.week))
-        if snapshot is None or snapshot.get(context.customer_id) is None:
-            snapshot = self.analytics.snapshot(context.week, [context.customer_id])
+        """The customer's analysis for the week, from the facts the engine passed or a fresh query."""
+        if isinstance(context.facts, CustomerData):
+            return analyse(context.facts), list(context.facts_sql)
+        snapshot = self.analytics.snapshot(context.week, [context.customer_id])
         data = snapshot.get(context.customer_id)
         if data is None:
             raise UnknownCustomer(f"unknown customer {context.customer_id}")
@@ -107,18 +92,17 @@ class LocalAnalyst(Agent):
         key = (str(context.week), context.customer_id)
         with self._lock:
             cached = self._findings.get(key)
-            prepared = str(context.week) in self._snapshots
         if cached is not None:
             return cached
         analysis, sql = self.analysis(context)
         findings = Findings(analysis, recommend(analysis, self.case_studies()), sql)
-        if prepared:
+        if context.facts is not None:  # a run's report: its other sections follow
             with self._lock:
                 self._findings[key] = findings
         return findings
 
     def _section(self, context: AskContext) -> tuple[str, list[str], list[str]]:
-        template = f"ebr/sections/{context.section_key}.md.j2"
+        template = Section(context.section_key or "", "", context.kind).text_template
         if not exists(template):
             raise AgentRequestError(f"the local analyst has no template for section '{context.section_key}'")
         analysis, recs, sql = self._findings_for(context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,22 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     return env
+
+
+@contextmanager
+def extra_templates(directory: Path) -> Iterator[None]:
+    """Within the block, templates are also looked up in `directory` (after templates/): for a
+    report kind that brings its own `<kind>/...` templates from outside this tree (a test's)."""
+    loader = environment().loader
+    assert isinstance(loader, jinja2.FileSystemLoader)
+    loader.searchpath.append(str(directory))
+    try:
+        yield
+    finally:
+        loader.searchpath.remove(str(directory))
+        cached = environment().cache
+        if cached is not None:  # its templates are not found once it is gone
+            cached.clear()
 
 
 def render(name: str, **context: Any) -> str:

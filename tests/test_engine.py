@@ -7,9 +7,9 @@ import itertools
 import pytest
 
 from core import ReportEngine
-from core.agent.base import Answer, AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.local.threads import IdSequence
+from core.agent.testing import ScriptedAgent
 from core.errors import AgentUnavailable, NotAuthorized
 from core.format import change, money, number, pct
 from core.weeks import Week
@@ -157,17 +157,10 @@ def test_message_ids_of_two_processes_differ() -> None:
     assert {first.next() for _ in range(2_000)}.isdisjoint(second.next() for _ in range(2_000))
 
 
-class FailingSection(LocalAnalyst):
-    """The local analyst, except that one section's turn always fails."""
-
-    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
-        if context.section_key == "business_value":
-            raise AgentUnavailable("the agent did not answer (HTTP 503 after 4 attempts)")
-        return super().ask(thread_id, parent_message_id, prompt, context)
-
-
 def test_a_failed_section_yields_a_stored_partial_report_naming_it(engine: ReportEngine) -> None:
-    engine.agent = FailingSection(engine.warehouse)
+    # The local analyst, except that one section's turn always fails.
+    failing = AgentUnavailable("the agent did not answer (HTTP 503 after 4 attempts)")
+    engine.agent = ScriptedAgent({"business_value": failing}, otherwise=LocalAnalyst(engine.warehouse))
     summary = engine.generate(engine.targets("CSM001", "CUST_12345"), WEEK)
     assert (summary.reports_generated, summary.reports_partial) == (1, 1)
     report = engine.store.load("CUST_12345", WEEK)

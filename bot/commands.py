@@ -17,7 +17,6 @@ from core import (
     ReportStore,
     Requester,
     Settings,
-    Week,
     build_engine,
     load_settings,
     open_warehouse,
@@ -28,7 +27,7 @@ from core import (
 )
 from core.errors import ConfigError, InputError, WarehouseLocked
 from core.warehouse import open_embedded
-from core.warehouse.base import split_statements
+from core.warehouse.base import ANALYTICS, split_statements
 
 
 def _settings() -> Settings:
@@ -81,7 +80,7 @@ def demo(args: argparse.Namespace) -> int:
         week = engine.week(None)
         targets = engine.targets()
         summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
-        _print_monday_dms(engine, [t.customer_id for t in targets], week)
+        _print_monday_dms(engine, summary.reports)
         print(_summary_line(summary.as_dict()))
     return 0 if summary.reports_failed == 0 else 1
 
@@ -92,18 +91,16 @@ def _demo_data_current(engine: ReportEngine) -> bool:
         week = engine.week(None)
     except InputError:
         return False
-    last = engine.warehouse.scalar(
-        "SELECT MAX(activity_date) FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement"
-    )
+    last = engine.warehouse.scalar(f"SELECT MAX(activity_date) FROM {ANALYTICS}.historical_engagement")
     return last is not None and last >= week.end
 
 
-def _print_monday_dms(engine: ReportEngine, customer_ids: list[str], week: Week) -> None:
+def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:
     """Each CSM's DMs as Slack would show them: per customer a parent message and its thread."""
     by_csm: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for a in engine.directory.assignments():
-        if a.customer_id in customer_ids:
+        if a.customer_id in reports:
             by_csm[a.csm_id].append(a.customer_id)
             names[a.csm_id] = f"{a.csm_name} <{a.csm_email}>"
     for csm_id, customers in by_csm.items():
@@ -111,8 +108,7 @@ def _print_monday_dms(engine: ReportEngine, customer_ids: list[str], week: Week)
             f"\n{'=' * 78}\nMonday DMs for {names[csm_id]} ({csm_id}): {len(customers)} report(s)\n{'=' * 78}"
         )
         for customer_id in customers:
-            report = engine.store.load(customer_id, week)
-            _print_report_messages(report)
+            _print_report_messages(reports[customer_id])
 
 
 def _print_report_messages(report: Report) -> None:
@@ -137,7 +133,7 @@ def generate(args: argparse.Namespace) -> int:
         progress = ProgressBar("Generating") if args.mode == "all" else None
         summary = engine.generate(targets, week, refresh=args.refresh, trigger="manual", progress=progress)
         if args.mode == "single":
-            print(engine.store.load(targets[0].customer_id, week).full_report)
+            print(summary.reports[targets[0].subject_id].full_report)
         print(_summary_line(summary.as_dict()))
         for failure in summary.failures:
             print(f"  {failure}", file=sys.stderr)

@@ -25,10 +25,11 @@ from typing import Any, TextIO
 
 from core import Warehouse, load_settings, open_warehouse
 from core.errors import ConfigError, InputError, WarehouseError
+from core.warehouse.base import ANALYTICS
 from core.warehouse.schema import ACCOUNT_ONLY, SQL_DIR, file_statements
 
 SEMANTIC_MODEL = "executive_review_semantic_model.yaml"
-MODEL_STAGE = "@CUSTOMER_SUCCESS_DATA.ANALYTICS.SEMANTIC_MODELS"
+MODEL_STAGE = f"@{ANALYTICS}.SEMANTIC_MODELS"
 SCHEMA_FILE = "setup.sql"
 DEFAULT_FILES = (SCHEMA_FILE, SEMANTIC_MODEL, "case_study_search.sql", "agent.sql", "setup_weekly_task.sql")
 # Optional: run only when `--only` names it (accounts where each CSM queries as their own role).

@@ -11,7 +11,7 @@ from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand
 from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
 from core.engine import FollowUp, ReportEngine
 from core.errors import WeeklyReportError
-from core.kinds import ReportKind, Target, get_kind, kinds
+from core.kinds import ReportKind, Target, get_kind
 from core.models import Report, report_id_for
 from core.preferences import Pause, Preferences, parse_until
 from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
@@ -57,7 +57,6 @@ __all__ = [
     "collect_rollup",
     "collector",
     "get_kind",
-    "kinds",
     "last_complete_week",
     "load_settings",
     "make_agent",

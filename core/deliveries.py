@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS as T
 from core.weeks import Week
 
-T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
 PENDING, SENDING, POSTED, DELIVERED, FAILED = "pending", "sending", "posted", "delivered", "failed"
 ERROR_LIMIT = 500
 

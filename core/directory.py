@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from core.errors import InputError, InvalidCustomerId, NotAuthorized, UnknownCustomer
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 
 _CUSTOMER_ID = re.compile(r"^CUST_\d{1,12}$")
 _CSM_ID = re.compile(r"^[A-Z0-9_]{1,32}$")
 
-ASSIGNMENTS_SQL = """
+ASSIGNMENTS_SQL = f"""
 SELECT a.csm_id, a.csm_name, a.csm_email, a.slack_user_id, a.timezone, a.customer_id, c.customer_name
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.csm_assignments a
-JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.customers c ON c.customer_id = a.customer_id
+FROM {ANALYTICS}.csm_assignments a
+JOIN {ANALYTICS}.customers c ON c.customer_id = a.customer_id
 """
 
 
@@ -81,7 +82,7 @@ class Directory:
     def require_customer(self, customer_id: str) -> str:
         """The customer's name; UnknownCustomer when it is not in `customers`."""
         name = self.warehouse.scalar(
-            "SELECT customer_name FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers WHERE customer_id = ?",
+            f"SELECT customer_name FROM {ANALYTICS}.customers WHERE customer_id = ?",
             [customer_id],
         )
         if name is None:
@@ -96,7 +97,7 @@ class Directory:
 
     def csm_for_email(self, email: str) -> str | None:
         return self.warehouse.scalar(
-            "SELECT MIN(csm_id) FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.csm_assignments WHERE LOWER(csm_email) = ?",
+            f"SELECT MIN(csm_id) FROM {ANALYTICS}.csm_assignments WHERE LOWER(csm_email) = ?",
             [email.strip().lower()],
         )
 
@@ -111,7 +112,7 @@ class Directory:
                 "you are not a CSM in csm_assignments, so no customer reports are available to you"
             )
         assigned = self.warehouse.scalar(
-            "SELECT COUNT(*) FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.csm_assignments WHERE csm_id = ? AND customer_id = ?",
+            f"SELECT COUNT(*) FROM {ANALYTICS}.csm_assignments WHERE csm_id = ? AND customer_id = ?",
             [csm_id, customer_id],
         )
         if not assigned:

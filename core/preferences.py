@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from core.directory import shown, validate_csm_id
 from core.errors import InputError
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS as T
 
-T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
 BY_LIMIT = 200
 
 # Values ride in the USING row: the embedded engine binds parameters to a MERGE's first statement.

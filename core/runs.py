@@ -34,11 +34,11 @@ from typing import Any
 
 from core.errors import WarehouseError
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS as T
 from core.weeks import Week
 
 log = logging.getLogger("weekly_report.runs")
 
-T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
 RUNNING, COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "running", "completed", "completed_with_errors", "failed"
 DEFAULT_LEASE = dt.timedelta(minutes=10)
 CLAIM_ROUNDS = 8  # rounds of withdraw-and-retry after colliding inserts before giving up

@@ -6,9 +6,28 @@ templates in templates/<name>/, and one `register(...)` line below.
 
 from __future__ import annotations
 
-from core.kinds.base import ReportKind, Section, Subject, Target, get_kind, kinds, register, unregister
+from core.kinds.base import (
+    ReportKind,
+    Section,
+    Subject,
+    Target,
+    get_kind,
+    register,
+    registered_kinds,
+    unregister,
+)
 from core.kinds.ebr.kind import EBR
 
-__all__ = ["EBR", "ReportKind", "Section", "Subject", "Target", "get_kind", "kinds", "register", "unregister"]
+__all__ = [
+    "EBR",
+    "ReportKind",
+    "Section",
+    "Subject",
+    "Target",
+    "get_kind",
+    "register",
+    "registered_kinds",
+    "unregister",
+]
 
 register(EBR)

@@ -210,6 +210,6 @@ def get_kind(name: str | None) -> ReportKind:
         raise InputError(f"unknown report kind {name!r}; known kinds: {', '.join(sorted(_KINDS))}") from None
 
 
-def kinds() -> dict[str, ReportKind]:
+def registered_kinds() -> dict[str, ReportKind]:
     """The registered kinds by name."""
     return dict(_KINDS)

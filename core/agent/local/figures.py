@@ -14,39 +14,38 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from core.format import money, number, pct
-from core.kinds.ebr.analytics import SCORE, Totals  # SCORE: NULL or NaN scores left out
+from core.kinds.ebr.analytics import CONVERSION_SUMS, ENGAGEMENT_SUMS, WEEK_OFFSET, Totals
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 from core.weeks import Week
 
 ENGAGEMENT = "historical_engagement"
 CONVERSIONS = "conversions"
 
-_WEEK_OFFSET = "FLOOR(DATEDIFF('day', CAST(? AS DATE), {d}) / 7) AS week_offset"
 _IN_RANGES = (
     "({d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) OR {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))"
 )
 
 SQL = {
     ENGAGEMENT: f"""
-SELECT {_WEEK_OFFSET.format(d="activity_date")}, channel,
-       SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+SELECT {WEEK_OFFSET.format(d="activity_date")}, channel,
+       {ENGAGEMENT_SUMS}
+FROM {ANALYTICS}.historical_engagement
 WHERE customer_id = ? AND {_IN_RANGES.format(d="activity_date")}
 GROUP BY 1, 2
 """,
     CONVERSIONS: f"""
-SELECT {_WEEK_OFFSET.format(d="conversion_date")}, channel, COALESCE(campaign, '(none)') AS campaign,
-       COUNT(*) AS conversions, SUM(revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+SELECT {WEEK_OFFSET.format(d="conversion_date")}, channel, COALESCE(campaign, '(none)') AS campaign,
+       {CONVERSION_SUMS}
+FROM {ANALYTICS}.conversions
 WHERE customer_id = ? AND {_IN_RANGES.format(d="conversion_date")}
 GROUP BY 1, 2, 3
 """,
 }
 
-BENCHMARKS_SQL = """
+BENCHMARKS_SQL = f"""
 SELECT metric_name, benchmark_value, spread
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.industry_benchmarks
+FROM {ANALYTICS}.industry_benchmarks
 WHERE industry = ?
 """
 

@@ -17,16 +17,17 @@ from core.agent.local.intent import Intent
 from core.agent.local.spans import CAMPAIGNS_SQL, campaign_names
 from core.format import change, money, number, relative_change
 from core.kinds.ebr.analysis import analyse
-from core.kinds.ebr.analytics import BASELINE_WEEKS, Analytics, Totals
+from core.kinds.ebr.analytics import BASELINE_WEEKS, CONVERSION_SUMS, WEEK_OFFSET, Analytics, Totals
 from core.kinds.ebr.recommendations import recommend
 from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 
 BASE = range(-1 - BASELINE_WEEKS, -1)  # a channel's own baseline, as account health reads it
-CAMPAIGN_SQL = """
-SELECT FLOOR(DATEDIFF('day', CAST(? AS DATE), conversion_date) / 7) AS week_offset,
-       COUNT(*) AS conversions, SUM(revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+CAMPAIGN_SQL = f"""
+SELECT {WEEK_OFFSET.format(d="conversion_date")},
+       {CONVERSION_SUMS}
+FROM {ANALYTICS}.conversions
 WHERE customer_id = ? AND campaign = ? AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1
 """

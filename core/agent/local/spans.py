@@ -14,30 +14,30 @@ from dataclasses import dataclass, field
 
 from core.agent.local.figures import CONVERSIONS, ENGAGEMENT, WeekTotals, collapse
 from core.agent.local.periods import DateSpan
-from core.kinds.ebr.analytics import SCORE
+from core.kinds.ebr.analytics import CONVERSION_SUMS, ENGAGEMENT_SUMS
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 
 SPAN_SQL = {
     ENGAGEMENT: f"""
-SELECT channel, SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n,
+SELECT channel, {ENGAGEMENT_SUMS},
        MIN(activity_date) AS first_day, MAX(activity_date) AS last_day
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+FROM {ANALYTICS}.historical_engagement
 WHERE customer_id = ? AND activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1
 """,
-    CONVERSIONS: """
-SELECT channel, COALESCE(campaign, '(none)') AS campaign, COUNT(*) AS conversions, SUM(revenue) AS revenue,
+    CONVERSIONS: f"""
+SELECT channel, COALESCE(campaign, '(none)') AS campaign, {CONVERSION_SUMS},
        MIN(conversion_date) AS first_day, MAX(conversion_date) AS last_day
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+FROM {ANALYTICS}.conversions
 WHERE customer_id = ? AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2
 """,
 }
 
-CAMPAIGNS_SQL = """
+CAMPAIGNS_SQL = f"""
 SELECT campaign, MIN(conversion_date) AS first_day, MAX(conversion_date) AS last_day
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+FROM {ANALYTICS}.conversions
 WHERE customer_id = ? AND campaign IS NOT NULL AND conversion_date <= CAST(? AS DATE)
 GROUP BY 1
 """

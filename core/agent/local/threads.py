@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from core.agent.base import Store, Write, run_now
 from core.errors import AgentRequestError
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 
 ORIGIN = "weekly-report"
 
@@ -141,8 +142,8 @@ class ThreadStore:
         rows = self.warehouse.query(
             "SELECT t.thread_id, MAX(m.message_id) AS last_id,"
             " MAX(CASE WHEN m.message_id = ? AND m.role = 'assistant' THEN 1 ELSE 0 END) AS parent_ok"
-            " FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.agent_threads t"
-            " LEFT JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.agent_messages m ON m.thread_id = t.thread_id"
+            f" FROM {ANALYTICS}.agent_threads t"
+            f" LEFT JOIN {ANALYTICS}.agent_messages m ON m.thread_id = t.thread_id"
             " WHERE t.thread_id = ? GROUP BY t.thread_id",
             [parent_id, thread_id],
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 from core.weeks import Week
 
 TREND_WEEKS = 12  # weeks of weekly totals kept (the sparkline shows the last 8)
@@ -31,26 +32,34 @@ IN_SCOPE = "customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => 
 # score and counted in `excluded` (the weekly query), never printed.
 SCORE = "NULLIF(engagement_score, 'NaN'::FLOAT)"
 
+# The metric sums and the week offset, written once for a run's facts (below) and for the
+# local analyst's follow-up answers (core/agent/local): a metric is a `Totals` attribute
+# derived from these sums, whichever query read them.
+ENGAGEMENT_SUMS = f"""SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
+       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n"""
+CONVERSION_SUMS = "COUNT(*) AS conversions, SUM(revenue) AS revenue"
+# Weeks from the report week's Monday (the parameter): 0 the report week, -1 the one before.
+WEEK_OFFSET = "FLOOR(DATEDIFF('day', CAST(? AS DATE), {d}) / 7) AS week_offset"
+
 CUSTOMERS_SQL = f"""
 SELECT customer_id, customer_name, industry, segment, region
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers
+FROM {ANALYTICS}.customers
 WHERE {IN_SCOPE}
 """
 
-BENCHMARKS_SQL = """
+BENCHMARKS_SQL = f"""
 SELECT industry, metric_name, benchmark_value, spread
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.industry_benchmarks
+FROM {ANALYTICS}.industry_benchmarks
 """
 
 # Weekly totals: week_offset 0 is the report week, -1 the one before, -52 a year earlier
 # (-59 .. -52: the year-ago week and the 7 before it).
 WEEKLY_ENGAGEMENT_SQL = f"""
 SELECT customer_id,
-       FLOOR(DATEDIFF('day', CAST(? AS DATE), activity_date) / 7) AS week_offset,
-       SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n,
+       {WEEK_OFFSET.format(d="activity_date")},
+       {ENGAGEMENT_SUMS},
        COUNT(*) - COUNT({SCORE}) AS excluded
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+FROM {ANALYTICS}.historical_engagement
 WHERE {IN_SCOPE}
   AND (activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
        OR activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
@@ -59,9 +68,9 @@ GROUP BY 1, 2
 
 WEEKLY_CONVERSIONS_SQL = f"""
 SELECT customer_id,
-       FLOOR(DATEDIFF('day', CAST(? AS DATE), conversion_date) / 7) AS week_offset,
-       COUNT(*) AS conversions, SUM(revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+       {WEEK_OFFSET.format(d="conversion_date")},
+       {CONVERSION_SUMS}
+FROM {ANALYTICS}.conversions
 WHERE {IN_SCOPE}
   AND (conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
        OR conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
@@ -74,17 +83,16 @@ _PERIOD = """CASE WHEN {d} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) THEN 'cur
 
 CHANNEL_ENGAGEMENT_SQL = f"""
 SELECT customer_id, channel, {_PERIOD.format(d="activity_date")} AS period,
-       SUM(sends) AS sends, SUM(opens) AS opens, SUM(clicks) AS clicks,
-       SUM({SCORE}) AS score_sum, COUNT({SCORE}) AS score_n
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.historical_engagement
+       {ENGAGEMENT_SUMS}
+FROM {ANALYTICS}.historical_engagement
 WHERE {IN_SCOPE} AND activity_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3
 """
 
 CHANNEL_CONVERSIONS_SQL = f"""
 SELECT customer_id, channel, {_PERIOD.format(d="conversion_date")} AS period,
-       COUNT(*) AS conversions, SUM(revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+       {CONVERSION_SUMS}
+FROM {ANALYTICS}.conversions
 WHERE {IN_SCOPE} AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3
 """
@@ -92,17 +100,17 @@ GROUP BY 1, 2, 3
 CAMPAIGNS_SQL = f"""
 SELECT customer_id, campaign,
        CASE WHEN conversion_date >= CAST(? AS DATE) THEN 'current' ELSE 'previous' END AS period,
-       COUNT(*) AS conversions, SUM(revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions
+       {CONVERSION_SUMS}
+FROM {ANALYTICS}.conversions
 WHERE {IN_SCOPE} AND conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3
 """
 
-ATTRIBUTION_SQL = """
+ATTRIBUTION_SQL = f"""
 SELECT a.customer_id, a.attribution_model, a.touchpoint_channel,
        SUM(a.credit) AS credit, SUM(a.credit * c.revenue) AS revenue
-FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.attributions a
-JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.conversions c ON c.conversion_id = a.conversion_id
+FROM {ANALYTICS}.attributions a
+JOIN {ANALYTICS}.conversions c ON c.conversion_id = a.conversion_id
 WHERE a.customer_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)
   AND c.conversion_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY 1, 2, 3

@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.warehouse import Warehouse
+from core.warehouse.base import ANALYTICS
 
 SQL = (
     "SELECT case_study_id, title, industry, challenge, solution, results, content "
-    "FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.case_studies"
+    f"FROM {ANALYTICS}.case_studies"
 )
 MEMO_SIZE = 10_000  # distinct searches remembered per index
 INDUSTRY_BOOST = 1.5  # a same-industry story outranks a slightly closer text match

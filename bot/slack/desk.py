@@ -4,7 +4,7 @@ Every request is checked in the listener, before anything is queued or written: 
 asking, and may they see that customer (the cached roster may say yes at once; anything
 else, refusals included, the engine decides). The slow part then runs on the bot's worker
 pool, never on Bolt's threads, and starts by asking the engine again: authorisation is
-always the engine's (`targets`, `Directory.authorize`, `ask`).
+always the engine's (`targets`, `authorize`, `ask`).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class Desk:
             targets = self.engine.targets(requester.csm_id, customer_id)
         else:
             if customer_id is not None:
-                self.engine.directory.authorize(requester, customer_id)  # says why: unknown, or not a CSM
+                self.engine.authorize(requester, customer_id)  # says why: unknown, or not a CSM
             raise NotAuthorized(NOT_A_CSM)
         if not targets:
             what = f"{customer_id} has no CSM" if customer_id else "no customer has a CSM"
@@ -142,7 +142,7 @@ class Desk:
         failures = []
         poster = Poster(client, self.services.pacer)
         for target in targets:
-            report = engine.store.load(target.customer_id, week)
+            report = run.reports.get(target.subject_id) or engine.store.load(target.subject_id, week)
             recipient = on_demand_recipient(user_id)
             sent = deliver(client, self.services.deliveries, report, user_id, recipient, poster=poster)
             if not sent.ok:
@@ -189,7 +189,7 @@ class Desk:
                 say(NOT_A_REPORT_THREAD)
                 return
             requester = self.people.person(client, user_id).requester
-            self.engine.directory.authorize(requester, link.customer_id)
+            self.engine.authorize(requester, link.customer_id)
         except Exception as exc:
             say(tell(exc))
             return

@@ -131,7 +131,14 @@ def generate(args: argparse.Namespace) -> int:
         targets = engine.targets(csm_id, customer_id)
         week = engine.week(args.week)
         progress = ProgressBar("Generating") if args.mode == "all" else None
-        summary = engine.generate(targets, week, refresh=args.refresh, trigger="manual", progress=progress)
+        summary = engine.generate(
+            targets,
+            week,
+            refresh=args.refresh,
+            trigger="manual",
+            progress=progress,
+            collect=args.mode == "single",
+        )
         if args.mode == "single":
             print(summary.reports[targets[0].subject_id].full_report)
         print(_summary_line(summary.as_dict()))

@@ -261,3 +261,19 @@ def test_a_scripted_agent_replies_raises_and_hands_the_rest_on(engine: ReportEng
     handed = ScriptedAgent({}, otherwise=LocalAnalyst(engine.warehouse))
     answer = handed.ask(handed.start_thread(), 0, "What was revenue last week?", ask)
     assert "$" in answer.text and answer.sql and not handed.guarded
+
+
+def test_built_concurrently_the_agent_starts_before_the_facts_and_the_headline_follows(
+    engine: ReportEngine,
+) -> None:
+    """With workers > 1 (as build_engine decides for Cortex) the agent is not handed facts:
+    it starts at once while the facts are queried alongside; the headline still comes from them."""
+    agent = ScriptedAgent(lambda a: f"{a.context.section_key} of {a.context.subject_name}")
+    concurrent = ReportEngine(engine.settings, engine.warehouse, agent, workers=4)
+    run = concurrent.generate(concurrent.targets(), WEEK)
+    assert (run.reports_generated, len(run.reports)) == (9, 9)
+    assert all(a.context.facts is None for a in agent.asked) and len(agent.asked) == 27
+    sequential = engine.generate(
+        engine.targets(), WEEK, refresh=True
+    ).reports  # the local analyst, facts first
+    assert {s: r.headline for s, r in run.reports.items()} == {s: r.headline for s, r in sequential.items()}

@@ -81,6 +81,6 @@ def build_engine(settings: Settings, borrow: bool = True, kind: str = "ebr") -> 
     (`borrow`: see open_warehouse). How many reports are built at once is decided here, by
     the agent the settings choose (core.agent.workers)."""
     warehouse = open_warehouse(settings, borrow)
-    return ReportEngine(
-        settings, warehouse, make_agent(settings, warehouse), kind=get_kind(kind), workers=workers(settings)
-    )
+    chosen = get_kind(kind)
+    agent = make_agent(settings, warehouse, chosen)
+    return ReportEngine(settings, warehouse, agent, kind=chosen, workers=workers(settings))

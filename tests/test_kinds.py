@@ -4,13 +4,13 @@ reports by kind; reports stored before kinds read as EBRs; the scripted agent.""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import DeliveryStore, ReportEngine, Requester
+from core import DeliveryStore, ReportEngine, Requester, make_agent
 from core.agent.base import Answer
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import Asked, ScriptedAgent
@@ -25,6 +25,7 @@ from core.warehouse.base import ANALYTICS
 from core.warehouse.schema import schema_statements
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK
+from tests.test_cortex_engine import NO_CONNECTIONS
 
 WEEK = Week(REPORT_WEEK)
 
@@ -277,3 +278,21 @@ def test_built_concurrently_the_agent_starts_before_the_facts_and_the_headline_f
         engine.targets(), WEEK, refresh=True
     ).reports  # the local analyst, facts first
     assert {s: r.headline for s, r in run.reports.items()} == {s: r.headline for s, r in sequential.items()}
+
+
+def test_each_kind_is_written_by_its_own_cortex_agent(engine: ReportEngine, industry: IndustryDigest) -> None:
+    settings = replace(
+        engine.settings, agent="cortex", cortex_base_url="http://127.0.0.1:9", cortex_token="token",
+        snowflake_connections_file=NO_CONNECTIONS,
+    )  # fmt: skip
+    named = {}
+    for name, kind, chosen in (("industry", industry, settings), ("ebr", EBR, settings),
+                               ("mine", EBR, replace(settings, cortex_agent="DB.S.MINE"))):  # fmt: skip
+        agent = make_agent(chosen, engine.warehouse, kind)
+        named[name] = repr(agent)
+        agent.close()
+    assert "agent=SNOWFLAKE_INTELLIGENCE.AGENTS.INDUSTRY_DIGEST" in named["industry"]
+    assert (
+        "agent=SNOWFLAKE_INTELLIGENCE.AGENTS.EXECUTIVE_REVIEW_ASSISTANT" in named["ebr"]
+    )  # CORTEX_AGENT's default
+    assert "agent=DB.S.MINE" in named["mine"]  # CORTEX_AGENT names the EBR's

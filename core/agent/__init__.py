@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from core.agent.base import Agent, Answer, AskContext, ResultTable
 from core.settings import Settings
 from core.warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from core.kinds import ReportKind
+
 __all__ = ["Agent", "Answer", "AskContext", "ResultTable", "make_agent", "workers"]
 
 
-def make_agent(settings: Settings, warehouse: Warehouse) -> Agent:
-    """The agent the settings choose."""
+def make_agent(settings: Settings, warehouse: Warehouse, kind: ReportKind | None = None) -> Agent:
+    """The agent the settings choose; on Cortex, the agent object that writes `kind` (its
+    `agent_name`: CORTEX_AGENT for the EBR)."""
     if settings.agent == "cortex":
         from core.agent.cortex import build_cortex_agent
 
+        if kind is not None:
+            settings = replace(settings, cortex_agent=kind.agent_name(settings))
         return build_cortex_agent(settings)
     from core.agent.local.analyst import LocalAnalyst
 

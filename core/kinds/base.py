@@ -25,6 +25,7 @@ from core.weeks import Week
 if TYPE_CHECKING:
     from core.directory import Requester
     from core.models import Headline
+    from core.settings import Settings
     from core.warehouse import Warehouse
 
 
@@ -103,6 +104,10 @@ class ReportKind(ABC):
     sections: ClassVar[tuple[Section, ...]]
     scope: ClassVar[Declaration]  # what the agent's SQL may touch (core/guard)
     cortex_agent: ClassVar[str]  # the Cortex agent object that writes it (DATABASE.SCHEMA.NAME)
+
+    def agent_name(self, settings: Settings) -> str:
+        """The Cortex agent object (DATABASE.SCHEMA.NAME) that writes this kind: its own."""
+        return self.cortex_agent
 
     @property
     def report_template(self) -> str:

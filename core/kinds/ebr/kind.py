@@ -18,7 +18,7 @@ from core.kinds.ebr.analytics import Analytics, CustomerData, Snapshot
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.kinds.ebr.sections import SECTIONS
 from core.models import Headline
-from core.settings import DEFAULT_AGENT
+from core.settings import DEFAULT_AGENT, Settings
 from core.warehouse.base import ANALYTICS
 from core.weeks import Week
 
@@ -40,6 +40,10 @@ class ExecutiveReview(ReportKind):
     sections = SECTIONS
     scope = EBR_SCOPE
     cortex_agent = DEFAULT_AGENT
+
+    def agent_name(self, settings: Settings) -> str:
+        # CORTEX_AGENT names the EBR's agent (by default the one sql/agent.sql creates).
+        return settings.cortex_agent
 
     def report_id(self, subject_id: str, week: Week) -> str:
         # The id every stored EBR already has (CUST_X-YYYYMMDD): the Slack threads and the

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core import DeliveryStore, ReportEngine, RunClaims, Settings
+from core.agent.testing import ScriptedAgent
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.slack_server import SlackServer
 from tests.test_weekly_job import WEEK, assert_each_report_exactly_once
@@ -56,7 +57,9 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, dict[str, Any], str]:
 def check_delivered(home: Path, slack: SlackServer) -> None:
     settings = Settings(home=home)
     with EmbeddedWarehouse(home) as warehouse:
-        engine = ReportEngine(settings, warehouse, agent=None)  # type: ignore[arg-type]  # reads only
+        engine = ReportEngine(
+            settings, warehouse, ScriptedAgent({})
+        )  # reads only: any question fails the test
         assert_each_report_exactly_once(slack, engine)
         rows = warehouse.query("SELECT status FROM report_deliveries WHERE report_id LIKE 'CUST_%'")
         assert [r["status"] for r in rows] == ["delivered"] * 9

@@ -296,3 +296,14 @@ def test_each_kind_is_written_by_its_own_cortex_agent(engine: ReportEngine, indu
         "agent=SNOWFLAKE_INTELLIGENCE.AGENTS.EXECUTIVE_REVIEW_ASSISTANT" in named["ebr"]
     )  # CORTEX_AGENT's default
     assert "agent=DB.S.MINE" in named["mine"]  # CORTEX_AGENT names the EBR's
+
+
+def test_a_follow_up_to_cortex_is_scoped_by_its_kind(industry: IndustryDigest) -> None:
+    from core.agent.base import AskContext
+    from core.agent.cortex.agent import scoped
+
+    note = scoped("and last week?", AskContext("Retail", "Retail", "", WEEK, kind="industry"))
+    assert note.startswith("[Scope: this thread is the weekly industry digest on Retail (Retail).")
+    assert "filter every query on industry = 'Retail'" in note and note.endswith("Question: and last week?")
+    ebr = scoped("q", AskContext("CUST_12345", "Acme Retail", "Retail", WEEK))
+    assert "weekly report on customer CUST_12345 (Acme Retail)" in ebr and "customer_id = 'CUST_12345'" in ebr

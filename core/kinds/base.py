@@ -109,6 +109,16 @@ class ReportKind(ABC):
         """The Cortex agent object (DATABASE.SCHEMA.NAME) that writes this kind: its own."""
         return self.cortex_agent
 
+    def scope_note(self, subject_id: str, subject_name: str) -> str:
+        """What an agent writing its own SQL is told before a follow-up question, so it keeps to
+        the thread's subject (defence in depth only: the guard checks what it ran)."""
+        column = self.scope.subject_column
+        return (
+            f"[Scope: this thread is the weekly {self.title} on {subject_id} ({subject_name}). Answer only "
+            f"about {subject_id}: filter every query on {column} = '{subject_id}', do not read or name any "
+            f"other, and if the question asks for anything else, say you can only answer about {subject_id}.]"
+        )
+
     @property
     def report_template(self) -> str:
         """The Markdown of the whole report (`templates/<kind>/report.md.j2`)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from core.agent.base import Agent, Answer, AskContext
 from core.agent.cortex.client import CortexClient
+from core.kinds import get_kind
 
 
 class CortexAgent(Agent):
     """One Cortex thread per report; each turn chained to the last assistant message.
 
-    The prompt carries everything the agent needs (customer, week, section); the agent's
+    The prompt carries everything the agent needs (subject, week, section); the agent's
     own tools (Cortex Analyst over the semantic model, Cortex Search over case studies)
     find the figures. A section's prompt already names its customer; a follow-up question
     (no `context.section_key`) is the person's own words, so the turn restates the scope
@@ -39,11 +40,5 @@ class CortexAgent(Agent):
 
 
 def scoped(question: str, context: AskContext) -> str:
-    """A follow-up question, after a restatement of the thread's one customer."""
-    customer = f"{context.customer_id} ({context.customer_name})"
-    return (
-        f"[Scope: this thread is the weekly report on customer {customer}. Answer only about "
-        f"{context.customer_id}: filter every query on customer_id = '{context.customer_id}', do not "
-        "read or name any other customer, and if the question asks for anything else, say you can "
-        f"only answer about {context.customer_id}.]\n\nQuestion: {question}"
-    )
+    """A follow-up question, after its kind's restatement of the thread's one subject."""
+    return f"{get_kind(context.kind).scope_note(context.subject_id, context.subject_name)}\n\nQuestion: {question}"

@@ -45,6 +45,15 @@ class ExecutiveReview(ReportKind):
         # CORTEX_AGENT names the EBR's agent (by default the one sql/agent.sql creates).
         return settings.cortex_agent
 
+    def scope_note(self, subject_id: str, subject_name: str) -> str:
+        customer = f"{subject_id} ({subject_name})"
+        return (
+            f"[Scope: this thread is the weekly report on customer {customer}. Answer only about "
+            f"{subject_id}: filter every query on customer_id = '{subject_id}', do not "
+            "read or name any other customer, and if the question asks for anything else, say you can "
+            f"only answer about {subject_id}.]"
+        )
+
     def report_id(self, subject_id: str, week: Week) -> str:
         # The id every stored EBR already has (CUST_X-YYYYMMDD): the Slack threads and the
         # delivery ledger point at it.

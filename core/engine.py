@@ -261,6 +261,8 @@ class ReportEngine:
         data = run_data.snapshot().get(target.customer_id) or profile
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
+        if status == COMPLETE and not data.whole(0):
+            status = PARTIAL  # a week the data covers only in part is not a complete report
         report = Report(
             report_id=report_id_for(target.customer_id, week), csm_id=target.csm_id,
             customer_id=target.customer_id, customer_name=data.name, industry=data.industry, week=week,
@@ -272,6 +274,8 @@ class ReportEngine:
             "headline": report.headline.as_dict() if report.headline else None,
             "failed_sections": [s.key for s in report.failed_sections],
         }  # fmt: skip
+        if not data.whole(0):
+            report.metadata["partial_data"] = {"days": data.days(0), "of": 7}
         warned = {s.key: list(s.warnings) for s in sections if s.warnings}
         if warned:
             report.metadata["section_warnings"] = warned
@@ -390,9 +394,7 @@ def _count_written(summary: RunSummary, r: Report) -> None:
     elif r.status == PARTIAL:
         summary.reports_generated += 1
         summary.reports_partial += 1
-        summary.failures.append(
-            f"{r.customer_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
-        )
+        summary.failures.append(f"{r.customer_id}: partial, {_partial_why(r)}")
     else:
         summary.reports_failed += 1
         summary.failures.append(
@@ -400,11 +402,21 @@ def _count_written(summary: RunSummary, r: Report) -> None:
         )
 
 
+def _partial_why(report: Report) -> str:
+    """Why a report is partial: its failed sections, or the days of data its week has."""
+    if report.failed_sections:
+        return f"failed {', '.join(s.key for s in report.failed_sections)}"
+    days = report.metadata.get("partial_data", {}).get("days")
+    return f"the week has {days} of 7 days of data"
+
+
 def _why(report: Report) -> str:
     """What went wrong in a report that is not complete: its failed sections and the first error."""
     failed = report.failed_sections
     error = next((s.error for s in failed if s.error), "no sections")
     if report.status == PARTIAL:
+        if not failed:
+            return _partial_why(report)
         return f"{', '.join(s.key for s in failed)} failed ({error})"
     return error
 
@@ -480,6 +492,7 @@ def headline(data: CustomerData) -> Headline:
         engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
         sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
         revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
+        partial_note=analysis.partial_note or "",
     )  # fmt: skip
 
 

@@ -59,6 +59,7 @@ class Reason:
     text: str  # "revenue ▼ 28.7% WoW"
     size: float = 0.0  # how far past its threshold family it is; orders reasons of one level
     seasonal: bool = False
+    shown: bool = False  # a note the one-line verdict shows whatever the label (a partial week)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Health:
     def top(self) -> list[str]:
         """The reasons the one-line verdict shows: the most severe, or for Healthy the figures
         behind it."""
-        shown = [r for r in self.reasons if r.level > NOTE or self.label == HEALTHY or r.seasonal]
+        shown = [r for r in self.reasons if r.level > NOTE or self.label == HEALTHY or r.seasonal or r.shown]
         return [r.text for r in shown[: THRESHOLDS.reasons_shown]]
 
     @property
@@ -93,6 +94,7 @@ def account_health(d: CustomerData, t: Thresholds = THRESHOLDS) -> Health:
     """The account's verdict from its revenue (week over week, 4 weeks, year over year),
     conversions, channels against their own baselines and engagement against the benchmark."""
     reasons = [
+        *_coverage_reasons(d),
         *_revenue_reasons(d, t),
         *_conversion_reasons(d, t),
         *_channel_reasons(d, t),
@@ -100,7 +102,9 @@ def account_health(d: CustomerData, t: Thresholds = THRESHOLDS) -> Health:
     ]
     if d.week(0).empty:
         reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0))
-    ordered = tuple(sorted(reasons, key=lambda r: (-r.level, not r.seasonal, -r.size if r.level else 0)))
+    ordered = tuple(
+        sorted(reasons, key=lambda r: (-r.level, not r.shown, not r.seasonal, -r.size if r.level else 0))
+    )
     score = d.week(0).engagement_score
     bench = d.benchmarks.get("engagement_score")
     return Health(_verdict(ordered, t), ordered, score, bench.value if bench else None, _engagement_4w(d))
@@ -117,11 +121,11 @@ def _verdict(reasons: Iterable[Reason], t: Thresholds) -> str:
 
 
 def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
-    wow = _growth(d.week(0).revenue, d.week(-1).revenue)
-    last_year_wow = _growth(d.week(-52).revenue, d.week(-53).revenue)
-    four = _growth(_sum(d, -3, 0, "revenue"), _sum(d, -7, -4, "revenue"))
-    last_year_four = _growth(_sum(d, -55, -52, "revenue"), _sum(d, -59, -56, "revenue"))
-    yoy = _growth(d.week(0).revenue, d.week(-52).revenue)
+    wow = _growth_of(d, "revenue", (0,), (-1,))
+    last_year_wow = _growth_of(d, "revenue", (-52,), (-53,))
+    four = _growth_of(d, "revenue", range(-3, 1), range(-7, -3))
+    last_year_four = _growth_of(d, "revenue", range(-55, -51), range(-59, -55))
+    yoy = _growth_of(d, "revenue", (0,), (-52,))
     found = [
         _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t),
         _fall(
@@ -134,10 +138,35 @@ def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
 
 
 def _conversion_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
-    wow = _growth(d.week(0).conversions, d.week(-1).conversions)
-    last_year = _growth(d.week(-52).conversions, d.week(-53).conversions)
+    wow = _growth_of(d, "conversions", (0,), (-1,))
+    last_year = _growth_of(d, "conversions", (-52,), (-53,))
     found = _fall("conversions {} WoW", wow, t.conversions_wow_watch, t.conversions_wow_risk, last_year, t)
     return [found] if found and found.level > NOTE else []
+
+
+def _coverage_reasons(d: CustomerData) -> list[Reason]:
+    """A report week or the week before that the data covers only in part: said, never judged."""
+    if not d.whole(0):
+        return [
+            Reason(NOTE, f"this week has {d.days(0)} of 7 days of data, so it is not compared", shown=True)
+        ]
+    if not d.whole(-1):
+        return [
+            Reason(
+                NOTE,
+                f"no week-over-week comparison: the week before has {d.days(-1)} of 7 days of data",
+                shown=True,
+            )
+        ]
+    return []
+
+
+def _growth_of(d: CustomerData, name: str, now: Iterable[int], before: Iterable[int]) -> float | None:
+    """The change of a sum between two sets of weeks; None when any of them is partial."""
+    now, before = tuple(now), tuple(before)
+    if not d.whole(*now, *before):
+        return None
+    return _growth(_sum(d, now[0], now[-1], name), _sum(d, before[0], before[-1], name))
 
 
 def _fall(
@@ -161,6 +190,8 @@ def _fall(
 
 def _channel_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
     """Channels earning under `channel_collapse_ratio` of their own 8-week average week."""
+    if not d.whole(*range(-1 - BASELINE_WEEKS, 1)):
+        return []  # a partial week is no channel's usual week, nor a fall from it
     baseline_total = sum(p["baseline"].revenue for p in d.channels.values())
     reasons = []
     for channel, periods in d.channels.items():

@@ -46,6 +46,7 @@ class Headline:
     health_reasons: str = ""  # its top reasons, each with its figure ("" in reports stored before)
     revenue_previous: float | None = None  # the week before's revenue (a negative or zero base has no %)
     excluded_values: int = 0  # source values (NULL or NaN engagement scores) left out of the figures
+    partial_note: str = ""  # the week or the week before covered only in part ("" when both are whole)
 
     @property
     def health_line(self) -> str:

@@ -27,6 +27,7 @@ from core.ebr_scope import EBR_SCOPE
 from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
 from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
+from core.recommendations import what_matters
 from core.render import markdown
 from core.runs import RunClaims
 from core.sections import SECTIONS, Section
@@ -485,6 +486,7 @@ def headline(data: CustomerData) -> Headline:
     """The parent message's figures, from the engine's own queries."""
     analysis = analyse(data)
     m = analysis.metrics
+    briefing = what_matters(analysis)
     return Headline(
         revenue=data.week(0).revenue, revenue_wow=m["revenue"].wow,
         conversions=data.week(0).conversions, conversions_wow=m["conversions"].wow,
@@ -492,7 +494,7 @@ def headline(data: CustomerData) -> Headline:
         engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
         sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
         revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
-        partial_note=analysis.partial_note or "",
+        partial_note=analysis.partial_note or "", talking_points=list(briefing.points),
     )  # fmt: skip
 
 

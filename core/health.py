@@ -60,6 +60,9 @@ class Reason:
     size: float = 0.0  # how far past its threshold family it is; orders reasons of one level
     seasonal: bool = False
     shown: bool = False  # a note the one-line verdict shows whatever the label (a partial week)
+    topic: str = ""  # what it is about: revenue_wow, revenue_4w, revenue_yoy, conversions_wow,
+    # channel:<name>, engagement or coverage (the talking points say one thing per topic)
+    last_year: float | None = None  # the same weeks' change a year earlier, for a seasonal reason
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def account_health(d: CustomerData, t: Thresholds = THRESHOLDS) -> Health:
         *_engagement_reasons(d, t),
     ]
     if d.week(0).empty:
-        reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0))
+        reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0, topic="coverage"))
     ordered = tuple(
         sorted(reasons, key=lambda r: (-r.level, not r.shown, not r.seasonal, -r.size if r.level else 0))
     )
@@ -127,12 +130,12 @@ def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
     last_year_four = _growth_of(d, "revenue", range(-55, -51), range(-59, -55))
     yoy = _growth_of(d, "revenue", (0,), (-52,))
     found = [
-        _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t),
+        _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t, "revenue_wow"),
         _fall(
             "revenue {} over the last 4 weeks vs the 4 before",
-            four, t.revenue_4w_watch, t.revenue_4w_risk, last_year_four, t,
+            four, t.revenue_4w_watch, t.revenue_4w_risk, last_year_four, t, "revenue_4w",
         ),
-        _fall("revenue {} YoY", yoy, t.revenue_yoy_watch, t.revenue_yoy_risk, None, t),
+        _fall("revenue {} YoY", yoy, t.revenue_yoy_watch, t.revenue_yoy_risk, None, t, "revenue_yoy"),
     ]  # fmt: skip
     return [r for r in found if r]
 
@@ -140,7 +143,15 @@ def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
 def _conversion_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
     wow = _growth_of(d, "conversions", (0,), (-1,))
     last_year = _growth_of(d, "conversions", (-52,), (-53,))
-    found = _fall("conversions {} WoW", wow, t.conversions_wow_watch, t.conversions_wow_risk, last_year, t)
+    found = _fall(
+        "conversions {} WoW",
+        wow,
+        t.conversions_wow_watch,
+        t.conversions_wow_risk,
+        last_year,
+        t,
+        "conversions_wow",
+    )
     return [found] if found and found.level > NOTE else []
 
 
@@ -170,7 +181,13 @@ def _growth_of(d: CustomerData, name: str, now: Iterable[int], before: Iterable[
 
 
 def _fall(
-    text: str, value: float | None, watch: float, risk: float, last_year: float | None, t: Thresholds
+    text: str,
+    value: float | None,
+    watch: float,
+    risk: float,
+    last_year: float | None,
+    t: Thresholds,
+    topic: str = "",
 ) -> Reason | None:
     """A change as a reason: Watch or At risk by its thresholds, one level lower when the same
     weeks last year fell at least `seasonal_share` as much (and said so)."""
@@ -182,7 +199,9 @@ def _fall(
     if seasonal:
         level -= 1
         written += f" (the same weeks last year: {change(last_year)}, seasonal)"
-    return Reason(level, written, abs(value), seasonal)
+    return Reason(
+        level, written, abs(value), seasonal, topic=topic, last_year=last_year if seasonal else None
+    )
 
 
 # Channels ---------------------------------------------------------------------------------
@@ -204,7 +223,8 @@ def _channel_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
         material = periods["baseline"].revenue / baseline_total >= t.channel_material_share - EPSILON
         fall = now / usual - 1
         text = f"{channel_name(channel)} {change(fall)} vs its 8-week average"
-        reasons.append(Reason(RISK_LEVEL if material else WATCH_LEVEL, text, abs(fall)))
+        level = RISK_LEVEL if material else WATCH_LEVEL
+        reasons.append(Reason(level, text, abs(fall), topic=f"channel:{channel}"))
     return reasons
 
 
@@ -233,14 +253,16 @@ def _score_reason(d: CustomerData) -> Reason | None:
         return None
     gap = score / bench.value - 1
     text = f"engagement score {score:.1f} vs the benchmark {bench.value:.1f} ({change(gap)})"
-    return Reason(WATCH_LEVEL, text, abs(gap))
+    return Reason(WATCH_LEVEL, text, abs(gap), topic="engagement")
 
 
 def _score_trend_reason(d: CustomerData, t: Thresholds) -> Reason | None:
     trend = _engagement_4w(d)
     if trend is None or not _reaches(trend, t.engagement_4w_watch):
         return None
-    return Reason(WATCH_LEVEL, f"engagement score {change(trend)} over 4 weeks", abs(trend))
+    return Reason(
+        WATCH_LEVEL, f"engagement score {change(trend)} over 4 weeks", abs(trend), topic="engagement"
+    )
 
 
 def _rate_reason(d: CustomerData, t: Thresholds, key: str, label: str) -> Reason | None:
@@ -252,7 +274,10 @@ def _rate_reason(d: CustomerData, t: Thresholds, key: str, label: str) -> Reason
     if not _reaches(gap, t.rate_gap_watch):
         return None
     return Reason(
-        WATCH_LEVEL, f"{label} {pct(rate)} vs the benchmark {pct(bench.value)} ({change(gap)})", abs(gap)
+        WATCH_LEVEL,
+        f"{label} {pct(rate)} vs the benchmark {pct(bench.value)} ({change(gap)})",
+        abs(gap),
+        topic="engagement",
     )
 
 

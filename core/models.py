@@ -47,6 +47,9 @@ class Headline:
     revenue_previous: float | None = None  # the week before's revenue (a negative or zero base has no %)
     excluded_values: int = 0  # source values (NULL or NaN engagement scores) left out of the figures
     partial_note: str = ""  # the week or the week before covered only in part ("" when both are whole)
+    # "What matters this week": at most three talking points for the next call, each with its
+    # figure (core.recommendations.what_matters; empty in reports stored before)
+    talking_points: list[str] = field(default_factory=list)
 
     @property
     def health_line(self) -> str:

@@ -27,7 +27,7 @@ from core.ebr_scope import EBR_SCOPE
 from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
 from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
-from core.recommendations import what_matters
+from core.recommendations import Briefing, what_matters
 from core.render import markdown
 from core.runs import RunClaims
 from core.sections import SECTIONS, Section
@@ -258,8 +258,10 @@ class ReportEngine:
         unknown = CustomerData(target.customer_id, target.customer_id, "Unknown", None, None)
         profile = run_data.profiles.get(target.customer_id, unknown)
         context = AskContext(profile.customer_id, profile.name, profile.industry, week)
-        sections, thread_id, last_id = self._run_sections(context)
+        # The verdict goes into the section prompts, so an agent that waits on the network
+        # waits here for the run's metrics (queried alongside since the run started).
         data = run_data.snapshot().get(target.customer_id) or profile
+        sections, thread_id, last_id = self._run_sections(context, what_matters(analyse(data)))
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
         if status == COMPLETE and not data.whole(0):
@@ -283,8 +285,13 @@ class ReportEngine:
         report.full_report = markdown(report)
         return report
 
-    def _run_sections(self, context: AskContext) -> tuple[list[SectionResult], str | None, int | None]:
-        """Ask each section in order on one thread, chaining parents; a failure skips only its section."""
+    def _run_sections(
+        self, context: AskContext, briefing: Briefing
+    ) -> tuple[list[SectionResult], str | None, int | None]:
+        """Ask each section in order on one thread, chaining parents; a failure skips only its section.
+
+        Every prompt carries the engine's verdict and its reasons (`briefing`), so sections an
+        agent writes agree with the parent message instead of judging the account again."""
         try:
             thread_id = self.agent.start_thread()
         except WeeklyReportError as exc:
@@ -300,7 +307,7 @@ class ReportEngine:
         parent = 0
         results = []
         for position, section in enumerate(self.sections, start=1):
-            prompt = render(section.prompt_template, **prompt_context(context))
+            prompt = render(section.prompt_template, **prompt_context(context, briefing))
             try:
                 answer = self._ask_checked(thread_id, parent, prompt, _with_section(context, section.key))
             except WeeklyReportError as exc:
@@ -498,13 +505,16 @@ def headline(data: CustomerData) -> Headline:
     )  # fmt: skip
 
 
-def prompt_context(context: AskContext) -> dict[str, Any]:
+def prompt_context(context: AskContext, briefing: Briefing | None = None) -> dict[str, Any]:
+    """What a section prompt is rendered with: the customer, the weeks and the engine's verdict."""
     week = context.week
     return {
         "customer_id": context.customer_id, "customer_name": context.customer_name, "industry": context.industry,
         "week_start": week.start, "week_end": week.end,
         "previous_start": week.previous.start, "previous_end": week.previous.end,
         "year_ago_start": week.year_ago.start, "year_ago_end": week.year_ago.end,
+        "verdict": briefing.verdict if briefing else None,
+        "talking_points": briefing.points if briefing else (),
     }  # fmt: skip
 
 

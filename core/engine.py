@@ -26,7 +26,7 @@ from core.directory import Directory, Requester
 from core.ebr_scope import EBR_SCOPE
 from core.errors import AnswerWithheld, InputError, InvalidWeek, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
-from core.models import COMPLETE, FAILED, PARTIAL, Headline, Report, SectionResult, report_id_for
+from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Headline, Report, SectionResult, report_id_for
 from core.recommendations import Briefing, what_matters
 from core.render import markdown
 from core.runs import RunClaims
@@ -68,6 +68,7 @@ class RunSummary:
     reports_partial: int = 0
     reports_failed: int = 0
     reports_reused: int = 0
+    reports_no_data: int = 0  # customers with no rows in the week: a no_data report each
     # Refreshes that ended partial or failed, whose stored complete report was kept instead.
     reports_kept: int = 0
     seconds: float = 0.0
@@ -80,7 +81,7 @@ class RunSummary:
             "run_id": self.run_id, "trigger": self.trigger, "week_start": str(self.week), "status": self.status,
             "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
             "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-            "reports_kept": self.reports_kept, "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2),
+            "reports_kept": self.reports_kept, "reports_no_data": self.reports_no_data, "dms_sent": 0, "dms_failed": 0, "seconds": round(self.seconds, 2),
             "failures": self.failures,
         }  # fmt: skip
 
@@ -261,6 +262,8 @@ class ReportEngine:
         # The verdict goes into the section prompts, so an agent that waits on the network
         # waits here for the run's metrics (queried alongside since the run started).
         data = run_data.snapshot().get(target.customer_id) or profile
+        if data.week(0).empty:
+            return _no_data_report(target, week, data, run_id)
         sections, thread_id, last_id = self._run_sections(context, what_matters(analyse(data)))
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
@@ -327,6 +330,10 @@ class ReportEngine:
         question = validate_question(question)
         self.directory.authorize(requester, customer_id)
         report = self.store.load(customer_id, week)
+        if report.status == NO_DATA:
+            raise ReportNotFound(
+                f"there is no data for {customer_id} in the week of {report.week.start}, so nothing to ask about"
+            )
         if not report.agent_thread_id:
             raise ReportNotFound(
                 f"the stored report {report.report_id} has no agent thread; regenerate it with --refresh"
@@ -395,9 +402,28 @@ class ReportEngine:
                 summary.reports_reused += 1
 
 
+def _no_data_report(target: Target, week: Week, data: CustomerData, run_id: str) -> Report:
+    """The report of a customer with no engagement or conversion rows in the week: its own
+    status and a few honest lines, no agent turns, no $0 figures."""
+    report = Report(
+        report_id=report_id_for(target.customer_id, week), csm_id=target.csm_id,
+        customer_id=target.customer_id, customer_name=data.name, industry=data.industry, week=week,
+        status=NO_DATA, sections=[], headline=None, agent_thread_id=None, last_message_id=None,
+        generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    )  # fmt: skip
+    report.metadata = {
+        "customer_name": data.name, "industry": data.industry, "agent": None, "run_id": run_id,
+        "headline": None, "failed_sections": [],
+    }  # fmt: skip
+    report.full_report = markdown(report)
+    return report
+
+
 def _count_written(summary: RunSummary, r: Report) -> None:
     summary.report_ids.append(r.report_id)
-    if r.status == COMPLETE:
+    if r.status == NO_DATA:
+        summary.reports_no_data += 1
+    elif r.status == COMPLETE:
         summary.reports_generated += 1
     elif r.status == PARTIAL:
         summary.reports_generated += 1

@@ -10,6 +10,9 @@ from typing import Any
 from core.weeks import Week
 
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+# No engagement or conversion rows at all for the customer in the week: no sections are
+# written, and the report says so in a few lines instead of a $0 review.
+NO_DATA = "no_data"
 
 
 def report_id_for(customer_id: str, week: Week) -> str:

@@ -6,16 +6,19 @@ partial (never `complete`) and the week after it is not compared with it as if i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
-from core import ReportEngine
+from core import ReportEngine, Requester
 from core.analysis import analyse
 from core.analytics import CustomerData
+from core.errors import ReportNotFound
 from core.health import HEALTHY, account_health
-from core.models import PARTIAL
-from core.render import slack_parent
+from core.models import NO_DATA, PARTIAL
+from core.render import slack_parent, slack_sections
+from core.rollup import collect_rollup, rollup_messages, totals
 from core.templating import render
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK
@@ -77,3 +80,34 @@ def test_a_partial_previous_week_gives_no_growth_signal() -> None:
     assert health.top == ["no week-over-week comparison: the week before has 2 of 7 days of data"]
     perf = render("sections/performance.md.j2", a=a, recs=[], week=Week(REPORT_WEEK), c=d)
     assert "not compared (the week before has 2 of 7 days of data)" in perf
+
+
+@pytest.fixture
+def silent_week(engine: ReportEngine) -> ReportEngine:
+    """CUST_78901 recorded nothing in the report week (a broken load, a paused account)."""
+    for table, column in (("historical_engagement", "activity_date"), ("conversions", "conversion_date")):
+        engine.warehouse.execute(
+            f"DELETE FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.{table} WHERE customer_id = 'CUST_78901' "
+            f"AND {column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+            [REPORT_WEEK, REPORT_WEEK + dt.timedelta(days=6)],
+        )
+    return engine
+
+
+def test_no_data_for_the_week_is_its_own_status_with_a_short_message(silent_week: ReportEngine) -> None:
+    engine = silent_week
+    week = engine.week(str(REPORT_WEEK))
+    summary = engine.generate(engine.targets("CSM003"), week)
+    report = engine.store.load("CUST_78901", week)
+    assert report.status == NO_DATA
+    assert summary.reports_no_data == 1 and summary.reports_generated == 1 and not summary.failures
+    for text in (report.full_report, slack_parent(report).text):
+        assert "No data this week" in text and "$0" not in text
+        assert len(text) < 600, text
+    assert slack_sections(report) == []  # the CSM is told once, in the parent message
+    assert engine.store.statuses(["CUST_78901"], week) == {"CUST_78901": NO_DATA}
+    team = collect_rollup(engine.warehouse, week)
+    assert totals(team)["no_data"] == 1
+    assert "_no data this week_" in "\n".join(m.text for m in rollup_messages(team, week))
+    with pytest.raises(ReportNotFound, match="no data"):
+        engine.ask(Requester(csm_id="CSM003"), "CUST_78901", "What was revenue?")

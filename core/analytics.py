@@ -248,7 +248,7 @@ class Analytics:
         self.warehouse = warehouse
 
     def snapshot(self, week: Week, customer_ids: Sequence[str]) -> Snapshot:
-        """Query every metric the report needs for these customers, in eight statements."""
+        """Query every metric the report needs for these customers, in nine statements."""
         scope = json.dumps(sorted(set(customer_ids)))
         customers = self.profiles(customer_ids)
         self._attach_benchmarks(customers.values())

@@ -195,10 +195,8 @@ def _analyse(data: CustomerData) -> Analysis:
 
 
 def _metrics(d: CustomerData) -> dict[str, Metric]:
-    wow_note, yoy_note = (
-        _not_compared(d, -1, "the week before"),
-        _not_compared(d, -52, "the week a year earlier"),
-    )
+    wow_note = _not_compared(d, -1, "week over week", "the week before")
+    yoy_note = _not_compared(d, -52, "year over year", "the week a year earlier")
     cur = d.week(0)
     prev = None if wow_note else _or_none(d.week(-1))
     ago = None if yoy_note else _or_none(d.week(-52))
@@ -235,12 +233,12 @@ def _metrics(d: CustomerData) -> dict[str, Metric]:
     return {m.key: m for m in metrics}
 
 
-def _not_compared(d: CustomerData, other: int, name: str) -> str | None:
+def _not_compared(d: CustomerData, other: int, span: str, name: str) -> str | None:
     """Why this week is not compared with the week at `other`: one of them is partial."""
     if not d.whole(0):
-        return f"not compared (this week has {d.days(0)} of 7 days of data)"
+        return f"not compared {span} (this week has {d.days(0)} of 7 days of data)"
     if not d.whole(other):
-        return f"not compared ({name} has {d.days(other)} of 7 days of data)"
+        return f"not compared {span} ({name} has {d.days(other)} of 7 days of data)"
     return None
 
 

@@ -412,8 +412,9 @@ def what_matters(a: Analysis) -> Briefing:
     points: list[str] = []
     covered: set[str] = set()
     weighing = [r for r in health.reasons if (r.level > NOTE or r.seasonal) and r.topic != "coverage"]
-    if not weighing and health.top:
-        points.append(f"Where the account stands: {', '.join(health.top[:2])}.")
+    standing = [r.text for r in health.reasons if r.level == NOTE and r.topic != "coverage"]
+    if not weighing and standing:
+        points.append(f"Where the account stands: {', '.join(standing[:2])}.")
     by_family: dict[str, list[Reason]] = {}
     for reason in weighing:  # most severe first: a family's point opens with its worst figure
         by_family.setdefault(_family(reason.topic), []).append(reason)

@@ -79,7 +79,7 @@ def test_a_partial_previous_week_gives_no_growth_signal() -> None:
     assert health.label == HEALTHY
     assert health.top == ["no week-over-week comparison: the week before has 2 of 7 days of data"]
     perf = render("sections/performance.md.j2", a=a, recs=[], week=Week(REPORT_WEEK), c=d)
-    assert "not compared (the week before has 2 of 7 days of data)" in perf
+    assert "not compared week over week (the week before has 2 of 7 days of data)" in perf
 
 
 @pytest.fixture

@@ -446,6 +446,8 @@ def _partial_why(report: Report) -> str:
 
 def _why(report: Report) -> str:
     """What went wrong in a report that is not complete: its failed sections and the first error."""
+    if report.status == NO_DATA:
+        return "no engagement or conversions were recorded in the week"
     failed = report.failed_sections
     error = next((s.error for s in failed if s.error), "no sections")
     if report.status == PARTIAL:

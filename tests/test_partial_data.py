@@ -111,3 +111,20 @@ def test_no_data_for_the_week_is_its_own_status_with_a_short_message(silent_week
     assert "_no data this week_" in "\n".join(m.text for m in rollup_messages(team, week))
     with pytest.raises(ReportNotFound, match="no data"):
         engine.ask(Requester(csm_id="CSM003"), "CUST_78901", "What was revenue?")
+
+
+def test_a_refresh_that_finds_no_data_keeps_the_complete_report_and_says_why(engine: ReportEngine) -> None:
+    week = engine.week(str(REPORT_WEEK))
+    engine.generate(engine.targets(customer_id="CUST_78901"), week)
+    for table, column in (("historical_engagement", "activity_date"), ("conversions", "conversion_date")):
+        engine.warehouse.execute(
+            f"DELETE FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.{table} WHERE customer_id = 'CUST_78901' "
+            f"AND {column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+            [week.start, week.end],
+        )
+    summary = engine.generate(engine.targets(customer_id="CUST_78901"), week, refresh=True)
+    assert summary.reports_kept == 1
+    assert summary.kept[0].endswith(
+        "the refresh was no_data: no engagement or conversions were recorded in the week"
+    )
+    assert engine.store.statuses(["CUST_78901"], week) == {"CUST_78901": "complete"}

@@ -293,6 +293,7 @@ def _summary_line(summary: dict[str, object]) -> str:
     return (
         f"\nRun {summary['run_id']} ({summary['status']}) for the week of {summary['week_start']}: "
         f"{summary['reports_generated']} generated ({summary['reports_partial']} partial), "
+        f"{summary.get('reports_no_data', 0)} without data, "
         f"{summary['reports_failed']} failed, {summary.get('reports_kept', 0)} kept (refresh not complete), "
         f"{summary['reports_reused']} reused, in {summary['seconds']}s"
     )

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from core import collector
 from core.agent import workers as agent_workers
@@ -27,8 +27,8 @@ from core.directory import Directory, Requester
 from core.errors import AnswerWithheld, InputError, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
 from core.kinds import EBR, ReportKind, Section, Subject, Target
-from core.kinds.base import Facts
-from core.models import COMPLETE, FAILED, PARTIAL, Report, SectionResult
+from core.kinds.base import Facts, get_kind
+from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Report, SectionResult
 from core.runs import RunClaims
 from core.settings import Settings
 from core.storage import ReportStore, Saved
@@ -244,12 +244,20 @@ class ReportEngine:
             sid, subject.name, subject.group, week, kind=self.kind.name, facts=known,
             facts_sql=tuple(run_data.ready.sql) if run_data.ready is not None and known is not None else (),
         )  # fmt: skip
-        sections, thread_id, last_id = self._run_sections(context, subject)
+        # The kind's verdict goes into the section prompts, so a report built concurrently
+        # waits here for the run's facts (queried alongside since the run started).
         facts = run_data.facts().get(sid)
         if facts is not None:
             subject = self.kind.subject_of(facts)
+        coverage = self.kind.week_status(facts) if facts is not None else None
+        if coverage == NO_DATA:
+            return self._no_data_report(target, subject, week, run_id)
+        judgement = self.kind.judgement(facts) if facts is not None else {}
+        sections, thread_id, last_id = self._run_sections(context, subject, judgement)
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
+        if status == COMPLETE and coverage == PARTIAL:
+            status = PARTIAL  # a week the data covers only in part is not a complete report
         report = Report(
             report_id=self.kind.report_id(sid, week), csm_id=target.recipient_id,
             customer_id=sid, customer_name=subject.name, industry=subject.group, week=week,
@@ -262,16 +270,38 @@ class ReportEngine:
             "headline": report.headline.as_dict() if report.headline else None,
             "failed_sections": [s.key for s in report.failed_sections],
         }  # fmt: skip
+        if coverage == PARTIAL:
+            report.metadata["partial_data"] = self.kind.partial_data(facts)
         warned = {s.key: list(s.warnings) for s in sections if s.warnings}
         if warned:
             report.metadata["section_warnings"] = warned
         report.full_report = render(self.kind.report_template, r=report, h=report.headline)
         return report
 
+    def _no_data_report(self, target: Target, subject: Subject, week: Week, run_id: str) -> Report:
+        """The report of a subject with no rows in the week: its own status and a few honest
+        lines, no agent turns, no zero figures."""
+        sid = target.subject_id
+        report = Report(
+            report_id=self.kind.report_id(sid, week), csm_id=target.recipient_id,
+            customer_id=sid, customer_name=subject.name, industry=subject.group, week=week,
+            status=NO_DATA, sections=[], headline=None, agent_thread_id=None, last_message_id=None,
+            generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), kind=self.kind.name, subject_id=sid,
+        )  # fmt: skip
+        report.metadata = {
+            **self.kind.metadata(subject), "agent": None, "run_id": run_id, "headline": None,
+            "failed_sections": [],
+        }  # fmt: skip
+        report.full_report = render(self.kind.report_template, r=report, h=None)
+        return report
+
     def _run_sections(
-        self, context: AskContext, subject: Subject
+        self, context: AskContext, subject: Subject, judgement: Mapping[str, Any]
     ) -> tuple[list[SectionResult], str | None, int | None]:
-        """Ask each section in order on one thread, chaining parents; a failure skips only its section."""
+        """Ask each section in order on one thread, chaining parents; a failure skips only its section.
+
+        Every prompt carries the kind's verdict (`judgement`), so sections an agent writes agree
+        with the parent message instead of judging the subject again."""
         try:
             thread_id = self.agent.start_thread()
         except WeeklyReportError as exc:
@@ -284,7 +314,7 @@ class ReportEngine:
                 None,
                 None,
             )
-        variables = self.kind.prompt_context(subject, context.week)
+        variables = {**self.kind.prompt_context(subject, context.week), **judgement}
         parent = 0
         results = []
         for position, section in enumerate(self.sections, start=1):
@@ -311,6 +341,10 @@ class ReportEngine:
         question = validate_question(question)
         self.authorize(requester, customer_id)
         report = self.store.load(customer_id, week, self.kind.name)
+        if report.status == NO_DATA:
+            raise ReportNotFound(
+                f"there is no data for {customer_id} in the week of {report.week.start}, so nothing to ask about"
+            )
         if not report.agent_thread_id:
             raise ReportNotFound(
                 f"the stored report {report.report_id} has no agent thread; regenerate it with --refresh"
@@ -386,14 +420,14 @@ def _count_written(summary: RunSummary, r: Report, collect: bool) -> None:
         summary.report_ids.append(r.report_id)
         if collect:
             summary.reports[r.subject_id] = r
-        if r.status == COMPLETE:
+        if r.status == NO_DATA:
+            summary.reports_no_data += 1
+        elif r.status == COMPLETE:
             summary.reports_generated += 1
         elif r.status == PARTIAL:
             summary.reports_generated += 1
             summary.reports_partial += 1
-            summary.failures.append(
-                f"{r.subject_id}: partial, failed {', '.join(s.key for s in r.failed_sections)}"
-            )
+            summary.failures.append(f"{r.subject_id}: partial, {_partial_why(r)}")
         else:
             summary.reports_failed += 1
             summary.failures.append(
@@ -401,9 +435,21 @@ def _count_written(summary: RunSummary, r: Report, collect: bool) -> None:
             )
 
 
+def _partial_why(report: Report) -> str:
+    """Why a report is partial: its failed sections, or the days of data its week has."""
+    if report.failed_sections:
+        return f"failed {', '.join(s.key for s in report.failed_sections)}"
+    days = report.metadata.get("partial_data", {}).get("days")
+    return f"the week has {days} of 7 days of data"
+
+
 def _why(report: Report) -> str:
     """What went wrong in a report that is not complete: its failed sections and the first error."""
+    if report.status == NO_DATA:
+        return get_kind(report.kind).no_data_note
     failed = report.failed_sections
+    if not failed:
+        return _partial_why(report)
     error = next((s.error for s in failed if s.error), "no sections")
     if report.status == PARTIAL:
         return f"{', '.join(s.key for s in failed)} failed ({error})"

@@ -101,6 +101,9 @@ def benchmark_comparison(m: Any, industry: str) -> str:
     if m.benchmark is None:
         return f"no {industry} benchmark on file"
     if m.benchmark_key == "weekly_revenue_growth":  # a weekly change against a weekly benchmark
+        if m.benchmark_subject is None and m.wow_note:
+            why = m.wow_note.split("(", 1)[-1].rstrip(")")
+            return f"no growth rate this week ({why}), so no benchmark comparison"
         if m.benchmark_subject is None:
             return (
                 "no growth rate this week (no positive revenue the week before), so no benchmark comparison"

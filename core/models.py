@@ -10,6 +10,9 @@ from typing import Any
 from core.weeks import Week
 
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+# No engagement or conversion rows at all for the customer in the week: no sections are
+# written, and the report says so in a few lines instead of a $0 review.
+NO_DATA = "no_data"
 
 
 def report_id_for(subject_id: str, week: Week, kind: str = "ebr") -> str:
@@ -48,6 +51,10 @@ class Headline:
     health_reasons: str = ""  # its top reasons, each with its figure ("" in reports stored before)
     revenue_previous: float | None = None  # the week before's revenue (a negative or zero base has no %)
     excluded_values: int = 0  # source values (NULL or NaN engagement scores) left out of the figures
+    partial_note: str = ""  # the week or the week before covered only in part ("" when both are whole)
+    # "What matters this week": at most three talking points for the next call, each with its
+    # figure (core.recommendations.what_matters; empty in reports stored before)
+    talking_points: list[str] = field(default_factory=list)
 
     @property
     def health_line(self) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.kinds.ebr.analytics import IN_SCOPE
-from core.models import COMPLETE, FAILED, PARTIAL, Headline
+from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Headline
 from core.preferences import Pause
 from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text
 from core.templating import render
@@ -153,6 +153,7 @@ def totals(team: Sequence[CsmRollup]) -> dict[str, int]:
         "complete": sum(1 for r in rows if r.status == COMPLETE),
         "partial": sum(1 for r in rows if r.status == PARTIAL),
         "failed": sum(1 for r in rows if r.status == FAILED),
+        "no_data": sum(1 for r in rows if r.status == NO_DATA),
         "missing": sum(1 for r in rows if r.status is None),
         "healthy": health.count("Healthy"),
         "watch": health.count("Watch"),

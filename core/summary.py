@@ -30,6 +30,7 @@ class RunSummary:
     reports_reused: int = 0
     # Refreshes that ended partial or failed, whose stored complete report was kept instead.
     reports_kept: int = 0
+    reports_no_data: int = 0  # subjects with no rows in the week: a no_data report each
     dms_sent: int = 0
     dms_failed: int = 0
     messages_posted: int = 0
@@ -63,7 +64,7 @@ class RunSummary:
                 "run_id": self.run_id, "trigger": self.trigger, "week_start": str(self.week), "status": self.status,
                 "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
                 "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-                "reports_kept": self.reports_kept, "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
+                "reports_kept": self.reports_kept, "reports_no_data": self.reports_no_data, "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
                 "seconds": round(self.seconds, 2), "failures": list(self.failures),
             }  # fmt: skip
 
@@ -76,7 +77,7 @@ class RunSummary:
                 "status": status,
                 "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
                 "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
-                "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
+                "reports_no_data": self.reports_no_data, "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
                 "messages_posted": self.messages_posted, "paused": sorted(self.paused),
                 "not_in_slack": sorted(self.not_in_slack), "failures": list(self.failures),
             }  # fmt: skip

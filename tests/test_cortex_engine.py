@@ -311,3 +311,20 @@ def test_generate_all_on_the_snowflake_backend(
             assert row["LAST_MESSAGE_ID"] == cortex.threads[int(str(row["AGENT_THREAD_ID"]))].last_assistant
         assert len(cortex.runs()) == 27 and all(r.status == 200 for r in cortex.runs())
         assert cortex.requests[0].headers["Authorization"].startswith('Snowflake Token="')
+
+
+def test_every_section_prompt_carries_the_engines_verdict(server: CortexServer, demo_home: Path) -> None:
+    """Cortex writes the sections; the verdict they are told is the parent message's (issue 13)."""
+    settings = cortex_settings(server, demo_home)
+    with EmbeddedWarehouse(demo_home) as warehouse:
+        engine = ReportEngine(settings, warehouse, make_agent(settings, warehouse))
+        week = engine.week()
+        engine.generate(engine.targets("CSM001", "CUST_34567"), week)
+        report = engine.store.load("CUST_34567", week)
+    assert report.headline is not None and report.headline.health == "At risk"
+    prompts = [r.prompt for r in server.runs()]
+    assert len(prompts) == 3
+    for prompt in prompts:
+        assert f'"{report.headline.health_line}"' in prompt
+        assert "do not give another" in prompt
+    assert all(point in prompts[2] for point in report.headline.talking_points)

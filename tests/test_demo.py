@@ -456,3 +456,20 @@ def test_recommendations_over_the_demo_portfolio_show_judgement(wh: EmbeddedWare
                 r"(Extend|Double down on|Replicate what made) '(Limited|Flash)", r.title + r.action
             )
     assert studies and max(studies.values()) < len(ids), studies
+
+
+def test_the_seasonal_resort_gets_a_seasonal_plan_not_a_churn_review(wh: EmbeddedWarehouse) -> None:
+    """CUST_56789's 4-week fall happened in the same weeks last year too: the verdict says so,
+    and the recommendation plans for the season with the resort-peak study, not churn with telehealth."""
+    analysis = analyse(Analytics(wh).snapshot(W, ["CUST_56789"]).customers["CUST_56789"])
+    assert "seasonal" in analysis.health.line
+    recs = recommend(analysis, CaseStudyIndex.load(wh))
+    titles = [r.title for r in recs]
+    assert not any("churn" in t.lower() for t in titles), titles
+    seasonal = next(r for r in recs if r.key == "seasonal_dip")
+    assert "the same weeks last year" in seasonal.finding
+    assert seasonal.case_study is not None
+    assert (
+        seasonal.case_study.study.title
+        == "Riding a resort group's summer peak without starving the shoulder season"
+    )

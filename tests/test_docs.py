@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
+from core import ReportEngine
 from core.settings import ENV_NAMES, load_settings
+from tests.readme_demo import demo_excerpt, readme_excerpt
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -161,3 +163,11 @@ def test_the_checks_see_the_readme() -> None:
     assert {"generate", "sql", "bot"} <= set(documented_commands())
     assert "--refresh" in documented_commands()["generate"]
     assert {"WEEKLY_REPORT_HOME", "CORTEX_USER", "SNOWFLAKE_HOME"} <= documented_settings()
+
+
+def test_the_readme_demo_report_is_what_the_program_writes(engine: ReportEngine) -> None:
+    """The README's demo report and parent message, regenerated on the demo data as of the same
+    date: a stale copy fails here (rewrite it with `python -m tests.readme_demo`)."""
+    stored = readme_excerpt(README)
+    assert stored is not None, "README.md lost its demo-report block"
+    assert stored == demo_excerpt(engine), "README demo report is stale: run `python -m tests.readme_demo`"

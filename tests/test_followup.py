@@ -497,7 +497,7 @@ def test_recommendation_n_in_depth(ask, report_recs, question: str, n: int) -> N
         study = rec.case_study.study
         assert reply.sources == [study.case_study_id]
         assert f"- Challenge: {study.challenge}" in reply.text
-    assert len(reply.sql) == 9
+    assert len(reply.sql) == 10
 
 
 def test_the_dataset_triggers_the_expected_rules(report_recs) -> None:

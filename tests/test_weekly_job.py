@@ -322,3 +322,23 @@ def test_a_stuck_run_stops_heartbeating_and_stops_delivering(
     assert any("the run made no progress for 0:10:01" in f for f in summary["failures"])
     assert not slack.messages(slack.dm_channel(CSMS["CSM002"][0]))  # it gave up its claim: it sends nothing
     assert record.status == "failed" and record.owner == "bot-a"
+
+
+def test_a_customer_without_data_is_told_to_its_csm_briefly_once(
+    engine: ReportEngine, settings: Settings, client: WebClient, slack: SlackServer
+) -> None:
+    for table, column in (("historical_engagement", "activity_date"), ("conversions", "conversion_date")):
+        engine.warehouse.execute(
+            f"DELETE FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.{table} WHERE customer_id = 'CUST_78901' "
+            f"AND {column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+            [WEEK.start, WEEK.end],
+        )
+    first = job(engine, settings, client).run(WEEK, ["CSM003"], scope="weekly:csm:CSM003")
+    assert (first["status"], first["dms_sent"], first["dms_failed"]) == ("completed", 2, 0)
+    user_id = CSMS["CSM003"][0]
+    assert reports_in_dm(slack, user_id)["CUST_78901"] == Counter({0: 1})  # the parent, no thread
+    [told] = [m for m in slack.messages(slack.dm_channel(user_id)) if "Ironridge" in m.get("text", "")]
+    assert "No data this week" in told["text"] and "$0" not in told["text"]
+    posted = len(slack.calls_to("chat.postMessage"))
+    again = job(engine, settings, client, owner="bot-b").run(WEEK, ["CSM003"], scope="weekly:all")
+    assert again["messages_posted"] == 0 and len(slack.calls_to("chat.postMessage")) == posted

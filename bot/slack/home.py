@@ -113,7 +113,7 @@ def _customer_line(a: Assignment, latest: LatestReport | None) -> str:
         return f"{head}\nNo report in the last {LOOKBACK_WEEKS} weeks."
     status = latest.status
     mark = {"complete": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(status, "")
-    line = f"{head}\nWeek of {latest.week.label()}: {status} {mark}".rstrip()
+    line = f"{head}\nWeek of {latest.week.label()}: {status.replace('_', ' ')} {mark}".rstrip()
     if latest.headline is not None:  # the verdict stored with the report (core.health)
         h = latest.headline
         line += f"\n{FLAGS.get(h.health, '')} Account health: *{escape(h.health_line)}*".replace("\n ", "\n")

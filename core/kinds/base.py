@@ -192,6 +192,23 @@ class ReportKind(ABC):
         """The subject as a stored report's metadata names it (the inverse of `metadata`)."""
         return Subject(subject_id, str(metadata.get("subject_name", subject_id)))
 
+    no_data_note: ClassVar[str] = "no data was recorded in the week"  # why a report is no_data
+
+    def week_status(self, facts: Any) -> str | None:
+        """How far the subject's facts cover the week: `core.models.NO_DATA` (no rows at all: a
+        short report, no agent turns), `PARTIAL` (the data covers part of it: not compared as
+        whole, stored partial), or None (the whole week)."""
+        return None
+
+    def partial_data(self, facts: Any) -> dict[str, Any]:
+        """What the report's metadata says of a partial week (e.g. its days of data)."""
+        return {}
+
+    def judgement(self, facts: Any) -> dict[str, Any]:
+        """The kind's verdict (from its one verdict function), as variables for the section
+        prompts, so an agent writes sections that agree with the headline; none by default."""
+        return {}
+
     @abstractmethod
     def coverage(self, warehouse: Warehouse, week: Week) -> None:
         """Raise InvalidWeek unless the warehouse holds data for `week`."""

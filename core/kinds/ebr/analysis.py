@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from core.format import change, relative_change, sparkline
+from core.format import change, movement, relative_change, sparkline
 from core.kinds.ebr.analytics import CustomerData, Totals
 from core.kinds.ebr.compare import IN_LINE_TOLERANCE, versus
 from core.kinds.ebr.health import THRESHOLDS, Health, account_health, window
@@ -35,6 +35,18 @@ class Metric:
     benchmark: float | None = None
     benchmark_subject: float | None = None  # what is compared with the benchmark
     benchmark_label: str | None = None
+    wow_note: str | None = None  # why there is no week-over-week change (a partial week)
+    yoy_note: str | None = None  # why there is no year-over-year change (a partial week)
+
+    def week_over_week(self) -> str:
+        """The week-over-week move as written in the sections."""
+        return self.wow_note or movement(
+            self.current, self.previous, self.kind, "week over week", "the week before"
+        )
+
+    def year_over_year(self, span: str = "year over year") -> str:
+        """The year-over-year move as written in the sections."""
+        return self.yoy_note or movement(self.current, self.year_ago, self.kind, span, "a year earlier")
 
     @property
     def wow(self) -> float | None:
@@ -92,6 +104,22 @@ class Analysis:
     @property
     def current(self) -> Totals:
         return self.data.week(0)
+
+    @property
+    def partial_note(self) -> str | None:
+        """What the report says when the week or the week before is covered only in part."""
+        d = self.data
+        if not d.whole(0):
+            return (
+                f"This week has {d.days(0)} of 7 days of data: its figures cover those days only "
+                "and are not compared with other weeks."
+            )
+        if not d.whole(-1):
+            return (
+                f"The week before has {d.days(-1)} of 7 days of data: no week-over-week change is "
+                "shown against it."
+            )
+        return None
 
     def versus_benchmark(self, verdict: str) -> list[str]:
         """Labels of the metrics whose `vs_benchmark` is `verdict` ("above", "below", ...).
@@ -155,7 +183,9 @@ def _analyse(data: CustomerData) -> Analysis:
         revenue_trend=trend,
         sparkline=sparkline(trend),
         four_week_growth=_four_week_growth(data, "revenue"),
-        average_weekly_growth=_average_weekly_growth(trend),
+        average_weekly_growth=_average_weekly_growth(trend)
+        if data.whole(*range(1 - SPARK_WEEKS, 1))
+        else None,
         health=account_health(data),
         channels=_channels(data),
         attribution=_attribution(data),
@@ -165,7 +195,11 @@ def _analyse(data: CustomerData) -> Analysis:
 
 
 def _metrics(d: CustomerData) -> dict[str, Metric]:
-    cur, prev, ago = d.week(0), _or_none(d.week(-1)), _or_none(d.week(-52))
+    wow_note = _not_compared(d, -1, "week over week", "the week before")
+    yoy_note = _not_compared(d, -52, "year over year", "the week a year earlier")
+    cur = d.week(0)
+    prev = None if wow_note else _or_none(d.week(-1))
+    ago = None if yoy_note else _or_none(d.week(-52))
 
     def bench(key: str) -> float | None:
         b = d.benchmarks.get(key)
@@ -194,7 +228,18 @@ def _metrics(d: CustomerData) -> dict[str, Metric]:
         rate_metric("click_through_rate", "Click-through rate", "rate"),
         rate_metric("engagement_score", "Engagement score", "score"),
     ]  # fmt: skip
+    for m in metrics:
+        m.wow_note, m.yoy_note = wow_note, yoy_note
     return {m.key: m for m in metrics}
+
+
+def _not_compared(d: CustomerData, other: int, span: str, name: str) -> str | None:
+    """Why this week is not compared with the week at `other`: one of them is partial."""
+    if not d.whole(0):
+        return f"not compared {span} (this week has {d.days(0)} of 7 days of data)"
+    if not d.whole(other):
+        return f"not compared {span} ({name} has {d.days(other)} of 7 days of data)"
+    return None
 
 
 def _or_none(week: Totals) -> Totals | None:
@@ -209,7 +254,9 @@ def _new_since(d: CustomerData) -> int | None:
 
 
 def _four_week_growth(d: CustomerData, attribute: str) -> float | None:
-    """The last four weeks against the four before them."""
+    """The last four weeks against the four before them (None when one of them is partial)."""
+    if not d.whole(*range(-7, 1)):
+        return None
     return relative_change(getattr(window(d, -3, 0), attribute), getattr(window(d, -7, -4), attribute))
 
 
@@ -236,7 +283,7 @@ def _channels(d: CustomerData) -> list[ChannelRow]:
                 revenue=cur.revenue,
                 revenue_share=cur.revenue / total_revenue if total_revenue else None,
                 revenue_per_send=cur.revenue / cur.sends if cur.sends else None,
-                wow=relative_change(cur.revenue, prev.revenue),
+                wow=relative_change(cur.revenue, prev.revenue) if d.whole(0, -1) else None,
                 baseline_revenue=base_revenue,
             )
         )
@@ -259,8 +306,13 @@ def _attribution(d: CustomerData) -> list[AttributionRow]:
 def _campaigns(d: CustomerData) -> list[tuple[str, float, float | None]]:
     """(campaign, revenue this week, change vs last week), largest first."""
     current, previous = d.campaigns.get("current", {}), d.campaigns.get("previous", {})
+    whole = d.whole(0, -1)  # no change against a partial week
     rows = [
-        (name, t.revenue, relative_change(t.revenue, previous[name].revenue if name in previous else None))
+        (
+            name,
+            t.revenue,
+            relative_change(t.revenue, previous[name].revenue if name in previous and whole else None),
+        )
         for name, t in current.items()
     ]
     return sorted(rows, key=lambda r: (-r[1], r[0]))

@@ -47,6 +47,13 @@ FROM {ANALYTICS}.customers
 WHERE {IN_SCOPE}
 """
 
+# The days the source data covers, across all customers: a week outside it is partial (the
+# data may start on a Saturday), and a partial week is neither judged nor compared as whole.
+COVERAGE_SQL = f"""
+SELECT MIN(activity_date) AS first_day, MAX(activity_date) AS last_day
+FROM {ANALYTICS}.historical_engagement
+"""
+
 BENCHMARKS_SQL = f"""
 SELECT industry, metric_name, benchmark_value, spread
 FROM {ANALYTICS}.industry_benchmarks
@@ -214,9 +221,20 @@ class CustomerData:
     )
     # model -> channel -> (credit, attributed revenue) for the report week
     attribution: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: defaultdict(dict))
+    # week offset -> days of it the source data covers, for the queried weeks it covers only
+    # in part (one dict shared by every customer of a snapshot; see COVERAGE_SQL)
+    short_weeks: dict[int, int] = field(default_factory=dict)
 
     def week(self, offset: int) -> Totals:
         return self.weekly[offset]
+
+    def whole(self, *offsets: int) -> bool:
+        """Whether the data covers every day of these weeks (a partial one is not compared)."""
+        return not any(o in self.short_weeks for o in offsets)
+
+    def days(self, offset: int) -> int:
+        """The days of the week at `offset` the data covers (7 for a whole week)."""
+        return self.short_weeks.get(offset, 7)
 
 
 @dataclass
@@ -238,12 +256,15 @@ class Analytics:
         self.warehouse = warehouse
 
     def snapshot(self, week: Week, customer_ids: Sequence[str]) -> Snapshot:
-        """Query every metric the report needs for these customers, in eight statements."""
+        """Query every metric the report needs for these customers, in nine statements."""
         scope = json.dumps(sorted(set(customer_ids)))
         customers = self.profiles(customer_ids)
         self._attach_benchmarks(customers.values())
         trend_start, year_ago = week.shift(1 - TREND_WEEKS), week.year_ago
         year_ago_start = year_ago.shift(1 - YEAR_AGO_WEEKS)
+        short = self.short_weeks(week, [*range(1 - TREND_WEEKS, 1), *range(-51 - YEAR_AGO_WEEKS, -51)])
+        for data in customers.values():
+            data.short_weeks = short
         weekly_params = [week.start, scope, trend_start.start, week.end, year_ago_start.start, year_ago.end]
         # Hundreds of thousands of rows: read as tuples in the SELECT's column order, and
         # added field by field, rather than as one dict per row.
@@ -271,6 +292,7 @@ class Analytics:
             c.attribution[model][channel] = (float(credit), float(revenue or 0))
         sql = [
             CUSTOMERS_SQL,
+            COVERAGE_SQL,
             BENCHMARKS_SQL,
             WEEKLY_ENGAGEMENT_SQL,
             WEEKLY_CONVERSIONS_SQL,
@@ -280,6 +302,21 @@ class Analytics:
             ATTRIBUTION_SQL,
         ]
         return Snapshot(week, customers, [" ".join(s.split()) for s in sql])
+
+    def short_weeks(self, week: Week, offsets: Iterable[int]) -> dict[int, int]:
+        """offset -> days covered, for the weeks at `offsets` from `week` that the source data
+        covers only in part (a week it does not reach at all is simply empty, not partial)."""
+        row = self.warehouse.query(COVERAGE_SQL)[0]
+        first, last = row["first_day"], row["last_day"]
+        if first is None:
+            return {}
+        short = {}
+        for offset in offsets:
+            w = week.shift(offset)
+            days = (min(w.end, last) - max(w.start, first)).days + 1
+            if 0 < days < 7:
+                short[offset] = days
+        return short
 
     def profiles(self, customer_ids: Sequence[str]) -> dict[str, CustomerData]:
         """The customers' names, industries, segments and regions, without any metrics."""

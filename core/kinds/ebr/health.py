@@ -59,6 +59,10 @@ class Reason:
     text: str  # "revenue ▼ 28.7% WoW"
     size: float = 0.0  # how far past its threshold family it is; orders reasons of one level
     seasonal: bool = False
+    shown: bool = False  # a note the one-line verdict shows whatever the label (a partial week)
+    topic: str = ""  # what it is about: revenue_wow, revenue_4w, revenue_yoy, conversions_wow,
+    # channel:<name>, engagement or coverage (the talking points say one thing per topic)
+    last_year: float | None = None  # the same weeks' change a year earlier, for a seasonal reason
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class Health:
     def top(self) -> list[str]:
         """The reasons the one-line verdict shows: the most severe, or for Healthy the figures
         behind it."""
-        shown = [r for r in self.reasons if r.level > NOTE or self.label == HEALTHY or r.seasonal]
+        shown = [r for r in self.reasons if r.level > NOTE or self.label == HEALTHY or r.seasonal or r.shown]
         return [r.text for r in shown[: THRESHOLDS.reasons_shown]]
 
     @property
@@ -93,14 +97,17 @@ def account_health(d: CustomerData, t: Thresholds = THRESHOLDS) -> Health:
     """The account's verdict from its revenue (week over week, 4 weeks, year over year),
     conversions, channels against their own baselines and engagement against the benchmark."""
     reasons = [
+        *_coverage_reasons(d),
         *_revenue_reasons(d, t),
         *_conversion_reasons(d, t),
         *_channel_reasons(d, t),
         *_engagement_reasons(d, t),
     ]
     if d.week(0).empty:
-        reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0))
-    ordered = tuple(sorted(reasons, key=lambda r: (-r.level, not r.seasonal, -r.size if r.level else 0)))
+        reasons.insert(0, Reason(WATCH_LEVEL, "no activity recorded this week", 1.0, topic="coverage"))
+    ordered = tuple(
+        sorted(reasons, key=lambda r: (-r.level, not r.shown, not r.seasonal, -r.size if r.level else 0))
+    )
     score = d.week(0).engagement_score
     bench = d.benchmarks.get("engagement_score")
     return Health(_verdict(ordered, t), ordered, score, bench.value if bench else None, _engagement_4w(d))
@@ -117,31 +124,70 @@ def _verdict(reasons: Iterable[Reason], t: Thresholds) -> str:
 
 
 def _revenue_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
-    wow = _growth(d.week(0).revenue, d.week(-1).revenue)
-    last_year_wow = _growth(d.week(-52).revenue, d.week(-53).revenue)
-    four = _growth(_sum(d, -3, 0, "revenue"), _sum(d, -7, -4, "revenue"))
-    last_year_four = _growth(_sum(d, -55, -52, "revenue"), _sum(d, -59, -56, "revenue"))
-    yoy = _growth(d.week(0).revenue, d.week(-52).revenue)
+    wow = _growth_of(d, "revenue", (0,), (-1,))
+    last_year_wow = _growth_of(d, "revenue", (-52,), (-53,))
+    four = _growth_of(d, "revenue", range(-3, 1), range(-7, -3))
+    last_year_four = _growth_of(d, "revenue", range(-55, -51), range(-59, -55))
+    yoy = _growth_of(d, "revenue", (0,), (-52,))
     found = [
-        _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t),
+        _fall("revenue {} WoW", wow, t.revenue_wow_watch, t.revenue_wow_risk, last_year_wow, t, "revenue_wow"),
         _fall(
             "revenue {} over the last 4 weeks vs the 4 before",
-            four, t.revenue_4w_watch, t.revenue_4w_risk, last_year_four, t,
+            four, t.revenue_4w_watch, t.revenue_4w_risk, last_year_four, t, "revenue_4w",
         ),
-        _fall("revenue {} YoY", yoy, t.revenue_yoy_watch, t.revenue_yoy_risk, None, t),
+        _fall("revenue {} YoY", yoy, t.revenue_yoy_watch, t.revenue_yoy_risk, None, t, "revenue_yoy"),
     ]  # fmt: skip
     return [r for r in found if r]
 
 
 def _conversion_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
-    wow = _growth(d.week(0).conversions, d.week(-1).conversions)
-    last_year = _growth(d.week(-52).conversions, d.week(-53).conversions)
-    found = _fall("conversions {} WoW", wow, t.conversions_wow_watch, t.conversions_wow_risk, last_year, t)
+    wow = _growth_of(d, "conversions", (0,), (-1,))
+    last_year = _growth_of(d, "conversions", (-52,), (-53,))
+    found = _fall(
+        "conversions {} WoW",
+        wow,
+        t.conversions_wow_watch,
+        t.conversions_wow_risk,
+        last_year,
+        t,
+        "conversions_wow",
+    )
     return [found] if found and found.level > NOTE else []
 
 
+def _coverage_reasons(d: CustomerData) -> list[Reason]:
+    """A report week or the week before that the data covers only in part: said, never judged."""
+    if not d.whole(0):
+        return [
+            Reason(NOTE, f"this week has {d.days(0)} of 7 days of data, so it is not compared", shown=True)
+        ]
+    if not d.whole(-1):
+        return [
+            Reason(
+                NOTE,
+                f"no week-over-week comparison: the week before has {d.days(-1)} of 7 days of data",
+                shown=True,
+            )
+        ]
+    return []
+
+
+def _growth_of(d: CustomerData, name: str, now: Iterable[int], before: Iterable[int]) -> float | None:
+    """The change of a sum between two sets of weeks; None when any of them is partial."""
+    now, before = tuple(now), tuple(before)
+    if not d.whole(*now, *before):
+        return None
+    return _growth(_sum(d, now[0], now[-1], name), _sum(d, before[0], before[-1], name))
+
+
 def _fall(
-    text: str, value: float | None, watch: float, risk: float, last_year: float | None, t: Thresholds
+    text: str,
+    value: float | None,
+    watch: float,
+    risk: float,
+    last_year: float | None,
+    t: Thresholds,
+    topic: str = "",
 ) -> Reason | None:
     """A change as a reason: Watch or At risk by its thresholds, one level lower when the same
     weeks last year fell at least `seasonal_share` as much (and said so)."""
@@ -153,7 +199,9 @@ def _fall(
     if seasonal:
         level -= 1
         written += f" (the same weeks last year: {change(last_year)}, seasonal)"
-    return Reason(level, written, abs(value), seasonal)
+    return Reason(
+        level, written, abs(value), seasonal, topic=topic, last_year=last_year if seasonal else None
+    )
 
 
 # Channels ---------------------------------------------------------------------------------
@@ -161,6 +209,8 @@ def _fall(
 
 def _channel_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
     """Channels earning under `channel_collapse_ratio` of their own 8-week average week."""
+    if not d.whole(*range(-1 - BASELINE_WEEKS, 1)):
+        return []  # a partial week is no channel's usual week, nor a fall from it
     baseline_total = sum(p["baseline"].revenue for p in d.channels.values())
     reasons = []
     for channel, periods in d.channels.items():
@@ -173,7 +223,8 @@ def _channel_reasons(d: CustomerData, t: Thresholds) -> list[Reason]:
         material = periods["baseline"].revenue / baseline_total >= t.channel_material_share - EPSILON
         fall = now / usual - 1
         text = f"{channel_name(channel)} {change(fall)} vs its 8-week average"
-        reasons.append(Reason(RISK_LEVEL if material else WATCH_LEVEL, text, abs(fall)))
+        level = RISK_LEVEL if material else WATCH_LEVEL
+        reasons.append(Reason(level, text, abs(fall), topic=f"channel:{channel}"))
     return reasons
 
 
@@ -202,14 +253,16 @@ def _score_reason(d: CustomerData) -> Reason | None:
         return None
     gap = score / bench.value - 1
     text = f"engagement score {score:.1f} vs the benchmark {bench.value:.1f} ({change(gap)})"
-    return Reason(WATCH_LEVEL, text, abs(gap))
+    return Reason(WATCH_LEVEL, text, abs(gap), topic="engagement")
 
 
 def _score_trend_reason(d: CustomerData, t: Thresholds) -> Reason | None:
     trend = _engagement_4w(d)
     if trend is None or not _reaches(trend, t.engagement_4w_watch):
         return None
-    return Reason(WATCH_LEVEL, f"engagement score {change(trend)} over 4 weeks", abs(trend))
+    return Reason(
+        WATCH_LEVEL, f"engagement score {change(trend)} over 4 weeks", abs(trend), topic="engagement"
+    )
 
 
 def _rate_reason(d: CustomerData, t: Thresholds, key: str, label: str) -> Reason | None:
@@ -221,7 +274,10 @@ def _rate_reason(d: CustomerData, t: Thresholds, key: str, label: str) -> Reason
     if not _reaches(gap, t.rate_gap_watch):
         return None
     return Reason(
-        WATCH_LEVEL, f"{label} {pct(rate)} vs the benchmark {pct(bench.value)} ({change(gap)})", abs(gap)
+        WATCH_LEVEL,
+        f"{label} {pct(rate)} vs the benchmark {pct(bench.value)} ({change(gap)})",
+        abs(gap),
+        topic="engagement",
     )
 
 

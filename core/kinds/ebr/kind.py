@@ -14,10 +14,11 @@ from core.directory import Directory, Requester, validate_customer_id
 from core.errors import InvalidWeek
 from core.kinds.base import ReportKind, Subject, Target
 from core.kinds.ebr.analysis import analyse
-from core.kinds.ebr.analytics import Analytics, CustomerData, Snapshot
+from core.kinds.ebr.analytics import COVERAGE_SQL, Analytics, CustomerData, Snapshot
+from core.kinds.ebr.recommendations import what_matters
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.kinds.ebr.sections import SECTIONS
-from core.models import Headline
+from core.models import NO_DATA, PARTIAL, Headline
 from core.settings import DEFAULT_AGENT, Settings
 from core.warehouse.base import ANALYTICS
 from core.weeks import Week
@@ -25,10 +26,6 @@ from core.weeks import Week
 if TYPE_CHECKING:
     from core.warehouse import Warehouse
 
-COVERAGE_SQL = (
-    "SELECT MIN(activity_date) AS first_day, MAX(activity_date) AS last_day "
-    f"FROM {ANALYTICS}.historical_engagement"
-)
 SUBJECTS_SQL = f"SELECT customer_id, customer_name FROM {ANALYTICS}.customers"
 
 
@@ -106,6 +103,22 @@ class ExecutiveReview(ReportKind):
     def subject_from_metadata(self, subject_id: str, metadata: Mapping[str, Any]) -> Subject:
         return Subject(subject_id, metadata.get("customer_name", subject_id), metadata.get("industry", ""))
 
+    no_data_note = "no engagement or conversions were recorded in the week"
+
+    def week_status(self, facts: Any) -> str | None:
+        data: CustomerData = facts
+        if data.week(0).empty:
+            return NO_DATA
+        return None if data.whole(0) else PARTIAL
+
+    def partial_data(self, facts: Any) -> dict[str, Any]:
+        data: CustomerData = facts
+        return {"days": data.days(0), "of": 7}
+
+    def judgement(self, facts: Any) -> dict[str, Any]:
+        briefing = what_matters(analyse(facts))
+        return {"verdict": briefing.verdict, "talking_points": briefing.points}
+
     def coverage(self, warehouse: Warehouse, week: Week) -> None:
         row = warehouse.query(COVERAGE_SQL)[0]
         first, last = row["first_day"], row["last_day"]
@@ -124,6 +137,7 @@ def headline(data: CustomerData) -> Headline:
     """The parent message's figures, from the engine's own queries (the verdict: core.kinds.ebr.health)."""
     analysis = analyse(data)
     m = analysis.metrics
+    briefing = what_matters(analysis)
     return Headline(
         revenue=data.week(0).revenue, revenue_wow=m["revenue"].wow,
         conversions=data.week(0).conversions, conversions_wow=m["conversions"].wow,
@@ -131,6 +145,7 @@ def headline(data: CustomerData) -> Headline:
         engagement_score=m["engagement_score"].current, engagement_score_wow=m["engagement_score"].wow,
         sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
         revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
+        partial_note=analysis.partial_note or "", talking_points=list(briefing.points),
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from core.format import change, money, number, pct
 from core.kinds.ebr.analysis import CHANNEL_COLLAPSE_RATIO, Analysis, ChannelRow
+from core.kinds.ebr.health import NOTE, Reason, channel_name
 from core.kinds.ebr.search import CaseStudyIndex, Hit
 
 MIN_RECOMMENDATIONS, MAX_RECOMMENDATIONS = 3, 5
@@ -194,6 +195,9 @@ def revenue_decline(a: Analysis) -> Recommendation | None:
         return None
     recent = sum(a.revenue_trend[-4:]) / 4
     earlier = sum(a.revenue_trend[-8:-4]) / 4
+    seasonal = next((r for r in a.health.reasons if r.topic == "revenue_4w" and r.seasonal), None)
+    if seasonal is not None and seasonal.last_year is not None:
+        return _seasonal_dip(a, growth, recent, earlier, seasonal.last_year)
     about, capped = _about(a, earlier - recent)
     return Recommendation(
         "revenue_decline", "Run a churn-prevention review with the account",
@@ -203,6 +207,27 @@ def revenue_decline(a: Analysis) -> Recommendation | None:
         "30-day recovery plan for the campaigns that declined most.",
         f"Restoring the earlier 4-week average adds {about}.",
         85, "churn prevention declining revenue executive business review at-risk account",
+        capped_from=capped,
+    )  # fmt: skip
+
+
+def _seasonal_dip(
+    a: Analysis, growth: float, recent: float, earlier: float, last_year: float
+) -> Recommendation:
+    """A 4-week fall the same weeks last year also had (core.health weighs it as seasonal):
+    plan the season with the account rather than treat it as churn."""
+    expected = earlier * (1 + last_year)  # this year's earlier weeks, moved as last year's did
+    about, capped = _about(a, max(expected - recent, 0.0))
+    beyond = recent < expected
+    return Recommendation(
+        "seasonal_dip", "Plan the seasonal low with the account, as last year's pattern shows",
+        f"Revenue over the last 4 weeks is {change(growth)} against the 4 weeks before "
+        f"({money(recent)} vs {money(earlier)} a week); the same weeks last year moved {change(last_year)}.",
+        "Review last year's season with the account: confirm the off-peak offers and the send "
+        "calendar for the quiet weeks, and set the date the peak campaigns start.",
+        (f"Holding the fall to last year's {change(last_year)} is {about}." if beyond else
+         f"The fall is within last year's {change(last_year)}: no loss to recover is estimated."),
+        60, "seasonal peak shoulder season off-season planning resort",
         capped_from=capped,
     )  # fmt: skip
 
@@ -345,6 +370,89 @@ def best_campaign(a: Analysis) -> Recommendation | None:
         20, "campaign optimization best practices scale winning campaign",
         subjects=(f"campaign:{name}",), capped_from=capped,
     )  # fmt: skip
+
+
+# "What matters this week" -------------------------------------------------------------------
+
+TALKING_POINTS = 3  # at most, for the next customer call
+# What to raise on the call about each kind of health reason (core.health's Reason.topic).
+_ASK = {
+    "revenue_wow": "ask what changed on their side this week (offers, budget, timing)",
+    "revenue_4w": "agree a recovery target and the campaigns that lead it",
+    "revenue_yoy": "ask what changed since last year and agree a recovery target",
+    "conversions_wow": "walk the path from click to purchase with them",
+    "engagement": "review content and targeting with them",
+}
+# The health topic a recommendation speaks to, when it names no campaign or channel.
+_REC_TOPIC = {
+    "revenue_decline": "revenue", "seasonal_dip": "revenue", "growth_expansion": "revenue",
+    "ctr_gap": "engagement", "open_gap": "engagement", "engagement_low": "engagement",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What matters this week: the verdict with its reasons, and the talking points for the call."""
+
+    verdict: str  # "At risk: revenue ▼ 28.7% WoW, SMS ▼ 83.7% vs its 8-week average"
+    points: tuple[str, ...]  # at most TALKING_POINTS, each stating the figure it rests on
+
+
+def what_matters(a: Analysis) -> Briefing:
+    """The one place the top of a report and the parent message come from.
+
+    Talking points, at most three, each resting on a figure the engine queried: the verdict's
+    own reasons first (one per topic, what to raise about it), then the strongest
+    recommendations about anything else. A Healthy account opens with its good figures.
+    A week the data covers only in part, or not at all, gets no talking points.
+    """
+    health = a.health
+    if not a.data.whole(0) or a.current.empty:
+        return Briefing(health.line, ())
+    points: list[str] = []
+    covered: set[str] = set()
+    weighing = [r for r in health.reasons if (r.level > NOTE or r.seasonal) and r.topic != "coverage"]
+    standing = [r.text for r in health.reasons if r.level == NOTE and r.topic != "coverage"]
+    if not weighing and standing:
+        points.append(f"Where the account stands: {', '.join(standing[:2])}.")
+    by_family: dict[str, list[Reason]] = {}
+    for reason in weighing:  # most severe first: a family's point opens with its worst figure
+        by_family.setdefault(_family(reason.topic), []).append(reason)
+    for family, reasons in by_family.items():
+        covered.update([family, *(r.topic for r in reasons)])
+        points.append(_raise(reasons))
+    for rec in recommend(a, None):
+        topics = set(rec.subjects) or {_REC_TOPIC.get(rec.key, rec.key)}
+        if topics & covered or {_family(t) for t in topics} & covered:
+            continue
+        covered |= topics
+        points.append(f"{rec.title}: {_lower_first(rec.finding)}")
+    return Briefing(health.line, tuple(points[:TALKING_POINTS]))
+
+
+def _family(topic: str) -> str:
+    """revenue_wow, revenue_4w and revenue_yoy are one thing to talk about: revenue."""
+    return topic if topic.startswith("channel:") else topic.split("_", 1)[0]
+
+
+def _raise(reasons: list[Reason]) -> str:
+    """A family's health reasons as one talking point: the figures, then what to raise."""
+    first = reasons[0]
+    if first.seasonal:
+        ask = "the same weeks last year moved the same way, so confirm the seasonal plan"
+    elif first.topic.startswith("channel:"):
+        channel = channel_name(first.topic.split(":", 1)[1])
+        ask = f"ask what changed in {channel} (sending, opt-outs, integrations) and agree a fix date"
+    else:
+        ask = _ASK.get(first.topic, "ask what is behind it")
+    text = ", ".join(r.text.split(" (the same weeks last year")[0] for r in reasons[:2])
+    return f"{text[:1].upper()}{text[1:]}: {ask}."
+
+
+def _lower_first(text: str) -> str:
+    """A sentence continued after a colon; names (a quoted campaign, SMS) keep their case."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or first.startswith("'") else text[:1].lower() + text[1:]
 
 
 RULES: tuple[Rule, ...] = (

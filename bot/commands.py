@@ -8,6 +8,7 @@ import json
 import sys
 from collections import defaultdict
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, slack_as_text, table
 from core import (
@@ -21,8 +22,6 @@ from core import (
     build_engine,
     load_settings,
     open_warehouse,
-    slack_parent,
-    slack_sections,
     validate_csm_id,
     validate_customer_id,
 )

@@ -1,4 +1,4 @@
-"""weekly-report's engine: warehouse, agent, analytics, generation, storage, rendering.
+"""weekly-report's engine: warehouse, agent, analytics, generation, storage, Markdown.
 
 `bot` uses only what this module exports.
 """
@@ -12,9 +12,9 @@ from core.directory import Assignment, Directory, Requester, validate_csm_id, va
 from core.engine import FollowUp, ReportEngine, RunSummary, Target
 from core.errors import WeeklyReportError
 from core.models import Report, report_id_for
-from core.preferences import Pause, Preferences, parse_until
-from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
-from core.rollup import CsmRollup, RollupRow, collect_rollup, rollup_messages
+from core.preferences import Pause, Preferences, channels_for, parse_until
+from core.render import markdown
+from core.rollup import CsmRollup, RollupRow, collect_rollup
 from core.runs import Claim, RunClaims, RunRecord
 from core.settings import Settings, load_settings
 from core.storage import ReportStore
@@ -44,29 +44,24 @@ __all__ = [
     "RunRecord",
     "RunSummary",
     "Settings",
-    "SlackMessage",
     "Target",
     "ThreadLink",
     "Warehouse",
     "Week",
     "WeeklyReportError",
     "build_engine",
+    "channels_for",
     "collect_rollup",
     "collector",
     "last_complete_week",
     "load_settings",
     "make_agent",
     "markdown",
-    "mrkdwn",
     "on_demand_recipient",
     "open_warehouse",
     "parse_until",
     "render_template",
     "report_id_for",
-    "rollup_messages",
-    "slack_parent",
-    "slack_sections",
-    "split_text",
     "validate_csm_id",
     "validate_customer_id",
 ]  # fmt: skip

@@ -183,7 +183,9 @@ class Desk:
     def _email(self, requester: Requester, request: EmailChoice, user_id: str) -> str:
         """Turn the requester's own weekly email on or off; the confirmation to show them."""
         if requester.csm_id is None:
-            raise NotAuthorized(f"{NOT_A_CSM}, so there are no weekly reports to email")
+            raise NotAuthorized(
+                "you are not a CSM in csm_assignments, so no weekly reports of yours go by email"
+            )
         settings = self.services.settings
         Preferences(self.engine.warehouse, settings.current_date).set_email(
             requester.csm_id, request.on, by=user_id

@@ -258,7 +258,8 @@ def _run_notes(run: dict[str, object]) -> str:
 
 
 def send_weekly(args: argparse.Namespace) -> int:
-    """`weekly-report send-weekly`: the Monday job now (Slack with SLACK_BOT_TOKEN, else the console)."""
+    """`weekly-report send-weekly`: the Monday job now, to each CSM's channels (WEEKLY_REPORT_DELIVERY:
+    Slack with SLACK_BOT_TOKEN, else the console, by default; email too for CSMs who chose it)."""
     import logging
 
     from bot.slack.app import web_client
@@ -282,7 +283,8 @@ def send_weekly(args: argparse.Namespace) -> int:
         scope = f"weekly:csm:{csm_id}" if csm_id else "weekly:all"
         summary = job.run(week, csm_ids, trigger="manual", scope=scope, retry_errors=True)
     print(json.dumps(summary, indent=2, default=plain))
-    return 1 if summary["status"] == "failed" or summary.get("dms_failed") else 0
+    failed = summary.get("dms_failed") or summary.get("emails_failed")
+    return 1 if summary["status"] == "failed" or failed else 0
 
 
 def _summary_line(summary: dict[str, object]) -> str:

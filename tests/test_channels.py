@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -21,10 +22,12 @@ from bot.channels.console import Console
 from bot.channels.slack_dm import SlackDm
 from bot.channels.slack_dm.render import slack_sections
 from bot.channels.testing import RecordingChannel
+from bot.cli import main
 from bot.pacing import Pacer
 from bot.weekly import WeeklyJob
 from core import DeliveryStore, Preferences, ReportEngine, RunClaims, Settings, Week
 from core.errors import ConfigError
+from core.warehouse.embedded import EmbeddedWarehouse
 from tests.conftest import CSMS, REPORT_WEEK
 from tests.slack_server import SlackServer
 from tests.test_weekly_job import assert_each_report_exactly_once, reports_in_dm
@@ -187,3 +190,31 @@ def test_the_dry_run_shows_each_channel(
     assert "CSM002 michael.chen@example.com -> U0MICHAEL1" in lines
     assert "  CUST_12345 Northwind Outfitters: report to generate, DM not sent" in lines
     assert email.parcels == [] and engine.warehouse.scalar("SELECT COUNT(*) FROM report_runs") == 0
+
+
+# --- send-weekly -------------------------------------------------------------------------------
+
+
+def test_send_weekly_names_what_to_set_for_slack_delivery_without_a_token(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("WEEKLY_REPORT_DELIVERY", "slack")
+    code = main(["send-weekly", "--csm-id", "CSM002"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.strip().splitlines() == [
+        "error: delivery to Slack needs SLACK_BOT_TOKEN; set it, or set WEEKLY_REPORT_DELIVERY without slack"
+    ]
+    with EmbeddedWarehouse(cli_env) as warehouse:
+        assert warehouse.scalar("SELECT COUNT(*) FROM report_runs") == 0  # nothing written
+
+
+def test_send_weekly_with_an_unknown_channel_is_one_line(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEEKLY_REPORT_DELIVERY", "slack,pager")
+    assert main(["send-weekly"]) == 1  # a ConfigError, as every one
+    assert capsys.readouterr().err.strip() == (
+        "error: WEEKLY_REPORT_DELIVERY: unknown channel 'pager'; use slack, email, console or a comma list "
+        "such as slack,email"
+    )

@@ -36,9 +36,10 @@ from typing import Any
 from _common import print_table  # also puts the checkout on sys.path
 from slack_sdk import WebClient
 
-from bot.delivery import PART_EVENT, REPORT_EVENT
+from bot.channels.slack_dm.delivery import PART_EVENT, REPORT_EVENT
+from bot.channels.slack_dm.render import slack_sections
 from bot.weekly import WeeklyJob
-from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, make_agent, slack_sections
+from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, make_agent
 from core.demo import load_demo
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.slack_server import SlackServer

@@ -8,6 +8,7 @@ import json
 import sys
 from collections import defaultdict
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, slack_as_text, table
 from core import (
@@ -20,8 +21,6 @@ from core import (
     build_engine,
     load_settings,
     open_warehouse,
-    slack_parent,
-    slack_sections,
     validate_csm_id,
     validate_customer_id,
 )
@@ -262,7 +261,8 @@ def _run_notes(run: dict[str, object]) -> str:
 
 
 def send_weekly(args: argparse.Namespace) -> int:
-    """`weekly-report send-weekly`: the Monday job now (Slack with SLACK_BOT_TOKEN, else the console)."""
+    """`weekly-report send-weekly`: the Monday job now, to each CSM's channels (WEEKLY_REPORT_DELIVERY:
+    Slack with SLACK_BOT_TOKEN, else the console, by default; email too for CSMs who chose it)."""
     import logging
 
     from bot.slack.app import web_client
@@ -286,7 +286,8 @@ def send_weekly(args: argparse.Namespace) -> int:
         scope = f"weekly:csm:{csm_id}" if csm_id else "weekly:all"
         summary = job.run(week, csm_ids, trigger="manual", scope=scope, retry_errors=True)
     print(json.dumps(summary, indent=2, default=plain))
-    return 1 if summary["status"] == "failed" or summary.get("dms_failed") else 0
+    failed = summary.get("dms_failed") or summary.get("emails_failed")
+    return 1 if summary["status"] == "failed" or failed else 0
 
 
 def _summary_line(summary: dict[str, object]) -> str:

@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.delivery import REPORT_EVENT
+from bot.channels.slack_dm.delivery import REPORT_EVENT
+from bot.mrkdwn import SlackMessage
 from bot.text import slack_as_text
-from core import SlackMessage
 
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID = "T0CONSOLE", "U0CONSOLEBOT", "B0CONSOLEBOT", "A0CONSOLE"
 USER_ID, DM_CHANNEL = "U0CONSOLE", "D0CONSOLE"

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from bot.delivery import shared_pacer
+from bot.channels.slack_dm.delivery import shared_pacer
 from bot.pacing import Pacer
 from bot.workers import TrackedExecutor, Workers
 from core import DeliveryStore, ReportEngine, Settings, Warehouse, build_engine

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from core import SlackMessage
+from bot.mrkdwn import SlackMessage
 
 
 def slack_as_text(message: SlackMessage, indent: str = "") -> str:

@@ -1,22 +1,24 @@
-"""The Monday job: generate the week's reports and DM each to its CSM, exactly once.
+"""The Monday job: generate the week's reports and deliver each CSM's to every channel they have.
 
 One function for the scheduler (`WeeklyJob.__call__`), `weekly-report send-weekly` and the
 tests. A run is claimed in `report_runs` (core.runs) so that of several running bots one
 runs it, and is kept alive by a heartbeat while it goes on and makes progress (a report
 built, a delivery done): a run stuck for longer than `run_stall` stops heartbeating, so
 another copy takes its claim over once the lease has passed. Paused CSMs are skipped (and
-listed). Reports are generated (complete ones reused), then each CSM's reports are posted
-to their DM, several CSMs at a time, through one `Poster` and one `Pacer` per process. Each
-(report, CSM's Slack user id) is a ledger row (core.deliveries), so a run killed midway
-resumes where it stopped and a report is never DMed twice to the same person.
+listed). Reports are generated (complete ones reused), then each CSM's reports, as one
+Parcel, go to each of their channels (bot.channels: WEEKLY_REPORT_DELIVERY, with email
+added or dropped by the CSM's own choice), several CSMs at a time. Each channel delivers
+through the ledger (core.deliveries), so a run killed midway resumes where it stopped and
+nothing is sent twice; Slack DMs go through one `Poster` and one `Pacer` per process.
 
-After the DMs: the team rollup (WEEKLY_REPORT_ROLLUP_CHANNEL) and the alerts
-(WEEKLY_REPORT_ALERT_CHANNEL: CSMs not found in Slack, DMs that failed after retries, a
-failed run) are posted once per run, recorded in the same ledger under keys of their own.
-The run's summary is stored with it (`weekly-report runs`) and returned.
+After the deliveries: the team rollup (WEEKLY_REPORT_ROLLUP_CHANNEL) and the alerts
+(WEEKLY_REPORT_ALERT_CHANNEL: CSMs not found in Slack, deliveries that failed after retries,
+a failed run) are posted to Slack once per run, recorded in the same ledger under keys of
+their own. The run's summary is stored with it (`weekly-report runs`) and returned.
 
-Without a Slack client the reports are "delivered" to the console: printed, with nothing
-recorded as sent (no claim, no ledger row); the generation run is recorded by the engine.
+A run whose channels record nothing (the console alone) is a preview: the reports are
+printed, no run is claimed and no ledger row written; the generation run is recorded by the
+engine as always.
 """
 
 from __future__ import annotations
@@ -29,15 +31,27 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
-from bot.delivery import Delivery, Poster, deliver, open_dm, post_once, shared_pacer, why
+from bot.channels import (
+    Channel,
+    ChannelServices,
+    Outcome,
+    Parcel,
+    Preview,
+    Recipient,
+    close_channels,
+    open_channels,
+)
+from bot.channels.slack_dm.delivery import Poster, post_once, shared_pacer, why
+from bot.mrkdwn import SlackMessage, split_text
 from bot.pacing import Pacer
 from bot.slack.identity import People
-from bot.text import slack_as_text
+from bot.slack.rollup import rollup_messages
 from core import (
     Assignment,
     DeliveryStore,
@@ -49,16 +63,12 @@ from core import (
     RunRecord,
     RunSummary,
     Settings,
-    SlackMessage,
     Target,
     Week,
+    channels_for,
     collect_rollup,
     last_complete_week,
     report_id_for,
-    rollup_messages,
-    slack_parent,
-    slack_sections,
-    split_text,
 )
 from core.errors import WeeklyReportError
 from core.runs import Heartbeat
@@ -73,12 +83,31 @@ COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "completed", "completed_with_errors",
 STALL_MARGIN = 2
 
 
+@dataclass(frozen=True)
+class Counters:
+    """The summary's keys a channel's outcomes are counted under."""
+
+    sent: str
+    failed: str
+    messages: str | None = None  # messages sent by this attempt
+    unreachable: str | None = None  # people the channel could not find
+    per_report: bool = True  # a unit is one report (a report missing from the run counts as failed)
+
+
+# The console shows the Monday DMs, so it counts as they do (as it always has).
+COUNTERS = {
+    "slack": Counters("dms_sent", "dms_failed", "messages_posted", "not_in_slack"),
+    "console": Counters("dms_sent", "dms_failed", "messages_posted"),
+    "email": Counters("emails_sent", "emails_failed", per_report=False),
+}
+
+
 # One run summary type for the engine and the weekly run (thread-safe counters): core.summary.
 Tally = RunSummary
 
 
 class WeeklyJob:
-    """The weekly run for some CSMs. `client` None delivers to the console (`out`)."""
+    """The weekly run for some CSMs, to each CSM's channels (`client` None: no Slack)."""
 
     def __init__(
         self,
@@ -100,6 +129,9 @@ class WeeklyJob:
         self.people = people or People(settings, engine)
         self.preferences = Preferences(engine.warehouse, settings.current_date)
         self.threads, self.out = threads, out
+        # WEEKLY_REPORT_DELIVERY; for Settings built in code, Slack when given a client.
+        self.channels = settings.delivery or (("slack",) if client is not None else ("console",))
+        self.services = ChannelServices(settings, deliveries, client, self.poster, self.people, out)
         self.stall = run_stall(settings, len(engine.sections), self.claims.lease)
         self._stopping = threading.Event()
 
@@ -123,8 +155,25 @@ class WeeklyJob:
         retry_errors: bool = False,
     ) -> dict[str, Any]:
         """Claim, generate, deliver, roll up, alert, and store the summary; return it."""
-        if self.poster is None:
-            return self._to_console(week, csm_ids, trigger)
+        choices = self._email_choices(csm_ids)
+        channels = open_channels(self.channels, self.services, self._names(choices))
+        try:
+            if not any(c.records for c in channels.values()):
+                return self._preview(week, csm_ids, trigger, channels, choices)
+            return self._claimed(week, csm_ids, trigger, scope, retry_errors, channels, choices)
+        finally:
+            close_channels(channels.values())
+
+    def _claimed(
+        self,
+        week: Week,
+        csm_ids: Sequence[str] | None,
+        trigger: str,
+        scope: str,
+        retry_errors: bool,
+        channels: dict[str, Channel],
+        choices: dict[str, bool],
+    ) -> dict[str, Any]:
         claim = self.claims.claim(week, scope, trigger, retry_errors=retry_errors)
         if not claim.won:
             log.info(
@@ -146,7 +195,7 @@ class WeeklyJob:
         tally = Tally()
         with self.claims.keep_alive(run_id, stall=self.stall) as lost:
             try:
-                self._run(run_id, week, csm_ids, trigger, tally, lost)
+                self._run(run_id, week, csm_ids, trigger, tally, lost, channels, choices)
                 if self._stopping.is_set():
                     log.warning(
                         "run %s stopped before it finished; it resumes when the bot starts again", run_id
@@ -175,15 +224,16 @@ class WeeklyJob:
         trigger: str,
         tally: Tally,
         lost: Heartbeat,
+        channels: dict[str, Channel],
+        choices: dict[str, bool],
     ) -> None:
         assignments, pauses = self._scope(csm_ids, tally)
         reports = self._generate(assignments, week, trigger, tally, lost)
-        by_csm: dict[str, list[Assignment]] = defaultdict(list)
-        for a in assignments:
-            by_csm[a.csm_id].append(a)
+        watch = _Watch(self._stopping, lost)
         with ThreadPoolExecutor(self.threads, thread_name_prefix="deliver") as pool:
             for done in [
-                pool.submit(self._deliver_csm, items, reports, tally, lost) for items in by_csm.values()
+                pool.submit(self._deliver_csm, items, reports, week, tally, watch, channels, choices)
+                for items in _grouped(assignments).values()
             ]:
                 done.result()
         if lost.is_set():
@@ -191,6 +241,18 @@ class WeeklyJob:
         if self._stopping.is_set():
             return
         self._rollup(run_id, week, pauses, csm_ids, tally)
+
+    def _email_choices(self, csm_ids: Sequence[str] | None) -> dict[str, bool]:
+        """csm_id -> their own choice about email, for the CSMs in the run."""
+        wanted = set(csm_ids) if csm_ids is not None else None
+        return {c: on for c, on in self.preferences.email_choices().items() if wanted is None or c in wanted}
+
+    def _names(self, choices: dict[str, bool]) -> list[str]:
+        """Every channel some CSM of the run has."""
+        names = list(self.channels)
+        for on in set(choices.values()):
+            names += channels_for(self.channels, on)
+        return list(dict.fromkeys(names))
 
     def _scope(
         self, csm_ids: Sequence[str] | None, tally: Tally
@@ -230,63 +292,39 @@ class WeeklyJob:
         return gen.reports
 
     def _deliver_csm(
-        self, items: Sequence[Assignment], reports: dict[str, Report], tally: Tally, lost: Heartbeat
+        self,
+        items: Sequence[Assignment],
+        reports: dict[str, Report],
+        week: Week,
+        tally: Tally,
+        watch: _Watch,
+        channels: dict[str, Channel],
+        choices: dict[str, bool],
     ) -> None:
-        """One CSM's reports, in order, to their DM."""
-        assert self.poster is not None and self.client is not None
+        """One CSM's reports, in order, as one parcel to each of their channels."""
         csm = items[0]
-        try:
-            user_id = self.people.slack_user_for(self.client, csm)
-        except (SlackClientError, OSError) as exc:
-            user_id, reason = None, f"looking them up in Slack failed ({why(exc)})"
-        else:
-            reason = "not found in Slack by their email; set csm_assignments.slack_user_id"
-        if user_id is None:
-            tally.add(dms_failed=len(items))
-            with tally.lock:
-                tally.not_in_slack.append(csm.csm_id)
-            tally.problem(f"{csm.csm_id}: {reason}", f"{csm.csm_id} ({csm.csm_email}): {reason}")
-            return
-        channel: str | None = None
-        for a in items:
-            report = reports.get(a.customer_id)
-            if lost.is_set() or self._stopping.is_set():
-                return
-            if report is None:
-                tally.add(dms_failed=1)
-                tally.problem(
-                    f"{a.customer_id} to {csm.csm_id}: no report",
-                    f"{a.customer_id} for {csm.csm_id}: no report to send",
-                )
-                continue
-            try:
-                channel = channel or open_dm(self.poster, user_id)
-            except (SlackClientError, OSError) as exc:
-                channel = None
-                sent = Delivery(
-                    report.report_id, user_id, user_id, None, None, "failed", f"opening the DM: {why(exc)}"
-                )
-            else:
-                sent = deliver(
-                    self.client, self.deliveries, report, user_id, poster=self.poster, channel=channel
-                )
-            lost.progress()
-            self._count(sent, a, tally)
-
-    def _count(self, sent: Delivery, a: Assignment, tally: Tally) -> None:
-        tally.add(messages_posted=sent.posted)
-        if sent.ok:
-            tally.add(dms_sent=1)
-        elif sent.status == "busy":
-            tally.problem(f"{a.customer_id} to {a.csm_id}: being delivered by another run")
-        else:
-            tally.add(dms_failed=1)
+        names = channels_for(self.channels, choices.get(csm.csm_id))
+        missing = [a for a in items if a.customer_id not in reports]
+        for a in missing:
             tally.problem(
-                f"{a.customer_id} to {a.csm_id}: {sent.error}",
-                f"the DM of {a.customer_name} ({a.customer_id}) to {a.csm_id} failed after retries: {sent.error}",
+                f"{a.customer_id} to {csm.csm_id}: no report",
+                f"{a.customer_id} for {csm.csm_id}: no report to send",
             )
+        for key in dict.fromkeys(COUNTERS[n].failed for n in names if COUNTERS[n].per_report):
+            tally.add(**{key: len(missing)})
+        present = tuple(reports[a.customer_id] for a in items if a.customer_id in reports)
+        parcel = Parcel(self.engine.kind.name, week, recipient_of(csm), present)
+        for name in names:
+            if watch():
+                return
+            if name not in channels:
+                _unavailable(COUNTERS[name], csm.csm_id, name, len(present), tally)
+                continue
+            outcome = channels[name].deliver(parcel, watch)
+            watch.progress()
+            _count(COUNTERS[name], csm.csm_id, outcome, tally)
 
-    # -- after the DMs ---------------------------------------------------------------------
+    # -- after the deliveries --------------------------------------------------------------
 
     def _rollup(
         self, run_id: str, week: Week, pauses: dict[str, Pause], csm_ids: Sequence[str] | None, tally: Tally
@@ -294,7 +332,9 @@ class WeeklyJob:
         channel = self.settings.rollup_channel
         if not channel:
             return
-        assert self.poster is not None
+        if self.poster is None:
+            log.warning("WEEKLY_REPORT_ROLLUP_CHANNEL is set, but without SLACK_BOT_TOKEN there is no rollup")
+            return
         team = collect_rollup(
             self.engine.warehouse, week, pauses, set(csm_ids) if csm_ids is not None else None
         )
@@ -327,60 +367,109 @@ class WeeklyJob:
                 "could not post the alert to %s (%s); check WEEKLY_REPORT_ALERT_CHANNEL", channel, why(exc)
             )
 
-    # -- without Slack, and without writing -------------------------------------------------
+    # -- channels that record nothing, and dry runs -----------------------------------------
 
-    def _to_console(self, week: Week, csm_ids: Sequence[str] | None, trigger: str) -> dict[str, Any]:
+    def _preview(
+        self,
+        week: Week,
+        csm_ids: Sequence[str] | None,
+        trigger: str,
+        channels: dict[str, Channel],
+        choices: dict[str, bool],
+    ) -> dict[str, Any]:
+        """A run to channels that record nothing (the console): no claim, no ledger, in CSM order."""
         tally = Tally()
         assignments, _ = self._scope(csm_ids, tally)
         reports = self._generate(assignments, week, trigger, tally)
-        out = self.out
-        for csm_id, items in _grouped(assignments).items():
-            _print(
-                out,
-                f"\n{'=' * 78}\nMonday DMs for {items[0].csm_name} <{items[0].csm_email}> ({csm_id})\n{'=' * 78}",
-            )
-            for a in items:
-                report = reports.get(a.customer_id)
-                if report is None:
-                    tally.add(dms_failed=1)
-                    continue
-                print_report(out, report)
-                tally.add(dms_sent=1, messages_posted=1 + len(slack_sections(report)))
-        return tally.summary() | {"week_start": str(week), "trigger": trigger, "delivered_to": "console"}
+        watch = _Watch(self._stopping, None)
+        for items in _grouped(assignments).values():
+            self._deliver_csm(items, reports, week, tally, watch, channels, choices)
+        delivered_to = ", ".join(channels)
+        return tally.summary() | {"week_start": str(week), "trigger": trigger, "delivered_to": delivered_to}
 
     def dry_run(self, week: Week, csm_ids: Sequence[str] | None) -> list[str]:
-        """What a run would send, to whom, and what is already sent; reads only."""
+        """What a run would send, to whom on which channel, and what is already sent; reads only."""
         pauses = self.preferences.pauses(self.settings.current_date())
+        choices = self._email_choices(csm_ids)
         wanted = set(csm_ids) if csm_ids is not None else None
         chosen = [a for a in self.engine.directory.assignments() if wanted is None or a.csm_id in wanted]
         stored = self.engine.store.statuses([a.customer_id for a in chosen], week)
         lines = [f"Week of {week}: {len(chosen)} report(s) for {len(_grouped(chosen))} CSM(s)"]
-        for csm_id, items in _grouped(chosen).items():
-            user_id, who = self._recipient(items[0])
-            pause = pauses.get(csm_id)
-            lines.append(
-                f"{csm_id} {items[0].csm_email} -> {who}"
-                + (f" [{pause.describe()}: skipped]" if pause else "")
-            )
-            for a in items:
-                record = self.deliveries.get(report_id_for(a.customer_id, week), user_id) if user_id else None
-                state = record.status if record else "not sent"
+        channels = open_channels(self.channels, self.services, self._names(choices))
+        try:
+            for csm_id, items in _grouped(chosen).items():
+                names = channels_for(self.channels, choices.get(csm_id))
+                ids = tuple(report_id_for(a.customer_id, week) for a in items)
+                previews = [(n, self._preview_of(channels.get(n), items[0], week, ids)) for n in names]
+                if not previews:
+                    who = "nowhere (every channel of theirs is off)"
+                elif len(previews) == 1:
+                    who = previews[0][1].to
+                else:
+                    who = ", ".join(f"{n}: {p.to}" for n, p in previews)
+                pause = pauses.get(csm_id)
                 lines.append(
-                    f"  {a.customer_id} {a.customer_name}: report {stored.get(a.customer_id, 'to generate')}, DM {state}"
+                    f"{csm_id} {items[0].csm_email} -> {who}"
+                    + (f" [{pause.describe()}: skipped]" if pause else "")
                 )
+                for a, report_id in zip(items, ids, strict=True):
+                    states = [p.states[report_id] for _, p in previews if report_id in p.states]
+                    state = stored.get(a.customer_id, "to generate")
+                    lines.append(
+                        f"  {a.customer_id} {a.customer_name}: " + ", ".join([f"report {state}", *states])
+                    )
+                lines += [f"  {n}: {p.note}" for n, p in previews if p.note]
+        finally:
+            close_channels(channels.values())
         if self.settings.rollup_channel:
             lines.append(f"team rollup -> {self.settings.rollup_channel}")
         return lines
 
-    def _recipient(self, a: Assignment) -> tuple[str | None, str]:
-        """The CSM's Slack user id (if any) and how to show where their DMs go."""
-        if self.client is None:
-            return None, "the console"
-        try:
-            user_id = self.people.slack_user_for(self.client, a)
-        except (SlackApiError, OSError) as exc:
-            return None, f"unknown ({why(exc)})"
-        return user_id, user_id or "NOT FOUND IN SLACK (set csm_assignments.slack_user_id)"
+    def _preview_of(
+        self, channel: Channel | None, a: Assignment, week: Week, ids: tuple[str, ...]
+    ) -> Preview:
+        if channel is None:
+            return Preview("not available (not configured here)")
+        return channel.preview(recipient_of(a), self.engine.kind.name, week, ids)
+
+
+class _Watch:
+    """A run's `stopping()` for its channels: True once the run should stop; each ask (a channel
+    moving on to its next unit) is progress, which keeps the run's claim alive."""
+
+    def __init__(self, stopping: threading.Event, lost: Heartbeat | None) -> None:
+        self._stopping, self._lost = stopping, lost
+
+    def __call__(self) -> bool:
+        self.progress()
+        return self._stopping.is_set() or (self._lost is not None and self._lost.is_set())
+
+    def progress(self) -> None:
+        if self._lost is not None:
+            self._lost.progress()
+
+
+def recipient_of(a: Assignment) -> Recipient:
+    """A CSM as a channel's recipient (with the Slack user id the directory has, if any)."""
+    return Recipient(a.csm_id, a.csm_name, a.csm_email, {"slack": a.slack_user_id} if a.slack_user_id else {})
+
+
+def _unavailable(counters: Counters, person_id: str, name: str, reports: int, tally: Tally) -> None:
+    """A channel the person chose that this installation cannot deliver to."""
+    tally.add(**{counters.failed: reports if counters.per_report else 1})
+    problem = f"{person_id}: their {name} delivery is not available (not configured here)"
+    tally.problem(problem, problem)
+
+
+def _count(counters: Counters, person_id: str, outcome: Outcome, tally: Tally) -> None:
+    tally.add(**{counters.sent: outcome.delivered, counters.failed: outcome.failed})
+    if counters.messages:
+        tally.add(**{counters.messages: outcome.messages})
+    if outcome.unreachable and counters.unreachable:
+        with tally.lock:
+            getattr(tally, counters.unreachable).append(person_id)
+    for failure, alert in outcome.problems:
+        tally.problem(failure, alert)
 
 
 def run_stall(settings: Settings, sections: int, lease: dt.timedelta) -> dt.timedelta:
@@ -406,17 +495,6 @@ def alert_message(week: Week, scope: str, run_id: str, alerts: Iterable[str]) ->
     pieces = split_text(text)[:49]
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": p}} for p in pieces]
     return SlackMessage(text[:3900], blocks)
-
-
-def print_report(out: TextIO | None, report: Report) -> None:
-    _print(out, "\n" + slack_as_text(slack_parent(report)))
-    for message in slack_sections(report):
-        _print(out, "\n  ↳ in thread:")
-        _print(out, slack_as_text(message, indent="    "))
-
-
-def _print(out: TextIO | None, text: str) -> None:
-    print(text, file=out)
 
 
 def _grouped(assignments: Iterable[Assignment]) -> dict[str, list[Assignment]]:

@@ -1,4 +1,4 @@
-"""weekly-report's engine: warehouse, agent, analytics, generation, storage, rendering.
+"""weekly-report's engine: warehouse, agent, analytics, generation, storage, Markdown.
 
 `bot` uses only what this module exports.
 """
@@ -13,9 +13,9 @@ from core.engine import FollowUp, ReportEngine
 from core.errors import WeeklyReportError
 from core.kinds import ReportKind, Target, get_kind
 from core.models import Report, report_id_for
-from core.preferences import Pause, Preferences, parse_until
-from core.render import SlackMessage, markdown, mrkdwn, slack_parent, slack_sections, split_text
-from core.rollup import CsmRollup, RollupRow, collect_rollup, rollup_messages
+from core.preferences import Pause, Preferences, channels_for, parse_until
+from core.render import markdown
+from core.rollup import CsmRollup, RollupRow, collect_rollup
 from core.runs import Claim, RunClaims, RunRecord
 from core.settings import Settings, load_settings
 from core.storage import ReportStore
@@ -47,13 +47,13 @@ __all__ = [
     "RunRecord",
     "RunSummary",
     "Settings",
-    "SlackMessage",
     "Target",
     "ThreadLink",
     "Warehouse",
     "Week",
     "WeeklyReportError",
     "build_engine",
+    "channels_for",
     "collect_rollup",
     "collector",
     "get_kind",
@@ -61,16 +61,11 @@ __all__ = [
     "load_settings",
     "make_agent",
     "markdown",
-    "mrkdwn",
     "on_demand_recipient",
     "open_warehouse",
     "parse_until",
     "render_template",
     "report_id_for",
-    "rollup_messages",
-    "slack_parent",
-    "slack_sections",
-    "split_text",
     "validate_csm_id",
     "validate_customer_id",
 ]  # fmt: skip

@@ -1,15 +1,17 @@
-"""CSM preferences in `csm_preferences`, one row per CSM: for now, pausing the Monday DMs.
+"""CSM preferences in `csm_preferences`, one row per CSM: pausing the Monday reports, and email.
 
 A pause is indefinite (until resumed) or lasts until a date: the CSM gets no scheduled DMs
 on days before `paused_until` and gets them again from that date on. On-demand reports are
-never paused. Rows are written with a MERGE on csm_id, so there is one per CSM on either
-backend (Snowflake does not enforce keys).
+never paused. `email_reports` is the CSM's own choice about the weekly email (NULL: the
+channels WEEKLY_REPORT_DELIVERY names; see `channels_for`). Rows are written with a MERGE on
+csm_id, so there is one per CSM on either backend (Snowflake does not enforce keys); each
+MERGE sets only its own columns, so a pause keeps the email choice and the other way round.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.directory import shown, validate_csm_id
@@ -29,6 +31,16 @@ WHEN MATCHED THEN UPDATE SET paused = s.paused, paused_until = s.paused_until,
 WHEN NOT MATCHED THEN INSERT (csm_id, paused, paused_until, updated_at, updated_by)
 VALUES (s.csm_id, s.paused, s.paused_until, s.updated_at, s.updated_by)
 """
+_UPSERT_EMAIL = f"""
+MERGE INTO {T}.csm_preferences t
+USING (SELECT ? AS csm_id, ? AS email_reports, ? AS updated_at, ? AS updated_by) s
+ON t.csm_id = s.csm_id
+WHEN MATCHED THEN UPDATE SET email_reports = s.email_reports, updated_at = s.updated_at,
+  updated_by = s.updated_by
+WHEN NOT MATCHED THEN INSERT (csm_id, paused, email_reports, updated_at, updated_by)
+VALUES (s.csm_id, FALSE, s.email_reports, s.updated_at, s.updated_by)
+"""
+EMAIL = "email"  # the channel a CSM may turn on or off for themselves
 # Paused on a date: paused, and either indefinitely or until a later date.
 _PAUSED_ON = "paused AND (paused_until IS NULL OR paused_until > ?)"
 
@@ -44,6 +56,15 @@ class Pause:
 
     def describe(self) -> str:
         return f"paused until {self.until}" if self.until else "paused until resumed"
+
+
+def channels_for(default: Sequence[str], email: bool | None) -> tuple[str, ...]:
+    """The channels a CSM's weekly reports go to: WEEKLY_REPORT_DELIVERY's, with email added or
+    removed by their own choice (None: no choice made)."""
+    chosen = [name for name in default if name != EMAIL or email is not False]
+    if email and EMAIL not in chosen:
+        chosen.append(EMAIL)
+    return tuple(chosen)
 
 
 def parse_until(text: str) -> dt.date:
@@ -98,6 +119,28 @@ class Preferences:
             [on_date],
         )
         return {r["csm_id"]: _pause(r) for r in rows}
+
+    def set_email(self, csm_id: str, on: bool, by: str | None = None) -> None:
+        """The CSM's own choice: their weekly reports by email too (`on`), or not by email."""
+        csm_id = self._known_csm(csm_id)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.warehouse.execute(_UPSERT_EMAIL, [csm_id, on, now, (by or None) and by[:BY_LIMIT]])
+
+    def email_choice(self, csm_id: str) -> bool | None:
+        """The CSM's choice about email (None: none made, WEEKLY_REPORT_DELIVERY decides)."""
+        value = self.warehouse.scalar(
+            f"SELECT email_reports FROM {T}.csm_preferences WHERE csm_id = ? ORDER BY updated_at DESC LIMIT 1",
+            [validate_csm_id(csm_id)],
+        )
+        return None if value is None else bool(value)
+
+    def email_choices(self) -> dict[str, bool]:
+        """csm_id -> their choice about email, for every CSM who made one."""
+        rows = self.warehouse.query(
+            f"SELECT csm_id, email_reports FROM {T}.csm_preferences WHERE email_reports IS NOT NULL "
+            "ORDER BY csm_id"
+        )
+        return {r["csm_id"]: bool(r["email_reports"]) for r in rows}
 
     def paused_csms(self, on_date: dt.date) -> set[str]:
         """The CSMs whose scheduled DMs are paused on `on_date`."""

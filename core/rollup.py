@@ -1,10 +1,9 @@
-"""The team rollup: after a weekly run, one summary for WEEKLY_REPORT_ROLLUP_CHANNEL.
+"""The team rollup's data: after a weekly run, each CSM's customers with their stored reports.
 
-Per CSM, per customer: the stored headline figures with their week-over-week arrows and the
-health flag, with a note for failed, partial and missing reports and for paused CSMs. The
-figures are the ones stored with each report (the engine's own SQL); nothing is recomputed.
-Each paragraph (the summary, then one per CSM) gets its own section block; a large team is
-split into several messages within Slack's limits (see core.render).
+Per CSM, per customer: the stored headline figures (with the health verdict), the report's
+status and the sections that failed, and the CSM's pause. The figures are the ones stored
+with each report (the engine's own SQL); nothing is recomputed. Rendering it for a medium
+(the Slack message for WEEKLY_REPORT_ROLLUP_CHANNEL) is the bot's: bot/slack/rollup.py.
 """
 
 from __future__ import annotations
@@ -12,19 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from core.kinds.ebr.analytics import IN_SCOPE
 from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Headline
 from core.preferences import Pause
-from core.render import HEADER_LIMIT, MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SlackMessage, mrkdwn, split_text
-from core.templating import render
 from core.warehouse import Warehouse, variant
 from core.weeks import Week
 
 T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
-FLAGS = {"Healthy": ":large_green_circle:", "Watch": ":large_yellow_circle:", "At risk": ":red_circle:"}
-NO_FLAG = ":white_circle:"  # no headline figures: no report, or one without them
 
 _TEAM = f"""
 SELECT a.csm_id, a.csm_name, a.customer_id, c.customer_name, r.status, r.metadata
@@ -84,10 +78,6 @@ class RollupRow:
     headline: Headline | None
     failed_sections: tuple[str, ...] = ()
 
-    @property
-    def flag(self) -> str:
-        return FLAGS.get(self.headline.health, NO_FLAG) if self.headline else NO_FLAG
-
 
 @dataclass(frozen=True)
 class CsmRollup:
@@ -124,26 +114,6 @@ def collect_rollup(
     return [CsmRollup(csm_id, name, tuple(rows), pauses.get(csm_id)) for csm_id, (name, rows) in team.items()]
 
 
-def rollup_messages(team: Sequence[CsmRollup], week: Week) -> list[SlackMessage]:
-    """The rollup as Slack messages: as few as the limits allow, each with its own header."""
-    body = mrkdwn(render("slack/rollup.md.j2", team=team, totals=totals(team), flags=FLAGS))
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-        for paragraph in body.split("\n\n")
-        for piece in split_text(paragraph)
-    ]
-    title = f"Team rollup: week of {week.label()}"
-    per_message = MAX_BLOCKS - 1  # one goes to the header
-    parts = [blocks[i : i + per_message] for i in range(0, len(blocks), per_message)]
-    messages = []
-    for n, part in enumerate(parts, start=1):
-        heading = (title if len(parts) == 1 else f"{title} ({n}/{len(parts)})")[:HEADER_LIMIT]
-        header = {"type": "header", "text": {"type": "plain_text", "text": heading}}
-        text = "\n".join([heading, *(b["text"]["text"] for b in part)])
-        messages.append(SlackMessage(_cut(text), [header, *part]))
-    return messages
-
-
 def totals(team: Sequence[CsmRollup]) -> dict[str, int]:
     """Counts for the summary line: reports by status, customers by health, paused CSMs."""
     rows = [row for csm in team for row in csm.rows]
@@ -160,7 +130,3 @@ def totals(team: Sequence[CsmRollup]) -> dict[str, int]:
         "at_risk": health.count("At risk"),
         "paused": sum(1 for csm in team if csm.pause),
     }
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MESSAGE_TEXT_LIMIT else text[: MESSAGE_TEXT_LIMIT - 1] + "…"

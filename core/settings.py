@@ -47,6 +47,7 @@ ENV_NAMES = {
     "admins": "WEEKLY_REPORT_ADMINS",
     "rollup_channel": "WEEKLY_REPORT_ROLLUP_CHANNEL",
     "alert_channel": "WEEKLY_REPORT_ALERT_CHANNEL",
+    "delivery": "WEEKLY_REPORT_DELIVERY",
     "concurrency": "WEEKLY_REPORT_CONCURRENCY",
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
     "slack_post_interval": "WEEKLY_REPORT_POST_INTERVAL",
@@ -55,6 +56,8 @@ ENV_NAMES = {
 SECRET_KEYS = {"cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token"}
 # How CORTEX_TOKEN is presented; SNOWFLAKE_SESSION takes the connector's session token instead.
 CORTEX_TOKEN_TYPES = ("PROGRAMMATIC_ACCESS_TOKEN", "OAUTH", "KEYPAIR_JWT", "SNOWFLAKE_SESSION")
+# The delivery channels WEEKLY_REPORT_DELIVERY may name (bot/channels registers one of each).
+DELIVERY_CHANNELS = ("slack", "email", "console")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
 
 
@@ -91,6 +94,10 @@ class Settings:
     admins: tuple[str, ...] = ()
     rollup_channel: str | None = None
     alert_channel: str | None = None
+    # Where the weekly reports go (a CSM may add or drop email for themselves). Loaded settings
+    # always name some: default slack with SLACK_BOT_TOKEN, else console. Empty here (Settings()
+    # built in code): slack when the weekly job is given a Slack client, else console.
+    delivery: tuple[str, ...] = ()
     concurrency: int = 4
     agent_rpm: int = 600
     # Seconds between posts to one Slack channel. Unset: Slack's 1 s plus bot.delivery's margin;
@@ -126,6 +133,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         raw["snowflake_connection_name"] = environ["SNOWFLAKE_DEFAULT_CONNECTION_NAME"]
     if "snowflake_connections_file" not in raw and environ.get("SNOWFLAKE_HOME"):
         raw["snowflake_connections_file"] = str(Path(environ["SNOWFLAKE_HOME"]) / "connections.toml")
+    if "delivery" not in raw:
+        raw["delivery"] = "slack" if raw.get("slack_bot_token") else "console"
     return _build(raw)
 
 
@@ -161,7 +170,8 @@ def _convert(key: str, kind: object, value: object) -> object:
             return float(str(value))
         if kind == "tuple[str, ...]":
             items = value if isinstance(value, list) else str(value).split(",")
-            return tuple(str(i).strip() for i in items if str(i).strip())
+            names = tuple(str(i).strip() for i in items if str(i).strip())
+            return _delivery(names) if key == "delivery" else names
         if kind == "dt.date | None":
             return dt.date.fromisoformat(str(value))
         if key == "cortex_token_type":
@@ -187,6 +197,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more")
     if s.slack_post_interval is not None and not s.slack_post_interval >= 0:
         raise ConfigError("WEEKLY_REPORT_POST_INTERVAL must be a number of seconds, 0 or more")
+    _validate_delivery(s.delivery)
     if s.cortex_token_type not in CORTEX_TOKEN_TYPES:
         raise ConfigError(
             f"CORTEX_TOKEN_TYPE must be one of {', '.join(CORTEX_TOKEN_TYPES)}, not '{s.cortex_token_type}'"
@@ -196,6 +207,24 @@ def _validate(s: Settings) -> None:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"WEEKLY_REPORT_TZ '{s.timezone}' is not a known timezone") from None
+
+
+def _delivery(names: tuple[str, ...]) -> tuple[str, ...]:
+    """WEEKLY_REPORT_DELIVERY as given: lower-case, each channel once, at least one."""
+    if not names:
+        raise ConfigError(
+            "WEEKLY_REPORT_DELIVERY names no channel; use slack, email, console or e.g. slack,email"
+        )
+    return tuple(dict.fromkeys(n.lower() for n in names))
+
+
+def _validate_delivery(delivery: tuple[str, ...]) -> None:
+    unknown = [name for name in delivery if name not in DELIVERY_CHANNELS]
+    if unknown:
+        raise ConfigError(
+            f"WEEKLY_REPORT_DELIVERY: unknown channel '{unknown[0][:40]}'; use {', '.join(DELIVERY_CHANNELS)} "
+            "or a comma list such as slack,email"
+        )
 
 
 def agent_name_parts(name: str) -> tuple[str, str, str]:

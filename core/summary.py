@@ -34,6 +34,8 @@ class RunSummary:
     dms_sent: int = 0
     dms_failed: int = 0
     messages_posted: int = 0
+    emails_sent: int = 0
+    emails_failed: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # lines for the admins' alert channel
@@ -72,12 +74,14 @@ class RunSummary:
         """The weekly run's summary: `status` by default from its failures."""
         with self.lock:
             if status is None:
-                status = COMPLETED_WITH_ERRORS if self.reports_failed or self.dms_failed else COMPLETED
+                failed = self.reports_failed or self.dms_failed or self.emails_failed
+                status = COMPLETED_WITH_ERRORS if failed else COMPLETED
             return {
                 "status": status,
                 "reports_generated": self.reports_generated, "reports_partial": self.reports_partial,
                 "reports_failed": self.reports_failed, "reports_reused": self.reports_reused,
                 "reports_no_data": self.reports_no_data, "dms_sent": self.dms_sent, "dms_failed": self.dms_failed,
-                "messages_posted": self.messages_posted, "paused": sorted(self.paused),
+                "messages_posted": self.messages_posted, "emails_sent": self.emails_sent,
+                "emails_failed": self.emails_failed, "paused": sorted(self.paused),
                 "not_in_slack": sorted(self.not_in_slack), "failures": list(self.failures),
             }  # fmt: skip

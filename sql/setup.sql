@@ -231,14 +231,21 @@ ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_runs
     ADD COLUMN IF NOT EXISTS heartbeat_at TIMESTAMP_NTZ;
 
 -- One row per csm_id (MERGEd by core/preferences.py): a paused CSM gets no scheduled DMs
--- before paused_until (NULL: until resumed); on-demand reports still work.
+-- before paused_until (NULL: until resumed); on-demand reports still work. email_reports is
+-- the CSM's own choice about the weekly email (`/weekly-report email on|off`; NULL: the
+-- channels WEEKLY_REPORT_DELIVERY names).
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.csm_preferences (
     csm_id VARCHAR NOT NULL,
     paused BOOLEAN NOT NULL,
     paused_until DATE,
     updated_at TIMESTAMP_NTZ NOT NULL,
-    updated_by VARCHAR
+    updated_by VARCHAR,
+    email_reports BOOLEAN
 );
+
+-- email_reports came after the first release: add it to a csm_preferences created before.
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.csm_preferences
+    ADD COLUMN IF NOT EXISTS email_reports BOOLEAN;
 
 -- The local analyst's conversations, chained like Cortex Agent threads: a thread's first
 -- user message has parent 0, every later one the id of the last assistant message.

@@ -13,9 +13,10 @@ import re
 import tempfile
 from pathlib import Path
 
+from bot.channels.slack_dm.render import slack_parent
+from bot.mrkdwn import SlackMessage
 from core import ReportEngine, Settings, make_agent
 from core.demo import load_demo
-from core.render import SlackMessage, slack_parent
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.conftest import AS_OF
 

@@ -14,7 +14,8 @@ import pytest
 from fakesnow import server as fakesnow_server
 from slack_sdk import WebClient
 
-from bot.delivery import REPORT_EVENT, deliver
+from bot.channels.slack_dm.delivery import REPORT_EVENT, deliver
+from bot.channels.slack_dm.render import slack_parent, slack_sections
 from core import (
     DeliveryStore,
     Report,
@@ -23,8 +24,6 @@ from core import (
     Week,
     on_demand_recipient,
     open_warehouse,
-    slack_parent,
-    slack_sections,
 )
 from core.warehouse import Warehouse
 from core.warehouse.embedded import EmbeddedWarehouse

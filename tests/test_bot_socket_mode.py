@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
 from bot.runner import BotRunner
-from core import ReportEngine, load_settings, slack_parent, slack_sections
+from core import ReportEngine, load_settings
 from tests.conftest import AS_OF, REPORT_WEEK
 from tests.slack_server import SlackServer
 

@@ -9,11 +9,11 @@ import json
 import math
 import re
 
+from bot.channels.slack_dm.render import slack_parent
 from core import ReportEngine
 from core.kinds.ebr.analysis import analyse
 from core.kinds.ebr.analytics import Benchmark, CustomerData
 from core.models import Headline, Report
-from core.render import slack_parent
 from core.templating import render
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.slack_dm.render import slack_parent
+from bot.mrkdwn import mrkdwn
 from bot.slack.home import _customer_line
+from bot.slack.rollup import rollup_messages
 from core import Assignment, ReportEngine, Requester
 from core.agent.local.intent import parse
 from core.format import change
 from core.kinds.ebr.analysis import Analysis, analyse
 from core.kinds.ebr.analytics import Analytics
-from core.render import mrkdwn, slack_parent
-from core.rollup import collect_rollup, latest_reports, rollup_messages
+from core.rollup import collect_rollup, latest_reports
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK

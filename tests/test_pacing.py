@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.delivery import PACING_MARGIN, shared_pacer
+from bot.channels.slack_dm.delivery import PACING_MARGIN, shared_pacer
 from bot.pacing import WORKSPACE_PER_MINUTE, Pacer
 
 

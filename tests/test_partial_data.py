@@ -11,14 +11,15 @@ import re
 
 import pytest
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.slack.rollup import rollup_messages
 from core import ReportEngine, Requester
 from core.errors import ReportNotFound
 from core.kinds.ebr.analysis import analyse
 from core.kinds.ebr.analytics import CustomerData
 from core.kinds.ebr.health import HEALTHY, account_health
 from core.models import NO_DATA, PARTIAL
-from core.render import slack_parent, slack_sections
-from core.rollup import collect_rollup, rollup_messages, totals
+from core.rollup import collect_rollup, totals
 from core.templating import render
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK

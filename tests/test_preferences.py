@@ -12,7 +12,7 @@ import pytest
 # Bound at import: calling it imports the submodule fakesnow.server, which replaces the name.
 from fakesnow import server as fakesnow_server
 
-from core import Preferences, ReportEngine, Warehouse, open_warehouse, parse_until
+from core import Preferences, ReportEngine, Warehouse, channels_for, open_warehouse, parse_until
 from core.errors import InputError
 from core.warehouse.schema import schema_statements
 from tests.conftest import AS_OF
@@ -121,3 +121,43 @@ def test_pause_and_resume_on_snowflake(snowflake: Warehouse) -> None:
     assert prefs.paused_csms(AS_OF) == set()
     [row] = rows(snowflake, "CSM001")
     assert (row["paused"], row["paused_until"]) == (False, None)
+
+
+def test_email_on_and_off_is_the_csms_own_choice_kept_apart_from_a_pause(
+    prefs: Preferences, engine: ReportEngine
+) -> None:
+    assert prefs.email_choice("CSM001") is None and prefs.email_choices() == {}
+    prefs.pause("CSM001", until=LATER)
+    prefs.set_email("csm001", True, by="U0SARAH")
+    assert prefs.email_choice("CSM001") is True
+    assert prefs.pause_of("CSM001") is not None  # the pause is kept
+    prefs.resume("CSM001")
+    assert prefs.email_choice("CSM001") is True  # and the choice outlives the resume
+    prefs.set_email("CSM002", False)
+    assert prefs.email_choices() == {"CSM001": True, "CSM002": False}
+    assert prefs.paused_csms(AS_OF) == set()  # a row written for email is no pause
+    [row] = rows(engine.warehouse, "CSM002")
+    assert (row["paused"], row["email_reports"]) == (False, False)
+
+
+def test_email_for_an_unknown_csm_is_refused(prefs: Preferences, engine: ReportEngine) -> None:
+    with pytest.raises(InputError, match="unknown CSM CSM999"):
+        prefs.set_email("CSM999", True)
+    assert engine.warehouse.scalar("SELECT COUNT(*) FROM csm_preferences") == 0
+
+
+def test_channels_for_adds_or_drops_email_from_the_default() -> None:
+    assert channels_for(("slack",), None) == ("slack",)
+    assert channels_for(("slack",), True) == ("slack", "email")
+    assert channels_for(("slack", "email"), False) == ("slack",)
+    assert channels_for(("email", "slack"), True) == ("email", "slack")
+    assert channels_for(("email",), False) == ()
+
+
+def test_email_choice_on_snowflake(snowflake: Warehouse) -> None:
+    prefs = Preferences(snowflake, lambda: AS_OF)
+    prefs.set_email("CSM001", True)
+    prefs.pause("CSM001", by="U0SARAH")
+    prefs.set_email("CSM001", False)
+    [row] = rows(snowflake, "CSM001")
+    assert (row["paused"], row["email_reports"]) == (True, False)

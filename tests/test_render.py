@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.mrkdwn import MAX_BLOCKS, mrkdwn, split_text
 from core.models import Headline, Report, SectionResult
-from core.render import MAX_BLOCKS, mrkdwn, slack_parent, slack_sections, split_text
 from core.weeks import Week
 
 

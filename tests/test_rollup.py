@@ -8,11 +8,12 @@ import re
 
 import pytest
 
-from core import CsmRollup, Pause, Preferences, ReportEngine, RollupRow, SlackMessage, Week
+from bot.mrkdwn import BLOCK_TEXT_LIMIT, MAX_BLOCKS, SlackMessage
+from bot.slack.rollup import FLAGS, NO_FLAG, rollup_messages
+from core import CsmRollup, Pause, Preferences, ReportEngine, RollupRow, Week
 from core.format import change, money, number, pct
 from core.models import Headline
-from core.render import BLOCK_TEXT_LIMIT, MAX_BLOCKS
-from core.rollup import FLAGS, NO_FLAG, collect_rollup, rollup_messages
+from core.rollup import collect_rollup
 from tests.conftest import AS_OF, REPORT_WEEK
 
 WEEK = Week(REPORT_WEEK)

@@ -85,3 +85,28 @@ def test_parse_week() -> None:
         parse_week("2026-11-16", today)
     with pytest.raises(InvalidWeek, match="is not a date"):
         parse_week("soon", today)
+
+
+def test_delivery_defaults_to_slack_with_a_bot_token_else_the_console(tmp_path: Path) -> None:
+    none = tmp_path / "none.toml"
+    assert load_settings({}, none).delivery == ("console",)
+    assert load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, none).delivery == ("slack",)
+    both = load_settings({"WEEKLY_REPORT_DELIVERY": " Slack , email,slack "}, none)
+    assert both.delivery == ("slack", "email")  # lower-case, each once, in the order given
+    config = tmp_path / "weekly-report.toml"
+    config.write_text('delivery = ["email", "console"]\n')
+    assert load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, config).delivery == ("email", "console")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("sms", "WEEKLY_REPORT_DELIVERY: unknown channel 'sms'; use slack, email, console or a comma list"),
+        ("slack,fax", "unknown channel 'fax'"),
+        (" , ", "WEEKLY_REPORT_DELIVERY names no channel"),
+    ],
+)
+def test_an_unknown_delivery_channel_is_one_clear_line(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings({"WEEKLY_REPORT_DELIVERY": value}, tmp_path / "none.toml")
+    assert "\n" not in str(raised.value)

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.delivery import PART_EVENT, REPORT_EVENT
+from bot.channels.slack_dm.delivery import PART_EVENT, REPORT_EVENT
+from bot.channels.slack_dm.render import slack_sections
 from bot.pacing import Pacer
+from bot.slack.rollup import rollup_messages
 from bot.weekly import ALERT_EVENT, ROLLUP_EVENT, WeeklyJob
 from core import (
     DeliveryStore,
@@ -25,8 +27,6 @@ from core import (
     Week,
     collect_rollup,
     make_agent,
-    rollup_messages,
-    slack_sections,
 )
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.conftest import CSMS, REPORT_WEEK

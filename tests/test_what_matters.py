@@ -8,11 +8,12 @@ import re
 
 import pytest
 
+from bot.channels.slack_dm.render import slack_parent
+from bot.mrkdwn import mrkdwn
 from core import ReportEngine
 from core.kinds.ebr.analysis import analyse
 from core.kinds.ebr.analytics import Benchmark, CustomerData
 from core.kinds.ebr.recommendations import TALKING_POINTS, what_matters
-from core.render import mrkdwn, slack_parent
 from tests.conftest import REPORT_WEEK
 
 FIGURE = re.compile(r"\$[\d,.]+|\d[\d,]*\.?\d*%|\d+\.\d+")

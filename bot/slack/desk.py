@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.delivery import Poster, deliver
+from bot.channels.slack_dm.delivery import Poster, deliver
 from bot.schedule import next_run
 from bot.services import Services
 from bot.slack.identity import People
@@ -24,13 +24,14 @@ from bot.slack.replies import (
     LOOKING_INTO_IT,
     NOT_A_REPORT_THREAD,
     answer_messages,
+    channel_words,
     escape,
     help_text,
     tell,
     working_on,
 )
-from bot.slack.requests import Help, OneReport, Pause, Request, Resume
-from core import Preferences, Requester, Target, ThreadLink, on_demand_recipient
+from bot.slack.requests import EmailChoice, Help, OneReport, Pause, Request, Resume
+from core import Preferences, Requester, Target, ThreadLink, channels_for, on_demand_recipient
 from core.errors import NotAuthorized, UnknownCustomer
 
 log = logging.getLogger("weekly_report.bot")
@@ -73,6 +74,8 @@ class Desk:
             return Plan(help_text(request.problem, customers, person.requester.is_admin))
         if isinstance(request, Pause | Resume):
             return Plan(self._pause_or_resume(person.requester, request, user_id))
+        if isinstance(request, EmailChoice):
+            return Plan(self._email(person.requester, request, user_id))
         customer_id = request.customer_id if isinstance(request, OneReport) else None
         targets = self.people.known_targets(person, customer_id)
         if targets is None:
@@ -174,6 +177,35 @@ class Desk:
             return f"Your Monday report DMs were not paused. The next one comes {when}."
         log.info("%s (%s) resumed their Monday DMs", user_id, requester.csm_id)
         return f":arrow_forward: Your Monday report DMs are back on. The next one comes {when}."
+
+    # -- the weekly email -------------------------------------------------------------------
+
+    def _email(self, requester: Requester, request: EmailChoice, user_id: str) -> str:
+        """Turn the requester's own weekly email on or off; the confirmation to show them."""
+        if requester.csm_id is None:
+            raise NotAuthorized(
+                "you are not a CSM in csm_assignments, so no weekly reports of yours go by email"
+            )
+        settings = self.services.settings
+        Preferences(self.engine.warehouse, settings.current_date).set_email(
+            requester.csm_id, request.on, by=user_id
+        )
+        log.info(
+            "%s (%s) turned their weekly email %s", user_id, requester.csm_id, "on" if request.on else "off"
+        )
+        where = channels_for(settings.delivery or ("slack",), request.on)
+        if not where:
+            return (
+                f":warning: Your weekly reports are now off: WEEKLY_REPORT_DELIVERY sends them only by email. "
+                f"`{COMMAND} email on` brings them back."
+            )
+        address = next((a.csm_email for a in self.people.roster() if a.csm_id == requester.csm_id), None)
+        to = f" to {escape(address)}" if request.on and address else ""
+        mark = ":email:" if request.on else ":no_bell:"
+        return (
+            f"{mark} Your weekly reports {'now come by email' + to if request.on else 'no longer come by email'}. "
+            f"They come by {channel_words(where)}; `{COMMAND} email {'off' if request.on else 'on'}` changes it."
+        )
 
     # -- follow-up questions -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The App Home tab: the person's customers with their latest report, and the next scheduled
-run (in the CSM's own timezone, bot.schedule) or their pause."""
+"""The App Home tab: the person's customers with their latest report, the next scheduled run
+(in the CSM's own timezone, bot.schedule) or their pause, and where their weekly reports go."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from bot.schedule import next_run
 from bot.services import Services
 from bot.slack.identity import People, Person
-from bot.slack.replies import COMMAND, escape
-from core import Assignment, Pause, Preferences, Settings
+from bot.slack.replies import COMMAND, channel_words, escape
+from bot.slack.rollup import FLAGS
+from core import Assignment, Pause, Preferences, Settings, channels_for
 from core.errors import InputError
-from core.rollup import FLAGS, LatestReport, latest_reports
+from core.rollup import LatestReport, latest_reports
 
 MAX_BLOCKS = 100
 MAX_CUSTOMERS = 90  # one block each, leaving room for the header, intro and footer
@@ -33,12 +34,14 @@ class HomeTab:
         customers = self.people.customers_of(person)
         latest = self._latest([a.customer_id for a in customers[:MAX_CUSTOMERS]])
         settings = self.services.settings
-        pause = None
+        pause, channels = None, None
         if person.requester.csm_id is not None:
-            pause = Preferences(self.services.engine.warehouse, settings.current_date).pause_of(
-                person.requester.csm_id
-            )
-        view = home_view(person, customers, latest, next_run(settings, customers), settings, pause)
+            preferences = Preferences(self.services.engine.warehouse, settings.current_date)
+            pause = preferences.pause_of(person.requester.csm_id)
+            email = preferences.email_choice(person.requester.csm_id)
+            channels = channels_for(settings.delivery or ("slack",), email)
+        fire = next_run(settings, customers)
+        view = home_view(person, customers, latest, fire, settings, pause, channels)
         client.views_publish(user_id=user_id, view=view)
 
     def _latest(self, customer_ids: Sequence[str]) -> dict[str, LatestReport]:
@@ -58,14 +61,19 @@ def home_view(
     fire: dt.datetime | None,
     settings: Settings,
     pause: Pause | None = None,
+    channels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """`channels`: where a CSM's weekly reports go (None: not a CSM, nothing to show)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Weekly executive reports"}},
         _section(_intro(person, len(customers))),
     ]
     if not customers:
         return {"type": "home", "blocks": blocks}
-    blocks += [_section(_schedule(fire, settings, pause)), {"type": "divider"}]
+    blocks.append(_section(_schedule(fire, settings, pause)))
+    if channels is not None:
+        blocks.append(_section(_channels(channels)))
+    blocks.append({"type": "divider"})
     shown = list(customers)[:MAX_CUSTOMERS]
     blocks += [_section(_customer_line(a, latest.get(a.customer_id))) for a in shown]
     if len(customers) > len(shown):
@@ -105,6 +113,14 @@ def _schedule(fire: dt.datetime | None, settings: Settings, pause: Pause | None 
         return "*Next scheduled delivery:* none (the schedule never fires)."
     zone = getattr(fire.tzinfo, "key", None) or settings.timezone
     return f"*Next scheduled delivery:* {fire:%A, %B} {fire.day} at {fire:%H:%M} ({zone})"
+
+
+def _channels(channels: Sequence[str]) -> str:
+    email = "off" if "email" in channels else "on"
+    return (
+        f"*Your weekly reports come by:* {channel_words(channels)}. "
+        f"`{COMMAND} email {email}` turns the email {email}."
+    )
 
 
 def _customer_line(a: Assignment, latest: LatestReport | None) -> str:

@@ -104,20 +104,24 @@ class People:
         """The CSM's Slack user id, or None (logged) when Slack does not know their email."""
         if assignment.slack_user_id:
             return assignment.slack_user_id
-        cached = self._slack_ids.get(assignment.csm_email.lower())
+        return self.slack_user_by_email(client, assignment.csm_email, assignment.csm_id)
+
+    def slack_user_by_email(self, client: WebClient, email: str, who: str) -> str | None:
+        """The Slack user id of `email` (`who` names the person in the log), or None when unknown."""
+        cached = self._slack_ids.get(email.lower())
         if cached is not None:
             return cached
         try:
-            user = client.users_lookupByEmail(email=assignment.csm_email)
+            user = client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
             if exc.response.get("error") not in UNKNOWN_USER_ERRORS:
                 raise
             log.warning(
                 "no Slack user for %s (%s): %s; set csm_assignments.slack_user_id",
-                assignment.csm_id, assignment.csm_email, exc.response.get("error"),
+                who, email, exc.response.get("error"),
             )  # fmt: skip
             return None
-        return self._slack_ids.put(assignment.csm_email.lower(), user["user"]["id"])
+        return self._slack_ids.put(email.lower(), user["user"]["id"])
 
     def _email(self, client: WebClient, user_id: str) -> str | None:
         try:

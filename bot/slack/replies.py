@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from core import Assignment, SlackMessage, WeeklyReportError, mrkdwn, render_template, split_text
+from bot.mrkdwn import SlackMessage, mrkdwn, split_text
+from core import Assignment, WeeklyReportError, render_template
 from core.errors import InputError, NotAuthorized
 
 log = logging.getLogger("weekly_report.bot")
@@ -21,6 +22,8 @@ NOT_A_REPORT_THREAD = (
     "This thread is not one of my reports, so I have nothing to answer from. "
     f"Send `CUST_12345` (or use `{COMMAND} CUST_12345`) for a report, then reply in its thread."
 )
+# How each delivery channel reads in a sentence ("Your weekly reports come by ...").
+CHANNEL_WORDS = {"slack": "Slack DM", "email": "email", "console": "the console"}
 UNEXPECTED = "Something went wrong on my side and it has been logged. Please try again in a few minutes."
 
 
@@ -39,6 +42,12 @@ def help_text(problem: str | None, customers: Sequence[Assignment], is_admin: bo
         more=len(customers) - len(shown),
         is_admin=is_admin,
     )
+
+
+def channel_words(names: Sequence[str]) -> str:
+    """Channel names as a sentence reads them: "Slack DM and email"."""
+    words = [CHANNEL_WORDS.get(n, n) for n in names]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words) or "no channel"
 
 
 def working_on(names: Sequence[str], refresh: bool) -> str:

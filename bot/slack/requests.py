@@ -5,6 +5,7 @@
     all [refresh]                  -> Portfolio
     pause [until] [YYYY-MM-DD]     -> Pause          (the Monday DMs; on-demand still works)
     resume                         -> Resume
+    email on|off                   -> EmailChoice    (the weekly reports by email, or not)
     anything else                  -> Help, with what was wrong
 
 Parsing is pure: no lookups, nothing written. Whether the person may see the customer is
@@ -50,7 +51,12 @@ class Resume:
     pass
 
 
-Request = Help | OneReport | Portfolio | Pause | Resume
+@dataclass(frozen=True)
+class EmailChoice:
+    on: bool
+
+
+Request = Help | OneReport | Portfolio | Pause | Resume | EmailChoice
 
 
 def parse(text: str | None) -> Request:
@@ -61,6 +67,8 @@ def parse(text: str | None) -> Request:
         return Help()
     if words[0].lower() in ("pause", "resume"):
         return _pause_or_resume(words, text or "")
+    if words[0].lower() == "email":
+        return _email(words, text or "")
     refresh = len(words) == 2 and words[1].lower() == "refresh"
     if len(words) > 2 or (len(words) == 2 and not refresh):
         return Help(f"I didn't understand “{quoted(text or '')}”.")
@@ -87,6 +95,13 @@ def _pause_or_resume(words: list[str], text: str) -> Request:
         except InputError as exc:
             return Help(_sentence(str(exc)))
     return Help(f"I didn't understand “{quoted(text)}”; try `pause` or `pause until 2026-12-01`.")
+
+
+def _email(words: list[str], text: str) -> Request:
+    """`email on`, `email off`."""
+    if len(words) == 2 and words[1].lower() in ("on", "off"):
+        return EmailChoice(words[1].lower() == "on")
+    return Help(f"I didn't understand “{quoted(text)}”; send `email on` or `email off`.")
 
 
 def without_mentions(text: str | None) -> str:

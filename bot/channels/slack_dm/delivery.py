@@ -28,8 +28,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
-from core import DeliveryRecord, DeliveryStore, Report, SlackMessage, slack_parent, slack_sections
+from core import DeliveryRecord, DeliveryStore, Report
 from core.deliveries import DELIVERED
 
 log = logging.getLogger("weekly_report.bot.delivery")

@@ -1,0 +1,46 @@
+"""A report as Slack DM messages: a parent (headline figures) and the sections for its thread.
+
+Each section is split into as many messages as its length needs, within Slack's limits
+(bot.mrkdwn). The parent's text comes from the report kind's Slack template
+(`templates/<kind>/slack/parent.md.j2`), Markdown turned into mrkdwn here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.mrkdwn import HEADER_LIMIT, MAX_BLOCKS, SlackMessage, escape, fallback, mrkdwn, split_text
+from core import Report, render_template
+
+
+def slack_parent(report: Report) -> SlackMessage:
+    body = mrkdwn(render_template(f"{report.kind}/slack/parent.md.j2", r=report, h=report.headline))
+    header = f"Weekly report: {report.customer_name} ({report.customer_id})"[:HEADER_LIMIT]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": p}} for p in split_text(body)]
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "Reply in this thread to ask a follow-up."}],
+        }
+    )
+    # The header block is plain_text, but `text` (what notifications show) is mrkdwn.
+    return SlackMessage(fallback(f"{escape(header)}\n{body}"), blocks[:MAX_BLOCKS])
+
+
+def slack_sections(report: Report) -> list[SlackMessage]:
+    """The thread replies: each section, split into as many messages as its length needs."""
+    messages = []
+    for section in report.sections:
+        title = f"{section.position}. {section.title}"
+        body = (
+            section.content if section.content else f"_This section could not be generated: {section.error}_"
+        )
+        chunks = split_text(mrkdwn(body))
+        for start in range(0, len(chunks), MAX_BLOCKS - 1):
+            part = chunks[start : start + MAX_BLOCKS - 1]
+            heading = title if start == 0 else f"{title} (continued)"
+            blocks = [{"type": "header", "text": {"type": "plain_text", "text": heading[:HEADER_LIMIT]}}]
+            blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in part]
+            messages.append(SlackMessage(fallback(f"{escape(heading)}\n" + "\n".join(part)), blocks))
+    return messages

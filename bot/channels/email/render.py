@@ -1,0 +1,108 @@
+"""A parcel as one email: HTML with a plain-text alternative, from `templates/<kind>/email/`.
+
+The HTML is rendered by an environment of its own with autoescaping on (core.templating's
+renders Markdown and prompts, unescaped). Section content is Markdown written from data an
+agent saw, so it is converted by markdown-it with raw HTML turned off: any `<tag>` in it
+reaches the email as text. The stylesheet `digest.css` is inlined into `style` attributes
+(css-inline), since many clients drop `<style>` blocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import cache
+from typing import Any
+
+import css_inline
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from bot.channels.base import Parcel
+from core.format import FILTERS
+from core.templating import TEMPLATES_DIR
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Templates of the email: `.html.j2` autoescaped, `.txt.j2` not."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
+        auto_reload=False,
+    )
+    env.filters.update(FILTERS)
+    env.filters["markdown_html"] = markdown_html
+    return env
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # html=False: raw HTML in the source is escaped, never passed through; links are
+    # validated by markdown-it (no javascript: or data: URLs).
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def markdown_html(text: str | None) -> Markup:
+    """Markdown as safe HTML (raw HTML in it escaped)."""
+    return Markup(_markdown().render(text or ""))
+
+
+@cache
+def _inliner(kind: str) -> css_inline.CSSInliner:
+    css = (TEMPLATES_DIR / kind / "email" / "digest.css").read_text()
+    return css_inline.CSSInliner(extra_css=css, load_remote_stylesheets=False, keep_style_tags=False)
+
+
+def render(parcel: Parcel, sender: str, now: dt.datetime | None = None) -> EmailMessage:
+    """The email of `parcel`, from `sender` ("address" or "Name <address>") to its recipient.
+
+    Raises ValueError when the recipient's address cannot be written in a header.
+    """
+    context = _context(parcel)
+    env = environment()
+    folder = f"{parcel.kind}/email"
+    subject = " ".join(env.get_template(f"{folder}/subject.txt.j2").render(**context).split())
+    text = env.get_template(f"{folder}/digest.txt.j2").render(**context).strip() + "\n"
+    html = _inliner(parcel.kind).inline(env.get_template(f"{folder}/digest.html.j2").render(**context))
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = Address(display_name=parcel.recipient.name, addr_spec=parcel.recipient.email)
+    message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    message["Message-ID"] = message_id(parcel, sender)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
+    # quoted-printable keeps both parts 7-bit, so any SMTP server or API takes them as they are
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def message_id(parcel: Parcel, sender: str) -> str:
+    """The same Message-ID for every attempt at one (kind, week, recipient), at the sender's domain."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    person = parcel.recipient.person_id
+    if _UNSAFE_ID.search(person) or not person:
+        person = hashlib.sha256(person.encode()).hexdigest()[:16]
+    return f"<weekly-report.{parcel.kind}.{parcel.week.start:%Y%m%d}.{person}@{domain}>"
+
+
+def _context(parcel: Parcel) -> dict[str, Any]:
+    return {
+        "kind": parcel.kind,
+        "week": parcel.week,
+        "recipient": parcel.recipient,
+        "reports": parcel.reports,
+        "count": len(parcel.reports),
+    }

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 USER, PASSWORD = "mailer", "s3cret-pa55"
+DROP = "drop"
 
 
 def free_port() -> int:
@@ -81,28 +82,38 @@ class Received:
 @dataclass
 class _Handler:
     received: list[Received] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)  # scripted replies to DATA, then "250 OK"
+    # Scripted replies to DATA, then "250 OK". DROP takes the email, then closes the connection
+    # without answering: the sender cannot know it went through.
+    replies: list[str] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.replies:
-            return self.replies.pop(0)
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 OK"
+        reply = self.replies.pop(0) if self.replies else "250 OK"
+        if reply == DROP or reply.startswith("250"):
+            message = message_from_bytes(envelope.original_content, policy=policy.default)
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if reply == DROP:
+            server.transport.close()
+        return reply
 
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         if isinstance(data, LoginPassword):
             self.logins.append((mechanism, data.login.decode()))
             ok = (data.login.decode(), data.password.decode()) == (USER, PASSWORD)
-            return AuthResult(success=ok)
-        return AuthResult(success=False)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+        return AuthResult(success=False, handled=False)
 
 
 class SmtpServer:
     """aiosmtpd on 127.0.0.1: plain, or with STARTTLS (`tls_folder`), or AUTH required (`auth`)."""
 
-    def __init__(self, tls_folder: Path | None = None, auth: bool = False, idle_timeout: float = 300) -> None:
+    def __init__(
+        self,
+        tls_folder: Path | None = None,
+        auth: bool = False,
+        idle_timeout: float = 300,
+        mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
+    ) -> None:
         self.handler = _Handler()
         self.port = free_port()
         self.cert: Path | None = None
@@ -117,6 +128,7 @@ class SmtpServer:
                 "authenticator": self.handler.authenticate,
                 "auth_required": True,
                 "auth_require_tls": tls_folder is not None,
+                "auth_exclude_mechanism": [m for m in ("LOGIN", "PLAIN") if m not in mechanisms],
             }
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 

@@ -76,9 +76,11 @@ class SmtpProvider(Provider):
     def _connection(self) -> smtplib.SMTP:
         if self._conn is not None:
             return self._conn
-        conn = smtplib.SMTP(timeout=self.timeout)
         try:
-            conn.connect(self.host, self.port)
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)  # starttls checks this host
+        except (smtplib.SMTPException, OSError) as exc:
+            raise self._failure(exc, "connecting") from exc
+        try:
             conn.ehlo()
             if self.use_tls:
                 conn.starttls(context=self.ssl_context or ssl.create_default_context())

@@ -181,7 +181,8 @@ class HttpApi:
                 elif self.path == "/v2/email/outbound-emails":
                     ok = (status or 200) < 300
                     payload = {"MessageId": f"ses-{len(api.requests)}"} if ok else {"message": "Service busy"}
-                    headers = {} if ok else {"x-amzn-ErrorType": "InternalFailure"}
+                    kind = {400: "MessageRejected", 429: "TooManyRequestsException"}.get(status or 200)
+                    headers = {} if ok else {"x-amzn-ErrorType": kind or "InternalFailure"}
                     self._answer(status or 200, json.dumps(payload).encode(), headers)
                 else:
                     self._answer(404, b"{}")

@@ -274,7 +274,7 @@ def _validate_email(s: Settings) -> None:
         raise ConfigError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
     if not _is_address(s.email_from):
         raise ConfigError(
-            f"WEEKLY_REPORT_EMAIL_FROM must be an email address or 'Name <address>', not '{s.email_from[:80]}'"
+            f"WEEKLY_REPORT_EMAIL_FROM must be an email address or 'Name <address>', not '{' '.join(s.email_from.split())[:80]}'"
         )
 
 

@@ -2,8 +2,10 @@
 
 The HTML is rendered by an environment of its own with autoescaping on (core.templating's
 renders Markdown and prompts, unescaped). Section content is Markdown written from data an
-agent saw, so it is converted by markdown-it with raw HTML turned off: any `<tag>` in it
-reaches the email as text. The stylesheet `digest.css` is inlined into `style` attributes
+agent saw: every `<` that could open a tag is escaped first, so any `<tag>` in it reaches
+the email as text, then cmark-gfm converts it (its safe mode, the default, would drop raw
+HTML and blanks javascript: links anyway). cmark-gfm is C: some 20 times faster than the
+pure-Python parsers, which took most of an email's rendering time. The stylesheet `digest.css` is inlined into `style` attributes
 (css-inline), since many clients drop `<style>` blocks.
 """
 
@@ -18,9 +20,9 @@ from email.utils import format_datetime, parseaddr
 from functools import cache
 from typing import Any
 
+import cmarkgfm
 import css_inline
 import jinja2
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from bot.channels.base import Parcel
@@ -28,6 +30,8 @@ from core.format import FILTERS
 from core.templating import TEMPLATES_DIR
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
+# What can open raw HTML (or an autolink) in CommonMark: `<` then a letter, `/`, `!` or `?`.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 @cache
@@ -46,16 +50,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
-@cache
-def _markdown() -> MarkdownIt:
-    # html=False: raw HTML in the source is escaped, never passed through; links are
-    # validated by markdown-it (no javascript: or data: URLs).
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-
-
 def markdown_html(text: str | None) -> Markup:
-    """Markdown as safe HTML (raw HTML in it escaped)."""
-    return Markup(_markdown().render(text or ""))
+    """Markdown (GitHub's flavour) as safe HTML: raw HTML in it is shown as text.
+
+    (Inside a code span an escaped `<` shows as `&lt;`: the price of escaping first.)
+    """
+    return Markup(cmarkgfm.github_flavored_markdown_to_html(_TAG_OPEN.sub("&lt;", text or "")))
 
 
 @cache

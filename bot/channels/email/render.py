@@ -11,6 +11,7 @@ pure-Python parsers, which took most of an email's rendering time. The styleshee
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
 import re
@@ -83,10 +84,23 @@ def render(parcel: Parcel, sender: str, now: dt.datetime | None = None) -> Email
     message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id(parcel, sender)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
-    # quoted-printable keeps both parts 7-bit, so any SMTP server or API takes them as they are
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message["MIME-Version"] = "1.0"
+    message["Content-Type"] = "multipart/alternative"  # the generator adds the boundary
+    message.set_payload([_text_part(text, "plain"), _text_part(html, "html")])
     return message
+
+
+def _text_part(body: str, subtype: str) -> EmailMessage:
+    """A UTF-8 text part, quoted-printable: 7-bit, so any SMTP server or API takes it as it is.
+
+    Encoded by binascii (C) rather than set_content's pure-Python encoder, which took a
+    third of an email's rendering time; get_content() reads it back as usual.
+    """
+    part = EmailMessage()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(body.encode(), istext=True).decode("ascii"))
+    return part
 
 
 def message_id(parcel: Parcel, sender: str) -> str:

@@ -166,17 +166,21 @@ def test_a_connection_lost_while_handing_the_email_over_is_alerted_not_retried(
     assert (again.failed, again.messages) == (1, 0)
 
 
+@pytest.mark.parametrize(
+    "address", ["michael@example.com\nBcc: x@y.z", "", "michael", "mi chael@example.com"]
+)
 def test_an_address_that_cannot_be_a_header_fails_before_anything_is_sent(
-    demo: Demo, ledger: DeliveryStore
+    demo: Demo, ledger: DeliveryStore, address: str
 ) -> None:
     parcel = demo.parcels["CSM002"]
-    bad = dataclasses.replace(
-        parcel, recipient=Recipient("CSM002", "Michael", "michael@example.com\nBcc: x@y.z")
-    )
+    bad = dataclasses.replace(parcel, recipient=Recipient("CSM002", "Michael", address))
     with SmtpServer() as server:
         outcome = channel(server, ledger).deliver(bad, never)
     assert (outcome.failed, server.received) == (1, [])
-    assert outcome.problems[0][0].startswith("email to CSM002: cannot address the email")
+    [(line, alert)] = outcome.problems
+    assert line.startswith("email to CSM002: cannot address the email") and "\n" not in line
+    assert alert is not None and "\n" not in alert
+    assert demo.rows() == []  # bad input: nothing written
 
 
 def test_a_stopping_run_sends_nothing(demo: Demo, ledger: DeliveryStore) -> None:

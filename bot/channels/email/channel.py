@@ -29,7 +29,7 @@ from typing import ClassVar, Protocol, TextIO
 
 from bot.channels.base import Channel, Outcome, Parcel
 from bot.channels.email.providers import Provider, make_provider
-from bot.channels.email.render import render
+from bot.channels.email.render import address_problem, render
 from core.deliveries import DELIVERED, FAILED, POSTED, SENDING, DeliveryRecord, DeliveryStore
 from core.errors import EmailError
 from core.settings import Settings
@@ -82,6 +82,9 @@ class EmailChannel(Channel):
     def deliver(self, parcel: Parcel, stopping: Callable[[], bool]) -> Outcome:
         if not parcel.reports or stopping():
             return Outcome()
+        problem = address_problem(parcel.recipient.email)
+        if problem:  # bad input: said in one line, and nothing written
+            return self._failed(parcel, f"cannot address the email: {problem}", attempts=0)
         key, rcpt = ledger_key(parcel)
         record = self.deliveries.claim(key, rcpt)
         if record.status == DELIVERED:
@@ -138,21 +141,27 @@ class EmailChannel(Channel):
         key, rcpt = ledger_key(parcel)
         error = f"{UNCERTAIN}: {why}"
         self.deliveries.failed(key, rcpt, error)
-        r = parcel.recipient
         alert = (
-            f"the {parcel.kind} email of the week of {parcel.week} to {r.person_id} ({r.email}) {UNCERTAIN} "
+            f"the {parcel.kind} email of the week of {parcel.week} to {_who(parcel)} {UNCERTAIN} "
             f"({why}); it will not be sent again: check with the provider or send it by hand"
         )
         log.warning("alert: %s", alert)
         return Outcome(failed=1, problems=[(self._line(parcel, error), alert)])
 
     def _failed(self, parcel: Parcel, error: str, attempts: int) -> Outcome:
-        r = parcel.recipient
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        alert = f"the {parcel.kind} email of the week of {parcel.week} to {r.person_id} ({r.email}) failed{tries}: {error}"
+        alert = (
+            f"the {parcel.kind} email of the week of {parcel.week} to {_who(parcel)} failed{tries}: {error}"
+        )
         log.warning("alert: %s", alert)
         return Outcome(failed=1, problems=[(self._line(parcel, error), alert)])
 
     @staticmethod
     def _line(parcel: Parcel, error: str | None) -> str:
         return f"email to {parcel.recipient.person_id}: {error}"
+
+
+def _who(parcel: Parcel) -> str:
+    """The recipient in an alert line: id and address, on one line."""
+    r = parcel.recipient
+    return f"{r.person_id} ({' '.join(r.email.split())[:100]})"

@@ -70,6 +70,9 @@ def render(parcel: Parcel, sender: str, now: dt.datetime | None = None) -> Email
 
     Raises ValueError when the recipient's address cannot be written in a header.
     """
+    problem = address_problem(parcel.recipient.email)
+    if problem:
+        raise ValueError(problem)
     context = _context(parcel)
     env = environment()
     folder = f"{parcel.kind}/email"
@@ -101,6 +104,13 @@ def _text_part(body: str, subtype: str) -> EmailMessage:
     part["Content-Transfer-Encoding"] = "quoted-printable"
     part.set_payload(binascii.b2a_qp(body.encode(), istext=True).decode("ascii"))
     return part
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` cannot be a recipient (one line), or None."""
+    if "@" in address.strip("@") and address == "".join(address.split()):
+        return None
+    return f"'{' '.join(address.split())[:80]}' is not an email address"
 
 
 def message_id(parcel: Parcel, sender: str) -> str:

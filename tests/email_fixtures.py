@@ -1,6 +1,6 @@
 """Fixtures of the email tests: real demo reports grouped per CSM, and a clean ledger.
 
-Import the fixtures into a test module (`from tests.email_fixtures import demo, ledger`).
+tests/conftest.py registers them, so the demo's reports are generated once per session.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pytest
 from bot.channels.base import Parcel, Recipient
 from core import DeliveryStore, ReportEngine, Settings, Week, make_agent
 from core.warehouse.embedded import EmbeddedWarehouse
-from tests.conftest import AS_OF
 
 LEDGER = "CUSTOMER_SUCCESS_DATA.ANALYTICS.report_deliveries"
 
@@ -30,9 +29,11 @@ class Demo:
         return self.warehouse.query(f"SELECT * FROM {LEDGER} ORDER BY report_id, recipient")
 
 
-@pytest.fixture(scope="module")
-def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """The demo's reports for the report week, generated once per module, as one parcel per CSM."""
+@pytest.fixture(scope="session")
+def email_demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo's reports for the report week, generated once per session, as one parcel per CSM."""
+    from tests.conftest import AS_OF  # (conftest imports this module)
+
     home = tmp_path_factory.mktemp("email-demo") / "home"
     shutil.copytree(demo_template, home)
     settings = Settings(home=home, today=AS_OF)
@@ -51,10 +52,10 @@ def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-def ledger(demo: Demo) -> DeliveryStore:
+def email_ledger(email_demo: Demo) -> DeliveryStore:
     """The demo's delivery ledger, emptied for this test."""
-    demo.warehouse.execute(f"DELETE FROM {LEDGER}")
-    return DeliveryStore(demo.warehouse)
+    email_demo.warehouse.execute(f"DELETE FROM {LEDGER}")
+    return DeliveryStore(email_demo.warehouse)
 
 
 def never() -> bool:

@@ -16,10 +16,9 @@ from bot.channels.email.render import render
 from core import DeliveryStore, Settings
 from core.deliveries import DELIVERED
 from core.errors import EmailError
-from tests.email_fixtures import Demo, demo, ledger, never
+from tests.email_fixtures import Demo, never
 from tests.email_servers import HttpApi, free_port
 
-__all__ = ["demo", "ledger"]
 SENDER = "Weekly Report <reports@acme.test>"
 API_KEY = "SG.test-key-0123456789"
 KEY_ID, SECRET = "AKIDLOCALTEST", "local/secret+key"
@@ -41,11 +40,11 @@ def ses(api: HttpApi) -> SesProvider:
 
 
 def test_sendgrid_gets_the_v3_body_with_the_key_as_a_bearer_token(
-    demo: Demo, ledger: DeliveryStore, api: HttpApi
+    email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi
 ) -> None:
-    parcel = demo.parcels["CSM001"]
+    parcel = email_demo.parcels["CSM001"]
     message = render(parcel, SENDER)
-    channel = EmailChannel(ledger, SendGridProvider(API_KEY, api.url), SENDER)
+    channel = EmailChannel(email_ledger, SendGridProvider(API_KEY, api.url), SENDER)
     outcome = channel.deliver(parcel, never)
     channel.close()
     assert (outcome.delivered, outcome.messages) == (1, 1)
@@ -61,31 +60,31 @@ def test_sendgrid_gets_the_v3_body_with_the_key_as_a_bearer_token(
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["content"][1]["value"] == message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert body["headers"]["Message-ID"] == "<weekly-report.ebr.20261109.CSM001@acme.test>"
-    record = ledger.get(*ledger_key(parcel))
+    record = email_ledger.get(*ledger_key(parcel))
     assert record is not None and (record.status, record.channel, record.message_ts) == (
         DELIVERED, "sendgrid", "sg-1"
     )  # fmt: skip
 
 
 def test_sendgrid_5xx_is_retried_once_and_4xx_not_at_all(
-    demo: Demo, ledger: DeliveryStore, api: HttpApi
+    email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi
 ) -> None:
     sleeps: list[float] = []
-    channel = EmailChannel(ledger, SendGridProvider(API_KEY, api.url), SENDER, sleep=sleeps.append)
+    channel = EmailChannel(email_ledger, SendGridProvider(API_KEY, api.url), SENDER, sleep=sleeps.append)
     api.statuses += [503]
-    retried = channel.deliver(demo.parcels["CSM001"], never)
+    retried = channel.deliver(email_demo.parcels["CSM001"], never)
     api.statuses += [401]
-    refused = channel.deliver(demo.parcels["CSM002"], never)
+    refused = channel.deliver(email_demo.parcels["CSM002"], never)
     assert (retried.delivered, retried.messages, len(sleeps)) == (1, 1, 1)
     assert (refused.failed, len(sleeps), len(api.requests)) == (1, 1, 3)
     [(line, alert)] = refused.problems
     assert "SendGrid: HTTP 401: busy" in line and alert is not None and API_KEY not in alert
 
 
-def test_sendgrid_unreachable_is_definite_and_retryable(demo: Demo) -> None:
+def test_sendgrid_unreachable_is_definite_and_retryable(email_demo: Demo) -> None:
     provider = SendGridProvider(API_KEY, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(EmailError, match="cannot connect") as caught:
-        provider.send(render(demo.parcels["CSM003"], SENDER))
+        provider.send(render(email_demo.parcels["CSM003"], SENDER))
     assert caught.value.retryable and API_KEY not in str(caught.value)
 
 
@@ -98,11 +97,11 @@ def test_secrets_are_redacted_before_the_message_is_cut() -> None:
 
 
 def test_ses_gets_the_raw_mime_message_signed_with_the_configured_keys(
-    demo: Demo, ledger: DeliveryStore, api: HttpApi
+    email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi
 ) -> None:
-    parcel = demo.parcels["CSM002"]
+    parcel = email_demo.parcels["CSM002"]
     message = render(parcel, SENDER)
-    channel = EmailChannel(ledger, ses(api), SENDER)
+    channel = EmailChannel(email_ledger, ses(api), SENDER)
     outcome = channel.deliver(parcel, never)
     channel.close()
     assert (outcome.delivered, outcome.messages) == (1, 1)
@@ -119,33 +118,35 @@ def test_ses_gets_the_raw_mime_message_signed_with_the_configured_keys(
     assert raw["Message-ID"] == "<weekly-report.ebr.20261109.CSM002@acme.test>"
     assert raw["Subject"] == message["Subject"] and raw.get_content_type() == "multipart/alternative"
     assert b"\r\n" in base64.b64decode(body["Content"]["Raw"]["Data"])  # CRLF, as the wire wants
-    record = ledger.get(*ledger_key(parcel))
+    record = email_ledger.get(*ledger_key(parcel))
     assert record is not None and (record.channel, record.message_ts) == ("ses", "ses-1")
 
 
 def test_ses_5xx_is_retried_once_botocore_adding_no_retries_of_its_own(
-    demo: Demo, ledger: DeliveryStore, api: HttpApi
+    email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi
 ) -> None:
     sleeps: list[float] = []
-    channel = EmailChannel(ledger, ses(api), SENDER, sleep=sleeps.append)
+    channel = EmailChannel(email_ledger, ses(api), SENDER, sleep=sleeps.append)
     api.statuses += [500]
-    outcome = channel.deliver(demo.parcels["CSM003"], never)
+    outcome = channel.deliver(email_demo.parcels["CSM003"], never)
     assert (outcome.delivered, len(sleeps), len(api.requests)) == (1, 1, 2)
     assert len(list(api.sent_raw())) == 2  # the first was answered 500: not sent
 
 
-def test_ses_rejection_is_permanent_and_names_the_code_without_the_secret(demo: Demo, api: HttpApi) -> None:
+def test_ses_rejection_is_permanent_and_names_the_code_without_the_secret(
+    email_demo: Demo, api: HttpApi
+) -> None:
     api.statuses += [400]
     with pytest.raises(EmailError, match="MessageRejected") as caught:
-        ses(api).send(render(demo.parcels["CSM003"], SENDER))
+        ses(api).send(render(email_demo.parcels["CSM003"], SENDER))
     assert caught.value.permanent and SECRET not in str(caught.value)
 
 
-def test_settings_choose_ses_with_its_endpoint(demo: Demo, api: HttpApi) -> None:
+def test_settings_choose_ses_with_its_endpoint(email_demo: Demo, api: HttpApi) -> None:
     settings = Settings(
         aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, aws_endpoint_url=api.url, smtp_host="unused"
     )
     provider = make_provider(settings, out=None)  # type: ignore[arg-type]
     assert provider.name == "ses"
-    provider.send(render(demo.parcels["CSM004"], SENDER))
+    provider.send(render(email_demo.parcels["CSM004"], SENDER))
     assert len(api.requests) == 1

@@ -11,9 +11,8 @@ from bot.channels.email.render import markdown_html, message_id, render
 from core.format import money
 from core.models import SectionResult
 from core.templating import environment as markdown_environment
-from tests.email_fixtures import Demo, demo
+from tests.email_fixtures import Demo
 
-__all__ = ["demo"]
 SENDER = "Weekly Report <reports@acme.test>"
 
 
@@ -25,8 +24,8 @@ def parts(parcel: Parcel) -> tuple[str, str, object]:
     return html.get_content(), text.get_content(), message
 
 
-def test_one_email_holds_all_of_a_csms_reports_as_html_and_text(demo: Demo) -> None:
-    parcel = demo.parcels["CSM001"]
+def test_one_email_holds_all_of_a_csms_reports_as_html_and_text(email_demo: Demo) -> None:
+    parcel = email_demo.parcels["CSM001"]
     html, text, message = parts(parcel)
     assert message.get_content_type() == "multipart/alternative"  # type: ignore[attr-defined]
     assert message["Subject"] == "Your weekly executive reviews — week of 2026-11-09 (3 customers)"  # type: ignore[index]
@@ -44,15 +43,15 @@ def test_one_email_holds_all_of_a_csms_reports_as_html_and_text(demo: Demo) -> N
     assert "<li>" in html
 
 
-def test_styles_are_inlined_and_no_style_block_is_left(demo: Demo) -> None:
-    html, _, _ = parts(demo.parcels["CSM002"])
+def test_styles_are_inlined_and_no_style_block_is_left(email_demo: Demo) -> None:
+    html, _, _ = parts(email_demo.parcels["CSM002"])
     assert "<style" not in html
     assert re.search(r'<body style="[^"]*font-family', html)
     assert re.search(r'class="health health-[a-z-]+" style="[^"]*color: #', html)
 
 
-def test_the_message_id_is_stable_per_kind_week_and_csm_at_the_senders_domain(demo: Demo) -> None:
-    a, b = demo.parcels["CSM001"], demo.parcels["CSM002"]
+def test_the_message_id_is_stable_per_kind_week_and_csm_at_the_senders_domain(email_demo: Demo) -> None:
+    a, b = email_demo.parcels["CSM001"], email_demo.parcels["CSM002"]
     first = render(a, SENDER)["Message-ID"]
     assert first == render(a, SENDER)["Message-ID"] == "<weekly-report.ebr.20261109.CSM001@acme.test>"
     assert message_id(b, SENDER) != first
@@ -60,8 +59,8 @@ def test_the_message_id_is_stable_per_kind_week_and_csm_at_the_senders_domain(de
     assert message_id(a, "weird id <x@other.test>").endswith("@other.test>")
 
 
-def test_customer_names_and_section_text_are_escaped_in_the_html(demo: Demo) -> None:
-    parcel = demo.parcels["CSM002"]
+def test_customer_names_and_section_text_are_escaped_in_the_html(email_demo: Demo) -> None:
+    parcel = email_demo.parcels["CSM002"]
     hostile = "<script>alert('x')</script> Fish & Chips"
     first = dataclasses.replace(parcel.reports[0], customer_name=hostile)
     first.sections = [
@@ -79,8 +78,8 @@ def test_customer_names_and_section_text_are_escaped_in_the_html(demo: Demo) -> 
     assert hostile in text  # the text part is shown as text: nothing to escape
 
 
-def test_a_section_that_failed_says_so(demo: Demo) -> None:
-    parcel = demo.parcels["CSM003"]
+def test_a_section_that_failed_says_so(email_demo: Demo) -> None:
+    parcel = email_demo.parcels["CSM003"]
     report = dataclasses.replace(parcel.reports[0], status="partial")
     report.sections = [
         *parcel.reports[0].sections[:2],

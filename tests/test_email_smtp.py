@@ -10,15 +10,14 @@ import pytest
 from bot.channels.email.providers.smtp import SmtpProvider
 from bot.channels.email.render import render
 from core.errors import EmailError
-from tests.email_fixtures import Demo, demo
+from tests.email_fixtures import Demo
 from tests.email_servers import DROP, PASSWORD, USER, SmtpServer
 
-__all__ = ["demo"]
 SENDER = "Weekly Report <reports@acme.test>"
 
 
-def test_an_email_arrives_whole_over_plain_smtp(demo: Demo) -> None:
-    message = render(demo.parcels["CSM001"], SENDER)
+def test_an_email_arrives_whole_over_plain_smtp(email_demo: Demo) -> None:
+    message = render(email_demo.parcels["CSM001"], SENDER)
     with SmtpServer() as server:
         provider = SmtpProvider("127.0.0.1", server.port)
         assert provider.send(message) == message["Message-ID"]
@@ -34,8 +33,8 @@ def test_an_email_arrives_whole_over_plain_smtp(demo: Demo) -> None:
         assert arrived.replace("\r\n", "\n") == sent
 
 
-def test_one_connection_carries_every_email_and_a_dropped_one_is_reopened(demo: Demo) -> None:
-    messages = [render(p, SENDER) for p in demo.parcels.values()]
+def test_one_connection_carries_every_email_and_a_dropped_one_is_reopened(email_demo: Demo) -> None:
+    messages = [render(p, SENDER) for p in email_demo.parcels.values()]
     with SmtpServer(idle_timeout=0.3) as server:
         provider = SmtpProvider("127.0.0.1", server.port)
         for m in messages:
@@ -55,19 +54,19 @@ def test_one_connection_carries_every_email_and_a_dropped_one_is_reopened(demo: 
     ids=["plain", "tls", "tls-login"],
 )
 def test_starttls_and_auth_with_the_right_credentials(
-    demo: Demo, tmp_path: Path, tls: bool, mechanism: str
+    email_demo: Demo, tmp_path: Path, tls: bool, mechanism: str
 ) -> None:
     with SmtpServer(tls_folder=tmp_path if tls else None, auth=True, mechanisms=(mechanism,)) as server:
         context = server.client_context() if tls else None
         provider = SmtpProvider("127.0.0.1", server.port, USER, PASSWORD, use_tls=tls, ssl_context=context)
-        provider.send(render(demo.parcels["CSM002"], SENDER))
+        provider.send(render(email_demo.parcels["CSM002"], SENDER))
         provider.close()
     assert server.handler.logins == [(mechanism, USER)]
     assert [r.recipients for r in server.received] == [["michael.chen@example.com"]]
 
 
 def test_wrong_credentials_are_a_permanent_error_that_never_shows_the_password(
-    demo: Demo, tmp_path: Path
+    email_demo: Demo, tmp_path: Path
 ) -> None:
     with SmtpServer(tls_folder=tmp_path, auth=True) as server:
         provider = SmtpProvider(
@@ -79,26 +78,26 @@ def test_wrong_credentials_are_a_permanent_error_that_never_shows_the_password(
             ssl_context=server.client_context(),
         )
         with pytest.raises(EmailError) as caught:
-            provider.send(render(demo.parcels["CSM002"], SENDER))
+            provider.send(render(email_demo.parcels["CSM002"], SENDER))
     assert caught.value.permanent and not caught.value.uncertain
     assert "SMTP_USERNAME/SMTP_PASSWORD" in str(caught.value) and PASSWORD not in str(caught.value)
     assert server.received == []
 
 
-def test_a_certificate_nobody_trusts_is_refused(demo: Demo, tmp_path: Path) -> None:
+def test_a_certificate_nobody_trusts_is_refused(email_demo: Demo, tmp_path: Path) -> None:
     with SmtpServer(tls_folder=tmp_path) as server:
         provider = SmtpProvider("127.0.0.1", server.port, use_tls=True)  # the system's trust store
         with pytest.raises(EmailError, match="certificate failed verification") as caught:
-            provider.send(render(demo.parcels["CSM002"], SENDER))
+            provider.send(render(email_demo.parcels["CSM002"], SENDER))
     assert caught.value.permanent
     assert server.received == []
 
 
-def test_a_server_that_requires_starttls_refuses_a_plain_sender(demo: Demo, tmp_path: Path) -> None:
+def test_a_server_that_requires_starttls_refuses_a_plain_sender(email_demo: Demo, tmp_path: Path) -> None:
     with SmtpServer(tls_folder=tmp_path) as server:
         provider = SmtpProvider("127.0.0.1", server.port)
         with pytest.raises(EmailError) as caught:
-            provider.send(render(demo.parcels["CSM002"], SENDER))
+            provider.send(render(email_demo.parcels["CSM002"], SENDER))
     assert caught.value.permanent and "530" in str(caught.value)
 
 
@@ -107,8 +106,10 @@ def test_a_server_that_requires_starttls_refuses_a_plain_sender(demo: Demo, tmp_
     [("451 4.3.0 try again later", True, False), ("554 5.7.1 rejected", False, False), (DROP, False, True)],
     ids=["4xx", "5xx", "dropped"],
 )
-def test_data_replies_say_whether_to_retry(demo: Demo, reply: str, retryable: bool, uncertain: bool) -> None:
-    message = render(demo.parcels["CSM003"], SENDER)
+def test_data_replies_say_whether_to_retry(
+    email_demo: Demo, reply: str, retryable: bool, uncertain: bool
+) -> None:
+    message = render(email_demo.parcels["CSM003"], SENDER)
     with SmtpServer() as server:
         server.handler.replies.append(reply)
         provider = SmtpProvider("127.0.0.1", server.port)
@@ -120,9 +121,9 @@ def test_data_replies_say_whether_to_retry(demo: Demo, reply: str, retryable: bo
     assert len(server.received) == (2 if reply == DROP else 1)
 
 
-def test_nobody_listening_is_a_definite_retryable_failure(demo: Demo) -> None:
+def test_nobody_listening_is_a_definite_retryable_failure(email_demo: Demo) -> None:
     with SmtpServer() as server:
         port = server.port
     with pytest.raises(EmailError, match="connecting") as caught:
-        SmtpProvider("127.0.0.1", port, timeout=2).send(render(demo.parcels["CSM003"], SENDER))
+        SmtpProvider("127.0.0.1", port, timeout=2).send(render(email_demo.parcels["CSM003"], SENDER))
     assert caught.value.retryable

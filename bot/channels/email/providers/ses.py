@@ -40,7 +40,7 @@ class SesProvider(Provider):
         endpoint_url: str | None = None,
     ) -> None:
         """Without keys, boto3 finds credentials its own way (a profile, an instance role)."""
-        self._secret = secret_access_key
+        self._secrets = (secret_access_key, access_key_id)
         session = boto3.session.Session(
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
@@ -77,4 +77,4 @@ class SesProvider(Provider):
         self.client.close()
 
     def _error(self, text: str, *, uncertain: bool = False, permanent: bool = False) -> EmailError:
-        return EmailError(redact(f"SES: {text}", self._secret), uncertain=uncertain, permanent=permanent)
+        return EmailError(redact(f"SES: {text}", *self._secrets), uncertain=uncertain, permanent=permanent)

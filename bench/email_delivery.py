@@ -29,6 +29,7 @@ import multiprocessing as mp
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from core.warehouse.embedded import EmbeddedWarehouse
 AS_OF = dt.date(2026, 11, 18)
 TARGET = 200.0
 SENDER = "Weekly Report <reports@acme.test>"
+THREADS = 4
 
 
 def main() -> int:
@@ -89,6 +91,16 @@ def _run(csms: int, port: int, count: Any, home: Path) -> int:
     rows[-1] += [provider.connections, _accepted(count, before, len(messages), failures)]
     provider.close()
 
+    # As a weekly run's worker threads call it: one thread renders while another's email is
+    # on the wire (sends still take turns on the one connection).
+    provider = SmtpProvider("127.0.0.1", port)
+    before, started = count.value, time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(lambda p: provider.send(render(p, SENDER)), parcels))
+    rows.append([f"render + send, {THREADS} threads", len(parcels), *_rate(len(parcels), started)])
+    rows[-1] += [provider.connections, _accepted(count, before, len(parcels), failures)]
+    provider.close()
+
     for label in ("channel: render + ledger + send", "channel again (all sent before)"):
         channel = EmailChannel(DeliveryStore(warehouse), SmtpProvider("127.0.0.1", port), SENDER)
         expected = 0 if "again" in label else csms
@@ -102,11 +114,18 @@ def _run(csms: int, port: int, count: Any, home: Path) -> int:
     size = sum(len(bytes(m)) for m in messages) / len(messages) / 1024
     print(f"{csms} CSMs, {sum(len(p.reports) for p in parcels)} reports, {size:.0f} KiB per email\n")
     print_table(["phase", "emails", "seconds", "per second", "connections", "server accepted"], rows)
-    end_to_end = len(messages) / (float(rows[0][2]) + float(rows[1][2]))  # type: ignore[arg-type]
-    verdict = "met" if end_to_end >= TARGET else "NOT met"
-    print(f"\nrender + send: {end_to_end:.0f} emails/s; target >= {TARGET:.0f}/s {verdict}")
-    print(f"channel with the embedded ledger: {rows[2][3]} emails/s (see the ledger's share below)")
-    ledger_ms = 1000 * (float(rows[2][2]) - float(rows[0][2]) - float(rows[1][2])) / csms  # type: ignore[arg-type]
+    serial = len(messages) / (float(rows[0][2]) + float(rows[1][2]))  # type: ignore[arg-type]
+    threaded = float(str(rows[2][3]).replace(",", ""))
+    for label, rate in (
+        ("render + send, one thread", serial),
+        (f"render + send, {THREADS} threads", threaded),
+    ):
+        print(
+            f"\n{label}: {rate:.0f} emails/s; target >= {TARGET:.0f}/s {'met' if rate >= TARGET else 'NOT met'}",
+            end="",
+        )
+    print(f"\nchannel with the embedded ledger: {rows[3][3]} emails/s (the ledger's share below)")
+    ledger_ms = 1000 * (float(rows[3][2]) - float(rows[0][2]) - float(rows[1][2])) / csms  # type: ignore[arg-type]
     print(f"ledger: about {ledger_ms:.1f} ms per email (5 statements on the embedded warehouse)")
     for line in failures:
         print("FAILED:", line)

@@ -212,3 +212,25 @@ def test_the_factory_uses_smtp_when_configured_and_the_console_otherwise(
     printed = out.getvalue()
     assert "To: Michael Chen <michael.chen@example.com>" in printed
     assert "From: weekly-report@localhost" in printed and "Account health:" in printed
+
+
+def test_a_run_stopping_during_the_backoff_leaves_a_definite_failure_for_the_next_run(
+    email_demo: Demo, email_ledger: DeliveryStore
+) -> None:
+    parcel = email_demo.parcels["CSM003"]
+    stop = [False]
+    with SmtpServer() as server:
+        server.handler.replies.append("421 4.3.2 shutting down")
+        pausing = EmailChannel(
+            email_ledger,
+            SmtpProvider("127.0.0.1", server.port),
+            SENDER,
+            sleep=lambda _: stop.__setitem__(0, True),
+        )
+        stopped = pausing.deliver(parcel, lambda: stop[0])
+        record = email_ledger.get(*ledger_key(parcel))
+        later = channel(server, email_ledger).deliver(parcel, never)
+    assert (stopped.failed, stopped.messages, stopped.problems[0][1]) == (1, 0, None)
+    assert stopped.problems[0][0].endswith("(stopped)")
+    assert record is not None and record.status == FAILED and not record.last_error.startswith(UNCERTAIN)  # type: ignore[union-attr]
+    assert (later.delivered, later.messages, len(server.received)) == (1, 1, 1)

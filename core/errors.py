@@ -10,11 +10,15 @@
     ├── NotAuthorized              the person may not see that customer
     ├── WarehouseError             the warehouse failed (vendor errors wrapped with `from`)
     │   └── WarehouseLocked        the embedded files are held by another process
-    └── AgentError                 the agent failed to answer
-        ├── AgentUnavailable       transport failure or retryable status, retries spent
-        ├── AgentRequestError      the agent refused the request (4xx other than retryable)
-        └── AnswerWithheld         the answer failed the guard (core/guard): not shown, posted
-                                   or stored; `rule` names the check it failed
+    ├── AgentError                 the agent failed to answer
+    │   ├── AgentUnavailable       transport failure or retryable status, retries spent
+    │   ├── AgentRequestError      the agent refused the request (4xx other than retryable)
+    │   └── AnswerWithheld         the answer failed the guard (core/guard): not shown, posted
+    │                              or stored; `rule` names the check it failed
+    └── DeliveryError              a channel could not deliver (vendor errors wrapped with `from`)
+        └── EmailError             the email provider failed: `uncertain` when the email may
+                                   have gone out (never retried), `permanent` when a retry
+                                   cannot help
 
 Every message is one line meant for the person who ran the command; secrets never appear.
 """
@@ -88,3 +92,24 @@ class AnswerWithheld(AgentError):
     def __init__(self, subject_id: str, rule: str, reason: str = "") -> None:
         super().__init__(f"I can only answer about {subject_id}; that answer was withheld ({rule})")
         self.subject_id, self.rule, self.reason = subject_id, rule, reason
+
+
+class DeliveryError(WeeklyReportError):
+    """A delivery channel could not deliver."""
+
+
+class EmailError(DeliveryError):
+    """The email provider failed; the message names the provider and the cause, never a secret.
+
+    `uncertain`: the email may have been accepted (the connection dropped after it was handed
+    over), so sending it again could send it twice. Otherwise it definitely was not sent, and
+    `permanent` says a retry cannot help (refused address, bad credentials, a 4xx).
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain, self.permanent = uncertain, permanent
+
+    @property
+    def retryable(self) -> bool:
+        return not (self.uncertain or self.permanent)

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,8 +53,27 @@ ENV_NAMES = {
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
     "slack_post_interval": "WEEKLY_REPORT_POST_INTERVAL",
     "today": "WEEKLY_REPORT_TODAY",
+    "email_provider": "WEEKLY_REPORT_EMAIL_PROVIDER",
+    "email_from": "WEEKLY_REPORT_EMAIL_FROM",
+    "sendgrid_api_key": "SENDGRID_API_KEY",
+    "sendgrid_api_url": "SENDGRID_API_URL",
+    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_default_region": "AWS_DEFAULT_REGION",
+    "aws_endpoint_url": "AWS_ENDPOINT_URL",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_username": "SMTP_USERNAME",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_use_tls": "SMTP_USE_TLS",
 }
-SECRET_KEYS = {"cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token"}
+SECRET_KEYS = {
+    "cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token",
+    "sendgrid_api_key", "aws_secret_access_key", "smtp_password",
+}  # fmt: skip
+# Email providers in the order the first configured one is chosen (console: none is).
+EMAIL_PROVIDERS = ("sendgrid", "ses", "smtp", "console")
+DEFAULT_EMAIL_FROM = "weekly-report@localhost"
 # How CORTEX_TOKEN is presented; SNOWFLAKE_SESSION takes the connector's session token instead.
 CORTEX_TOKEN_TYPES = ("PROGRAMMATIC_ACCESS_TOKEN", "OAUTH", "KEYPAIR_JWT", "SNOWFLAKE_SESSION")
 # The delivery channels WEEKLY_REPORT_DELIVERY may name (bot/channels registers one of each).
@@ -105,6 +125,31 @@ class Settings:
     slack_post_interval: float | None = None
     # Pins "today" (YYYY-MM-DD) for reproducible runs and tests; normally unset.
     today: dt.date | None = None
+    # Email (bot/channels/email): the provider, else the first configured of EMAIL_PROVIDERS.
+    email_provider: str | None = None
+    email_from: str = DEFAULT_EMAIL_FROM  # an address, or "Name <address>"
+    sendgrid_api_key: str | None = field(default=None, repr=False)
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    aws_access_key_id: str | None = field(default=None, repr=False)
+    aws_secret_access_key: str | None = field(default=None, repr=False)
+    aws_default_region: str | None = None  # SES's region; us-east-1 when unset
+    aws_endpoint_url: str | None = None  # another SES endpoint (a local one in tests)
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default 587 with SMTP_USE_TLS, else 25
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_use_tls: bool = False  # STARTTLS after connecting
+
+    @property
+    def chosen_email_provider(self) -> str:
+        """WEEKLY_REPORT_EMAIL_PROVIDER, else the first provider configured, else the console."""
+        if self.email_provider:
+            return self.email_provider
+        if self.sendgrid_api_key:
+            return "sendgrid"
+        if self.aws_access_key_id and self.aws_secret_access_key:
+            return "ses"
+        return "smtp" if self.smtp_host else "console"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,8 +209,10 @@ def _convert(key: str, kind: object, value: object) -> object:
     try:
         if kind in ("Path", "Path | None"):
             return Path(str(value)).expanduser()
-        if kind == "int":
+        if kind in ("int", "int | None"):
             return int(str(value))
+        if kind == "bool":
+            return _boolean(value)
         if kind in ("float", "float | None"):
             return float(str(value))
         if kind == "tuple[str, ...]":
@@ -176,6 +223,8 @@ def _convert(key: str, kind: object, value: object) -> object:
             return dt.date.fromisoformat(str(value))
         if key == "cortex_token_type":
             return str(value).strip().upper()
+        if key == "email_provider":
+            return str(value).strip().lower()
     except ValueError:
         raise ConfigError(f"{env_name} has an invalid value for {key}") from None
     return str(value)
@@ -203,6 +252,7 @@ def _validate(s: Settings) -> None:
             f"CORTEX_TOKEN_TYPE must be one of {', '.join(CORTEX_TOKEN_TYPES)}, not '{s.cortex_token_type}'"
         )
     agent_name_parts(s.cortex_agent)
+    _validate_email(s)
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -225,6 +275,45 @@ def _validate_delivery(delivery: tuple[str, ...]) -> None:
             f"WEEKLY_REPORT_DELIVERY: unknown channel '{unknown[0][:40]}'; use {', '.join(DELIVERY_CHANNELS)} "
             "or a comma list such as slack,email"
         )
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _validate_email(s: Settings) -> None:
+    if s.email_provider is not None and s.email_provider not in EMAIL_PROVIDERS:
+        raise ConfigError(
+            f"WEEKLY_REPORT_EMAIL_PROVIDER must be one of {', '.join(EMAIL_PROVIDERS)}, not '{s.email_provider[:40]}'"
+        )
+    if s.email_provider == "sendgrid" and not s.sendgrid_api_key:
+        raise ConfigError("WEEKLY_REPORT_EMAIL_PROVIDER is sendgrid but SENDGRID_API_KEY is not set")
+    if s.email_provider == "smtp" and not s.smtp_host:
+        raise ConfigError("WEEKLY_REPORT_EMAIL_PROVIDER is smtp but SMTP_HOST is not set")
+    if s.smtp_port is not None and not 0 < s.smtp_port < 65536:
+        raise ConfigError("SMTP_PORT must be a port number, 1 to 65535")
+    if bool(s.aws_access_key_id) != bool(s.aws_secret_access_key):
+        raise ConfigError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+    if not _is_address(s.email_from):
+        raise ConfigError(
+            f"WEEKLY_REPORT_EMAIL_FROM must be an email address or 'Name <address>', not '{' '.join(s.email_from.split())[:80]}'"
+        )
+
+
+def _is_address(text: str) -> bool:
+    """One mailbox, `name@domain` or `Name <name@domain>`, on one line."""
+    if "\r" in text or "\n" in text:
+        return False
+    _, address = parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    return bool(local and domain) and " " not in address
 
 
 def agent_name_parts(name: str) -> tuple[str, str, str]:

@@ -81,3 +81,7 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
         for user_id, email, _ in CSMS.values():
             server.add_user(user_id, email=email, name=email.split("@")[0])
         yield server
+
+
+# The email tests' fixtures (email_demo: demo reports generated once per session; email_ledger).
+from tests.email_fixtures import email_demo, email_ledger  # noqa: E402, F401

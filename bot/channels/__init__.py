@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 
-from bot.channels import console, slack_dm
+from bot.channels import console, email, slack_dm
 from bot.channels.base import (
     Channel,
     ChannelFactory,
@@ -33,7 +33,7 @@ def register(name: str, factory: ChannelFactory) -> None:
 
 register("slack", slack_dm.open_channel)
 register("console", console.open_channel)
-# register("email", email.open_channel)  # with `from bot.channels import email`, once it exists
+register("email", email.email_channel)
 
 
 def open_channels(

@@ -72,7 +72,7 @@ class Channel(ABC):
     name: ClassVar[str]  # "slack" | "email" | "console"
     # False for a channel that records nothing (the console): a run whose channels all record
     # nothing is a preview, neither claimed nor recorded, so it can be repeated.
-    records: ClassVar[bool] = True
+    records: bool = True
 
     @abstractmethod
     def deliver(self, parcel: Parcel, stopping: Callable[[], bool]) -> Outcome:

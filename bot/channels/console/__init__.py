@@ -21,7 +21,7 @@ RULE = "=" * 78
 
 class Console(Channel):
     name = "console"
-    records = False
+    records: bool = False
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out

@@ -15,7 +15,7 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -86,12 +86,16 @@ class _Handler:
     # without answering: the sender cannot know it went through.
     replies: list[str] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    # Called with the number of emails taken so far, after each is taken and before the answer.
+    on_taken: Callable[[int], None] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         reply = self.replies.pop(0) if self.replies else "250 OK"
         if reply == DROP or reply.startswith("250"):
             message = message_from_bytes(envelope.original_content, policy=policy.default)
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            if self.on_taken is not None:
+                self.on_taken(len(self.received))
         if reply == DROP:
             server.transport.close()
         return reply

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,19 @@ def test_one_connection_carries_every_email_and_a_dropped_one_is_reopened(email_
         provider.close()
     assert provider.connections == 2
     assert len(server.received) == len(messages) + 1
+
+
+def test_emails_sent_at_once_share_a_few_reused_connections(email_demo: Demo) -> None:
+    """The weekly job delivers several CSMs at once: sends overlap on up to MAX_CONNECTIONS
+    connections, each reused, and every email arrives once."""
+    messages = [render(p, SENDER) for p in email_demo.parcels.values()] * 8
+    with SmtpServer() as server:
+        provider = SmtpProvider("127.0.0.1", server.port, max_connections=3)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(provider.send, messages))
+        provider.close()
+    assert 1 <= provider.connections <= 3
+    assert len(server.received) == len(messages)
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -1,4 +1,4 @@
-"""SMTP through smtplib: one connection per run, reused for every email, reopened when dropped.
+"""SMTP through smtplib: a few connections per run, each reused email after email, reopened when dropped.
 
 The phases are driven one by one (MAIL, RCPT, DATA) so a failure says whether the email may
 have gone out: a connection lost before DATA is a definite failure (the stale connection is
@@ -20,6 +20,9 @@ from core.errors import EmailError
 
 DEFAULT_TIMEOUT = 30.0  # seconds to connect, and for each reply
 SERVICE_CLOSING = 421  # the server is closing the connection: reopen it
+# Connections a run keeps open at most: enough to overlap rendering with sending, few
+# enough for any relay's per-client limit.
+MAX_CONNECTIONS = 4
 
 
 class _Dropped(Exception):
@@ -27,6 +30,12 @@ class _Dropped(Exception):
 
 
 class SmtpProvider(Provider):
+    """Sends over up to `max_connections` connections, each reused for email after email.
+
+    The weekly job delivers several recipients at once; each send takes an idle connection (or
+    opens one, up to the limit), so one email is rendered while others are on the wire.
+    """
+
     name = "smtp"
 
     def __init__(
@@ -38,44 +47,56 @@ class SmtpProvider(Provider):
         use_tls: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.host, self.port = host, port or (587 if use_tls else 25)
         self.username, self._password, self.use_tls = username, password, use_tls
         self.timeout = timeout
         self.ssl_context = ssl_context
-        self._conn: smtplib.SMTP | None = None
-        self._lock = threading.Lock()  # one connection: one email on it at a time
+        self._idle: list[smtplib.SMTP] = []  # open connections no email is using
+        self._slots = threading.BoundedSemaphore(max(1, max_connections))  # one email per connection
+        self._lock = threading.Lock()  # guards _idle and the counter
         self.connections = 0  # connections opened so far (reuse shows in tests and the bench)
 
     def send(self, message: EmailMessage) -> str:
         sender, recipients = envelope(message)
         data = message.as_bytes(policy=policy.SMTP)
-        with self._lock:
-            for fresh in (False, True):
-                conn = self._connection()
+        with self._slots:
+            conn = self._take()
+            for fresh in (conn is None, True):
+                conn = conn or self._open()
                 try:
                     self._envelope(conn, sender, recipients)
                 except _Dropped:
-                    self._drop()
+                    _close(conn)
+                    conn = None
                     if fresh:
                         raise self._error("the server closed the connection before the email") from None
                     continue
-                self._data(conn, data)
+                self._data(conn, data)  # on failure, the connection is reset or closed there
+                self._give_back(conn)
                 return str(message["Message-ID"])
         raise AssertionError("unreachable")
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(smtplib.SMTPException, OSError):
-                    self._conn.quit()
-                self._drop()
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                conn.quit()
+            _close(conn)
 
-    # -- the phases ---------------------------------------------------------------------------
+    # -- the connections ----------------------------------------------------------------------
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._conn is not None:
-            return self._conn
+    def _take(self) -> smtplib.SMTP | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, conn: smtplib.SMTP) -> None:
+        with self._lock:
+            self._idle.append(conn)
+
+    def _open(self) -> smtplib.SMTP:
         try:
             conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)  # starttls checks this host
         except (smtplib.SMTPException, OSError) as exc:
@@ -90,9 +111,11 @@ class SmtpProvider(Provider):
         except (smtplib.SMTPException, OSError) as exc:
             conn.close()
             raise self._failure(exc, "connecting") from exc
-        self._conn = conn
-        self.connections += 1
+        with self._lock:
+            self.connections += 1
         return conn
+
+    # -- the phases ---------------------------------------------------------------------------
 
     def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: list[str]) -> None:
         try:
@@ -117,7 +140,7 @@ class SmtpProvider(Provider):
             self._reset(conn)
             raise self._refused(exc.smtp_code, exc.smtp_error, "DATA") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            self._drop()
+            _close(conn)
             raise self._error(
                 f"the connection failed while the email was handed over ({type(exc).__name__})",
                 uncertain=True,
@@ -148,13 +171,15 @@ class SmtpProvider(Provider):
         return EmailError(message, uncertain=uncertain, permanent=permanent)
 
     def _reset(self, conn: smtplib.SMTP) -> None:
+        """After a refusal the connection is fine: reset it and keep it for the next email."""
         try:
             conn.rset()
         except (smtplib.SMTPException, OSError):
-            self._drop()
+            _close(conn)
+        else:
+            self._give_back(conn)
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.close()
-        self._conn = None
+
+def _close(conn: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError):
+        conn.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.kinds import get_kind
 from core.templating import render
 
 if TYPE_CHECKING:
@@ -14,4 +15,5 @@ if TYPE_CHECKING:
 
 
 def markdown(report: Report) -> str:
-    return render("ebr/report.md.j2", r=report, h=report.headline)
+    """The whole report as Markdown, from its kind's template (`templates/<kind>/report.md.j2`)."""
+    return render(get_kind(report.kind).report_template, r=report, h=report.headline)

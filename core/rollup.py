@@ -16,27 +16,31 @@ from core.kinds.ebr.analytics import IN_SCOPE
 from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Headline
 from core.preferences import Pause
 from core.warehouse import Warehouse, variant
+from core.warehouse.base import ANALYTICS
 from core.weeks import Week
 
-T = "CUSTOMER_SUCCESS_DATA.ANALYTICS"
+T = ANALYTICS
+# The rollup is the EBR's (CSMs and their customers): other kinds' reports are left out.
+EBR_ONLY = "COALESCE(r.report_kind, 'ebr') = 'ebr'"
 
 _TEAM = f"""
 SELECT a.csm_id, a.csm_name, a.customer_id, c.customer_name, r.status, r.metadata
 FROM {T}.csm_assignments a
 JOIN {T}.customers c ON c.customer_id = a.customer_id
-LEFT JOIN {T}.weekly_reports r ON r.customer_id = a.customer_id AND r.report_week_start = ?
+LEFT JOIN {T}.weekly_reports r
+    ON r.customer_id = a.customer_id AND r.report_week_start = ? AND {EBR_ONLY}
 ORDER BY a.csm_name, a.csm_id, c.customer_name, a.customer_id
 """
 _UNFINISHED_SECTIONS = f"""
 SELECT r.customer_id, s.title
 FROM {T}.weekly_reports r JOIN {T}.report_sections s ON s.report_id = r.report_id
-WHERE r.report_week_start = ? AND s.status <> '{COMPLETE}'
+WHERE r.report_week_start = ? AND s.status <> '{COMPLETE}' AND {EBR_ONLY}
 ORDER BY r.customer_id, s.position
 """
 _LATEST = f"""
 SELECT customer_id, report_week_start, status, metadata
-FROM {T}.weekly_reports
-WHERE {IN_SCOPE} AND report_week_start BETWEEN ? AND ?
+FROM {T}.weekly_reports r
+WHERE {IN_SCOPE} AND report_week_start BETWEEN ? AND ? AND {EBR_ONLY}
 ORDER BY customer_id, report_week_start DESC
 """
 

@@ -19,6 +19,7 @@ from core.guard import Declaration
 from core.kinds import EBR, ReportKind, Section, Subject, Target, get_kind, register, unregister
 from core.kinds.ebr.analytics import CustomerData
 from core.models import Report
+from core.rollup import collect_rollup, latest_reports
 from core.templating import extra_templates
 from core.warehouse import Warehouse
 from core.warehouse.base import ANALYTICS
@@ -187,7 +188,7 @@ def test_two_kinds_with_the_same_subject_and_week_do_not_collide(
     ebr = engine.generate(engine.targets("CSM001", EBR_ID), WEEK).reports[EBR_ID]
     toy = Report(
         report_id=industry.report_id(EBR_ID, WEEK), csm_id=None, customer_id=EBR_ID, customer_name="same id",
-        industry="", week=WEEK, status="complete", sections=[], headline=None, agent_thread_id=None,
+        industry="", week=WEEK, status="partial", sections=[], headline=None, agent_thread_id=None,
         last_message_id=None, generated_at=ebr.generated_at, full_report="toy", kind="industry",
     )  # fmt: skip
     assert engine.store.save([toy]) == [toy.report_id]
@@ -200,6 +201,10 @@ def test_two_kinds_with_the_same_subject_and_week_do_not_collide(
         ("ebr", ebr.report_id),
         ("industry", toy.report_id),
     ]
+    # The team rollup is the EBR's: the other kind's report on the same id does not show in it.
+    [row] = [r for c in collect_rollup(engine.warehouse, WEEK, {}) for r in c.rows if r.customer_id == EBR_ID]
+    assert row.status == ebr.status and row.headline == ebr.headline
+    assert latest_reports(engine.warehouse, [EBR_ID], WEEK, 1)[EBR_ID].status == ebr.status == "complete"
 
 
 def test_reports_stored_before_kinds_read_as_ebrs_with_their_ids(engine: ReportEngine) -> None:

@@ -245,7 +245,9 @@ class ReportEngine:
             facts_sql=tuple(run_data.ready.sql) if run_data.ready is not None and known is not None else (),
         )  # fmt: skip
         # The kind's verdict goes into the section prompts, so a report built concurrently
-        # waits here for the run's facts (queried alongside since the run started).
+        # waits here for the run's facts (queried alongside since the run started); its agent
+        # thread is created meanwhile, a network call the wait would otherwise add.
+        thread = self._start_thread() if run_data.ready is None else None
         facts = run_data.facts().get(sid)
         if facts is not None:
             subject = self.kind.subject_of(facts)
@@ -253,7 +255,7 @@ class ReportEngine:
         if coverage == NO_DATA:
             return self._no_data_report(target, subject, week, run_id)
         judgement = self.kind.judgement(facts) if facts is not None else {}
-        sections, thread_id, last_id = self._run_sections(context, subject, judgement)
+        sections, thread_id, last_id = self._run_sections(context, subject, judgement, thread)
         done = sum(1 for s in sections if s.status == COMPLETE)
         status = COMPLETE if done == len(sections) else PARTIAL if done else FAILED
         if status == COMPLETE and coverage == PARTIAL:
@@ -295,17 +297,28 @@ class ReportEngine:
         report.full_report = render(self.kind.report_template, r=report, h=None)
         return report
 
+    def _start_thread(self) -> str | WeeklyReportError:
+        """A new agent thread's id, or why none could be started."""
+        try:
+            return self.agent.start_thread()
+        except WeeklyReportError as exc:
+            return exc
+
     def _run_sections(
-        self, context: AskContext, subject: Subject, judgement: Mapping[str, Any]
+        self,
+        context: AskContext,
+        subject: Subject,
+        judgement: Mapping[str, Any],
+        thread: str | WeeklyReportError | None = None,
     ) -> tuple[list[SectionResult], str | None, int | None]:
-        """Ask each section in order on one thread, chaining parents; a failure skips only its section.
+        """Ask each section in order on one thread (`thread`, or a new one), chaining parents; a
+        failure skips only its section.
 
         Every prompt carries the kind's verdict (`judgement`), so sections an agent writes agree
         with the parent message instead of judging the subject again."""
-        try:
-            thread_id = self.agent.start_thread()
-        except WeeklyReportError as exc:
-            error = f"could not start an agent thread: {exc}"
+        thread_id = thread if thread is not None else self._start_thread()
+        if isinstance(thread_id, WeeklyReportError):
+            error = f"could not start an agent thread: {thread_id}"
             return (
                 [
                     SectionResult(s.key, s.title, i, None, None, FAILED, error)

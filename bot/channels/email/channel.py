@@ -4,9 +4,10 @@ The ledger (core.deliveries) holds one row per (week, recipient, address), keyed
 `ledger_key` says. It is claimed before anything is sent and each attempt is counted before
 the provider is called, so a crash leaves a trace:
 
-- `delivered`: sent before; nothing to do.
-- `posted`: the provider took the email (its id is recorded) but the run stopped before
-  `delivered` was written: it is marked delivered, nothing is sent.
+- `delivered`: sent before; nothing to do. The provider's id and `delivered` are recorded
+  in one write once the provider has taken the email.
+- `posted`: the provider took the email (its id is recorded) but not `delivered` (written
+  by earlier versions, which recorded the two apart): it is marked delivered, nothing is sent.
 - `sending`: an attempt started and its outcome was never recorded. The email may or may
   not have gone out, and email cannot be looked up the way a Slack DM can, so it is not sent
   again (at most once): the row is failed with UNCERTAIN and an alert says so.
@@ -135,8 +136,8 @@ class EmailChannel(Channel):
                     return Outcome(failed=1, problems=[(self._line(parcel, f"{exc} (stopped)"), None)])
                 seen = self.deliveries.get(key, rcpt)
                 continue
-            self.deliveries.posted(key, rcpt, self.provider.name, sent_id[:200])
-            self.deliveries.delivered(key, rcpt)
+            # The provider confirmed as it took the email: its id and `delivered` in one write.
+            self.deliveries.delivered(key, rcpt, self.provider.name, sent_id[:200])
             log.info(
                 "emailed %d report(s) to %s (%s)", len(parcel.reports), parcel.recipient.person_id, sent_id
             )

@@ -44,7 +44,7 @@ class SmtpProvider(Provider):
         self.timeout = timeout
         self.ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
-        self._lock = threading.Lock()  # one connection: one email on it at a time
+        self._lock = threading.RLock()  # one connection: one email on it at a time (see `turn`)
         self.connections = 0  # connections opened so far (reuse shows in tests and the bench)
 
     def send(self, message: EmailMessage) -> str:
@@ -63,6 +63,10 @@ class SmtpProvider(Provider):
                 self._data(conn, data)
                 return str(message["Message-ID"])
         raise AssertionError("unreachable")
+
+    def turn(self) -> threading.RLock:
+        """The connection's lock: sends take turns on it."""
+        return self._lock
 
     def close(self) -> None:
         with self._lock:

@@ -74,8 +74,14 @@ class DeliveryStore:
         self.warehouse = warehouse
 
     def claim(self, report_id: str, recipient: str) -> DeliveryRecord:
-        """The row for (report_id, recipient), created `pending` unless it exists."""
-        self.warehouse.execute(_CLAIM, [report_id, recipient])
+        """The row for (report_id, recipient), created `pending` unless it exists.
+
+        When the MERGE inserted it (one row affected), the row is as the MERGE wrote it and is
+        not read back. Another sender may move it on at once; `start_attempt(..., seen)`
+        tells, as it would after a read.
+        """
+        if self.warehouse.execute(_CLAIM, [report_id, recipient]) == 1:
+            return DeliveryRecord(report_id, recipient, None, None, PENDING, 0, None, None)
         record = self.get(report_id, recipient)
         assert record is not None  # the MERGE just made sure of it
         return record

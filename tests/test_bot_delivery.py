@@ -227,6 +227,10 @@ def test_a_thread_maps_back_to_its_report(warehouse: Warehouse) -> None:
 def test_of_two_senders_with_one_claim_one_starts_and_records_its_message(warehouse: Warehouse) -> None:
     store = DeliveryStore(warehouse)
     first, second = store.claim("CUST_1-20261109", SARAH), store.claim("CUST_1-20261109", SARAH)
+    # The first as the claim inserted it, the second as read back. (Not delivered_at: fakesnow's
+    # server returns a NULL TIMESTAMP_NTZ as 1970-01-01 through the connector.)
+    fields = ("report_id", "recipient", "channel", "message_ts", "status", "attempts", "last_error")
+    assert [getattr(first, f) for f in fields] == [getattr(second, f) for f in fields]
     assert store.start_attempt("CUST_1-20261109", SARAH, first)
     assert not store.start_attempt("CUST_1-20261109", SARAH, second)  # the row moved on
     store.delivered("CUST_1-20261109", SARAH, "smtp", "<id@acme.test>")  # id and status in one write

@@ -13,8 +13,11 @@ counts what it accepts. Timed, each over one reused SMTP connection:
 - render: the parcels as emails (Jinja, markdown-it, css-inline, MIME);
 - send: the rendered emails through the SMTP provider;
 - channel: EmailChannel.deliver, as a weekly run calls it: render, the ledger (claim,
-  attempt, provider id, delivered) on the embedded warehouse, send; then the same run
-  again, which must send nothing.
+  attempt, provider id with delivered) on the embedded warehouse, send; then the same run
+  again, which must send nothing;
+- ledger: the ledger's calls alone per delivery, as the channel makes them, run natively
+  (Portable statements), and, for comparison, as before: every statement through
+  fakesnow's translation, the provider id and `delivered` in two writes.
 
 The server's count is checked: N emails for the send phase, N for the channel's first run,
 0 for its second. Target: ≥ 200 emails/s over a reused connection.
@@ -41,12 +44,14 @@ from bot.channels.email.providers.smtp import SmtpProvider
 from bot.channels.email.render import render
 from core import DeliveryStore, ReportEngine, Settings, make_agent
 from core.demo import load_demo
+from core.warehouse import Warehouse
 from core.warehouse.embedded import EmbeddedWarehouse
 
 AS_OF = dt.date(2026, 11, 18)
 TARGET = 200.0
 SENDER = "Weekly Report <reports@acme.test>"
 THREADS = 4
+LEDGER_BEFORE = 100  # deliveries timed through fakesnow (about 0.1 s each)
 
 
 def main() -> int:
@@ -110,6 +115,7 @@ def _run(csms: int, port: int, count: Any, home: Path) -> int:
         rows.append([label, sent, *_rate(len(parcels), started)])
         rows[-1] += [channel.provider.connections, _accepted(count, before, expected, failures)]  # type: ignore[attr-defined]
         channel.close()
+    ledger = _ledger_ms(warehouse, csms)
     engine.close()
 
     size = sum(len(bytes(m)) for m in messages) / len(messages) / 1024
@@ -127,10 +133,56 @@ def _run(csms: int, port: int, count: Any, home: Path) -> int:
         )
     print(f"\nchannel with the embedded ledger: {rows[3][3]} emails/s (the ledger's share below)")
     ledger_ms = 1000 * (float(rows[3][2]) - float(rows[0][2]) - float(rows[1][2])) / csms  # type: ignore[arg-type]
-    print(f"ledger: about {ledger_ms:.1f} ms per email (5 statements on the embedded warehouse)")
+    print(f"ledger: about {ledger_ms:.1f} ms per email (channel - render - send)")
+    for label, ms in ledger:
+        print(f"ledger alone, {label}: {ms:.2f} ms per delivery")
     for line in failures:
         print("FAILED:", line)
     return 1 if failures else 0
+
+
+class _Translating(Warehouse):
+    """`inner` with every statement through fakesnow's translation, Portable or not: the
+    ledger as it ran before Portable statements."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def fetch(self, sql: str, params: Any = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        return self.inner.fetch(str(sql), params)
+
+    def execute(self, sql: str, params: Any = ()) -> int:
+        return self.inner.execute(str(sql), params)
+
+    def insert_rows(self, table: str, columns: Any, rows: Any) -> int:
+        return self.inner.insert_rows(table, columns, rows)
+
+    def close(self) -> None:
+        pass
+
+
+def _ledger_ms(warehouse: Warehouse, csms: int) -> list[tuple[str, float]]:
+    """Ledger ms per delivery: claim, attempt, then the provider's id and delivered."""
+    before = DeliveryStore(_Translating(warehouse))
+    started = time.perf_counter()
+    for i in range(LEDGER_BEFORE):
+        key, rcpt = f"bench:before:{i}", f"email:csm{i:05d}@example.com"
+        before.start_attempt(key, rcpt, before.claim(key, rcpt))
+        before.posted(key, rcpt, "smtp", f"<{i}@bench>")
+        before.delivered(key, rcpt)
+    translated = 1000 * (time.perf_counter() - started) / LEDGER_BEFORE
+    after = DeliveryStore(warehouse)
+    started = time.perf_counter()
+    for i in range(csms):
+        key, rcpt = f"bench:after:{i}", f"email:csm{i:05d}@example.com"
+        after.start_attempt(key, rcpt, after.claim(key, rcpt))
+        after.delivered(key, rcpt, "smtp", f"<{i}@bench>")
+    native = 1000 * (time.perf_counter() - started) / csms
+    return [
+        (f"before (through fakesnow, 5 statements, {LEDGER_BEFORE} deliveries)", translated),
+        (f"now (native, 3 statements, {csms} deliveries)", native),
+    ]
 
 
 def _parcels(demo: list[Any], week: Any, csms: int) -> list[Parcel]:

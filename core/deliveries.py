@@ -7,7 +7,9 @@ message exists: its channel and ts are recorded, so its thread maps back to the 
 this module knows nothing of the chat system that produced them.
 
 "One row per key" comes from the claiming MERGE, not from a constraint (Snowflake does not
-enforce them). The recipient is the key a delivery is counted under: a scheduled delivery
+enforce them). Every statement here is `Portable` (the common subset of Snowflake and DuckDB
+SQL), so the embedded warehouse runs it natively rather than through fakesnow's translation:
+a delivery's ledger writes take about a millisecond there instead of about a hundred. The recipient is the key a delivery is counted under: a scheduled delivery
 uses the person's id, so it happens once per report; an on-demand one uses
 `on_demand_recipient()`, so every request gets its own row and every thread stays mapped.
 """
@@ -19,20 +21,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from core.warehouse import Warehouse
+from core.warehouse import Portable, Warehouse
 from core.warehouse.base import ANALYTICS as T
 from core.weeks import Week
 
 PENDING, SENDING, POSTED, DELIVERED, FAILED = "pending", "sending", "posted", "delivered", "failed"
 ERROR_LIMIT = 500
 
-_CLAIM = f"""
+_CLAIM = Portable(f"""
 MERGE INTO {T}.report_deliveries t
 USING (SELECT ? AS report_id, ? AS recipient) s
 ON t.report_id = s.report_id AND t.recipient = s.recipient
 WHEN NOT MATCHED THEN INSERT (report_id, recipient, status, attempts)
 VALUES (s.report_id, s.recipient, '{PENDING}', 0)
-"""
+""")
 _COLUMNS = "report_id, recipient, slack_channel_id, message_ts, status, attempts, last_error, delivered_at"
 
 
@@ -72,23 +74,31 @@ class DeliveryStore:
         self.warehouse = warehouse
 
     def claim(self, report_id: str, recipient: str) -> DeliveryRecord:
-        """The row for (report_id, recipient), created `pending` unless it exists."""
-        self.warehouse.execute(_CLAIM, [report_id, recipient])
+        """The row for (report_id, recipient), created `pending` unless it exists.
+
+        When the MERGE inserted it (one row affected), the row is as the MERGE wrote it and is
+        not read back. Another sender may move it on at once; `start_attempt(..., seen)`
+        tells, as it would after a read.
+        """
+        if self.warehouse.execute(_CLAIM, [report_id, recipient]) == 1:
+            return DeliveryRecord(report_id, recipient, None, None, PENDING, 0, None, None)
         record = self.get(report_id, recipient)
         assert record is not None  # the MERGE just made sure of it
         return record
 
     def get(self, report_id: str, recipient: str) -> DeliveryRecord | None:
         rows = self.warehouse.query(
-            f"SELECT {_COLUMNS} FROM {T}.report_deliveries WHERE report_id = ? AND recipient = ? "
-            "ORDER BY attempts DESC LIMIT 1",
+            Portable(
+                f"SELECT {_COLUMNS} FROM {T}.report_deliveries WHERE report_id = ? AND recipient = ? "
+                "ORDER BY attempts DESC LIMIT 1"
+            ),
             [report_id, recipient],
         )
         return _record(rows[0]) if rows else None
 
     def for_report(self, report_id: str) -> list[DeliveryRecord]:
         rows = self.warehouse.query(
-            f"SELECT {_COLUMNS} FROM {T}.report_deliveries WHERE report_id = ? ORDER BY recipient",
+            Portable(f"SELECT {_COLUMNS} FROM {T}.report_deliveries WHERE report_id = ? ORDER BY recipient"),
             [report_id],
         )
         return [_record(r) for r in rows]
@@ -110,7 +120,7 @@ class DeliveryStore:
             where += " AND status = ? AND attempts = ?"
             values += [seen.status, seen.attempts]
         changed = self.warehouse.execute(
-            f"UPDATE {T}.report_deliveries SET {assignments} WHERE {where}", values
+            Portable(f"UPDATE {T}.report_deliveries SET {assignments} WHERE {where}"), values
         )
         return bool(changed)
 
@@ -123,8 +133,21 @@ class DeliveryStore:
             recipient,
         )
 
-    def delivered(self, report_id: str, recipient: str) -> None:
-        self._update("status = ?, delivered_at = ?", [DELIVERED, _now()], report_id, recipient)
+    def delivered(
+        self, report_id: str, recipient: str, channel: str | None = None, message_ts: str | None = None
+    ) -> None:
+        """The delivery is complete. With `channel` and `message_ts`, also records where the
+        message is, as `posted` would: one write for a message confirmed as it is sent (an
+        email's provider id), where `posted` then `delivered` would be two."""
+        if channel is None or message_ts is None:
+            self._update("status = ?, delivered_at = ?", [DELIVERED, _now()], report_id, recipient)
+            return
+        self._update(
+            "status = ?, slack_channel_id = ?, message_ts = ?, delivered_at = ?",
+            [DELIVERED, channel, message_ts, _now()],
+            report_id,
+            recipient,
+        )
 
     def failed(self, report_id: str, recipient: str, error: str) -> None:
         self._update("status = ?, last_error = ?", [FAILED, error[:ERROR_LIMIT]], report_id, recipient)
@@ -132,9 +155,11 @@ class DeliveryStore:
     def thread(self, channel: str, message_ts: str) -> ThreadLink | None:
         """The report whose delivered parent message is (channel, message_ts), if any."""
         rows = self.warehouse.query(
-            f"SELECT d.report_id, d.recipient, r.customer_id, r.report_week_start "
-            f"FROM {T}.report_deliveries d JOIN {T}.weekly_reports r ON r.report_id = d.report_id "
-            "WHERE d.slack_channel_id = ? AND d.message_ts = ? LIMIT 1",
+            Portable(
+                f"SELECT d.report_id, d.recipient, r.customer_id, r.report_week_start "
+                f"FROM {T}.report_deliveries d JOIN {T}.weekly_reports r ON r.report_id = d.report_id "
+                "WHERE d.slack_channel_id = ? AND d.message_ts = ? LIMIT 1"
+            ),
             [channel, message_ts],
         )
         if not rows:
@@ -146,7 +171,7 @@ class DeliveryStore:
 
     def _update(self, assignments: str, values: list[Any], report_id: str, recipient: str) -> None:
         self.warehouse.execute(
-            f"UPDATE {T}.report_deliveries SET {assignments} WHERE report_id = ? AND recipient = ?",
+            Portable(f"UPDATE {T}.report_deliveries SET {assignments} WHERE report_id = ? AND recipient = ?"),
             [*values, report_id, recipient],
         )
 

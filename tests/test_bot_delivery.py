@@ -222,3 +222,58 @@ def test_a_thread_maps_back_to_its_report(warehouse: Warehouse) -> None:
     )  # fmt: skip
     assert store.thread("D0SARAH01", "1763300000.000200") is None
     assert store.thread("D0OTHER01", "1763300000.000100") is None
+
+
+def test_of_two_senders_with_one_claim_one_starts_and_records_its_message(warehouse: Warehouse) -> None:
+    store = DeliveryStore(warehouse)
+    first, second = store.claim("CUST_1-20261109", SARAH), store.claim("CUST_1-20261109", SARAH)
+    # The first as the claim inserted it, the second as read back. (Not delivered_at: fakesnow's
+    # server returns a NULL TIMESTAMP_NTZ as 1970-01-01 through the connector.)
+    fields = ("report_id", "recipient", "channel", "message_ts", "status", "attempts", "last_error")
+    assert [getattr(first, f) for f in fields] == [getattr(second, f) for f in fields]
+    assert store.start_attempt("CUST_1-20261109", SARAH, first)
+    assert not store.start_attempt("CUST_1-20261109", SARAH, second)  # the row moved on
+    store.delivered("CUST_1-20261109", SARAH, "smtp", "<id@acme.test>")  # id and status in one write
+    record = store.get("CUST_1-20261109", SARAH)
+    assert record is not None and (record.status, record.attempts, record.channel, record.message_ts) == (
+        "delivered", 1, "smtp", "<id@acme.test>",
+    )  # fmt: skip
+    assert isinstance(record.delivered_at, dt.datetime)
+    assert warehouse.scalar("SELECT COUNT(*) FROM report_deliveries") == 1
+
+
+class CountingWarehouse(EmbeddedWarehouse):
+    """The embedded warehouse, counting the statements it sends through fakesnow."""
+
+    translated = 0
+
+    def _run(self, sql: str, params: Any) -> None:
+        self.translated += 1
+        super()._run(sql, params)
+
+
+def test_the_ledger_runs_natively_on_the_embedded_warehouse(tmp_path: Path) -> None:
+    with CountingWarehouse(tmp_path / "home") as embedded:
+        store, before = DeliveryStore(embedded), embedded.translated
+        seen = store.claim("CUST_1-20261109", SARAH)
+        assert store.start_attempt("CUST_1-20261109", SARAH, seen)
+        store.posted("CUST_1-20261109", SARAH, "D0SARAH01", "1763300000.000100")
+        store.failed("CUST_1-20261109", SARAH, "ratelimited")
+        store.delivered("CUST_1-20261109", SARAH)
+        assert [r.status for r in store.for_report("CUST_1-20261109")] == ["delivered"]
+        assert store.thread("D0SARAH01", "1763300000.000100") is None  # no weekly_reports row
+        assert embedded.translated == before  # not one statement through fakesnow
+        assert embedded.scalar("SELECT status FROM report_deliveries") == "delivered"
+        assert embedded.translated == before + 1  # other statements still go through it
+
+
+def test_ledger_writes_in_a_transaction_belong_to_it(tmp_path: Path) -> None:
+    with EmbeddedWarehouse(tmp_path / "home") as embedded:
+        store = DeliveryStore(embedded)
+        store.claim("CUST_1-20261109", SARAH)
+        with pytest.raises(RuntimeError), embedded.transaction():
+            assert store.start_attempt("CUST_1-20261109", SARAH)
+            assert store.get("CUST_1-20261109", SARAH).attempts == 1  # type: ignore[union-attr]
+            raise RuntimeError("rolled back")
+        record = store.get("CUST_1-20261109", SARAH)
+        assert record is not None and (record.status, record.attempts) == ("pending", 0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.errors import WarehouseLocked
 from core.settings import Settings
-from core.warehouse.base import DATABASE, SCHEMA, Row, Warehouse, variant
+from core.warehouse.base import DATABASE, SCHEMA, Portable, Row, Warehouse, variant
 from core.warehouse.schema import SCHEMA_FILE, SQL_DIR
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_FILE",
     "SQL_DIR",
+    "Portable",
     "Row",
     "Warehouse",
     "open_embedded",

@@ -36,8 +36,34 @@ def variant(value: Any) -> Any:
     return value
 
 
+class Portable(str):
+    """A statement written once in the common subset of Snowflake and DuckDB (>= 1.4) SQL.
+
+    Why: the embedded warehouse runs Snowflake SQL through fakesnow, which translates every
+    statement with sqlglot (10-100 ms each, most of a ledger write). A Portable statement needs
+    no translation, so the embedded warehouse runs it natively in DuckDB (see
+    `EmbeddedWarehouse`); every other warehouse runs it as it is, like any statement.
+
+    The subset rule, for whoever marks a statement so:
+    - plain SELECT, INSERT, UPDATE, DELETE, and MERGE (WHEN [NOT] MATCHED ... THEN
+      INSERT/UPDATE); tables fully qualified (`ANALYTICS` or `qualified`), never resolved
+      through the session's database and schema;
+    - `?` parameters only, values bound, never formatted in; timestamps are bound too
+      (no CURRENT_TIMESTAMP(), SYSDATE(), ...);
+    - standard expressions only: comparisons, arithmetic, AND/OR, CASE, COALESCE, IS NULL;
+      no Snowflake-only functions (IFF, PARSE_JSON, ...), VARIANT paths, QUALIFY or `::`;
+    - results read by lower-cased name (`query`), numbers converted by the caller (DuckDB
+      returns NUMBER(p, 0) as Decimal, Snowflake as int).
+    Every Portable statement is tested on both backends: natively on the embedded warehouse
+    and, through the Snowflake connector, on fakesnow's Snowflake-protocol server.
+    """
+
+    __slots__ = ()
+
+
 class Warehouse(ABC):
     """Runs Snowflake SQL. Parameters are always bound (`?` placeholders), never formatted in.
+    A `Portable` statement is Snowflake SQL too, that a warehouse may run without translating.
 
     Implementations serialise calls with one lock, so a warehouse may be shared by threads.
     """

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import snowflake.connector.errors
 from fakesnow.instance import FakeSnow
 
 from core.errors import ConfigError, WarehouseError, WarehouseLocked
-from core.warehouse.base import DATABASE, SCHEMA, Warehouse
+from core.warehouse.base import DATABASE, SCHEMA, Portable, Warehouse
 from core.warehouse.merge import Upsert
 from core.warehouse.schema import declared_columns, schema_statements
 
@@ -41,7 +42,10 @@ class EmbeddedWarehouse(Warehouse):
 
     DuckDB admits one writing process per file: a second process gets WarehouseLocked.
     Bulk inserts and upserts bypass fakesnow's per-statement transpiling: they run natively
-    in DuckDB over an Arrow table.
+    in DuckDB over an Arrow table. So do `Portable` statements (the delivery ledger's), on a
+    DuckDB connection of their own: about 0.5 ms each instead of 10-100 ms. Inside
+    `transaction()`, whose BEGIN is on fakesnow's connection, they go through fakesnow so
+    that they belong to the transaction.
     """
 
     kind = "embedded"
@@ -64,6 +68,8 @@ class EmbeddedWarehouse(Warehouse):
                 for statement in schema_statements():
                     self.execute(statement)
             self._loaded_bytes = 0  # bulk-loaded since the last checkpoint
+            self._portable = self.native.cursor()  # Portable statements' own DuckDB connection
+            self._transactions = 0  # open transaction() blocks (Portable then goes through fakesnow)
         except duckdb.IOException as exc:
             raise _locked_or_failed(exc, self.home) from exc
         except duckdb.Error as exc:
@@ -85,14 +91,29 @@ class EmbeddedWarehouse(Warehouse):
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self.lock:
+            if self._natively(sql):
+                cursor = self._run_native(sql, params)
+                columns = [str(d[0]) for d in cursor.description or []]
+                return columns, [tuple(r) for r in cursor.fetchall()] if columns else []
             self._run(sql, params)
             columns = [d.name for d in self._cursor.description or []]
             return columns, [tuple(r) for r in self._cursor.fetchall()] if columns else []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self.lock:
+            if self._natively(sql):
+                return max(self._run_native(sql, params).rowcount or 0, 0)
             self._run(sql, params)
             return max(self._cursor.rowcount or 0, 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock, super().transaction():
+            self._transactions += 1
+            try:
+                yield
+            finally:
+                self._transactions -= 1
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
         if not rows:
@@ -138,6 +159,7 @@ class EmbeddedWarehouse(Warehouse):
     def close(self) -> None:
         with self.lock:
             try:
+                self._portable.close()
                 self._fakesnow.duck_conn.close()  # checkpoints: writes the log into the file
             except duckdb.Error as exc:
                 raise disk_full(exc, self.home) or WarehouseError(_one_line(str(exc))) from exc
@@ -152,6 +174,18 @@ class EmbeddedWarehouse(Warehouse):
             [DATABASE.upper()],
         ).fetchall()
         return declared <= {tuple(row) for row in present}
+
+    def _natively(self, sql: str) -> bool:
+        return isinstance(sql, Portable) and not self._transactions
+
+    def _run_native(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
+        """Run a Portable statement in DuckDB as written (its `?` are DuckDB's too)."""
+        try:
+            return self._portable.execute(sql, list(params))
+        except duckdb.IOException as exc:
+            raise disk_full(exc, self.home) or _locked_or_failed(exc, self.home) from exc
+        except duckdb.Error as exc:
+            raise disk_full(exc, self.home) or WarehouseError(_one_line(str(exc))) from exc
 
     def _run(self, sql: str, params: Sequence[Any]) -> None:
         try:

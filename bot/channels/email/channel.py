@@ -4,9 +4,10 @@ The ledger (core.deliveries) holds one row per (week, recipient, address), keyed
 `ledger_key` says. It is claimed before anything is sent and each attempt is counted before
 the provider is called, so a crash leaves a trace:
 
-- `delivered`: sent before; nothing to do.
-- `posted`: the provider took the email (its id is recorded) but the run stopped before
-  `delivered` was written: it is marked delivered, nothing is sent.
+- `delivered`: sent before; nothing to do. The provider's id and `delivered` are recorded
+  in one write once the provider has taken the email.
+- `posted`: the provider took the email (its id is recorded) but not `delivered` (written
+  by earlier versions, which recorded the two apart): it is marked delivered, nothing is sent.
 - `sending`: an attempt started and its outcome was never recorded. The email may or may
   not have gone out, and email cannot be looked up the way a Slack DM can, so it is not sent
   again (at most once): the row is failed with UNCERTAIN and an alert says so.
@@ -118,29 +119,38 @@ class EmailChannel(Channel):
     ) -> Outcome:
         key, rcpt = ledger_key(parcel)
         for attempt in range(1, self.retries + 2):
-            if not self.deliveries.start_attempt(key, rcpt, seen):
-                return Outcome(problems=[(self._line(parcel, "being delivered by another run"), None)])
-            try:
-                sent_id = self.provider.send(message)
-            except EmailError as exc:
-                if exc.uncertain:
-                    return self._uncertain(parcel, str(exc))
-                self.deliveries.failed(key, rcpt, str(exc))
-                if not exc.retryable or attempt > self.retries:
-                    return self._failed(parcel, str(exc), attempts=attempt)
-                pause = random.uniform(0, self.backoff * 2**attempt)
-                log.info("email to %s failed (%s); retrying in %.1fs", parcel.recipient.person_id, exc, pause)
-                self._sleep(pause)
-                if stopping():  # the failure is recorded: a later run retries it
-                    return Outcome(failed=1, problems=[(self._line(parcel, f"{exc} (stopped)"), None)])
-                seen = self.deliveries.get(key, rcpt)
-                continue
-            self.deliveries.posted(key, rcpt, self.provider.name, sent_id[:200])
-            self.deliveries.delivered(key, rcpt)
-            log.info(
-                "emailed %d report(s) to %s (%s)", len(parcel.reports), parcel.recipient.person_id, sent_id
-            )
-            return Outcome(delivered=1, messages=1)
+            # The provider's turn (SMTP's one connection) covers the attempt and its outcome:
+            # an email waiting for the connection is not yet `sending`, and one sent is
+            # recorded before the next goes out, so a crash leaves at most the email on the
+            # wire uncertain.
+            with self.provider.turn():
+                if not self.deliveries.start_attempt(key, rcpt, seen):
+                    return Outcome(problems=[(self._line(parcel, "being delivered by another run"), None)])
+                try:
+                    sent_id = self.provider.send(message)
+                except EmailError as exc:
+                    if exc.uncertain:
+                        return self._uncertain(parcel, str(exc))
+                    self.deliveries.failed(key, rcpt, str(exc))
+                    error = exc
+                else:
+                    # The provider confirmed as it took the email: its id and `delivered` in one write.
+                    self.deliveries.delivered(key, rcpt, self.provider.name, sent_id[:200])
+                    log.info(
+                        "emailed %d report(s) to %s (%s)",
+                        len(parcel.reports),
+                        parcel.recipient.person_id,
+                        sent_id,
+                    )
+                    return Outcome(delivered=1, messages=1)
+            if not error.retryable or attempt > self.retries:
+                return self._failed(parcel, str(error), attempts=attempt)
+            pause = random.uniform(0, self.backoff * 2**attempt)
+            log.info("email to %s failed (%s); retrying in %.1fs", parcel.recipient.person_id, error, pause)
+            self._sleep(pause)  # outside the turn: other emails go out meanwhile
+            if stopping():  # the failure is recorded: a later run retries it
+                return Outcome(failed=1, problems=[(self._line(parcel, f"{error} (stopped)"), None)])
+            seen = self.deliveries.get(key, rcpt)
         raise AssertionError("unreachable")
 
     def _uncertain(self, parcel: Parcel, why: str) -> Outcome:

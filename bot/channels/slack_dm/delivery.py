@@ -397,8 +397,7 @@ def post_once(
     except (SlackClientError, OSError) as exc:
         deliveries.failed(key, channel, why(exc))
         raise
-    deliveries.posted(key, channel, str(sent.get("channel") or channel), str(sent["ts"]))
-    deliveries.delivered(key, channel)
+    deliveries.delivered(key, channel, str(sent.get("channel") or channel), str(sent["ts"]))
     return landed is None
 
 

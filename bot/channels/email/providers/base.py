@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from email.message import EmailMessage
 from typing import ClassVar
@@ -18,6 +19,13 @@ class Provider(ABC):
     @abstractmethod
     def send(self, message: EmailMessage) -> str:
         """Send `message`; return the provider's id for it (its Message-ID when it has none)."""
+
+    def turn(self) -> contextlib.AbstractContextManager[object]:
+        """Held around a send and the ledger writes on either side of it: a provider whose
+        sends take turns (one connection) gives the turn here, so an email is counted as
+        being sent only once it is next, and its outcome is recorded before the next one's
+        turn. Providers that send side by side give no turn (the default)."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:  # noqa: B027 - most providers hold nothing
         """Release connections."""

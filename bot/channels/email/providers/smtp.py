@@ -12,6 +12,7 @@ import contextlib
 import smtplib
 import ssl
 import threading
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 
@@ -56,12 +57,13 @@ class SmtpProvider(Provider):
         self._idle: list[smtplib.SMTP] = []  # open connections no email is using
         self._slots = threading.BoundedSemaphore(max(1, max_connections))  # one email per connection
         self._lock = threading.Lock()  # guards _idle and the counter
+        self._held = threading.local()  # whether this thread holds a slot (`turn`)
         self.connections = 0  # connections opened so far (reuse shows in tests and the bench)
 
     def send(self, message: EmailMessage) -> str:
         sender, recipients = envelope(message)
         data = message.as_bytes(policy=policy.SMTP)
-        with self._slots:
+        with self.turn():
             conn = self._take()
             for fresh in (conn is None, True):
                 conn = conn or self._open()
@@ -77,6 +79,21 @@ class SmtpProvider(Provider):
                 self._give_back(conn)
                 return str(message["Message-ID"])
         raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """A connection slot for this thread: an email's attempt is counted, sent and recorded
+        within it, so no email waits for a connection after its attempt was counted (a run
+        stopped then would leave it "may or may not have been sent" though it never left)."""
+        if getattr(self._held, "slot", False):
+            yield
+            return
+        with self._slots:
+            self._held.slot = True
+            try:
+                yield
+            finally:
+                self._held.slot = False
 
     def close(self) -> None:
         with self._lock:

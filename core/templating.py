@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -15,21 +15,28 @@ from core.format import FILTERS
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 
-@cache
-def environment() -> jinja2.Environment:
+def new_environment(autoescape: bool | Callable[[str | None], bool] = False) -> jinja2.Environment:
+    """An environment over `templates/` with the project's filters: the one below (no escaping:
+    Markdown, mrkdwn, prompts), or a medium's own (e.g. email's, escaping its HTML)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        autoescape=False,  # output is Markdown / mrkdwn / prompts, escaped where it is rendered
+        autoescape=autoescape,
         # Templates ship with the code: checking their mtimes on every render costs a stat
         # per call, tens of thousands per large run.
         auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Markdown / mrkdwn / prompts: escaped where they are rendered for a medium."""
+    return new_environment()
 
 
 @contextmanager

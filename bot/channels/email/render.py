@@ -28,8 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from bot.channels.base import Parcel
-from core.format import FILTERS
-from core.templating import TEMPLATES_DIR
+from core.templating import TEMPLATES_DIR, new_environment
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 # What can open raw HTML (or an autolink) in CommonMark: `<` then a letter, `/`, `!` or `?`.
@@ -39,15 +38,7 @@ _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 @cache
 def environment() -> jinja2.Environment:
     """Templates of the email: `.html.j2` autoescaped, `.txt.j2` not."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
-        auto_reload=False,
-    )
-    env.filters.update(FILTERS)
+    env = new_environment(jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default=False))
     env.filters["markdown_html"] = markdown_html
     return env
 

@@ -4,6 +4,7 @@ to the app, against the local Slack server."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from bot.slack.requests import EmailChoice, Help, parse
@@ -35,7 +36,20 @@ def test_email_on_and_off_parse() -> None:
         assert isinstance(request, Help) and "send `email on` or `email off`" in (request.problem or "")
 
 
+def with_smtp(bot: Bot) -> None:
+    """An email provider configured (the choice is refused without one)."""
+    bot.services.settings = dataclasses.replace(bot.services.settings, smtp_host="127.0.0.1")
+
+
+def test_email_on_without_a_provider_says_so_and_changes_nothing(bot: Bot) -> None:
+    reply = bot.command("email on")
+    assert "Email is not set up for this bot yet" in reply and "SMTP_HOST" in reply
+    assert preferences(bot).email_choice("CSM001") is None
+    assert "no longer come by email" in bot.command("email off")  # turning it off needs no provider
+
+
 def test_a_csm_turns_their_own_email_on_and_off(bot: Bot) -> None:
+    with_smtp(bot)
     assert (
         "*Your weekly reports come by:* Slack DM. `/weekly-report email on` turns the email on."
         in home_of(bot, SARAH)
@@ -60,6 +74,7 @@ def test_a_csm_turns_their_own_email_on_and_off(bot: Bot) -> None:
 
 
 def test_email_keeps_a_pause_and_only_csms_may_choose(bot: Bot) -> None:
+    with_smtp(bot)
     bot.command("pause", user_id=MICHAEL)
     assert "no longer come by email" in bot.command("email off", user_id=MICHAEL)
     assert (

@@ -32,7 +32,7 @@ from bot.slack.replies import (
 )
 from bot.slack.requests import EmailChoice, Help, OneReport, Pause, Request, Resume
 from core import Preferences, Requester, Target, ThreadLink, channels_for, on_demand_recipient
-from core.errors import NotAuthorized, UnknownCustomer
+from core.errors import InputError, NotAuthorized, UnknownCustomer
 
 log = logging.getLogger("weekly_report.bot")
 NOT_A_CSM = "you are not a CSM in csm_assignments, so no customer reports are available to you"
@@ -187,6 +187,12 @@ class Desk:
                 "you are not a CSM in csm_assignments, so no weekly reports of yours go by email"
             )
         settings = self.services.settings
+        if request.on and settings.chosen_email_provider == "console" and not settings.email_provider:
+            # No provider: the emails would only be printed in the bot's log. Say so, change nothing.
+            raise InputError(
+                "email is not set up for this bot yet (no SMTP_HOST, SENDGRID_API_KEY or AWS SES keys), "
+                "so your weekly reports cannot come by email; ask an admin to configure a provider"
+            )
         Preferences(self.engine.warehouse, settings.current_date).set_email(
             requester.csm_id, request.on, by=user_id
         )

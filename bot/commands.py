@@ -8,9 +8,9 @@ import json
 import sys
 from collections import defaultdict
 
-from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.channels.console import print_report
 from bot.progress import ProgressBar
-from bot.text import as_csv, as_json, plain, slack_as_text, table
+from bot.text import as_csv, as_json, plain, table
 from core import (
     DeliveryStore,
     Report,
@@ -107,14 +107,7 @@ def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:
             f"\n{'=' * 78}\nMonday DMs for {names[csm_id]} ({csm_id}): {len(customers)} report(s)\n{'=' * 78}"
         )
         for customer_id in customers:
-            _print_report_messages(reports[customer_id])
-
-
-def _print_report_messages(report: Report) -> None:
-    print("\n" + slack_as_text(slack_parent(report)))
-    for message in slack_sections(report):
-        print("\n  ↳ in thread:")
-        print(slack_as_text(message, indent="    "))
+            print_report(None, reports[customer_id])
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -157,7 +150,7 @@ def show(args: argparse.Namespace) -> int:
     if args.format == "md":
         print(report.full_report)
     elif args.format == "slack":
-        _print_report_messages(report)
+        print_report(None, report)
     else:
         print(json.dumps(_report_json(report), indent=2, default=plain))
     return 0

@@ -283,6 +283,7 @@ class WeeklyJob:
         tally.add(
             reports_generated=gen.reports_generated + gen.reports_reused, reports_partial=gen.reports_partial,
             reports_failed=gen.reports_failed, reports_reused=gen.reports_reused,
+            reports_no_data=gen.reports_no_data,
         )  # fmt: skip
         for t in targets:
             if t.subject_id not in gen.reports:

@@ -180,7 +180,15 @@ def test_a_connection_lost_while_handing_the_email_over_is_alerted_not_retried(
 
 
 @pytest.mark.parametrize(
-    "address", ["michael@example.com\nBcc: x@y.z", "", "michael", "mi chael@example.com"]
+    "address",
+    [
+        "michael@example.com\nBcc: x@y.z",
+        "",
+        "michael",
+        "mi chael@example.com",
+        "jo@exämple.com",
+        "jö@example.com",
+    ],
 )
 def test_an_address_that_cannot_be_a_header_fails_before_anything_is_sent(
     email_demo: Demo, email_ledger: DeliveryStore, address: str
@@ -214,7 +222,11 @@ def test_the_factory_uses_smtp_when_configured_and_the_console_otherwise(
         ch.close()
     assert [r.sender for r in server.received] == ["r@acme.test"] and out.getvalue() == ""
 
-    console = email_channel(SimpleNamespace(settings=Settings(), deliveries=email_ledger, out=out))
+    # No provider: the console, but only where email is a default channel (WEEKLY_REPORT_DELIVERY).
+    only_chosen = Settings(delivery=("slack",))
+    assert email_channel(SimpleNamespace(settings=only_chosen, deliveries=email_ledger, out=out)) is None
+    by_default = Settings(delivery=("email",))
+    console = email_channel(SimpleNamespace(settings=by_default, deliveries=email_ledger, out=out))
     assert console is not None and console.deliver(email_demo.parcels["CSM002"], never).messages == 1
     printed = out.getvalue()
     assert "To: Michael Chen <michael.chen@example.com>" in printed
@@ -241,3 +253,26 @@ def test_a_run_stopping_during_the_backoff_leaves_a_definite_failure_for_the_nex
     assert stopped.problems[0][0].endswith("(stopped)")
     assert record is not None and record.status == FAILED and not record.last_error.startswith(UNCERTAIN)  # type: ignore[union-attr]
     assert (later.delivered, later.messages, len(server.received)) == (1, 1, 1)
+
+
+class Breaks(Provider):
+    """A provider whose client library fails in a way it does not wrap (a bug, an encoding)."""
+
+    name = "smtp"
+
+    def send(self, message: EmailMessage) -> str:
+        raise UnicodeEncodeError("ascii", "jö", 1, 2, "ordinal not in range(128) password=hunter2")
+
+
+def test_an_error_the_provider_does_not_wrap_fails_that_email_not_the_run(
+    email_demo: Demo, email_ledger: DeliveryStore
+) -> None:
+    ch = EmailChannel(email_ledger, Breaks(), SENDER, sleep=lambda _: None)
+    outcome = ch.deliver(email_demo.parcels["CSM001"], never)
+    assert (outcome.failed, outcome.messages) == (1, 0)
+    [(line, alert)] = outcome.problems
+    assert "unexpected UnicodeEncodeError" in line and alert is not None and "hunter2" not in alert + line
+    [row] = email_demo.rows()
+    assert row["status"] == FAILED and UNCERTAIN not in (
+        row["last_error"] or ""
+    )  # definite: a later run retries

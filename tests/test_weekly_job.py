@@ -335,6 +335,7 @@ def test_a_customer_without_data_is_told_to_its_csm_briefly_once(
         )
     first = job(engine, settings, client).run(WEEK, ["CSM003"], scope="weekly:csm:CSM003")
     assert (first["status"], first["dms_sent"], first["dms_failed"]) == ("completed", 2, 0)
+    assert (first["reports_generated"], first["reports_no_data"]) == (1, 1)  # counted, not lost
     user_id = CSMS["CSM003"][0]
     assert reports_in_dm(slack, user_id)["CUST_78901"] == Counter({0: 1})  # the parent, no thread
     [told] = [m for m in slack.messages(slack.dm_channel(user_id)) if "Ironridge" in m.get("text", "")]

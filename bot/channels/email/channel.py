@@ -51,8 +51,14 @@ class EmailServices(Protocol):
 
 
 def email_channel(services: EmailServices) -> Channel | None:
-    """The email channel over the configured provider (the console when none is configured)."""
+    """The email channel over the configured provider: the console when none is configured and
+    email is a default channel (WEEKLY_REPORT_DELIVERY), as the README says; None (not
+    available: the weekly job counts each such email failed and alerts) when it is only some
+    CSM's own choice, so a run never prints their reports to the bot's log and calls it sent."""
     settings = services.settings
+    implicit_console = settings.chosen_email_provider == "console" and not settings.email_provider
+    if implicit_console and "email" not in (settings.delivery or ()):
+        return None
     return EmailChannel(services.deliveries, make_provider(settings, services.out), settings.email_from)
 
 
@@ -119,15 +125,15 @@ class EmailChannel(Channel):
     ) -> Outcome:
         key, rcpt = ledger_key(parcel)
         for attempt in range(1, self.retries + 2):
-            # The provider's turn (SMTP's one connection) covers the attempt and its outcome:
-            # an email waiting for the connection is not yet `sending`, and one sent is
-            # recorded before the next goes out, so a crash leaves at most the email on the
-            # wire uncertain.
+            # The provider's turn (an SMTP connection of its own) covers the attempt and its
+            # outcome: an email waiting for a connection is not yet `sending`, and one sent is
+            # recorded before its connection takes the next, so a crash leaves at most the
+            # emails on the wire (one per connection) uncertain.
             with self.provider.turn():
                 if not self.deliveries.start_attempt(key, rcpt, seen):
                     return Outcome(problems=[(self._line(parcel, "being delivered by another run"), None)])
                 try:
-                    sent_id = self.provider.send(message)
+                    sent_id = self._provider_send(message)
                 except EmailError as exc:
                     if exc.uncertain:
                         return self._uncertain(parcel, str(exc))
@@ -152,6 +158,20 @@ class EmailChannel(Channel):
                 return Outcome(failed=1, problems=[(self._line(parcel, f"{error} (stopped)"), None)])
             seen = self.deliveries.get(key, rcpt)
         raise AssertionError("unreachable")
+
+    def _provider_send(self, message: EmailMessage) -> str:
+        """The provider's send; anything but an EmailError escaping it (a client library's own
+        error) is a definite failure of this email, not the run's: recorded, retried, alerted."""
+        try:
+            return self.provider.send(message)
+        except EmailError:
+            raise
+        except Exception as exc:
+            # Its text is not shown: a client library's message could hold what the provider's
+            # own errors redact. Definite and permanent: sending the same email again fails again.
+            what = f"{self.provider.name}: unexpected {type(exc).__name__} while sending"
+            log.error("%s", what)
+            raise EmailError(what, permanent=True) from exc
 
     def _uncertain(self, parcel: Parcel, why: str) -> Outcome:
         key, rcpt = ledger_key(parcel)

@@ -106,6 +106,8 @@ def _text_part(body: str, subtype: str) -> EmailMessage:
 
 def address_problem(address: str) -> str | None:
     """Why `address` cannot be a recipient (one line), or None."""
+    if not address.isascii():  # SMTP commands are ASCII (no SMTPUTF8 here): say so before anything is sent
+        return f"'{' '.join(address.split())[:80]}' has non-ASCII characters, which email here cannot address"
     if "@" in address.strip("@") and address == "".join(address.split()):
         return None
     return f"'{' '.join(address.split())[:80]}' is not an email address"

@@ -8,6 +8,7 @@ environment (see ENV_NAMES). Secrets are kept out of `repr()` so they never reac
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 import os
 import re
@@ -301,10 +302,25 @@ def _validate_email(s: Settings) -> None:
         raise ConfigError("SMTP_PORT must be a port number, 1 to 65535")
     if bool(s.aws_access_key_id) != bool(s.aws_secret_access_key):
         raise ConfigError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+    if s.smtp_host and s.smtp_username and not s.smtp_use_tls and not _loopback(s.smtp_host):
+        raise ConfigError(
+            "SMTP_USERNAME is set but SMTP_USE_TLS is not: the password would cross the network in "
+            "clear text; set SMTP_USE_TLS=true (STARTTLS), or relay through a server on this host"
+        )
     if not _is_address(s.email_from):
         raise ConfigError(
             f"WEEKLY_REPORT_EMAIL_FROM must be an email address or 'Name <address>', not '{' '.join(s.email_from.split())[:80]}'"
         )
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine (a local relay): credentials sent to it stay here."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_address(text: str) -> bool:

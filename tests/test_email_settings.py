@@ -54,12 +54,29 @@ def test_smtp_settings_are_typed_and_secrets_stay_out_of_repr() -> None:
         ({"AWS_ACCESS_KEY_ID": "AKID"}, "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
         ({"WEEKLY_REPORT_EMAIL_FROM": "not an address"}, "WEEKLY_REPORT_EMAIL_FROM must be an email address"),
         ({"WEEKLY_REPORT_EMAIL_FROM": "a@b.test\r\nBcc: c@d.test"}, "WEEKLY_REPORT_EMAIL_FROM must be"),
+        (SMTP | {"SMTP_USERNAME": "mailer"}, "the password would cross the network in clear text"),
     ],
 )
 def test_bad_email_settings_are_refused_in_one_line(environ: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError, match=says) as caught:
         load_settings(environ | {"WEEKLY_REPORT_CONFIG": "/nonexistent.toml"})
     assert "\n" not in str(caught.value)
+
+
+def test_smtp_auth_without_tls_is_only_for_a_relay_on_this_host() -> None:
+    for host in ("127.0.0.1", "localhost", "::1"):
+        local = SMTP | {
+            "SMTP_HOST": host,
+            "SMTP_USERNAME": "mailer",
+            "WEEKLY_REPORT_CONFIG": "/nonexistent.toml",
+        }
+        assert load_settings(local).smtp_username == "mailer"
+    secured = SMTP | {
+        "SMTP_USERNAME": "mailer",
+        "SMTP_USE_TLS": "true",
+        "WEEKLY_REPORT_CONFIG": "/nonexistent.toml",
+    }
+    assert load_settings(secured).smtp_use_tls is True
 
 
 def test_a_named_sender_is_accepted() -> None:

@@ -21,10 +21,10 @@ class Provider(ABC):
         """Send `message`; return the provider's id for it (its Message-ID when it has none)."""
 
     def turn(self) -> contextlib.AbstractContextManager[object]:
-        """Held around a send and the ledger writes on either side of it: a provider whose
-        sends take turns (one connection) gives the turn here, so an email is counted as
-        being sent only once it is next, and its outcome is recorded before the next one's
-        turn. Providers that send side by side give no turn (the default)."""
+        """Held around a send and the ledger writes on either side of it: a provider with a few
+        connections (SMTP) gives one here, so an email is counted as being sent only once it
+        holds a connection, and its outcome is recorded before that connection takes the next.
+        Providers that send side by side give no turn (the default)."""
         return contextlib.nullcontext()
 
     def close(self) -> None:  # noqa: B027 - most providers hold nothing

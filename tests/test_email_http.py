@@ -88,6 +88,17 @@ def test_sendgrid_unreachable_is_definite_and_retryable(email_demo: Demo) -> Non
     assert caught.value.retryable and API_KEY not in str(caught.value)
 
 
+def test_a_tls_failure_is_definite_never_may_have_been_sent(email_demo: Demo, api: HttpApi) -> None:
+    """https to a server that speaks plain HTTP: the handshake fails before any request."""
+    tls_url = api.url.replace("http://", "https://")
+    for provider in (SendGridProvider(API_KEY, tls_url), SesProvider("eu-west-1", KEY_ID, SECRET, tls_url)):
+        with pytest.raises(EmailError) as caught:
+            provider.send(render(email_demo.parcels["CSM003"], SENDER))
+        assert not caught.value.uncertain, str(caught.value)
+        assert API_KEY not in str(caught.value) and SECRET not in str(caught.value)
+    assert api.requests == []
+
+
 def test_secrets_are_redacted_before_the_message_is_cut() -> None:
     text = "x" * 290 + API_KEY + " tail"
     assert API_KEY[:5] not in redact(text, API_KEY) and len(redact(text, API_KEY)) <= 300

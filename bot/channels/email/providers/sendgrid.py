@@ -71,7 +71,11 @@ def _person(address: str, name: str) -> dict[str, str]:
 
 def _before_sending(exc: requests.RequestException) -> bool:
     """Whether the request failed before anything reached SendGrid (so it surely was not sent)."""
-    if isinstance(exc, requests.ConnectTimeout):
+    # Connecting timed out, TLS failed (the certificate, the handshake) or the proxy refused:
+    # the request never reached SendGrid.
+    if isinstance(
+        exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
+    ):
         return True
     if not isinstance(exc, requests.ConnectionError):
         return False

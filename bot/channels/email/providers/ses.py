@@ -20,6 +20,8 @@ from botocore.exceptions import (
     NoCredentialsError,
     ParamValidationError,
     PartialCredentialsError,
+    ProxyConnectionError,
+    SSLError,
 )
 
 from bot.channels.email.providers.base import Provider, envelope, redact
@@ -65,8 +67,12 @@ class SesProvider(Provider):
             retry = status >= 500 or status == 429 or error.get("Code") in THROTTLED
             text = f"{error.get('Code', 'error')} (HTTP {status}): {error.get('Message', '')}"
             raise self._error(text, permanent=not retry) from exc
-        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+        except (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError) as exc:
             raise self._error(f"cannot connect ({type(exc).__name__})") from exc
+        except SSLError as exc:  # the TLS handshake failed: nothing was sent, and a retry fails the same
+            raise self._error(
+                f"TLS failed ({type(exc).__name__}); check the endpoint's certificate", permanent=True
+            ) from exc
         except (NoCredentialsError, PartialCredentialsError, ParamValidationError) as exc:
             raise self._error(str(exc), permanent=True) from exc
         except BotoCoreError as exc:  # read timeouts, closed connections: it may have gone out

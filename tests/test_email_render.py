@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from html import escape
+from html import escape, unescape
 
 from bot.channels.base import Parcel
 from bot.channels.email.render import markdown_html, message_id, render
@@ -38,6 +38,11 @@ def test_one_email_holds_all_of_a_csms_reports_as_html_and_text(email_demo: Demo
             assert shown(report.customer_name) in body and money(h.revenue) in body
             assert shown(h.health_line) in body
             assert all(shown(s.title) in body for s in report.sections)
+        # what matters this week: the verdict and the talking points, as in the parent message
+        assert h.talking_points
+        for body in (unescape(html), text):
+            assert "What matters this week" in body
+            assert all(p in body for p in h.talking_points)
     # section Markdown is HTML in the HTML part and stays Markdown in the text part
     assert "<strong>Conversions</strong>" in html and "**Conversions**" in text
     assert "<li>" in html
@@ -97,3 +102,20 @@ def test_a_section_that_failed_says_so(email_demo: Demo) -> None:
 def test_markdown_is_converted_with_raw_html_escaped_and_the_markdown_environment_is_untouched() -> None:
     assert str(markdown_html("a <b>b</b> **c**")) == "<p>a &lt;b&gt;b&lt;/b&gt; <strong>c</strong></p>\n"
     assert markdown_environment().autoescape is False
+
+
+def test_a_week_without_data_and_a_partial_week_read_as_in_every_other_medium(email_demo: Demo) -> None:
+    parcel = email_demo.parcels["CSM003"]
+    complete = parcel.reports[0]
+    assert complete.headline is not None
+    no_data = dataclasses.replace(
+        parcel.reports[1], status="no_data", sections=[], headline=None, agent_thread_id=None
+    )
+    note = "the week before has 2 of 7 days of data, so this week is not compared with it"
+    partial = dataclasses.replace(
+        complete, status="partial", headline=dataclasses.replace(complete.headline, partial_note=note)
+    )
+    html, text, _ = parts(dataclasses.replace(parcel, reports=(partial, no_data)))
+    for body in (html, text):
+        assert "No data this week" in body and "could not be generated" not in body
+        assert note in body and "not compared" in body

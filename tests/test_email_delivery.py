@@ -276,3 +276,15 @@ def test_an_error_the_provider_does_not_wrap_fails_that_email_not_the_run(
     assert row["status"] == FAILED and UNCERTAIN not in (
         row["last_error"] or ""
     )  # definite: a later run retries
+
+
+def test_the_dry_run_preview_reads_the_ledger(email_demo: Demo, email_ledger: DeliveryStore) -> None:
+    parcel = email_demo.parcels["CSM002"]
+    with SmtpServer() as server:
+        ch = channel(server, email_ledger)
+        before = ch.preview(parcel.recipient, parcel.kind, parcel.week, ())
+        ch.deliver(parcel, never)
+        after = ch.preview(parcel.recipient, parcel.kind, parcel.week, ())
+        ch.close()
+    assert (before.to, before.note) == ("michael.chen@example.com (smtp)", "email not sent")
+    assert after.note == "email delivered" and len(server.received) == 1

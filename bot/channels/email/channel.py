@@ -28,12 +28,13 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import ClassVar, Protocol, TextIO
 
-from bot.channels.base import Channel, Outcome, Parcel
+from bot.channels.base import Channel, Outcome, Parcel, Preview, Recipient
 from bot.channels.email.providers import Provider, make_provider
 from bot.channels.email.render import address_problem, render
 from core.deliveries import DELIVERED, FAILED, POSTED, SENDING, DeliveryRecord, DeliveryStore
 from core.errors import EmailError
 from core.settings import Settings
+from core.weeks import Week
 
 log = logging.getLogger("weekly_report.bot.channels.email")
 
@@ -64,8 +65,11 @@ def email_channel(services: EmailServices) -> Channel | None:
 
 def ledger_key(parcel: Parcel) -> tuple[str, str]:
     """The ledger's (report_id, recipient) for the email of `parcel`."""
-    week = f"{parcel.week.start:%Y%m%d}"
-    return f"email:{parcel.kind}:{week}:{parcel.recipient.person_id}", f"email:{parcel.recipient.email}"
+    return _key(parcel.kind, parcel.week, parcel.recipient)
+
+
+def _key(kind: str, week: Week, recipient: Recipient) -> tuple[str, str]:
+    return f"email:{kind}:{week.start:%Y%m%d}:{recipient.person_id}", f"email:{recipient.email}"
 
 
 class EmailChannel(Channel):
@@ -116,6 +120,17 @@ class EmailChannel(Channel):
             self.deliveries.failed(key, rcpt, error)
             return self._failed(parcel, error, attempts=0)
         return self._send(parcel, message, record, stopping)
+
+    def preview(self, recipient: Recipient, kind: str, week: Week, report_ids: tuple[str, ...]) -> Preview:
+        """Where the week's email goes, and whether it went (the ledger's word; reads only)."""
+        to = f"{recipient.email} ({self.provider.name})"
+        if not self.records:
+            return Preview(to, note="email printed here, not sent (no provider configured)")
+        record = self.deliveries.get(*_key(kind, week, recipient))
+        state = record.status if record else "not sent"
+        if record and record.last_error:
+            state += f" ({' '.join(record.last_error.split())[:120]})"
+        return Preview(to, note=f"email {state}")
 
     def close(self) -> None:
         self.provider.close()

@@ -48,12 +48,18 @@ def load_demo(args: argparse.Namespace) -> int:
     _embedded_only(settings, "load-demo")
     if args.customers < 9:
         raise InputError("--customers must be at least 9 (the named demo customers)")
+    if args.reps < 8:
+        raise InputError("--reps must be at least 8 (the named demo reps)")
     as_of = _date(args.as_of, "--as-of") if args.as_of else settings.current_date()
     warehouse = open_embedded(settings.home, borrow=False)  # replaces the data: needs the files to itself
     assert isinstance(warehouse, EmbeddedWarehouse)
     with warehouse:
         summary = load(
-            warehouse, as_of, args.customers, progress=lambda m: print(f"  loading {m}", file=sys.stderr)
+            warehouse,
+            as_of,
+            args.customers,
+            progress=lambda m: print(f"  loading {m}", file=sys.stderr),
+            reps=args.reps,
         )
     print(summary.describe())
     return 0

@@ -126,7 +126,21 @@ def test_embedded_warehouse_creates_every_table_and_column_of_setup_sql(tmp_path
 
 
 def test_the_columns_declared_are_setup_sqls_and_anything_else_makes_them_unknown(tmp_path: Path) -> None:
-    assert declared_columns() == {("analytics", t, c) for t, columns in ddl_tables().items() for c in columns}
+    coaching = {
+        ("coaching", t, c)
+        for s in setup_statements()
+        if (
+            match := re.match(
+                r"CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA\.COACHING\.(\w+) \((.*)\)$", s.sql, re.S
+            )
+        )
+        for t, c in ((match.group(1), line.split()[0]) for line in match.group(2).strip().splitlines())
+    }
+    assert len({t for _, t, _ in coaching}) == 4
+    assert (
+        declared_columns()
+        == {("analytics", t, c) for t, columns in ddl_tables().items() for c in columns} | coaching
+    )
     with_view = tmp_path / "setup.sql"
     with_view.write_text(
         SCHEMA_FILE.read_text()

@@ -26,7 +26,7 @@ from core import (
 )
 from core.errors import ConfigError, InputError, WarehouseLocked
 from core.warehouse import open_embedded
-from core.warehouse.base import ANALYTICS, split_statements
+from core.warehouse.base import ANALYTICS, COACHING, split_statements
 
 
 def _settings() -> Settings:
@@ -91,13 +91,15 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_data_current(engine: ReportEngine) -> bool:
-    """The demo data exists and covers the latest complete week."""
+    """The demo data, the coaching data included, exists and covers the latest complete week."""
     try:
         week = engine.week(None)
     except InputError:
         return False
     last = engine.warehouse.scalar(f"SELECT MAX(activity_date) FROM {ANALYTICS}.historical_engagement")
-    return last is not None and last >= week.end
+    # A warehouse loaded before the coaching data existed has none: it needs loading too.
+    last_call = engine.warehouse.scalar(f"SELECT MAX(started_at) FROM {COACHING}.calls")
+    return last is not None and last >= week.end and last_call is not None and last_call.date() >= week.start
 
 
 def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.commands import _demo_data_current
+from core import ReportEngine
 from core.demo import load_demo
 from core.demo.coaching import coaching_counts, reload_coaching
 from core.warehouse.base import COACHING
@@ -299,3 +301,9 @@ def test_fewer_than_eight_reps_is_refused_and_nothing_changes(
         with pytest.raises(ValueError, match="at least 8 reps"):
             load_demo(warehouse, AS_OF, reps=3)
         assert warehouse.scalar(f"SELECT COUNT(*) FROM {COACHING}.speakers WHERE manager_id IS NOT NULL") == 8
+
+
+def test_demo_reloads_a_warehouse_loaded_before_the_coaching_data(engine: ReportEngine) -> None:
+    assert _demo_data_current(engine)
+    engine.warehouse.execute(f"DELETE FROM {COACHING}.calls")  # as a warehouse of before
+    assert not _demo_data_current(engine)

@@ -150,16 +150,17 @@ WITH scored AS (
     FROM coach_call AS c WHERE c.scored
 ),
 said AS (
+    -- Unordered aggregates (ordered ones buffer every row): labels are one per call and
+    -- moment, and the highlights sort by their first field, the offset.
     SELECT call_id,
-        to_json(list(DISTINCT label ORDER BY label)) AS objections,
-        to_json(list(struct_pack(speaker_id := who, speaker := name, offset_seconds := moment_at, quote := words,
-                                 objection := label) ORDER BY moment_at)) AS highlights
-    FROM (
-        SELECT call_id, label, contact_id AS who, contact_name AS name, offset_seconds AS moment_at, quote AS words
-        FROM coach_moment
-        UNION ALL
-        SELECT call_id, label, rep_id, rep_name, offset_seconds + 20, answer FROM coach_moment
-    )
+        to_json(list_sort(list(label))) AS objections,
+        to_json(list_sort(list_concat(
+            list(struct_pack(offset_seconds := offset_seconds, speaker_id := contact_id,
+                             speaker := contact_name, quote := quote, objection := label)),
+            list(struct_pack(offset_seconds := offset_seconds + 20, speaker_id := rep_id,
+                             speaker := rep_name, quote := answer, objection := label))
+        ))) AS highlights
+    FROM coach_moment
     GROUP BY call_id
 )
 SELECT replace(s.call_id, 'CALL-', 'SES-'), s.call_id, s.rep_id, s.created_at, s.product_knowledge,

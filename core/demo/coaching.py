@@ -38,7 +38,7 @@ from core.weeks import last_complete_week
 
 TABLES = ("speakers", "calls", "coaching_sessions", "transcripts")
 MAX_CALLS_A_WEEK = 8
-# One call in this many has no coaching session (not scored yet): calls and sessions differ.
+# The share of calls with no coaching session (not scored): a week's calls and sessions differ.
 UNSCORED = 0.08
 # Rows expanded per statement: bounds the memory of a large load.
 BATCH_REPS = 2_500

@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--customers", type=int, default=9, help="number of customers (default 9, the named demo set)"
     )
+    p.add_argument(
+        "--reps",
+        type=int,
+        default=8,
+        help="number of sales reps in the coaching data (default 8, the named set)",
+    )
     p.add_argument("--as-of", help="date the data runs up to, exclusive (default today)")
     p.set_defaults(handler=commands.load_demo)
 

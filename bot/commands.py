@@ -26,7 +26,7 @@ from core import (
 )
 from core.errors import ConfigError, InputError, WarehouseLocked
 from core.warehouse import open_embedded
-from core.warehouse.base import ANALYTICS, split_statements
+from core.warehouse.base import ANALYTICS, COACHING, split_statements
 
 
 def _settings() -> Settings:
@@ -48,12 +48,18 @@ def load_demo(args: argparse.Namespace) -> int:
     _embedded_only(settings, "load-demo")
     if args.customers < 9:
         raise InputError("--customers must be at least 9 (the named demo customers)")
+    if args.reps < 8:
+        raise InputError("--reps must be at least 8 (the named demo reps)")
     as_of = _date(args.as_of, "--as-of") if args.as_of else settings.current_date()
     warehouse = open_embedded(settings.home, borrow=False)  # replaces the data: needs the files to itself
     assert isinstance(warehouse, EmbeddedWarehouse)
     with warehouse:
         summary = load(
-            warehouse, as_of, args.customers, progress=lambda m: print(f"  loading {m}", file=sys.stderr)
+            warehouse,
+            as_of,
+            args.customers,
+            progress=lambda m: print(f"  loading {m}", file=sys.stderr),
+            reps=args.reps,
         )
     print(summary.describe())
     return 0
@@ -85,13 +91,15 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_data_current(engine: ReportEngine) -> bool:
-    """The demo data exists and covers the latest complete week."""
+    """The demo data, the coaching data included, exists and covers the latest complete week."""
     try:
         week = engine.week(None)
     except InputError:
         return False
     last = engine.warehouse.scalar(f"SELECT MAX(activity_date) FROM {ANALYTICS}.historical_engagement")
-    return last is not None and last >= week.end
+    # A warehouse loaded before the coaching data existed has none: it needs loading too.
+    last_call = engine.warehouse.scalar(f"SELECT MAX(started_at) FROM {COACHING}.calls")
+    return last is not None and last >= week.end and last_call is not None and last_call.date() >= week.start
 
 
 def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:

@@ -22,6 +22,9 @@ CREATE WAREHOUSE IF NOT EXISTS CUSTOMER_SUCCESS_WH
     COMMENT = 'weekly-report: reports, Cortex Analyst queries and the case-study search index';
 
 CREATE DATABASE IF NOT EXISTS CUSTOMER_SUCCESS_DATA;
+-- The coaching data (issue 15), tables below. Created before ANALYTICS because creating a
+-- schema makes it the session's current one: ANALYTICS stays current, as before.
+CREATE SCHEMA IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING;
 CREATE SCHEMA IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS;
 
 -- Source data: loaded by the customer in production, by `weekly-report load-demo` locally.
@@ -265,6 +268,57 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.agent_messages (
     created_at TIMESTAMP_NTZ NOT NULL
 );
 
+-- Coaching data (the sales-coaching review): loaded by the customer's call recorder and
+-- coaching tool in production, by `weekly-report load-demo` locally. Read-only for the bot.
+-- Its schema is created at the top of this file, before ANALYTICS.
+
+-- Everyone who speaks on a call: our reps and managers (company_side TRUE; a rep's manager_id
+-- is their manager's speaker_id) and the customers' people (company_side FALSE).
+CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.speakers (
+    speaker_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    email VARCHAR,
+    company_side BOOLEAN NOT NULL,
+    manager_id VARCHAR,
+    slack_user_id VARCHAR,
+    timezone VARCHAR
+);
+
+-- One row per call; rep_id is a company-side speaker_id, started_at is UTC.
+CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.calls (
+    call_id VARCHAR NOT NULL,
+    rep_id VARCHAR NOT NULL,
+    title VARCHAR,
+    customer_name VARCHAR,
+    started_at TIMESTAMP_NTZ NOT NULL,
+    duration_seconds INTEGER
+);
+
+-- One row per scored call. Scores are 0-100; objections is an ARRAY of short labels
+-- ("pricing", "timing"); highlights a VARIANT array of
+-- {speaker_id, speaker, offset_seconds, quote, objection}, each quote a line of the call's transcript.
+CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.coaching_sessions (
+    session_id VARCHAR NOT NULL,
+    call_id VARCHAR NOT NULL,
+    rep_id VARCHAR NOT NULL,
+    created_at TIMESTAMP_NTZ NOT NULL,
+    product_knowledge INTEGER,
+    discovery INTEGER,
+    objection_handling INTEGER,
+    engagement INTEGER,
+    overall_score INTEGER,
+    objections ARRAY,
+    highlights VARIANT
+);
+
+-- What was said, by whom, how many seconds into the call.
+CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.transcripts (
+    call_id VARCHAR NOT NULL,
+    speaker_id VARCHAR NOT NULL,
+    offset_seconds INTEGER NOT NULL,
+    text VARCHAR NOT NULL
+);
+
 -- The semantic model that Cortex Analyst reads (executive_review_semantic_model.yaml) lives on
 -- this internal stage; `weekly-report setup-snowflake` uploads it with PUT after this file.
 -- @account-only
@@ -358,3 +412,19 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE CUSTOMER_SUCCESS_DATA.ANALYTICS.ag
 -- Cortex Analyst reads the semantic model file from the stage with the caller's role.
 -- @account-only
 GRANT READ ON STAGE CUSTOMER_SUCCESS_DATA.ANALYTICS.SEMANTIC_MODELS TO ROLE WEEKLY_REPORT_ROLE;
+
+-- The coaching data is read-only for the bot, like the EBR's source data.
+-- @account-only
+GRANT USAGE ON SCHEMA CUSTOMER_SUCCESS_DATA.COACHING TO ROLE WEEKLY_REPORT_ROLE;
+
+-- @account-only
+GRANT SELECT ON TABLE CUSTOMER_SUCCESS_DATA.COACHING.speakers TO ROLE WEEKLY_REPORT_ROLE;
+
+-- @account-only
+GRANT SELECT ON TABLE CUSTOMER_SUCCESS_DATA.COACHING.calls TO ROLE WEEKLY_REPORT_ROLE;
+
+-- @account-only
+GRANT SELECT ON TABLE CUSTOMER_SUCCESS_DATA.COACHING.coaching_sessions TO ROLE WEEKLY_REPORT_ROLE;
+
+-- @account-only
+GRANT SELECT ON TABLE CUSTOMER_SUCCESS_DATA.COACHING.transcripts TO ROLE WEEKLY_REPORT_ROLE;

@@ -126,7 +126,21 @@ def test_embedded_warehouse_creates_every_table_and_column_of_setup_sql(tmp_path
 
 
 def test_the_columns_declared_are_setup_sqls_and_anything_else_makes_them_unknown(tmp_path: Path) -> None:
-    assert declared_columns() == {("analytics", t, c) for t, columns in ddl_tables().items() for c in columns}
+    coaching = {
+        ("coaching", t, c)
+        for s in setup_statements()
+        if (
+            match := re.match(
+                r"CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA\.COACHING\.(\w+) \((.*)\)$", s.sql, re.S
+            )
+        )
+        for t, c in ((match.group(1), line.split()[0]) for line in match.group(2).strip().splitlines())
+    }
+    assert len({t for _, t, _ in coaching}) == 4
+    assert (
+        declared_columns()
+        == {("analytics", t, c) for t, columns in ddl_tables().items() for c in columns} | coaching
+    )
     with_view = tmp_path / "setup.sql"
     with_view.write_text(
         SCHEMA_FILE.read_text()
@@ -619,6 +633,7 @@ def shared_account(
         with open_warehouse(snowflake_settings(toml)) as warehouse:
             warehouse.execute("CREATE DATABASE IF NOT EXISTS CUSTOMER_SUCCESS_DATA")
             warehouse.execute("DROP SCHEMA IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS CASCADE")
+            warehouse.execute("DROP SCHEMA IF EXISTS CUSTOMER_SUCCESS_DATA.COACHING CASCADE")
             assert information_schema(warehouse) == {}
 
     drop()
@@ -641,6 +656,14 @@ def test_setup_sql_creates_the_tables_on_a_snowflake_server(
         )
         assert {r["table_name"].lower() for r in created} == set(ddl_tables())
         assert {t: list(c) for t, c in information_schema(warehouse).items()} == ddl_tables()
+        coaching = warehouse.query(  # the contract of issue 15, 28 columns
+            "SELECT table_name, column_name FROM CUSTOMER_SUCCESS_DATA.INFORMATION_SCHEMA.COLUMNS "
+            "WHERE table_schema = 'COACHING' ORDER BY table_name, ordinal_position"
+        )
+        assert len(coaching) == 28
+        assert {(r["table_name"].lower(), r["column_name"].lower()) for r in coaching} == {
+            (t, c) for schema, t, c in declared_columns() or () if schema == "coaching"
+        }
     assert run_cli(capsys, "--only", "setup.sql", "--schema-only")[0] == 0  # idempotent
 
 

@@ -13,6 +13,8 @@ import pyarrow as pa
 from core.demo import expand
 from core.demo.benchmarks import benchmark_table
 from core.demo.case_studies import case_study_table
+from core.demo.coaching import coaching_counts, load_coaching
+from core.demo.coaching_roster import DEMO_REPS
 from core.demo.memory import memory_capped
 from core.demo.profiles import channel_table, customer_table
 from core.demo.roster import (
@@ -64,6 +66,10 @@ class DemoSummary:
     first_date: dt.date
     last_date: dt.date
     seconds: float
+    reps: int = 0
+    calls: int = 0
+    coaching_sessions: int = 0
+    transcript_lines: int = 0
 
     def describe(self) -> str:
         """One paragraph for a person."""
@@ -71,8 +77,9 @@ class DemoSummary:
             f"Loaded {self.customers:,} customers managed by {self.csms:,} CSMs, with daily data from "
             f"{self.first_date} to {self.last_date}: {self.engagement_rows:,} engagement rows, "
             f"{self.conversions:,} conversions with {self.attributions:,} attribution rows, "
-            f"{self.benchmarks:,} industry benchmarks and {self.case_studies:,} case studies, "
-            f"in {self.seconds:.1f} s."
+            f"{self.benchmarks:,} industry benchmarks and {self.case_studies:,} case studies; "
+            f"coaching: {self.reps:,} reps with {self.calls:,} calls, {self.coaching_sessions:,} "
+            f"coaching sessions and {self.transcript_lines:,} transcript lines; in {self.seconds:.1f} s."
         )
 
 
@@ -81,15 +88,19 @@ def load_demo(
     as_of: dt.date,
     customers: int = len(DEMO_CUSTOMERS),
     progress: Callable[[str], None] | None = None,
+    reps: int = len(DEMO_REPS),
 ) -> DemoSummary:
     """Empty every table of the schema, then load the demo dataset as of `as_of`, in one transaction.
 
     Data covers every day from `as_of` - 730 days to the day before `as_of`. `customers`
     (at least 9) scales the dataset: the nine named accounts plus generated ones. The same
-    `as_of` and `customers` always give the same data.
+    `as_of` and `customers` always give the same data. `reps` (at least 8) scales the coaching
+    data the same way: twelve weeks of calls for the eight named reps plus generated ones.
     """
     if customers < len(DEMO_CUSTOMERS):
         raise ValueError(f"the demo needs at least {len(DEMO_CUSTOMERS)} customers, not {customers}")
+    if reps < len(DEMO_REPS):
+        raise ValueError(f"the demo needs at least {len(DEMO_REPS)} reps, not {reps}")
     started = time.perf_counter()
     say = progress or _quiet
     accounts = [*DEMO_CUSTOMERS, *generated_customers(customers)]
@@ -101,11 +112,12 @@ def load_demo(
                 cursor.execute("BEGIN")
                 try:
                     _load(cursor, accounts, csms, as_of, say)
+                    load_coaching(cursor, as_of, reps, say)
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
                 cursor.execute("COMMIT")
-            counts = _counts(cursor)
+            counts = {**_counts(cursor), **coaching_counts(cursor)}
         except duckdb.Error as exc:
             raise WarehouseError(f"loading the demo dataset failed: {exc}") from exc
         finally:

@@ -20,6 +20,8 @@ DATABASE = "CUSTOMER_SUCCESS_DATA"
 SCHEMA = "ANALYTICS"
 # The product's schema, qualified: every statement names its tables through this (or `qualified`).
 ANALYTICS = f"{DATABASE}.{SCHEMA}"
+# The coaching data's schema, qualified: every statement on the coaching tables names them through this.
+COACHING = f"{DATABASE}.COACHING"
 
 Row = dict[str, Any]
 

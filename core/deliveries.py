@@ -50,6 +50,8 @@ class DeliveryRecord:
     attempts: int
     last_error: str | None
     delivered_at: dt.datetime | None
+    # True when this claim created the row: no earlier sender can have posted anything for it.
+    created: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class DeliveryStore:
         tells, as it would after a read.
         """
         if self.warehouse.execute(_CLAIM, [report_id, recipient]) == 1:
-            return DeliveryRecord(report_id, recipient, None, None, PENDING, 0, None, None)
+            return DeliveryRecord(report_id, recipient, None, None, PENDING, 0, None, None, created=True)
         record = self.get(report_id, recipient)
         assert record is not None  # the MERGE just made sure of it
         return record

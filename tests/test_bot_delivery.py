@@ -103,6 +103,23 @@ def test_a_delivered_report_is_not_posted_twice_to_the_same_recipient(
     ]  # fmt: skip
 
 
+def test_a_delivery_whose_ledger_writes_were_lost_finds_its_messages_instead_of_posting_again(
+    engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report
+) -> None:
+    """A process killed as it posted can lose its last ledger writes with it (the attempt's
+    count among them): the row then reads as claimed and never tried, though the DM holds the
+    messages. The next sender looks them up rather than posting them twice."""
+    store = DeliveryStore(engine.warehouse)
+    first = deliver(client, store, report, SARAH)
+    engine.warehouse.execute(
+        "UPDATE report_deliveries SET status = 'pending', attempts = 0, slack_channel_id = NULL, "
+        "message_ts = NULL, delivered_at = NULL"
+    )
+    again = deliver(client, store, report, SARAH)
+    assert (again.status, again.ts, again.posted) == ("delivered", first.ts, 0)
+    assert len(slack.calls_to("chat.postMessage")) == 4  # the parent and its 3 replies, once
+
+
 def test_without_conversations_open_the_user_id_is_posted_to(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report
 ) -> None:

@@ -231,7 +231,11 @@ class _Sending:
     ) -> None:
         self.poster, self.deliveries, self.report = poster, deliveries, report
         self.user_id, self.key, self.before = user_id, key, before
-        self.resuming = before.attempts > 0
+        # Anything but a row this claim created may have messages in Slack already: an attempt
+        # counted, or one whose count was lost with the process that made it (a kill can take
+        # the last writes with it). Looking them up costs one history read; posting again
+        # would be a duplicate DM.
+        self.resuming = before.attempts > 0 or not before.created
         self.posted = 0
 
     def run(self, channel: str | None) -> Delivery:

@@ -29,9 +29,8 @@ from core.demo.coaching_roster import (
     rep_table,
     speaker_table,
 )
-from core.demo.memory import memory_capped
+from core.demo.memory import load_transaction
 from core.demo.noise import sql_unit
-from core.errors import WarehouseError
 from core.warehouse.base import COACHING
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import last_complete_week
@@ -42,7 +41,6 @@ MAX_CALLS_A_WEEK = 8
 UNSCORED = 0.08
 # Rows expanded per statement: bounds the memory of a large load.
 BATCH_REPS = 2_500
-LOAD_MEMORY_LIMIT_MIB = 768  # as the EBR's load (generator.py)
 
 
 def _u(*keys: str) -> str:
@@ -209,22 +207,9 @@ def reload_coaching(
     """
     if reps < len(DEMO_REPS):
         raise ValueError(f"the demo needs at least {len(DEMO_REPS)} reps, not {reps}")
-    with warehouse.lock:
-        cursor = warehouse.native.cursor()
-        try:
-            with memory_capped(cursor, LOAD_MEMORY_LIMIT_MIB):
-                cursor.execute("BEGIN")
-                try:
-                    load_coaching(cursor, as_of, reps, _quiet)
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-                cursor.execute("COMMIT")
-            return coaching_counts(cursor)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"loading the coaching demo data failed: {exc}") from exc
-        finally:
-            cursor.close()
+    with load_transaction(warehouse, "loading the coaching demo data") as cursor:
+        load_coaching(cursor, as_of, reps, _quiet)
+        return coaching_counts(cursor)
 
 
 def _quiet(_message: str) -> None:

@@ -15,7 +15,7 @@ from core.demo.benchmarks import benchmark_table
 from core.demo.case_studies import case_study_table
 from core.demo.coaching import coaching_counts, load_coaching
 from core.demo.coaching_roster import DEMO_REPS
-from core.demo.memory import memory_capped
+from core.demo.memory import load_transaction
 from core.demo.profiles import channel_table, customer_table
 from core.demo.roster import (
     DEMO_CSMS,
@@ -25,15 +25,11 @@ from core.demo.roster import (
     generated_csms,
     generated_customers,
 )
-from core.errors import WarehouseError
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import last_complete_week
 
 DAYS = 730
 BATCH_CUSTOMERS = 2_500
-# DuckDB caches written blocks up to its memory limit, 80 % of RAM by default; a large load
-# would keep gigabytes resident for nothing, so the load runs under this cap.
-LOAD_MEMORY_LIMIT_MIB = 768
 TABLES = (
     "customers",
     "csm_assignments",
@@ -105,23 +101,10 @@ def load_demo(
     say = progress or _quiet
     accounts = [*DEMO_CUSTOMERS, *generated_customers(customers)]
     csms = [*DEMO_CSMS, *generated_csms(customers)]
-    with warehouse.lock:
-        cursor = warehouse.native.cursor()
-        try:
-            with memory_capped(cursor, LOAD_MEMORY_LIMIT_MIB):
-                cursor.execute("BEGIN")
-                try:
-                    _load(cursor, accounts, csms, as_of, say)
-                    load_coaching(cursor, as_of, reps, say)
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-                cursor.execute("COMMIT")
-            counts = {**_counts(cursor), **coaching_counts(cursor)}
-        except duckdb.Error as exc:
-            raise WarehouseError(f"loading the demo dataset failed: {exc}") from exc
-        finally:
-            cursor.close()
+    with load_transaction(warehouse, "loading the demo dataset") as cursor:
+        _load(cursor, accounts, csms, as_of, say)
+        load_coaching(cursor, as_of, reps, say)
+        counts = {**_counts(cursor), **coaching_counts(cursor)}
     return DemoSummary(
         **counts,
         first_date=as_of - dt.timedelta(days=DAYS),

@@ -1,4 +1,5 @@
-"""A temporary cap on DuckDB's memory limit, which is global to the database instance."""
+"""A demo load's transaction, under a temporary cap on DuckDB's memory limit (which is global
+to the database instance)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+
+from core.errors import WarehouseError
+from core.warehouse.embedded import EmbeddedWarehouse
+
+# DuckDB caches written blocks up to its memory limit, 80 % of RAM by default; a large load
+# would keep gigabytes resident for nothing, so a load runs under this cap.
+LOAD_MEMORY_LIMIT_MIB = 768
 
 
 @contextmanager
@@ -40,3 +48,24 @@ def _mebibytes(setting: str) -> float:
     if not match:
         return float("inf")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@contextmanager
+def load_transaction(warehouse: EmbeddedWarehouse, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A native cursor in one transaction, under LOAD_MEMORY_LIMIT_MIB: committed when the block
+    ends, rolled back if it raises; a DuckDB error becomes WarehouseError("<what> failed: ...")."""
+    with warehouse.lock:
+        cursor = warehouse.native.cursor()
+        try:
+            with memory_capped(cursor, LOAD_MEMORY_LIMIT_MIB):
+                cursor.execute("BEGIN")
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{what} failed: {exc}") from exc
+        finally:
+            cursor.close()

@@ -72,11 +72,11 @@ from core import (
 )
 from core.errors import WeeklyReportError
 from core.runs import Heartbeat
+from core.summary import FAILED
 
 log = logging.getLogger("weekly_report.bot.weekly")
 DELIVERY_THREADS = 32  # CSMs delivered at once: keeps the workspace budget busy (they mostly wait)
 ROLLUP_EVENT, ALERT_EVENT = "weekly_report_rollup", "weekly_report_alert"
-COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "completed", "completed_with_errors", "failed"
 # A report is one thread and one turn per section, each bounded by CORTEX_TURN_TIMEOUT: a run
 # that finished no report and no delivery in twice that time (or the claim's lease, if longer)
 # is stuck, not slow.
@@ -100,10 +100,6 @@ COUNTERS = {
     "console": Counters("dms_sent", "dms_failed", "messages_posted"),
     "email": Counters("emails_sent", "emails_failed", per_report=False),
 }
-
-
-# One run summary type for the engine and the weekly run (thread-safe counters): core.summary.
-Tally = RunSummary
 
 
 class WeeklyJob:
@@ -192,7 +188,7 @@ class WeeklyJob:
             week,
             scope,
         )
-        tally = Tally()
+        tally = RunSummary()
         with self.claims.keep_alive(run_id, stall=self.stall) as lost:
             try:
                 self._run(run_id, week, csm_ids, trigger, tally, lost, channels, choices)
@@ -222,7 +218,7 @@ class WeeklyJob:
         week: Week,
         csm_ids: Sequence[str] | None,
         trigger: str,
-        tally: Tally,
+        tally: RunSummary,
         lost: Heartbeat,
         channels: dict[str, Channel],
         choices: dict[str, bool],
@@ -255,7 +251,7 @@ class WeeklyJob:
         return list(dict.fromkeys(names))
 
     def _scope(
-        self, csm_ids: Sequence[str] | None, tally: Tally
+        self, csm_ids: Sequence[str] | None, tally: RunSummary
     ) -> tuple[list[Assignment], dict[str, Pause]]:
         """The assignments to deliver (paused CSMs left out, and listed), and the pauses."""
         pauses = self.preferences.pauses(self.settings.current_date())
@@ -271,7 +267,7 @@ class WeeklyJob:
         assignments: Sequence[Assignment],
         week: Week,
         trigger: str,
-        tally: Tally,
+        tally: RunSummary,
         lost: Heartbeat | None = None,
     ) -> dict[str, Report]:
         """Generate (or reuse) the assignments' reports: the engine returns them, by subject id."""
@@ -297,7 +293,7 @@ class WeeklyJob:
         items: Sequence[Assignment],
         reports: dict[str, Report],
         week: Week,
-        tally: Tally,
+        tally: RunSummary,
         watch: _Watch,
         channels: dict[str, Channel],
         choices: dict[str, bool],
@@ -328,7 +324,12 @@ class WeeklyJob:
     # -- after the deliveries --------------------------------------------------------------
 
     def _rollup(
-        self, run_id: str, week: Week, pauses: dict[str, Pause], csm_ids: Sequence[str] | None, tally: Tally
+        self,
+        run_id: str,
+        week: Week,
+        pauses: dict[str, Pause],
+        csm_ids: Sequence[str] | None,
+        tally: RunSummary,
     ) -> None:
         channel = self.settings.rollup_channel
         if not channel:
@@ -351,7 +352,7 @@ class WeeklyJob:
                 )
                 return
 
-    def _alert(self, run_id: str, week: Week, scope: str, tally: Tally) -> None:
+    def _alert(self, run_id: str, week: Week, scope: str, tally: RunSummary) -> None:
         channel = self.settings.alert_channel
         with tally.lock:
             alerts = list(tally.alerts)
@@ -379,7 +380,7 @@ class WeeklyJob:
         choices: dict[str, bool],
     ) -> dict[str, Any]:
         """A run to channels that record nothing (the console): no claim, no ledger, in CSM order."""
-        tally = Tally()
+        tally = RunSummary()
         assignments, _ = self._scope(csm_ids, tally)
         reports = self._generate(assignments, week, trigger, tally)
         watch = _Watch(self._stopping, None)
@@ -455,14 +456,14 @@ def recipient_of(a: Assignment) -> Recipient:
     return Recipient(a.csm_id, a.csm_name, a.csm_email, {"slack": a.slack_user_id} if a.slack_user_id else {})
 
 
-def _unavailable(counters: Counters, person_id: str, name: str, reports: int, tally: Tally) -> None:
+def _unavailable(counters: Counters, person_id: str, name: str, reports: int, tally: RunSummary) -> None:
     """A channel the person chose that this installation cannot deliver to."""
     tally.add(**{counters.failed: reports if counters.per_report else 1})
     problem = f"{person_id}: their {name} delivery is not available (not configured here)"
     tally.problem(problem, problem)
 
 
-def _count(counters: Counters, person_id: str, outcome: Outcome, tally: Tally) -> None:
+def _count(counters: Counters, person_id: str, outcome: Outcome, tally: RunSummary) -> None:
     tally.add(**{counters.sent: outcome.delivered, counters.failed: outcome.failed})
     if counters.messages:
         tally.add(**{counters.messages: outcome.messages})

@@ -10,7 +10,7 @@ two or three each, renamed per CSM, so each email is shaped like a real one. aio
 in a child process (as a real server would: it does not compete for this one's GIL) and
 counts what it accepts. Timed, each over one reused SMTP connection:
 
-- render: the parcels as emails (Jinja, markdown-it, css-inline, MIME);
+- render: the parcels as emails (Jinja, cmarkgfm, css-inline, MIME);
 - send: the rendered emails through the SMTP provider;
 - channel: EmailChannel.deliver, as a weekly run calls it: render, the ledger (claim,
   attempt, provider id with delivered) on the embedded warehouse, send; then the same run

@@ -29,6 +29,7 @@ from core.guard import Scope, Subjects, check
 from core.kinds import EBR, ReportKind, Section, Subject, Target
 from core.kinds.base import Facts, get_kind
 from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Report, SectionResult
+from core.render import markdown
 from core.runs import RunClaims
 from core.settings import Settings
 from core.storage import ReportStore, Saved
@@ -277,7 +278,7 @@ class ReportEngine:
         warned = {s.key: list(s.warnings) for s in sections if s.warnings}
         if warned:
             report.metadata["section_warnings"] = warned
-        report.full_report = render(self.kind.report_template, r=report, h=report.headline)
+        report.full_report = markdown(report)
         return report
 
     def _no_data_report(self, target: Target, subject: Subject, week: Week, run_id: str) -> Report:
@@ -294,7 +295,7 @@ class ReportEngine:
             **self.kind.metadata(subject), "agent": None, "run_id": run_id, "headline": None,
             "failed_sections": [],
         }  # fmt: skip
-        report.full_report = render(self.kind.report_template, r=report, h=None)
+        report.full_report = markdown(report)
         return report
 
     def _start_thread(self) -> str | WeeklyReportError:

@@ -76,10 +76,6 @@ class ExecutiveReview(ReportKind):
     def subjects(self, warehouse: Warehouse, subject_ids: Sequence[str]) -> Mapping[str, Subject]:
         return {k: self.subject_of(v) for k, v in Analytics(warehouse).profiles(subject_ids).items()}
 
-    def profiles(self, warehouse: Warehouse, subject_ids: Sequence[str]) -> dict[str, CustomerData]:
-        """The customers' names and industries, as facts without figures."""
-        return Analytics(warehouse).profiles(subject_ids)
-
     def facts(self, warehouse: Warehouse, week: Week, subject_ids: Sequence[str]) -> Snapshot:
         return Analytics(warehouse).snapshot(week, subject_ids)
 

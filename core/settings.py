@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.errors import ConfigError
 
 DEFAULT_AGENT = "SNOWFLAKE_INTELLIGENCE.AGENTS.EXECUTIVE_REVIEW_ASSISTANT"
+# The Cortex agent that writes the sales-coaching review (sql/coaching_agent.sql creates it).
+DEFAULT_COACHING_AGENT = "SNOWFLAKE_INTELLIGENCE.AGENTS.SALES_COACHING_ASSISTANT"
 
 # file key -> environment variable
 ENV_NAMES = {
@@ -31,6 +33,7 @@ ENV_NAMES = {
     "snowflake_connections_file": "SNOWFLAKE_CONNECTIONS_FILE",
     "agent": "WEEKLY_REPORT_AGENT",
     "cortex_agent": "CORTEX_AGENT",
+    "cortex_coaching_agent": "CORTEX_COACHING_AGENT",
     "cortex_base_url": "CORTEX_BASE_URL",
     "cortex_token": "CORTEX_TOKEN",
     "cortex_token_type": "CORTEX_TOKEN_TYPE",
@@ -49,6 +52,9 @@ ENV_NAMES = {
     "admins": "WEEKLY_REPORT_ADMINS",
     "rollup_channel": "WEEKLY_REPORT_ROLLUP_CHANNEL",
     "alert_channel": "WEEKLY_REPORT_ALERT_CHANNEL",
+    "coaching_schedule": "WEEKLY_REPORT_COACHING_SCHEDULE",
+    "coaching_channel": "WEEKLY_REPORT_COACHING_CHANNEL",
+    "slack_webhook_url": "SLACK_WEBHOOK_URL",
     "delivery": "WEEKLY_REPORT_DELIVERY",
     "concurrency": "WEEKLY_REPORT_CONCURRENCY",
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
@@ -70,7 +76,7 @@ ENV_NAMES = {
 }
 SECRET_KEYS = {
     "cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token",
-    "sendgrid_api_key", "aws_secret_access_key", "smtp_password",
+    "sendgrid_api_key", "aws_secret_access_key", "smtp_password", "slack_webhook_url",
 }  # fmt: skip
 # Email providers in the order the first configured one is chosen (console: none is).
 EMAIL_PROVIDERS = ("sendgrid", "ses", "smtp", "console")
@@ -93,6 +99,7 @@ class Settings:
     snowflake_connections_file: Path | None = None
     agent: str = "local"
     cortex_agent: str = DEFAULT_AGENT
+    cortex_coaching_agent: str = DEFAULT_COACHING_AGENT
     cortex_base_url: str | None = None
     cortex_token: str | None = field(default=None, repr=False)
     cortex_token_type: str = "PROGRAMMATIC_ACCESS_TOKEN"
@@ -115,6 +122,12 @@ class Settings:
     admins: tuple[str, ...] = ()
     rollup_channel: str | None = None
     alert_channel: str | None = None
+    # The sales-coaching review (core/kinds/coaching): its own cron, always in UTC (Monday
+    # 06:00 by default), and where its team summary goes: the incoming webhook when set (its
+    # URL is a secret: anyone holding it can post), else this channel by the bot.
+    coaching_schedule: str = "0 6 * * MON"
+    coaching_channel: str | None = None
+    slack_webhook_url: str | None = field(default=None, repr=False)
     # Where the weekly reports go (a CSM may add or drop email for themselves). Loaded settings
     # always name some: default slack with SLACK_BOT_TOKEN, else console. Empty here (Settings()
     # built in code): slack when the weekly job is given a Slack client, else console.

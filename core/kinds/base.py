@@ -16,13 +16,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from core.errors import InputError
 from core.guard import Declaration
 from core.weeks import Week
 
 if TYPE_CHECKING:
+    from core.agent.base import AskContext
     from core.directory import Requester
     from core.models import Headline
     from core.settings import Settings
@@ -94,6 +95,15 @@ class Facts(Protocol):
 
     def get(self, subject_id: str) -> Any | None:
         """The subject's facts (the kind's own type), or None if the run has none for it."""
+
+
+class LocalAnswer(NamedTuple):
+    """What the local analyst answers for a kind: the text, every statement it ran (each
+    bound to the context's subject), and the sources it cites (e.g. case-study ids)."""
+
+    text: str
+    sql: list[str]
+    sources: list[str]
 
 
 class ReportKind(ABC):
@@ -208,6 +218,15 @@ class ReportKind(ABC):
         """The kind's verdict (from its one verdict function), as variables for the section
         prompts, so an agent writes sections that agree with the headline; none by default."""
         return {}
+
+    def answer_locally(self, warehouse: Warehouse, prompt: str, context: AskContext) -> LocalAnswer:
+        """The local analyst's answer for this kind: a section when `context.section_key` is
+        set (from `context.facts` when the engine passed them), else a follow-up question.
+        Every figure in it comes from SQL run here, bound to `context.subject_id`.
+        (The EBR's is core/agent/local's own; another kind answers here.)"""
+        from core.errors import AgentRequestError
+
+        raise AgentRequestError(f"the local analyst cannot write a {self.title}")
 
     @abstractmethod
     def coverage(self, warehouse: Warehouse, week: Week) -> None:

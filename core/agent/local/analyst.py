@@ -16,6 +16,7 @@ from core.agent.base import Agent, Answer, AskContext, Store, run_now
 from core.agent.local.followup import FollowupAnswerer
 from core.agent.local.threads import ThreadStore
 from core.errors import AgentRequestError, UnknownCustomer
+from core.kinds import EBR, get_kind
 from core.kinds.base import Section
 from core.kinds.ebr.analysis import Analysis, analyse
 from core.kinds.ebr.analytics import Analytics, CustomerData
@@ -62,7 +63,9 @@ class LocalAnalyst(Agent):
             self._findings.clear()
 
     def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
-        if context.section_key is not None:
+        if context.kind != EBR.name:  # another kind answers with its own SQL (ReportKind.answer_locally)
+            text, sql, sources = get_kind(context.kind).answer_locally(self.warehouse, prompt, context)
+        elif context.section_key is not None:
             text, sql, sources = self._section(context)
         else:
             reply = FollowupAnswerer(self.warehouse, self.case_studies()).answer(prompt, context)

@@ -46,6 +46,10 @@ class UnknownCustomer(InputError):
     """A well-formed customer id that the warehouse does not know."""
 
 
+class UnknownSubject(InputError):
+    """A well-formed subject id (e.g. a rep's) that the warehouse does not know."""
+
+
 class InvalidWeek(InputError):
     """A week that is malformed, not over yet, or without data."""
 

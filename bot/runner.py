@@ -20,7 +20,9 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.schedule import WeeklySchedule
+from bot.channels.slack_dm.delivery import Poster
+from bot.schedule import COACHING_JOB, CoachingSchedule, WeeklySchedule
+from bot.scheduled_coaching import CoachingFlow, ScheduledCoaching, installed_flow
 from bot.services import Services
 from bot.slack import create_app
 from bot.weekly import WeeklyJob
@@ -51,8 +53,15 @@ def require_tokens(settings: Settings) -> tuple[str, str]:
 class BotRunner:
     """The running bot: `start()` connects, `stop()` disconnects and drains; `serve()` does both."""
 
-    def __init__(self, settings: Settings, services: Services | None = None, share: bool = False) -> None:
-        """`share`: serve the warehouse to the command line while the bot runs (Services.start)."""
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services | None = None,
+        share: bool = False,
+        coaching_flow: CoachingFlow | None = None,
+    ) -> None:
+        """`share`: serve the warehouse to the command line while the bot runs (Services.start);
+        `coaching_flow`: the coaching run (default: the installed one; none, no coaching job)."""
         _, app_token = require_tokens(settings)
         self.settings = settings
         self.services = services or Services.start(settings, share=share)
@@ -75,9 +84,24 @@ class BotRunner:
             self.weekly,
             claims.needs_run,
         )
+        self.coaching_schedule = self._coaching(coaching_flow or installed_flow(), claims)
         self._stopping = threading.Event()
         self._stopped = False
         self._froze = False
+
+    def _coaching(self, flow: CoachingFlow | None, claims: RunClaims) -> CoachingSchedule | None:
+        """The coaching schedule, when this bot has the coaching kind and its flow."""
+        engine = self.services.engines.get("coaching")
+        if engine is None or flow is None:
+            log.warning(
+                "no sales-coaching schedule: the coaching %s is not installed", "flow" if engine else "kind"
+            )
+            return None
+        job = ScheduledCoaching(
+            self.settings, engine, self.services.deliveries, flow, claims=claims, client=self.app.client,
+            poster=Poster(self.app.client, self.services.pacer),
+        )  # fmt: skip
+        return CoachingSchedule(self.scheduler, self.settings, job, claims.needs_run)
 
     def start(self, schedule: bool = True) -> None:
         """Open the Socket Mode connection (its own threads receive and acknowledge), then
@@ -109,6 +133,8 @@ class BotRunner:
     def start_schedule(self) -> None:
         """Install the weekly jobs (catching up a run missed today) and start the scheduler."""
         self.schedule.install()
+        if self.coaching_schedule is not None:
+            self.coaching_schedule.install()
         self.scheduler.start()
         for group in self.schedule.plan.groups:
             job = self.scheduler.get_job(group.job_id)
@@ -117,6 +143,10 @@ class BotRunner:
                 "weekly reports for %d CSM(s) in %s: next run %s",
                 len(group.csm_ids), group.timezone, fire.isoformat() if fire else "never",
             )  # fmt: skip
+        coaching = self.scheduler.get_job(COACHING_JOB) if self.coaching_schedule else None
+        if coaching is not None:
+            fire = getattr(coaching, "next_run_time", None)
+            log.info("sales-coaching reviews: next run %s", fire.isoformat() if fire else "never")
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Disconnect, let running jobs finish (up to `grace` seconds), close the warehouse."""

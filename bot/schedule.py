@@ -12,6 +12,11 @@ local day, once; on a later day it is skipped and reported. The same check repea
 `refresh` (with re-reading the assignments), so a run whose owner was killed is resumed once
 its claim goes stale: the check only wakes the job, the claim decides who runs it.
 Every decision is a pure function of an injected `now`.
+
+The sales-coaching reviews have a schedule of their own (`CoachingSchedule`):
+WEEKLY_REPORT_COACHING_SCHEDULE (default Monday 06:00), always in UTC, one job `coaching`
+calling `job(week_hint, trigger="schedule", scope="coaching")`, with the same catch-up rule
+(today's missed firing runs once, an earlier day's is reported) and the same claims.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ log = logging.getLogger("weekly_report.bot.schedule")
 
 JOB_PREFIX = "weekly:"
 REFRESH_JOB = "schedule-refresh"
+COACHING_JOB = "coaching"  # the coaching job's id, and the scope its run is claimed under
+COACHING_REFRESH_JOB = "coaching-refresh"
+UTC = ZoneInfo("UTC")
 DEFAULT_REFRESH = dt.timedelta(minutes=10)
 LOOKBACK = dt.timedelta(days=7)  # how far back a missed firing is looked for
 # A firing delayed by a busy or suspended host still runs within this many seconds; a later
@@ -62,6 +70,12 @@ class WeeklyJob(Protocol):
     def __call__(
         self, csm_ids: tuple[str, ...], week_hint: dt.date, *, trigger: str, scope: str
     ) -> object: ...
+
+
+class CoachingJob(Protocol):
+    """The coaching run: every rep's review for the week before `week_hint`, and the summaries."""
+
+    def __call__(self, week_hint: dt.date, *, trigger: str, scope: str) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,17 @@ def utc_now() -> dt.datetime:
 
 def cron(settings: Settings, tz: ZoneInfo) -> CronTrigger:
     """WEEKLY_REPORT_SCHEDULE in `tz`; weekday numbers read as in crontab (0 and 7 are Sunday)."""
-    fields = settings.schedule.split()
+    return crontab(settings.schedule, tz, "WEEKLY_REPORT_SCHEDULE", "0 8 * * MON")
+
+
+def coaching_cron(settings: Settings) -> CronTrigger:
+    """WEEKLY_REPORT_COACHING_SCHEDULE, in UTC."""
+    return crontab(settings.coaching_schedule, UTC, "WEEKLY_REPORT_COACHING_SCHEDULE", "0 6 * * MON")
+
+
+def crontab(expression: str, tz: ZoneInfo, setting: str, example: str) -> CronTrigger:
+    """A 5-field cron `expression` in `tz`; ConfigError naming `setting` when it is not one."""
+    fields = expression.split()
     try:
         if len(fields) == 5:
             # APScheduler 3 numbers weekdays from Monday; crontab from Sunday. Names agree.
@@ -113,8 +137,7 @@ def cron(settings: Settings, tz: ZoneInfo) -> CronTrigger:
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as exc:
         raise ConfigError(
-            f"WEEKLY_REPORT_SCHEDULE '{settings.schedule[:40]}' is not a 5-field cron expression "
-            f"such as '0 8 * * MON' ({exc})"
+            f"{setting} '{expression[:40]}' is not a 5-field cron expression such as '{example}' ({exc})"
         ) from exc
 
 
@@ -167,7 +190,10 @@ def plan(settings: Settings, assignments: Sequence[AssignmentLike]) -> Plan:
 
 def fire_times(settings: Settings, timezone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """The schedule's firings in `timezone` from `start` (inclusive) to `end` (exclusive)."""
-    trigger = cron(settings, ZoneInfo(timezone))
+    return _fires(cron(settings, ZoneInfo(timezone)), start, end)
+
+
+def _fires(trigger: CronTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     fires = []
     fire = trigger.get_next_fire_time(None, start)
     while fire is not None and fire < end:
@@ -180,11 +206,17 @@ def last_fire(
     settings: Settings, timezone: str, now: dt.datetime, lookback: dt.timedelta = LOOKBACK
 ) -> dt.datetime | None:
     """The most recent firing in `timezone` strictly before `now`, within `lookback`."""
-    local = now.astimezone(ZoneInfo(timezone))
+    return _last_fire(cron(settings, ZoneInfo(timezone)), now, lookback)
+
+
+def _last_fire(
+    trigger: CronTrigger, now: dt.datetime, lookback: dt.timedelta = LOOKBACK
+) -> dt.datetime | None:
+    local = now.astimezone(trigger.timezone)
     midnight = dt.datetime.combine(local.date(), dt.time(0), tzinfo=local.tzinfo)
     # Today first: a frequent schedule has many firings in a week.
     for start in (midnight, local - lookback):
-        fires = fire_times(settings, timezone, start, local)
+        fires = _fires(trigger, start, local)
         if fires:
             return fires[-1]
     return None
@@ -316,3 +348,97 @@ class WeeklySchedule:
     def _fire(self, csm_ids: tuple[str, ...], timezone: str) -> None:
         week_hint = self.settings.today or self._clock().astimezone(ZoneInfo(timezone)).date()
         self._job(csm_ids, week_hint, trigger="schedule", scope=f"{JOB_PREFIX}{timezone}")
+
+
+# -- the sales-coaching reviews ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoachingCatchUp:
+    """The coaching run's missed firing: run it now (same UTC day) or skip it (a later day)."""
+
+    missed: dt.datetime  # the firing, in UTC
+    week: Week
+    run: bool
+
+
+def next_coaching_run(settings: Settings, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the coaching schedule next fires (UTC); None when it never does."""
+    now = (now or utc_now()).astimezone(UTC)
+    fire: dt.datetime | None = coaching_cron(settings).get_next_fire_time(None, now)
+    return fire
+
+
+def coaching_catch_up(
+    settings: Settings, now: dt.datetime, needs_run: Callable[[Week, str], bool]
+) -> CoachingCatchUp | None:
+    """The coaching run's last firing before `now`, when it has not run (`needs_run`): to run
+    now when it was on today's UTC date, skipped otherwise (as the weekly runs' `catch_ups`)."""
+    missed = _last_fire(coaching_cron(settings), now)
+    if missed is None:
+        return None
+    week = last_complete_week(settings.today or missed.date())
+    if not needs_run(week, COACHING_JOB):
+        return None
+    return CoachingCatchUp(missed, week, run=missed.date() == now.astimezone(UTC).date())
+
+
+class CoachingSchedule:
+    """The coaching job on an APScheduler scheduler: one UTC cron job, `coaching`, and a
+    periodic check that wakes it for today's firing when no bot has run it (the bot was down,
+    or the run's owner died: its claim went stale). `job(week_hint, trigger=, scope=)` claims
+    and runs; of several bots, the claim lets one run it."""
+
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        settings: Settings,
+        job: CoachingJob,
+        needs_run: Callable[[Week, str], bool],
+        clock: Clock = utc_now,
+        refresh: dt.timedelta = DEFAULT_REFRESH,
+    ) -> None:
+        coaching_cron(settings)  # a bad schedule fails at start-up, not at the first firing
+        self.scheduler, self.settings = scheduler, settings
+        self._job, self._needs_run, self._clock, self._refresh = job, needs_run, clock, refresh
+
+    def install(self) -> CoachingCatchUp | None:
+        """Add the job and its periodic check; return the start-up catch-up decision."""
+        self.scheduler.add_job(
+            self._fire, coaching_cron(self.settings), id=COACHING_JOB, name="sales-coaching reviews (UTC)",
+            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )  # fmt: skip
+        self.scheduler.add_job(
+            self.refresh, IntervalTrigger(seconds=self._refresh.total_seconds()), id=COACHING_REFRESH_JOB,
+            name="coaching schedule: resume a missed run", replace_existing=True, coalesce=True,
+            max_instances=1,
+        )  # fmt: skip
+        return self.catch_up(report_skipped=True)
+
+    def catch_up(self, report_skipped: bool = False) -> CoachingCatchUp | None:
+        """Wake the job for today's missed firing; log an earlier day's when asked."""
+        now = self._clock()
+        decision = coaching_catch_up(self.settings, now, self._needs_run)
+        if decision is None:
+            return None
+        if decision.run:
+            log.warning("%s missed its run at %s; running it now", COACHING_JOB, decision.missed.isoformat())
+            self.scheduler.modify_job(COACHING_JOB, next_run_time=now)
+        elif report_skipped:
+            log.warning(
+                "%s missed its run at %s (week of %s) and that day is over in UTC: not sent; run "
+                "`weekly-report coaching --week-start %s --send-emails --send-slack` to send it",
+                COACHING_JOB, decision.missed.isoformat(), decision.week, decision.week,
+            )  # fmt: skip
+        return decision
+
+    def refresh(self) -> None:
+        """The periodic check; a warehouse hiccup is logged, the job stays."""
+        try:
+            self.catch_up()
+        except WeeklyReportError as exc:
+            log.warning("could not check the coaching schedule (%s); will check again", exc)
+
+    def _fire(self) -> None:
+        week_hint = self.settings.today or self._clock().astimezone(UTC).date()
+        self._job(week_hint, trigger="schedule", scope=COACHING_JOB)

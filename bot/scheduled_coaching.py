@@ -1,0 +1,142 @@
+"""The coaching schedule's job: the week's sales-coaching run, claimed so that of several
+running bots one runs it, and stored with its result (`weekly-report runs`).
+
+The run itself is the coaching flow (`bot.coaching.flow.run_coaching`: reviews generated,
+emailed and DMed to each rep, the team summaries), called with emails and Slack on. This
+module only claims the run in `report_runs` (core.runs, as the EBR's weekly runs are: scope
+`coaching`), keeps the claim alive while the flow runs, and stores what it returned. A run
+whose owner died goes stale and is taken over by the schedule's periodic check (same day);
+the flow's own ledger keys make the rerun send nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from slack_sdk import WebClient
+
+from bot.channels.slack_dm.delivery import Poster
+from bot.schedule import COACHING_JOB
+from bot.weekly import existing_summary
+from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, last_complete_week
+from core.runs import COMPLETED, COMPLETED_WITH_ERRORS, FAILED
+
+if TYPE_CHECKING:
+    from bot.slack.identity import People
+
+log = logging.getLogger("weekly_report.bot.coaching")
+FLOW_MODULE = "bot.coaching.flow"
+
+
+class FlowResult(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class CoachingFlow(Protocol):
+    """`bot.coaching.flow.run_coaching`'s signature."""
+
+    def __call__(
+        self,
+        settings: Settings,
+        engine: ReportEngine,
+        deliveries: DeliveryStore,
+        *,
+        week: Week,
+        send_emails: bool,
+        send_slack: bool,
+        dry_run: bool,
+        resend: bool,
+        client: WebClient | None = None,
+        poster: Poster | None = None,
+        people: People | None = None,
+        out: TextIO | None = None,
+    ) -> FlowResult: ...
+
+
+def installed_flow() -> CoachingFlow | None:
+    """The coaching flow, when this installation has it (None: the schedule is not installed).
+
+    Looked up by name so that the bot runs without it; once bot/coaching/flow.py is merged,
+    this is `from bot.coaching.flow import run_coaching`.
+    """
+    try:
+        module = importlib.import_module(FLOW_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (FLOW_MODULE, FLOW_MODULE.rpartition(".")[0]):
+            raise  # the flow exists but something it imports does not: a real error
+        return None
+    flow: CoachingFlow = module.run_coaching
+    return flow
+
+
+class ScheduledCoaching:
+    """The `CoachingJob` the schedule calls: claim, run the flow, store the result."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: ReportEngine,
+        deliveries: DeliveryStore,
+        flow: CoachingFlow,
+        *,
+        claims: RunClaims | None = None,
+        client: WebClient | None = None,
+        poster: Poster | None = None,
+        people: People | None = None,
+    ) -> None:
+        self.settings, self.engine, self.deliveries, self.flow = settings, engine, deliveries, flow
+        self.claims = claims or RunClaims(engine.warehouse)
+        self.client, self.poster, self.people = client, poster, people
+
+    def __call__(
+        self, week_hint: dt.date, *, trigger: str = "schedule", scope: str = COACHING_JOB
+    ) -> dict[str, Any]:
+        """The run for the week before `week_hint` (its last complete Monday–Sunday week)."""
+        week = last_complete_week(week_hint)
+        claim = self.claims.claim(week, scope, trigger)
+        if not claim.won:
+            log.info(
+                "coaching run for %s is %s by %s; not running it",
+                week,
+                claim.record.status,
+                claim.record.owner,
+            )
+            return existing_summary(claim.record)
+        run_id, started = claim.run_id, time.monotonic()
+        log.info(
+            "%s coaching run %s for the week of %s", "resuming" if claim.resumed else "starting", run_id, week
+        )
+        with self.claims.keep_alive(run_id):
+            result = self._run(week)
+        summary = result | {"status": run_status(result), "run_id": run_id, "week_start": str(week),
+                            "scope": scope, "trigger": trigger, "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
+        if not self.claims.finish(run_id, summary):
+            log.warning("coaching run %s was taken over before it finished", run_id)
+        log.info("coaching run %s: %s", run_id, {k: v for k, v in summary.items() if not isinstance(v, list)})
+        return summary
+
+    def _run(self, week: Week) -> dict[str, Any]:
+        try:
+            result = self.flow(
+                self.settings, self.engine, self.deliveries, week=week, send_emails=True, send_slack=True,
+                dry_run=False, resend=False, client=self.client, poster=self.poster, people=self.people,
+            )  # fmt: skip
+        except Exception as exc:  # the run failed: say so loudly, then store it
+            log.error("coaching run for the week of %s failed", week, exc_info=exc)
+            return {"flow_status": FAILED, "failures": [f"run: {' '.join(str(exc).split())[:300]}"]}
+        done = result.as_dict()
+        return {**done, "flow_status": done.get("status")}
+
+
+def run_status(result: dict[str, Any]) -> str:
+    """The claim's status for a flow's result: failed when the flow raised, completed with
+    errors when a delivery failed, else completed (the flow's own word is kept as `flow_status`)."""
+    if result.get("flow_status") == FAILED:
+        return FAILED
+    if result.get("failures") or result.get("emails_failed"):
+        return COMPLETED_WITH_ERRORS
+    return COMPLETED

@@ -9,6 +9,8 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, TextIO
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.runner import BotRunner
 from bot.schedule import (
     COACHING_JOB,
     COACHING_REFRESH_JOB,
@@ -27,10 +30,28 @@ from bot.schedule import (
     next_coaching_run,
 )
 from bot.scheduled_coaching import ScheduledCoaching, run_status
+from bot.services import Services
+from bot.slack import create_app
+from bot.slack.replies import LOOKING_INTO_IT
+from bot.workers import TrackedExecutor, Workers
 from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, make_agent
-from core.errors import ConfigError, DeliveryError
+from core.agent.testing import ScriptedAgent
+from core.errors import ConfigError, DeliveryError, InputError
+from core.kinds import registered_kinds
 from core.runs import COMPLETED, COMPLETED_WITH_ERRORS, FAILED
 from core.warehouse.embedded import EmbeddedWarehouse
+from tests.slack_server import SlackServer
+from tests.test_bot_dispatch import (
+    BOT_USER,
+    COMMAND,
+    SARAH,
+    TEAM,
+    Bot,
+    ResponseUrls,
+    report_parents,
+    thread_replies,
+)
+from tests.test_weekly_schedule import bot_settings
 
 MONDAY_UTC = Settings()  # the default coaching schedule: Monday 06:00 UTC
 
@@ -297,3 +318,291 @@ def test_a_failed_flow_is_stored_failed_and_a_failed_email_completed_with_errors
     # a failed run may be claimed again (an operator's rerun, or the next bot)
     again = scheduled(warehouse, RecordingFlow(), "bot-b")
     assert again(dt.date(2026, 11, 16), trigger="manual", scope=COACHING_JOB)["status"] == COMPLETED
+
+
+# --- the bot: one engine per kind ----------------------------------------------------------------
+
+JANE, DAVID, TOM, AISHA = (
+    "U0JANE0001",
+    "U0DAVID001",
+    "U0TOM00001",
+    "U0AISHA001",
+)  # REP001, REP002, REP004, REP005
+OLIVIA, MARCUS = "U0OLIVIA01", "U0MARCUS01"  # managers: MGR001 (REP001-REP004), MGR002 (REP005-REP008)
+BOSS, STRANGER = "U0BOSS0001", "U0STRANGE1"
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
+    """The local Slack, knowing the demo's sales reps and managers by their emails."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with SlackServer(team_id=TEAM, bot_user_id=BOT_USER, bot_id="BBOT0001") as server:
+        for user_id, email in (
+            (JANE, "jane.smith"), (DAVID, "david.park"), (TOM, "tom.alvarez"), (AISHA, "aisha.okafor"),
+            (OLIVIA, "olivia.bennett"), (MARCUS, "marcus.reid"), (BOSS, "boss"), (STRANGER, "someone"),
+        ):  # fmt: skip
+            server.add_user(user_id, email=f"{email}@example.com", name=email.replace(".", " ").title())
+        yield server
+
+
+@pytest.fixture
+def services(settings: Settings, slack: SlackServer) -> Iterator[Services]:
+    connected = dataclasses.replace(
+        settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, admins=("BOSS@example.com",),
+        slack_post_interval=0.0,  # no pause between posts to one DM: pacing is test_pacing's subject
+    )  # fmt: skip
+    services = Services.start(connected)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def responses() -> Iterator[ResponseUrls]:
+    urls = ResponseUrls()
+    yield urls
+    urls.server.shutdown()
+    urls.server.server_close()
+
+
+@pytest.fixture
+def bot(services: Services, slack: SlackServer, responses: ResponseUrls) -> Bot:
+    return Bot(create_app(services.settings, services), services, slack, responses)
+
+
+def test_services_hold_an_engine_per_kind_over_one_warehouse_and_agent(services: Services) -> None:
+    engines = services.engines
+    assert set(engines) == set(registered_kinds()) >= {"ebr", "coaching"}
+    assert services.engine is engines["ebr"] and engines["coaching"].kind.name == "coaching"
+    assert (
+        len({id(e.warehouse) for e in engines.values()}) == len({id(e.agent) for e in engines.values()}) == 1
+    )
+    assert services.engine_for("coaching") is engines["coaching"]
+    with pytest.raises(InputError, match=r"^this bot has no 'nps' reports \(it has: coaching, ebr\)$"):
+        services.engine_for("nps")
+
+
+class ClosingAgent(ScriptedAgent):
+    """An agent that counts how often it is closed."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_shared_agent_and_warehouse_are_closed_once(settings: Settings) -> None:
+    warehouse = EmbeddedWarehouse(settings.home)
+    agent = ClosingAgent()
+    engines = {
+        name: ReportEngine(settings, warehouse, agent, kind=kind) for name, kind in registered_kinds().items()
+    }
+    services = Services(
+        settings,
+        engines["ebr"],
+        DeliveryStore(warehouse),
+        Workers(1),
+        TrackedExecutor(1, "test"),
+        engines=engines,
+    )
+    services.close(timeout=1)
+    assert agent.closed == 1
+    with EmbeddedWarehouse(settings.home) as again:  # the files are free: the warehouse was closed
+        assert again.scalar("SELECT COUNT(*) FROM CUSTOMER_SUCCESS_DATA.COACHING.speakers") > 0
+
+
+# --- /weekly-report coaching ---------------------------------------------------------------------------
+
+
+def review_parents(slack: SlackServer, user_id: str) -> list[dict[str, Any]]:
+    return [
+        p
+        for p in report_parents(slack, user_id)
+        if p["metadata"]["event_payload"]["report_id"].startswith("coaching:")
+    ]
+
+
+def test_a_rep_gets_their_latest_review_as_a_threaded_dm_recorded_for_follow_ups(bot: Bot) -> None:
+    note = bot.command("coaching", user_id=JANE)
+    assert "*Jane Smith* (REP001)" in note and "arrive in your DMs" in note
+    bot.settle()
+    [parent] = review_parents(bot.slack, JANE)
+    assert parent["metadata"]["event_payload"]["report_id"] == "coaching:REP001-20261109"
+    sections = thread_replies(bot.slack, JANE, parent["ts"])
+    assert len(sections) == 5 and "Summary" in sections[0]["text"]
+    link = bot.services.deliveries.thread(parent["channel"], parent["ts"])
+    assert link is not None and (link.kind, link.customer_id, link.week) == (
+        "coaching",
+        "REP001",
+        Week(dt.date(2026, 11, 9)),
+    )
+    assert bot.responses.texts == []  # nothing went wrong
+    # asked again: the stored review is sent again, not generated again
+    bot.command("coaching", user_id=JANE)
+    bot.settle()
+    assert len(review_parents(bot.slack, JANE)) == 2
+    assert bot.count("CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports WHERE report_kind = 'coaching'") == 1
+
+
+def test_managers_get_their_teams_reviews_and_admins_anyones(bot: Bot) -> None:
+    assert "*Jane Smith* (REP001)" in bot.command("coaching REP001", user_id=OLIVIA)
+    assert "*Aisha Okafor* (REP005)" in bot.command("coaching rep005", user_id=BOSS)
+    refused = bot.command("coaching REP001", user_id=MARCUS)
+    assert refused.startswith(":no_entry: Sorry, ") and "\n" not in refused
+    bot.settle()
+    assert [p["metadata"]["event_payload"]["customer_id"] for p in review_parents(bot.slack, OLIVIA)] == [
+        "REP001"
+    ]
+    assert [p["metadata"]["event_payload"]["customer_id"] for p in review_parents(bot.slack, BOSS)] == [
+        "REP005"
+    ]
+    assert review_parents(bot.slack, MARCUS) == []
+
+
+def test_one_line_errors_and_nothing_generated(bot: Bot) -> None:
+    stranger = bot.command("coaching", user_id=STRANGER)
+    assert stranger.startswith(":no_entry: Sorry, you are not a sales rep in COACHING.speakers")
+    assert "\n" not in stranger
+    assert bot.command("coaching REP001", user_id=DAVID).startswith(":no_entry: Sorry, ")  # a colleague's
+    unknown = bot.command("coaching REP999", user_id=BOSS)
+    assert unknown.startswith(":warning: ") and "REP999" in unknown and "\n" not in unknown
+    assert "“CUST_12345” is not a rep id such as REP001." in bot.command("coaching CUST_12345", user_id=JANE)
+    bot.settle()
+    assert bot.count("report_runs") == 0 and not review_parents(bot.slack, BOSS)
+    # Tom had no calls in the last complete week and has no earlier review: said once the work starts
+    bot.command("coaching", user_id=TOM)
+    bot.settle(lambda: bot.responses.texts)
+    [no_calls] = bot.responses.texts
+    assert (
+        no_calls
+        == ":warning: REP004 had no calls between 2026-11-09 and 2026-11-15 and has no earlier coaching review."
+    )
+    assert not review_parents(bot.slack, TOM)
+
+
+# --- follow-ups in a review's thread ----------------------------------------------------------------
+
+
+def reply_in(bot: Bot, owner: str, thread_ts: str, user_id: str, question: str) -> dict[str, Any]:
+    """`user_id` replies in the thread `thread_ts` of `owner`'s DM; the bot's last reply there."""
+    before = len(thread_replies(bot.slack, owner, thread_ts))
+    ts = f"{time.time():.6f}"
+    event = {
+        "type": "message", "channel": bot.slack.dm_channel(owner), "channel_type": "im", "user": user_id,
+        "text": question, "ts": ts, "event_ts": ts, "thread_ts": thread_ts, "client_msg_id": str(uuid.uuid4()),
+    }  # fmt: skip
+    assert bot.event(event).status == 200
+    bot.settle()
+    replies = thread_replies(bot.slack, owner, thread_ts)
+    assert len(replies) == before + 1
+    return replies[-1]
+
+
+def asked(bot: Bot, reply: dict[str, Any]) -> bool:
+    """Whether the reply is an answer the coaching engine was asked for (a placeholder, updated)."""
+    return reply["text"] != LOOKING_INTO_IT and any(
+        c.params.get("ts") == reply["ts"] for c in bot.slack.calls_to("chat.update")
+    )
+
+
+def test_follow_ups_go_to_the_coaching_engine_for_the_rep_their_manager_and_admins(bot: Bot) -> None:
+    bot.command("coaching", user_id=JANE)
+    bot.command("coaching REP001", user_id=OLIVIA)
+    bot.command("coaching REP001", user_id=BOSS)
+    bot.settle()
+    for user_id in (JANE, OLIVIA, BOSS):
+        [parent] = review_parents(bot.slack, user_id)
+        reply = reply_in(bot, user_id, parent["ts"], user_id, "Which calls had pricing objections?")
+        assert asked(bot, reply) and not reply["text"].startswith(":no_entry:"), reply["text"]
+
+
+def test_a_rep_replying_in_someone_elses_review_thread_is_refused_and_nothing_is_asked(bot: Bot) -> None:
+    bot.command("coaching", user_id=JANE)
+    bot.settle()
+    [parent] = review_parents(bot.slack, JANE)
+    updates = len(bot.slack.calls_to("chat.update"))
+    for intruder in (DAVID, MARCUS, STRANGER):  # a teammate, another team's manager, someone else
+        reply = reply_in(bot, JANE, parent["ts"], intruder, "How did Jane's discovery score move?")
+        assert reply["text"].startswith(":no_entry: Sorry, ") and "\n" not in reply["text"], reply["text"]
+    assert len(bot.slack.calls_to("chat.update")) == updates  # no placeholder was ever answered
+    assert bot.count("followups") == 0
+    assert not [m for m in thread_replies(bot.slack, JANE, parent["ts"]) if m["text"] == LOOKING_INTO_IT]
+
+
+def test_an_ebr_thread_still_goes_to_the_ebr_engine(bot: Bot, slack: SlackServer) -> None:
+    slack.add_user(SARAH, email="sarah.johnson@example.com", name="Sarah Johnson")
+    bot.command("CUST_12345", user_id=SARAH)
+    bot.settle()
+    [parent] = report_parents(bot.slack, SARAH)
+    link = bot.services.deliveries.thread(parent["channel"], parent["ts"])
+    assert link is not None and link.kind == "ebr"
+    reply = reply_in(bot, SARAH, parent["ts"], SARAH, "What was revenue by channel?")
+    assert asked(bot, reply) and bot.count("followups") == 1
+    assert reply_in(bot, SARAH, parent["ts"], JANE, "And conversions?")["text"].startswith(
+        ":no_entry: Sorry, "
+    )
+
+
+# --- help and App Home ------------------------------------------------------------------------------
+
+
+def test_help_and_app_home_say_how_to_get_a_review_and_when_they_go_out(bot: Bot) -> None:
+    fire = next_coaching_run(bot.services.settings)
+    assert fire is not None
+    when = f"on {fire:%A, %B} {fire.day} at 06:00 UTC"
+    reply = bot.command("help", user_id=JANE)
+    [line] = [x for x in reply.splitlines() if "coaching" in x]
+    assert f"`{COMMAND} coaching`" in line and f"`{COMMAND} coaching REP001`" in line and when in line
+    for user_id in (JANE, OLIVIA, BOSS, STRANGER):
+        bot.event(
+            {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": bot.slack.dm_channel(user_id),
+                "tab": "home",
+            }
+        )
+    bot.settle()
+
+    def coaching_line(user_id: str) -> str | None:
+        [view] = bot.slack.views_published[user_id]
+        lines = [
+            b["text"]["text"] for b in view["blocks"] if "Sales-coaching" in b.get("text", {}).get("text", "")
+        ]
+        return lines[0] if lines else None
+
+    assert coaching_line(JANE) == (
+        f"*Sales-coaching reviews:* `{COMMAND} coaching` DMs you your latest review; "
+        f"the next ones go out by email and DM {when}."
+    )
+    assert f"`{COMMAND} coaching REP001` DMs you a review of one of your team" in (
+        coaching_line(OLIVIA) or ""
+    )
+    assert "any rep's review" in (coaching_line(BOSS) or "")
+    assert coaching_line(STRANGER) is None
+
+
+# --- the runner wires the schedule -------------------------------------------------------------------
+
+
+def test_the_bot_schedules_the_coaching_flow_on_the_coaching_engine(
+    slack: SlackServer, demo_home: Path
+) -> None:
+    flow = RecordingFlow()
+    runner = BotRunner(bot_settings(slack, demo_home), coaching_flow=flow)
+    try:
+        assert runner.coaching_schedule is not None
+        runner.coaching_schedule.install()
+        runner.scheduler.start(paused=True)
+        job = runner.scheduler.get_job(COACHING_JOB)
+        assert job.next_run_time.strftime("%a %H:%M %Z") == "Mon 06:00 UTC"
+        job.func(*job.args)  # the firing: last week's run, claimed, on the coaching engine
+        [run] = flow.runs
+        assert run["engine"].kind.name == "coaching" and run["engine"] is runner.services.engines["coaching"]
+        assert run["week"] == Week(dt.date(2026, 11, 9))  # WEEKLY_REPORT_TODAY pins the week
+        record = RunClaims(runner.services.engine.warehouse).get(Week(dt.date(2026, 11, 9)), COACHING_JOB)
+        assert record is not None and (record.status, record.trigger) == (COMPLETED, "schedule")
+    finally:
+        runner.stop(grace=5)

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.cache import TtlCache
-from bot.schedule import cron
+from bot.schedule import coaching_cron, cron
 from bot.services import Services
 from bot.slack.desk import Desk
 from bot.slack.home import HomeTab
@@ -65,6 +65,8 @@ if not any(isinstance(f, _SameToken) for f in _BOLT_LOG.filters):
 def create_app(settings: Settings, services: Services, client: WebClient | None = None) -> App:
     """The Bolt app with every listener registered; checks the bot token with `auth.test`."""
     cron(settings, settings.tz)  # a malformed schedule fails here, at start-up
+    if "coaching" in services.engines:
+        coaching_cron(settings)  # help and App Home say when it next fires
     client = client or web_client(settings)
     try:
         app = App(
@@ -83,7 +85,7 @@ def create_app(settings: Settings, services: Services, client: WebClient | None 
         raise ConfigError(
             f"cannot reach Slack at {settings.slack_api_url} ({exc}); check SLACK_API_URL"
         ) from exc
-    people = People(settings, services.engine)
+    people = People(settings, services.engine, coaching=services.engines.get("coaching"))
     people.roster()  # loaded now, not by the first requests (and the warehouse is checked at start-up)
     register(app, Desk(services, people), HomeTab(services, people), TtlCache(DEDUPE_SECONDS))
     return app

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.channels.slack_dm.delivery import Poster, deliver
-from bot.schedule import next_run
+from bot.schedule import next_coaching_run, next_run
 from bot.services import Services
+from bot.slack.coaching import CoachingDesk
 from bot.slack.identity import People
 from bot.slack.replies import (
     COMMAND,
@@ -25,13 +26,14 @@ from bot.slack.replies import (
     NOT_A_REPORT_THREAD,
     answer_messages,
     channel_words,
+    coaching_when,
     escape,
     help_text,
     tell,
     working_on,
 )
-from bot.slack.requests import EmailChoice, Help, OneReport, Pause, Request, Resume
-from core import Preferences, Requester, Target, ThreadLink, channels_for, on_demand_recipient
+from bot.slack.requests import Coaching, EmailChoice, Help, OneReport, Pause, Request, Resume
+from core import Preferences, ReportEngine, Requester, Target, ThreadLink, channels_for, on_demand_recipient
 from core.errors import InputError, NotAuthorized, UnknownCustomer
 
 log = logging.getLogger("weekly_report.bot")
@@ -48,8 +50,9 @@ class Plan:
 
     note: str
     requester: Requester | None = None  # None: nothing to generate
-    customer_id: str | None = None  # None: the whole portfolio
+    customer_id: str | None = None  # None: the whole portfolio (a coaching plan: the rep)
     refresh: bool = False
+    kind: str = "ebr"  # the report kind to send: "coaching" for a sales-coaching review
 
 
 class Desk:
@@ -58,6 +61,7 @@ class Desk:
     def __init__(self, services: Services, people: People) -> None:
         self.services, self.people = services, people
         self.engine = services.engine
+        self.coaching = CoachingDesk(services, people)
 
     # -- requests for reports ------------------------------------------------------------
 
@@ -71,11 +75,15 @@ class Desk:
         person = self.people.person(client, user_id)
         if isinstance(request, Help):
             customers = self.people.customers_of(person)
-            return Plan(help_text(request.problem, customers, person.requester.is_admin))
+            coaching = self._coaching_when()
+            return Plan(help_text(request.problem, customers, person.requester.is_admin, coaching))
         if isinstance(request, Pause | Resume):
             return Plan(self._pause_or_resume(person.requester, request, user_id))
         if isinstance(request, EmailChoice):
             return Plan(self._email(person.requester, request, user_id))
+        if isinstance(request, Coaching):
+            rep_id, note = self.coaching.check(person, request)
+            return Plan(note, person.requester, rep_id, kind="coaching")
         customer_id = request.customer_id if isinstance(request, OneReport) else None
         targets = self.people.known_targets(person, customer_id)
         if targets is None:
@@ -127,6 +135,10 @@ class Desk:
 
     def _generate_and_deliver(self, client: WebClient, plan: Plan, user_id: str, say: Say) -> None:
         assert plan.requester is not None
+        if plan.kind == "coaching":
+            assert plan.customer_id is not None
+            self.coaching.deliver(client, plan.requester, plan.customer_id, user_id, say)
+            return
         engine, workers = self.engine, self.services.workers
         targets = self._targets(plan.requester, plan.customer_id)  # the engine's word, before any write
         week = engine.week()
@@ -152,6 +164,12 @@ class Desk:
                 failures.append(f"{target.customer_id} ({sent.error})")
         if failures:
             say(f":warning: I could not DM you the report for {escape(', '.join(failures))}.")
+
+    def _coaching_when(self) -> str | None:
+        """When the coaching reviews next go out; None when this bot has none."""
+        if "coaching" not in self.services.engines:
+            return None
+        return coaching_when(next_coaching_run(self.services.settings))
 
     # -- pausing the Monday DMs ------------------------------------------------------------
 
@@ -216,7 +234,8 @@ class Desk:
     # -- follow-up questions -------------------------------------------------------------
 
     def follow_up(self, client: WebClient, user_id: str, channel: str, thread_ts: str, question: str) -> None:
-        """A reply in a thread: answered in that thread when the thread is a report's."""
+        """A reply in a thread: answered in that thread when the thread is a report's, by the
+        engine of the report's kind, once it has authorised the person for the report's subject."""
 
         def say(text: str) -> str | None:
             return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
@@ -226,8 +245,10 @@ class Desk:
             if link is None:
                 say(NOT_A_REPORT_THREAD)
                 return
+            # the kind the report is of (ThreadLink.kind arrives with the ledger's period change)
+            engine = self.services.engine_for(getattr(link, "kind", "ebr"))
             requester = self.people.person(client, user_id).requester
-            self.engine.authorize(requester, link.customer_id)
+            engine.authorize(requester, link.customer_id)
         except Exception as exc:
             say(tell(exc))
             return
@@ -241,7 +262,9 @@ class Desk:
         try:
             self.services.workers.submit(
                 f"follow-up on {link.report_id}",
-                lambda: self._answer(client, requester, link, question, channel, thread_ts, placeholder),
+                lambda: self._answer(
+                    client, engine, requester, link, question, channel, thread_ts, placeholder
+                ),
                 on_error=failed,
             )
         except Exception as exc:
@@ -250,6 +273,7 @@ class Desk:
     def _answer(
         self,
         client: WebClient,
+        engine: ReportEngine,
         requester: Requester,
         link: ThreadLink,
         question: str,
@@ -259,7 +283,7 @@ class Desk:
     ) -> None:
         # One question at a time per report: each continues after the previous answer.
         with self.services.workers.exclusive(f"ask {link.report_id}"):
-            result = self.engine.ask(requester, link.customer_id, question, link.week)
+            result = engine.ask(requester, link.customer_id, question, link.week)
         first, *rest = answer_messages(result.answer.text)
         client.chat_update(channel=channel, ts=placeholder, text=first.text, blocks=first.blocks)
         for message in rest:

@@ -9,10 +9,10 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.schedule import next_run
+from bot.schedule import next_coaching_run, next_run
 from bot.services import Services
 from bot.slack.identity import People, Person
-from bot.slack.replies import COMMAND, channel_words, escape
+from bot.slack.replies import COMMAND, channel_words, coaching_when, escape
 from bot.slack.rollup import FLAGS
 from core import Assignment, Pause, Preferences, Settings, channels_for
 from core.errors import InputError
@@ -42,7 +42,24 @@ class HomeTab:
             channels = channels_for(settings.delivery or ("slack",), email)
         fire = next_run(settings, customers)
         view = home_view(person, customers, latest, fire, settings, pause, channels)
+        coaching = self._coaching(person)
+        if coaching is not None:  # after the intro: reps and managers are seldom CSMs
+            view["blocks"].insert(2, _section(coaching))
+            view["blocks"] = view["blocks"][:MAX_BLOCKS]
         client.views_publish(user_id=user_id, view=view)
+
+    def _coaching(self, person: Person) -> str | None:
+        """The sales-coaching line, for those with reviews open to them (reps, managers, admins)."""
+        role = self.people.coaching_role(person)
+        if role is None:
+            return None
+        what = {
+            "rep": f"`{COMMAND} coaching` DMs you your latest review",
+            "manager": f"`{COMMAND} coaching REP001` DMs you a review of one of your team",
+            "admin": f"`{COMMAND} coaching REP001` DMs you any rep's review",
+        }[role]
+        when = coaching_when(next_coaching_run(self.services.settings))
+        return f"*Sales-coaching reviews:* {what}; the next ones go out by email and DM {when}."
 
     def _latest(self, customer_ids: Sequence[str]) -> dict[str, LatestReport]:
         """customer id -> its newest report within LOOKBACK_WEEKS, with its health verdict."""

@@ -3,7 +3,9 @@
 A Slack user is a CSM when `csm_assignments.slack_user_id` names them, else when the email
 Slack has for them (`users.info`, needs users:read.email) matches a `csm_email`, ignoring
 case. Admins come from WEEKLY_REPORT_ADMINS (emails or Slack user ids). A CSM is reached by
-their `slack_user_id`, else by `users.lookupByEmail`. Lookups are cached for `ttl` seconds.
+their `slack_user_id`, else by `users.lookupByEmail`. A sales rep is the company-side speaker
+of the coaching kind whose email is the person's (`rep_of`); whether they may see a review
+is the coaching engine's decision. Lookups are cached for `ttl` seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cache import KeyedLocks, TtlCache
 from core import Assignment, ReportEngine, Requester, Settings, Target
+from core.kinds import COACHING, Subject
 
 log = logging.getLogger("weekly_report.bot.identity")
 UNKNOWN_USER_ERRORS = {"user_not_found", "user_not_visible", "users_not_found", "account_inactive"}
@@ -38,10 +41,19 @@ class Person:
 class People:
     """Maps Slack users to requesters and CSMs to Slack users, with a TTL cache."""
 
-    def __init__(self, settings: Settings, engine: ReportEngine, ttl: float = 600.0) -> None:
-        self.settings, self.engine = settings, engine
+    def __init__(
+        self,
+        settings: Settings,
+        engine: ReportEngine,
+        ttl: float = 600.0,
+        coaching: ReportEngine | None = None,
+    ) -> None:
+        """`engine`: the EBR's (its directory of CSMs); `coaching`: the coaching kind's, if any (its reps)."""
+        self.settings, self.engine, self.coaching = settings, engine, coaching
         self._people: TtlCache[Person] = TtlCache(ttl)
         self._roster: TtlCache[list[Assignment]] = TtlCache(ttl)
+        self._reps: TtlCache[dict[str, Subject]] = TtlCache(ttl)
+        self._managers: TtlCache[dict[str, str]] = TtlCache(ttl)
         self._slack_ids: TtlCache[str] = TtlCache(ttl)
         self._roster_lock = threading.Lock()
         self._resolving = KeyedLocks()
@@ -78,6 +90,53 @@ class People:
                 if roster is None:
                     roster = self._roster.put("all", self.engine.directory.assignments())
         return roster
+
+    def reps(self) -> dict[str, Subject]:
+        """Every sales rep the coaching kind knows, by rep id (cached; empty without the kind)."""
+        reps = self._reps.get("all")
+        if reps is None:
+            with self._roster_lock:
+                reps = self._reps.get("all")
+                if reps is None:
+                    reps = self._reps.put("all", self._load_reps())
+        return reps
+
+    def _load_reps(self) -> dict[str, Subject]:
+        if self.coaching is None:
+            return {}
+        kind, warehouse = self.coaching.kind, self.coaching.warehouse
+        ids = [t.subject_id for t in kind.targets(warehouse)]
+        return dict(kind.subjects(warehouse, ids)) if ids else {}
+
+    def rep_of(self, person: Person) -> Subject | None:
+        """The sales rep `person` is: the one whose email is theirs (case ignored), if any."""
+        email = (person.requester.email or "").lower()
+        if not email:
+            return None
+        return next(
+            (r for r in self.reps().values() if str(r.detail.get("email") or "").lower() == email), None
+        )
+
+    def manager_of(self, person: Person) -> str | None:
+        """The manager id of the sales team `person` manages (by their email), if any."""
+        email = (person.requester.email or "").lower()
+        if not email or self.coaching is None:
+            return None
+        managers = self._managers.get("all")
+        if managers is None:
+            found = COACHING.managers(self.coaching.warehouse)
+            managers = self._managers.put("all", {e.lower(): m for m, (_, e, _) in found.items() if e})
+        return managers.get(email)
+
+    def coaching_role(self, person: Person) -> str | None:
+        """ "admin", "rep" or "manager" when `person` has sales-coaching reviews open to them."""
+        if self.coaching is None:
+            return None
+        if person.requester.is_admin:
+            return "admin"
+        if self.rep_of(person) is not None:
+            return "rep"
+        return "manager" if self.manager_of(person) is not None else None
 
     def customers_of(self, person: Person) -> list[Assignment]:
         """The assignments a person's reports come from: theirs, or everyone's for an admin."""

@@ -6,6 +6,7 @@ here is Slack mrkdwn: text that came from people or the warehouse is escaped.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -32,7 +33,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def help_text(problem: str | None, customers: Sequence[Assignment], is_admin: bool) -> str:
+def help_text(
+    problem: str | None, customers: Sequence[Assignment], is_admin: bool, coaching: str | None = None
+) -> str:
+    """Usage, the person's customers; `coaching`: when the coaching reviews go out (None: this
+    bot has no coaching reviews, and help says nothing of them)."""
     shown = list(customers)[:HELP_CUSTOMERS]
     return render_template(
         "slack/help.md.j2",
@@ -41,7 +46,15 @@ def help_text(problem: str | None, customers: Sequence[Assignment], is_admin: bo
         customers=[{"name": escape(a.customer_name), "customer_id": a.customer_id} for a in shown],
         more=len(customers) - len(shown),
         is_admin=is_admin,
+        coaching=coaching,
     )
+
+
+def coaching_when(fire: dt.datetime | None) -> str:
+    """When the coaching reviews next go out, as help and App Home say it (`fire`: in UTC)."""
+    if fire is None:
+        return "never (WEEKLY_REPORT_COACHING_SCHEDULE never fires)"
+    return f"on {fire:%A, %B} {fire.day} at {fire:%H:%M} UTC"
 
 
 def channel_words(names: Sequence[str]) -> str:

@@ -6,6 +6,7 @@
     pause [until] [YYYY-MM-DD]     -> Pause          (the Monday DMs; on-demand still works)
     resume                         -> Resume
     email on|off                   -> EmailChoice    (the weekly reports by email, or not)
+    coaching [REP001]              -> Coaching       (the latest sales-coaching review: one's own, or a rep's)
     anything else                  -> Help, with what was wrong
 
 Parsing is pure: no lookups, nothing written. Whether the person may see the customer is
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 
 from core import parse_until, validate_customer_id
 from core.errors import InputError, InvalidCustomerId
+from core.kinds.coaching.scope import COACHING_SCOPE
 
 EXAMPLE = "CUST_12345"
+REP_ID = re.compile(COACHING_SCOPE.id_pattern)  # a rep's speaker id, as the coaching guard knows it
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -56,7 +59,12 @@ class EmailChoice:
     on: bool
 
 
-Request = Help | OneReport | Portfolio | Pause | Resume | EmailChoice
+@dataclass(frozen=True)
+class Coaching:
+    rep_id: str | None = None  # None: the requester's own
+
+
+Request = Help | OneReport | Portfolio | Pause | Resume | EmailChoice | Coaching
 
 
 def parse(text: str | None) -> Request:
@@ -69,6 +77,8 @@ def parse(text: str | None) -> Request:
         return _pause_or_resume(words, text or "")
     if words[0].lower() == "email":
         return _email(words, text or "")
+    if words[0].lower() == "coaching":
+        return _coaching(words, text or "")
     refresh = len(words) == 2 and words[1].lower() == "refresh"
     if len(words) > 2 or (len(words) == 2 and not refresh):
         return Help(f"I didn't understand “{quoted(text or '')}”.")
@@ -102,6 +112,19 @@ def _email(words: list[str], text: str) -> Request:
     if len(words) == 2 and words[1].lower() in ("on", "off"):
         return EmailChoice(words[1].lower() == "on")
     return Help(f"I didn't understand “{quoted(text)}”; send `email on` or `email off`.")
+
+
+def _coaching(words: list[str], text: str) -> Request:
+    """`coaching`, `coaching REP001`."""
+    if len(words) == 1:
+        return Coaching()
+    if len(words) == 2 and REP_ID.fullmatch(words[1].upper()):
+        return Coaching(words[1].upper())
+    if len(words) == 2:
+        return Help(f"“{quoted(words[1])}” is not a rep id such as REP001.")
+    return Help(
+        f"I didn't understand “{quoted(text)}”; send `coaching` for your own review, or `coaching REP001`."
+    )
 
 
 def without_mentions(text: str | None) -> str:

@@ -89,8 +89,6 @@ class CoachingDesk:
             # Concurrent requests for one review wait for the first instead of generating it again.
             with self.services.workers.exclusive(f"generate {COACHING.name} {rep_id} {week}"):
                 run = engine.generate(targets, week, trigger="command")
-            for kept in run.kept:
-                log.info("%s", kept)
             return run.reports.get(rep_id) or engine.store.load(rep_id, week, COACHING.name), None
         try:
             report = engine.store.load(rep_id, None, COACHING.name)

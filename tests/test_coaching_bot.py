@@ -447,6 +447,9 @@ def test_a_rep_gets_their_latest_review_as_a_threaded_dm_recorded_for_follow_ups
 
 
 def test_managers_get_their_teams_reviews_and_admins_anyones(bot: Bot) -> None:
+    team = bot.command("coaching", user_id=OLIVIA)  # no rep named: her team, nothing sent
+    assert team.startswith(f"Your team's sales-coaching reviews: `{COMMAND} coaching REP001` DMs you one.")
+    assert "Jane Smith `REP001`" in team and "Tom Alvarez `REP004`" in team and "REP005" not in team
     assert "*Jane Smith* (REP001)" in bot.command("coaching REP001", user_id=OLIVIA)
     assert "*Aisha Okafor* (REP005)" in bot.command("coaching rep005", user_id=BOSS)
     refused = bot.command("coaching REP001", user_id=MARCUS)

@@ -31,6 +31,7 @@ NOT_A_REP = (
     f"no coaching review of your own; a manager or admin names the rep: `{COMMAND} coaching REP001`"
 )
 Say = Callable[[str], str | None]
+TEAM_SHOWN = 40  # reps named in a manager's note (a long team would run off the message)
 
 
 class NoCalls(InputError):
@@ -47,14 +48,18 @@ class CoachingDesk:
     def engine(self) -> ReportEngine:
         return self.services.engine_for(COACHING.name)
 
-    def check(self, person: Person, request: Coaching) -> tuple[str, str]:
-        """The rep whose review to send and the note saying so; raises when refused."""
+    def check(self, person: Person, request: Coaching) -> tuple[str | None, str]:
+        """The rep whose review to send and the note saying so; raises when refused. A manager
+        asking for no rep in particular is shown their team instead (no rep: nothing to send)."""
         engine = self.engine  # no coaching kind: a one-line InputError
         rep_id = request.rep_id
         if rep_id is None:
             rep = self.people.rep_of(person)
             if rep is None:
-                raise NotAuthorized(NOT_A_REP)
+                manager_id = self.people.manager_of(person)
+                if manager_id is None:
+                    raise NotAuthorized(NOT_A_REP)
+                return None, self._team_note(engine, manager_id)
             rep_id = rep.subject_id
         else:
             engine.authorize(person.requester, rep_id)  # unknown rep, or not theirs: says which
@@ -66,6 +71,16 @@ class CoachingDesk:
             "DMs with me in a moment; reply in its thread to ask a follow-up."
         )
         return rep_id, note
+
+    @staticmethod
+    def _team_note(engine: ReportEngine, manager_id: str) -> str:
+        team = COACHING.team(engine.warehouse, manager_id)
+        shown = ", ".join(f"{escape(r.name)} `{r.subject_id}`" for r in team[:TEAM_SHOWN])
+        more = f" and {len(team) - TEAM_SHOWN} more" if len(team) > TEAM_SHOWN else ""
+        return (
+            f"Your team's sales-coaching reviews: `{COMMAND} coaching REP001` DMs you one. "
+            f"Your reps: {shown}{more}."
+        )
 
     def deliver(self, client: WebClient, requester: Requester, rep_id: str, user_id: str, say: Say) -> None:
         """On a worker: the engine checks again, then the review is found or made, and DMed."""

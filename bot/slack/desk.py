@@ -83,6 +83,8 @@ class Desk:
             return Plan(self._email(person.requester, request, user_id))
         if isinstance(request, Coaching):
             rep_id, note = self.coaching.check(person, request)
+            if rep_id is None:
+                return Plan(note)  # a manager shown their team: nothing to send
             return Plan(note, person.requester, rep_id, kind="coaching")
         customer_id = request.customer_id if isinstance(request, OneReport) else None
         targets = self.people.known_targets(person, customer_id)

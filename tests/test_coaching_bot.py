@@ -163,9 +163,7 @@ def scheduler() -> Iterator[BackgroundScheduler]:
         s.shutdown(wait=True)
 
 
-def test_the_job_fires_at_monday_six_utc_and_runs_last_week(
-    scheduler: BackgroundScheduler, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_job_fires_at_monday_six_utc_and_runs_last_week(scheduler: BackgroundScheduler) -> None:
     job = RecordingJob()
     sunday_night_la = utc(2026, 11, 16, 5, 0)  # Sunday 21:00 in Los Angeles, Monday 05:00 UTC
     schedule = CoachingSchedule(scheduler, MONDAY_UTC, job, lambda w, s: False, clock=lambda: sunday_night_la)

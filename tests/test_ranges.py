@@ -12,13 +12,15 @@ from bot.channels.base import Parcel, Recipient
 from bot.channels.email.channel import ledger_key
 from bot.channels.email.render import message_id
 from core import DeliveryStore, ReportEngine
+from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
 from core.errors import InputError, InvalidWeek
-from core.kinds import EBR
+from core.kinds import COACHING, EBR
 from core.models import Report, SectionResult
 from core.storage import ReportStore
 from core.warehouse import Warehouse
 from core.warehouse.base import ANALYTICS
+from core.warehouse.base import COACHING as COACHING_SCHEMA
 from core.weeks import Week, parse_range, period_of
 from tests import test_kinds, test_snowflake_warehouse
 from tests.conftest import AS_OF, REPORT_WEEK
@@ -247,3 +249,33 @@ def test_the_engine_generates_one_start_with_two_ends(engine: ReportEngine, kind
     again = {w: digest.generate(targets, w) for w in (week, weekdays)}  # each range reuses its own
     assert all((r.reports_generated, r.reports_reused) == (0, len(targets)) for r in again.values())
     assert engine.store.statuses(["CUST_12345"], WEEK) == {}  # no EBR appeared
+
+
+def test_coaching_reviews_of_one_start_with_two_ends_live_side_by_side(engine: ReportEngine) -> None:
+    """The coaching kind through the engine: a rep's week and the fortnight from the same
+    Monday are two reviews, each with its own calls, id and (re-)use."""
+    coaching = ReportEngine(engine.settings, engine.warehouse, LocalAnalyst(engine.warehouse), kind=COACHING)
+    week, fortnight = Week(D(2026, 11, 2)), Week(D(2026, 11, 2), 14)
+    rep = COACHING.active_targets(engine.warehouse, week)[0].subject_id  # one rep keeps it quick
+    targets = {w: COACHING.active_targets(engine.warehouse, w, [rep]) for w in (week, fortnight)}
+    runs = {w: coaching.generate(targets[w], w) for w in (week, fortnight)}
+    assert all(runs[w].reports_generated == len(targets[w]) == 1 for w in runs)
+    stored = {w: coaching.store.load(rep, w, "coaching") for w in (week, fortnight)}
+    assert [stored[w].report_id for w in (week, fortnight)] == [
+        f"coaching:{rep}-20261102",
+        f"coaching:{rep}-20261102-20261115",
+    ]
+    calls = {
+        w: engine.warehouse.scalar(
+            f"SELECT COUNT(*) FROM {COACHING_SCHEMA}.calls WHERE rep_id = ? "
+            "AND started_at >= CAST(? AS TIMESTAMP_NTZ) AND started_at < CAST(? AS TIMESTAMP_NTZ)",
+            [rep, w.start, w.end + dt.timedelta(days=1)],
+        )
+        for w in (week, fortnight)
+    }
+    assert calls[fortnight] > calls[week] > 0
+    for w in (week, fortnight):
+        headline = stored[w].headline
+        assert stored[w].week == w and headline is not None and headline.as_dict()["calls"] == calls[w]
+    again = {w: coaching.generate(targets[w], w) for w in (week, fortnight)}
+    assert all((again[w].reports_generated, again[w].reports_reused) == (0, len(targets[w])) for w in again)

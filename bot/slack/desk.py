@@ -247,8 +247,7 @@ class Desk:
             if link is None:
                 say(NOT_A_REPORT_THREAD)
                 return
-            # the kind the report is of (ThreadLink.kind arrives with the ledger's period change)
-            engine = self.services.engine_for(getattr(link, "kind", "ebr"))
+            engine = self.services.engine_for(link.kind)  # the kind the report is of
             requester = self.people.person(client, user_id).requester
             engine.authorize(requester, link.customer_id)
         except Exception as exc:

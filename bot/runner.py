@@ -25,6 +25,7 @@ from bot.schedule import COACHING_JOB, CoachingSchedule, WeeklySchedule
 from bot.scheduled_coaching import CoachingFlow, ScheduledCoaching, installed_flow
 from bot.services import Services
 from bot.slack import create_app
+from bot.slack.identity import People
 from bot.weekly import WeeklyJob
 from core import RunClaims, Settings, collector
 from core.errors import ConfigError
@@ -100,6 +101,7 @@ class BotRunner:
         job = ScheduledCoaching(
             self.settings, engine, self.services.deliveries, flow, claims=claims, client=self.app.client,
             poster=Poster(self.app.client, self.services.pacer),
+            people=People(self.settings, self.services.engine, coaching=engine),
         )  # fmt: skip
         return CoachingSchedule(self.scheduler, self.settings, job, claims.needs_run)
 

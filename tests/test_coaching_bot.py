@@ -229,8 +229,8 @@ class RecordingFlow:
         send_emails: bool, send_slack: bool, dry_run: bool, resend: bool, client: Any = None,
         poster: Any = None, people: Any = None, out: TextIO | None = None,
     ) -> FlowResult:  # fmt: skip
-        self.runs.append({"week": week, "send_emails": send_emails, "send_slack": send_slack,
-                          "dry_run": dry_run, "resend": resend, "engine": engine})  # fmt: skip
+        self.runs.append({"week": week, "send_emails": send_emails, "send_slack": send_slack, "dry_run": dry_run,
+                          "resend": resend, "engine": engine, "people": people, "client": client})  # fmt: skip
         self.started.set()
         if self.hold:
             threading.Event().wait(self.hold)
@@ -437,8 +437,8 @@ def test_a_rep_gets_their_latest_review_as_a_threaded_dm_recorded_for_follow_ups
         Week(dt.date(2026, 11, 9)),
     )
     assert bot.responses.texts == []  # nothing went wrong
-    # asked again: the stored review is sent again, not generated again
-    bot.command("coaching", user_id=JANE)
+    # asked again, in a DM this time: the stored review is sent again, not generated again
+    bot.dm(JANE, "coaching")
     bot.settle()
     assert len(review_parents(bot.slack, JANE)) == 2
     assert bot.count("CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports WHERE report_kind = 'coaching'") == 1
@@ -602,6 +602,7 @@ def test_the_bot_schedules_the_coaching_flow_on_the_coaching_engine(
         job.func(*job.args)  # the firing: last week's run, claimed, on the coaching engine
         [run] = flow.runs
         assert run["engine"].kind.name == "coaching" and run["engine"] is runner.services.engines["coaching"]
+        assert run["people"].coaching is run["engine"] and run["client"] is runner.app.client
         assert run["week"] == Week(dt.date(2026, 11, 9))  # WEEKLY_REPORT_TODAY pins the week
         record = RunClaims(runner.services.engine.warehouse).get(Week(dt.date(2026, 11, 9)), COACHING_JOB)
         assert record is not None and (record.status, record.trigger) == (COMPLETED, "schedule")

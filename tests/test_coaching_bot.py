@@ -554,8 +554,14 @@ def test_help_and_app_home_say_how_to_get_a_review_and_when_they_go_out(bot: Bot
     assert fire is not None
     when = f"on {fire:%A, %B} {fire.day} at 06:00 UTC"
     reply = bot.command("help", user_id=JANE)
-    [line] = [x for x in reply.splitlines() if "coaching" in x]
+    [line] = [x for x in reply.splitlines() if x.startswith(f"• `{COMMAND} coaching`")]
     assert f"`{COMMAND} coaching`" in line and f"`{COMMAND} coaching REP001`" in line and when in line
+    assert reply.endswith(f"You are a sales rep: `{COMMAND} coaching` sends you your latest sales-coaching review. "
+                          "You are not a CSM in csm_assignments, so no customer reports are available to you.")  # fmt: skip
+    assert f"You manage a sales team: `{COMMAND} coaching` lists your reps" in bot.command(
+        "help", user_id=MARCUS
+    )
+    assert "ask whoever runs weekly-report to add your email" in bot.command("help", user_id=STRANGER)
     for user_id in (JANE, OLIVIA, BOSS, STRANGER):
         bot.event(
             {

@@ -75,8 +75,10 @@ class Desk:
         person = self.people.person(client, user_id)
         if isinstance(request, Help):
             customers = self.people.customers_of(person)
-            coaching = self._coaching_when()
-            return Plan(help_text(request.problem, customers, person.requester.is_admin, coaching))
+            coaching, role = self._coaching_when(), None
+            if coaching is not None and not customers and not person.requester.is_admin:
+                role = self.people.coaching_role(person)  # what help offers someone with no customers
+            return Plan(help_text(request.problem, customers, person.requester.is_admin, coaching, role))
         if isinstance(request, Pause | Resume):
             return Plan(self._pause_or_resume(person.requester, request, user_id))
         if isinstance(request, EmailChoice):

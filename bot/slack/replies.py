@@ -34,10 +34,15 @@ def escape(text: str) -> str:
 
 
 def help_text(
-    problem: str | None, customers: Sequence[Assignment], is_admin: bool, coaching: str | None = None
+    problem: str | None,
+    customers: Sequence[Assignment],
+    is_admin: bool,
+    coaching: str | None = None,
+    coaching_role: str | None = None,
 ) -> str:
     """Usage, the person's customers; `coaching`: when the coaching reviews go out (None: this
-    bot has no coaching reviews, and help says nothing of them)."""
+    bot has no coaching reviews, and help says nothing of them); `coaching_role`: "rep" or
+    "manager" for someone with sales-coaching reviews (People.coaching_role)."""
     shown = list(customers)[:HELP_CUSTOMERS]
     return render_template(
         "slack/help.md.j2",
@@ -47,6 +52,7 @@ def help_text(
         more=len(customers) - len(shown),
         is_admin=is_admin,
         coaching=coaching,
+        coaching_role=coaching_role,
     )
 
 

@@ -52,7 +52,7 @@ class People:
         self.settings, self.engine, self.coaching = settings, engine, coaching
         self._people: TtlCache[Person] = TtlCache(ttl)
         self._roster: TtlCache[list[Assignment]] = TtlCache(ttl)
-        self._reps: TtlCache[dict[str, Subject]] = TtlCache(ttl)
+        self._reps: TtlCache[tuple[dict[str, Subject], dict[str, Subject]]] = TtlCache(ttl)
         self._managers: TtlCache[dict[str, str]] = TtlCache(ttl)
         self._slack_ids: TtlCache[str] = TtlCache(ttl)
         self._roster_lock = threading.Lock()
@@ -93,13 +93,21 @@ class People:
 
     def reps(self) -> dict[str, Subject]:
         """Every sales rep the coaching kind knows, by rep id (cached; empty without the kind)."""
-        reps = self._reps.get("all")
-        if reps is None:
+        return self._rep_index()[0]
+
+    def _rep_index(self) -> tuple[dict[str, Subject], dict[str, Subject]]:
+        """The reps by id and by email (lower case), loaded together (one thread loads them)."""
+        index = self._reps.get("all")
+        if index is None:
             with self._roster_lock:
-                reps = self._reps.get("all")
-                if reps is None:
-                    reps = self._reps.put("all", self._load_reps())
-        return reps
+                index = self._reps.get("all")
+                if index is None:
+                    reps = self._load_reps()
+                    by_email = {
+                        str(r.detail.get("email")).lower(): r for r in reps.values() if r.detail.get("email")
+                    }
+                    index = self._reps.put("all", (reps, by_email))
+        return index
 
     def _load_reps(self) -> dict[str, Subject]:
         if self.coaching is None:
@@ -111,11 +119,7 @@ class People:
     def rep_of(self, person: Person) -> Subject | None:
         """The sales rep `person` is: the one whose email is theirs (case ignored), if any."""
         email = (person.requester.email or "").lower()
-        if not email:
-            return None
-        return next(
-            (r for r in self.reps().values() if str(r.detail.get("email") or "").lower() == email), None
-        )
+        return self._rep_index()[1].get(email) if email else None
 
     def manager_of(self, person: Person) -> str | None:
         """The manager id of the sales team `person` manages (by their email), if any."""
@@ -129,7 +133,8 @@ class People:
         return managers.get(email)
 
     def coaching_role(self, person: Person) -> str | None:
-        """ "admin", "rep" or "manager" when `person` has sales-coaching reviews open to them."""
+        """Whose sales-coaching reviews are open to `person`: "admin" (all), "rep" (their own),
+        "manager" (their team's), or None."""
         if self.coaching is None:
             return None
         if person.requester.is_admin:

@@ -373,14 +373,17 @@ def coaching_catch_up(
     settings: Settings, now: dt.datetime, needs_run: Callable[[Week, str], bool]
 ) -> CoachingCatchUp | None:
     """The coaching run's last firing before `now`, when it has not run (`needs_run`): to run
-    now when it was on today's UTC date, skipped otherwise (as the weekly runs' `catch_ups`)."""
+    now when it was on today's UTC date, skipped otherwise (as the weekly runs' `catch_ups`).
+    A pinned "today" (WEEKLY_REPORT_TODAY, for reproducible runs) is today here too, so a bot
+    started with one never sends a real Monday's reviews by itself."""
     missed = _last_fire(coaching_cron(settings), now)
     if missed is None:
         return None
     week = last_complete_week(settings.today or missed.date())
     if not needs_run(week, COACHING_JOB):
         return None
-    return CoachingCatchUp(missed, week, run=missed.date() == now.astimezone(UTC).date())
+    today = settings.today or now.astimezone(UTC).date()
+    return CoachingCatchUp(missed, week, run=missed.date() == today)
 
 
 class CoachingSchedule:

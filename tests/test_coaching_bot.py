@@ -120,7 +120,17 @@ def test_down_at_six_back_at_nine_runs_the_same_day_once(runs: RunClaims) -> Non
     )
     claim = runs.claim(decision.week, COACHING_JOB)
     runs.finish(claim.run_id, {"status": COMPLETED})
+    assert coaching_catch_up(MONDAY_UTC, utc(2026, 11, 23, 10), runs.needs_run) is not None  # next week's
     assert coaching_catch_up(MONDAY_UTC, utc(2026, 11, 16, 10), runs.needs_run) is None
+
+
+def test_a_pinned_today_is_today_so_a_real_mondays_run_is_not_caught_up(runs: RunClaims) -> None:
+    pinned = dataclasses.replace(MONDAY_UTC, today=dt.date(2026, 11, 18))  # a Wednesday
+    decision = coaching_catch_up(pinned, utc(2026, 11, 30, 9), runs.needs_run)  # a real Monday, 09:00
+    assert decision is not None and not decision.run and decision.week == Week(dt.date(2026, 11, 9))
+    on_the_day = dataclasses.replace(MONDAY_UTC, today=dt.date(2026, 11, 30))
+    same_day = coaching_catch_up(on_the_day, utc(2026, 11, 30, 9), runs.needs_run)
+    assert same_day is not None and same_day.run
 
 
 def test_back_on_tuesday_the_missed_run_is_skipped_and_the_ebr_runs_are_another_scope(

@@ -496,3 +496,24 @@ def test_a_requester_of_another_team_gets_nothing_generated(wh: EmbeddedWarehous
     with pytest.raises(InputError) as huge:
         COACHING.validate_subject("REP" + "9" * 5000)
     assert len(str(huge.value)) < 120 and "\n" not in str(huge.value)
+
+
+def test_a_fortnight_compares_with_the_fortnight_before(wh: EmbeddedWarehouse) -> None:
+    fortnight = Week(W.start - dt.timedelta(days=7), 14)  # Nov 2 .. Nov 15, against Oct 19 .. Nov 1
+    assert (fortnight.previous.start, fortnight.previous.end) == (dt.date(2026, 10, 19), dt.date(2026, 11, 1))
+    jane = facts(wh, "Jane Smith", fortnight)
+    now, before = (
+        period_figures(wh, jane.rep_id, fortnight),
+        period_figures(wh, jane.rep_id, fortnight.previous),
+    )
+    assert (jane.current.calls, jane.previous.calls) == (now["calls"], before["calls"])
+    h = COACHING.headline(jane)
+    assert h.score_points == half_up(now["overall_score"]) and h.previous_points == half_up(
+        before["overall_score"]
+    )
+    assert h.verdict_reasons[0].endswith(f"from {h.previous_points} the previous 14 days")
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, LocalAnalyst(wh), kind=COACHING)
+    report = engine.generate([Target(jane.rep_id, jane.rep_id)], fortnight).reports[jane.rep_id]
+    assert report.report_id == "coaching:REP001-20261102-20261115"
+    assert report.full_report.splitlines()[2].startswith("Period Nov 02 – Nov 15, 2026 (14 days)")
+    assert "the previous 14 days)" in report.full_report

@@ -74,8 +74,7 @@ def _subject(row: Mapping[str, Any]) -> Subject:
 
 
 def _period(week: Week) -> str:
-    days = (week.end - week.start).days + 1
-    return f"the week of {week.start}" if days == 7 else f"{week.start} to {week.end}"
+    return f"the week of {week.start}" if week.days == 7 else f"{week.start} to {week.end}"
 
 
 class CoachingReview(ReportKind):
@@ -230,7 +229,7 @@ class CoachingReview(ReportKind):
             "subject_id": subject.subject_id, "subject_name": subject.name, "group": subject.group,
             "week_start": week.start, "week_end": week.end,
             "previous_start": week.previous.start, "previous_end": week.previous.end,
-            "days": (week.end - week.start).days + 1,
+            "days": week.days,
         }  # fmt: skip
 
     def metadata(self, subject: Subject) -> dict[str, Any]:

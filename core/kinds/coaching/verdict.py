@@ -79,8 +79,7 @@ class Verdict:
 
 def period_word(rep: RepFacts) -> str:
     """How the report names the previous period: "last week" for a week, else its length."""
-    days = (rep.week.end - rep.week.start).days + 1
-    return "last week" if days == 7 else f"the previous {days} days"
+    return "last week" if rep.week.days == 7 else f"the previous {rep.week.days} days"
 
 
 def dimension_scores(current: Scores, previous: Scores, team: Scores | None) -> tuple[DimensionScore, ...]:

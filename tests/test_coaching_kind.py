@@ -493,6 +493,12 @@ def test_a_requester_of_another_team_gets_nothing_generated(wh: EmbeddedWarehous
     with pytest.raises(NotAuthorized):
         engine.targets("REP001", "REP005")
     assert engine.targets("REP005", "REP005") == [Target("REP005", "REP005")]
+    # A manager asking for a team member's review: generated for the rep, its recipient.
+    assert engine.targets("MGR002", "REP005") == [Target("REP005", "REP005")]
+    assert [t.subject_id for t in engine.targets("MGR002")] == ["REP005", "REP007", "REP006", "REP008"]
+    assert engine.targets("REP001") == [Target("REP001", "REP001")]
+    with pytest.raises(UnknownSubject):
+        engine.targets("REP999")
     with pytest.raises(InputError) as huge:
         COACHING.validate_subject("REP" + "9" * 5000)
     assert len(str(huge.value)) < 120 and "\n" not in str(huge.value)

@@ -113,12 +113,16 @@ class CoachingReview(ReportKind):
     def targets(
         self, warehouse: Warehouse, recipient_id: str | None = None, subject_id: str | None = None
     ) -> list[Target]:
-        """Every rep (to themself), or one recipient's own, or one rep (on demand)."""
-        wanted = subject_id or recipient_id
-        if wanted is not None:
-            rep = self._rep(warehouse, wanted)
-            if recipient_id not in (None, rep["rep_id"]):
-                return []  # a rep's review goes to the rep only
+        """Every rep; or one rep (on demand, already authorised: its recipient is the rep
+        whoever asked); or a recipient's: a rep's own, a manager's team's."""
+        if subject_id is not None:
+            rep = self._rep(warehouse, subject_id)
+            return [Target(rep["rep_id"], rep["rep_id"])]
+        if recipient_id is not None:
+            team = warehouse.query(TEAM_SQL, [recipient_id])
+            if team:
+                return [Target(r["rep_id"], r["rep_id"]) for r in team]
+            rep = self._rep(warehouse, recipient_id)
             return [Target(rep["rep_id"], rep["rep_id"])]
         return [Target(r["speaker_id"], r["speaker_id"]) for r in warehouse.query(REPS_SQL)]
 

@@ -22,7 +22,7 @@ from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
 from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
 from core.kinds import COACHING, Target, get_kind
-from core.kinds.coaching.facts import Call, RepFacts, Scores
+from core.kinds.coaching.facts import Call, CoachingFacts, RepFacts, Scores
 from core.kinds.coaching.headline import CoachingHeadline
 from core.kinds.coaching.sections import review, section_text
 from core.kinds.coaching.verdict import points, verdict
@@ -58,9 +58,15 @@ def rep_id(wh: EmbeddedWarehouse, name: str) -> str:
     return str(wh.scalar(f"SELECT speaker_id FROM {C}.speakers WHERE name = ?", [name]))
 
 
-def facts(wh: EmbeddedWarehouse, name: str, week: Week = W) -> RepFacts:
+@pytest.fixture(scope="module")
+def week_facts(wh: EmbeddedWarehouse) -> CoachingFacts:
+    """Every rep's facts of the week, queried once for the module's read-only tests."""
+    return COACHING.facts(wh, W, [t.subject_id for t in COACHING.targets(wh)])
+
+
+def facts(wh: EmbeddedWarehouse, name: str, week: Week = W, loaded: CoachingFacts | None = None) -> RepFacts:
     rep = rep_id(wh, name)
-    found = COACHING.facts(wh, week, [rep]).get(rep)
+    found = (loaded if loaded is not None else COACHING.facts(wh, week, [rep])).get(rep)
     assert found is not None
     return found
 
@@ -175,7 +181,9 @@ def test_every_reps_figures_match_sql_of_our_own(wh: EmbeddedWarehouse) -> None:
             assert d["trend"] == (None if previous is None or d["points"] is None else d["points"] - previous)
 
 
-def test_team_averages_are_the_managers_reps_sessions_of_the_period(wh: EmbeddedWarehouse) -> None:
+def test_team_averages_are_the_managers_reps_sessions_of_the_period(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
     for name, manager in (("Jane Smith", "MGR001"), ("Lucas Meyer", "MGR002")):
         f = facts(wh, name)
         means = team_means(wh, manager)
@@ -185,12 +193,15 @@ def test_team_averages_are_the_managers_reps_sessions_of_the_period(wh: Embedded
             d: half_up(means[d]) for d in DIMENSIONS
         }
     # Olivia Bennett's team average includes Priya (new) and not Marcus Reid's reps.
-    olivia, marcus = facts(wh, "Priya Natarajan").team, facts(wh, "Aisha Okafor").team
+    olivia, marcus = (
+        facts(wh, "Priya Natarajan", loaded=week_facts).team,
+        facts(wh, "Aisha Okafor", loaded=week_facts).team,
+    )
     assert olivia is not None and marcus is not None and olivia.overall != marcus.overall
 
 
-def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Jane Smith")
+def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    f = facts(wh, "Jane Smith", loaded=week_facts)
     rows = wh.query(
         f"SELECT c.call_id, c.title, c.customer_name, c.duration_seconds, "
         f"(SELECT MAX(overall_score) FROM {C}.coaching_sessions s WHERE s.call_id = c.call_id) AS score "
@@ -207,8 +218,11 @@ def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse) -> None:
 # --- the stories --------------------------------------------------------------------------------
 
 
-def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse) -> None:
-    jane, david = COACHING.headline(facts(wh, "Jane Smith")), COACHING.headline(facts(wh, "David Park"))
+def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    jane, david = (
+        COACHING.headline(facts(wh, "Jane Smith", loaded=week_facts)),
+        COACHING.headline(facts(wh, "David Park", loaded=week_facts)),
+    )
     assert (
         jane.direction == "up" and jane.trend is not None and jane.trend > 0 and jane.verdict == "Improving"
     )
@@ -220,18 +234,20 @@ def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse) -> None:
     )
 
 
-def test_priya_is_new_and_tom_has_no_data(wh: EmbeddedWarehouse) -> None:
-    priya = COACHING.headline(facts(wh, "Priya Natarajan"))
+def test_priya_is_new_and_tom_has_no_data(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    priya = COACHING.headline(facts(wh, "Priya Natarajan", loaded=week_facts))
     assert (priya.direction, priya.trend, priya.previous_points) == ("new", None, None)
     assert priya.score_points is not None and "no sessions last week" in priya.verdict_reasons[0]
     assert all(d["trend"] is None for d in priya.dimensions)
-    tom = facts(wh, "Tom Alvarez")
+    tom = facts(wh, "Tom Alvarez", loaded=week_facts)
     assert tom.current.calls == 0 and tom.previous.sessions > 0
     assert COACHING.week_status(tom) == NO_DATA
 
 
-def test_aishas_pricing_objection_recurs_with_real_transcript_lines(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Aisha Okafor")
+def test_aishas_pricing_objection_recurs_with_real_transcript_lines(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
+    f = facts(wh, "Aisha Okafor", loaded=week_facts)
     counted = wh.scalar(
         f"SELECT COUNT(*) FROM {C}.coaching_sessions s JOIN {C}.calls c ON c.call_id = s.call_id "
         "WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? AND CAST(s.objections AS VARCHAR) LIKE '%\"pricing\"%'",
@@ -259,8 +275,10 @@ def test_aishas_pricing_objection_recurs_with_real_transcript_lines(wh: Embedded
     assert any(a.key == "pricing" for a in review(f).focus)
 
 
-def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Lucas Meyer")
+def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
+    f = facts(wh, "Lucas Meyer", loaded=week_facts)
     found = review(f)
     ranked = [d.key for d in found.verdict.weakest]
     assert ranked[0] == "discovery" and ranked[-1] == "product_knowledge"
@@ -392,11 +410,11 @@ def test_the_engine_generates_every_reps_complete_review(wh: EmbeddedWarehouse, 
 
 
 def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
-    wh: EmbeddedWarehouse, run: RunSummary
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts, run: RunSummary
 ) -> None:
     aisha = run.reports[rep_id(wh, "Aisha Okafor")]
     text = {s.key: s.content or "" for s in aisha.sections}
-    f = facts(wh, "Aisha Okafor")
+    f = facts(wh, "Aisha Okafor", loaded=week_facts)
     assert f"- **Calls:** {f.current.calls} ({f.previous.calls} last week)" in text["summary"]
     for c in f.calls:
         assert f"**{c.title}** · {c.customer} · {half_up(c.duration_seconds / 60)} min" in text["calls"]
@@ -436,7 +454,9 @@ def test_a_section_without_the_runs_facts_queries_them_and_says_the_same(
         )
 
 
-def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWarehouse) -> None:
+def test_prompts_carry_the_verdict_and_the_period_to_an_agent(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
     agent = ScriptedAgent(lambda asked: f"{asked.context.section_key} for {asked.context.subject_id}")
     engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING, workers=1)
     david = rep_id(wh, "David Park")
@@ -444,7 +464,7 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWareho
     assert report.status == COMPLETE and [s.content for s in report.sections] == [
         f"{s.key} for {david}" for s in COACHING.sections
     ]
-    line = review(facts(wh, "David Park")).verdict.line
+    line = review(facts(wh, "David Park", loaded=week_facts)).verdict.line
     assert line.startswith("Declining: overall ")
     prompts = [a.prompt for a in agent.asked]
     assert len(prompts) == 5

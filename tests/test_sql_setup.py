@@ -656,11 +656,11 @@ def test_setup_sql_creates_the_tables_on_a_snowflake_server(
         )
         assert {r["table_name"].lower() for r in created} == set(ddl_tables())
         assert {t: list(c) for t, c in information_schema(warehouse).items()} == ddl_tables()
-        coaching = warehouse.query(  # the contract of issue 15, 28 columns
+        coaching = warehouse.query(  # the contract of issue 15, 28 columns, and transcripts.rep_id
             "SELECT table_name, column_name FROM CUSTOMER_SUCCESS_DATA.INFORMATION_SCHEMA.COLUMNS "
             "WHERE table_schema = 'COACHING' ORDER BY table_name, ordinal_position"
         )
-        assert len(coaching) == 28
+        assert len(coaching) == 29
         assert {(r["table_name"].lower(), r["column_name"].lower()) for r in coaching} == {
             (t, c) for schema, t, c in declared_columns() or () if schema == "coaching"
         }

@@ -57,8 +57,8 @@ _OTHERS = re.compile(
 _ABOUT_PERSON = r"(?:\s+\w+){0,2}\s+(?:scores?|calls?|reviews?|numbers|performance|results|discovery|engagement|product|objection)"
 _POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]+)(?:\s+[A-Z][a-z'’]+)?['’]s\b(?=" + _ABOUT_PERSON + ")")
 _ABOUT_NAME = re.compile(
-    r"\bhow\s+(?:did|does|is|was)\s+([A-Z][a-z]+)\s+(?:do|doing|score|scoring|perform|performing)\b"
-    r"|\b(?:what\s+about|compare\s+me\s+(?:to|with)|than|versus|vs\.?|me\s+and)\s+([A-Z][a-z]+)\b"
+    r"\b(?i:how\s+(?:did|does|is|was))\s+([A-Z][a-z]+)\s+(?i:do|doing|score|scoring|perform|performing)\b"
+    r"|\b(?i:what\s+about|compare\s+me\s+(?:to|with)|than|versus|vs\.?|me\s+and)\s+([A-Z][a-z]+)\b"
 )
 _MOMENTS = re.compile(
     r"\bwhere\s+(?:did\s+)?i\b|\bhow\s+did\s+i\s+(?:handle|answer|respond|deal)|\bhandled\b|\bquotes?\b"
@@ -67,15 +67,17 @@ _MOMENTS = re.compile(
 )
 _OBJECTION = re.compile(r"\bobjections?\b|\bpush\s*back\b|\bconcerns?\b", re.IGNORECASE)
 _NAMED_LABEL = (
-    re.compile(r"\b([a-z][a-z-]+)\s+(?:objections?|push\s*back|concerns?)\b", re.IGNORECASE),
     re.compile(
         r"\b(?:objections?|push\s*back|concerns?)\s+(?:about|on|over|around|regarding|to|with)\s+(?:the\s+)?([a-z][a-z-]+)",
         re.IGNORECASE,
     ),
+    re.compile(r"\b([a-z][a-z-]+)\s+(?:objections?|push\s*back|concerns?)\b", re.IGNORECASE),
 )
 _NOT_LABELS = frozenset(
     "the a an my any all which what each every most recurring common top main same customer customers "
-    "their these those other handling handle handled this that".split()
+    "their these those other handling handle handled this that had have has get got getting raised raise were "
+    "are was is did do does hear heard faced face many more most recent latest biggest main key no some few "
+    "new old last first same such real".split()
 )
 _FOCUS = re.compile(
     r"\bfocus\b|\bimprove\b|\bwork\s+on\b|\bget\s+better\b|\bweak(?:est|nesses?)?\b|\bpractice\b"

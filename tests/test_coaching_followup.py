@@ -18,10 +18,13 @@ from core.agent.base import AskContext
 from core.engine import MAX_QUESTION, validate_question
 from core.errors import InputError
 from core.guard.sql import check_statement
+from core.kinds import COACHING as COACHING_KIND
 from core.kinds.base import LocalAnswer
+from core.kinds.coaching.facts import ONE_LINE, load_facts
 from core.kinds.coaching.followup import EXAMPLES, answer
 from core.kinds.coaching.followup_intent import parse
 from core.kinds.coaching.scope import COACHING_SCOPE
+from core.kinds.coaching.sections import review, section_text
 from core.warehouse.base import COACHING
 from core.warehouse.embedded import EmbeddedWarehouse
 from core.weeks import Week, last_complete_week
@@ -58,11 +61,14 @@ def wh(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def ask(wh: RecordingWarehouse, question: str, rep: str = AISHA, week: Week = W) -> LocalAnswer:
-    """The answer, after checking that every statement it ran passes the guard for `rep` (and
-    would not for another rep) and that the answer shows each of them."""
+    """The answer, after checking that it shows every statement it ran and that each passes the
+    guard for `rep` (and would not for another rep). The focus answer is the review's own
+    focus areas: its statements are the kind's facts' (which read the team's averages too)."""
     wh.ran.clear()
     reply = answer(wh, question, AskContext(rep, NAMES[rep], "Marcus Reid", week, kind="coaching"))
     assert reply.sql == [" ".join(sql.split()) for sql, _ in wh.ran]
+    if reply.sql == list(ONE_LINE.values()):
+        return reply
     for sql, params in wh.ran:
         inlined = inline(sql, params)
         assert check_statement(inlined, COACHING_SCOPE, rep) is None, inlined
@@ -83,6 +89,11 @@ def inline(sql: str, params: Sequence[Any]) -> str:
         return "'" + str(value).replace("'", "''") + "'"
 
     return re.sub(r"\?", literal, sql)
+
+
+def shown_day(when: dt.datetime) -> str:
+    """A call's date as the review writes it: "Mon Nov 9"."""
+    return f"{when:%a %b} {when.day}"
 
 
 def half_up(value: Any) -> int:
@@ -131,7 +142,7 @@ def test_which_calls_had_pricing_objections_lists_exactly_those_calls(wh: Record
     assert len(listed) == len(expected)
     for line, call in zip(listed, expected, strict=True):
         assert line.startswith(
-            f"- {call['started_at']:%a %b %d}: *{call['title']}* with {call['customer_name']} "
+            f"- {shown_day(call['started_at'])}: *{call['title']}* with {call['customer_name']} "
         )
         assert f"overall {call['overall_score']}/100" in line
     assert reply.sources == [c["call_id"] for c in expected]
@@ -223,7 +234,7 @@ def test_where_i_handled_the_pricing_objection_quotes_the_transcript(wh: Recordi
     reply = ask(wh, "Show me where I handled the pricing objection")
     assert reply.text.startswith("**Where Aisha Okafor handled the “pricing” objection** (")
     moments = re.findall(
-        r"^- \*(.+?)\* with (.+?), (\w{3} \w{3} \d\d), at (\d+):(\d\d) into the call\n  > (.+?): “(.+?)”\n"
+        r"^- \*(.+?)\* with (.+?), (\w{3} \w{3} \d\d?), at (\d+):(\d\d) into the call\n  > (.+?): “(.+?)”\n"
         r"  > Aisha Okafor: “(.+?)”$",
         reply.text,
         re.M,
@@ -237,7 +248,7 @@ def test_where_i_handled_the_pricing_objection_quotes_the_transcript(wh: Recordi
         assert (title, customer, day) == (
             call["title"],
             call["customer_name"],
-            f"{call['started_at']:%a %b %d}",
+            f"{shown_day(call['started_at'])}",
         )
         offset = int(mm) * 60 + int(ss)
         said = wh.query(
@@ -284,7 +295,7 @@ def test_the_reps_answer_comes_from_the_transcript_when_the_highlight_has_none(
             f"INSERT INTO {COACHING}.transcripts VALUES (?, ?, ?, ?, ?)", [call, speaker, offset, text, AISHA]
         )
     reply = ask(wh, "Show me where I handled the budget objection in June")
-    assert "- *Budget review* with Coho Winery, Tue Jun 02, at 5:00 into the call" in reply.text
+    assert "- *Budget review* with Coho Winery, Tue Jun 2, at 05:00 into the call" in reply.text
     assert (
         "  > Isabel Moreau: “No budget until spring.”\n  > Aisha Okafor: “Then let us plan a spring start.”"
         in reply.text
@@ -295,18 +306,31 @@ def test_the_reps_answer_comes_from_the_transcript_when_the_highlight_has_none(
 # --- focus, calls, best and worst ----------------------------------------------------------------
 
 
-def test_focus_areas_are_the_two_weakest_dimensions_and_the_top_objection(wh: RecordingWarehouse) -> None:
+def test_what_to_focus_on_is_the_reviews_own_focus_areas(wh: RecordingWarehouse) -> None:
     reply = ask(wh, "What should I focus on?", LUCAS)
-    averages = {d: average(wh, LUCAS, d, W.start, W.end) for d in DIMENSIONS}
-    weakest = sorted(DIMENSIONS, key=lambda d: averages[d] or 0)[:2]
-    items = re.findall(r"^\d\. \*\*(.+?)\*\*: (\d+)/100", reply.text, re.M)
-    assert [(label.lower().replace(" ", "_"), int(p)) for label, p in items] == [
-        (d, half_up(averages[d])) for d in weakest
-    ]
-    assert items[0][0] == "Discovery"  # Lucas's weak dimension
-    calls = [c for c in sessions(wh, LUCAS, W.start, W.end) if c["session_id"]]
-    lowest = min(calls, key=lambda c: (c["discovery"], c["started_at"]))
-    assert f"Lowest: *{lowest['title']}* with {lowest['customer_name']}" in reply.text
+    rep = load_facts(wh, W, [LUCAS]).get(LUCAS)
+    assert rep is not None
+    assert reply.text.startswith(
+        "**Focus areas for Lucas Meyer**, from the review week (Nov 09 – Nov 15, 2026) (the review's own):\n\n"
+    )
+    assert section_text("focus", rep).strip() in reply.text
+    assert re.search(r"^1\. \*\*Discovery", reply.text, re.M)  # Lucas's weak dimension, as the review says
+    assert reply.sources == list(dict.fromkeys(a.moment.call_id for a in review(rep).focus if a.moment))
+    other = ask(wh, "What should I focus on, looking at the last 4 weeks?", LUCAS)
+    assert other.text.endswith(
+        "_Focus areas are the review's, for the review week (Nov 09 – Nov 15, 2026); ask about scores or "
+        "objections for the last 4 weeks._"
+    )
+
+
+def test_scores_agree_with_the_reviews_headline(wh: RecordingWarehouse) -> None:
+    for rep in (JANE, AISHA, LUCAS):
+        headline = COACHING_KIND.headline(load_facts(wh, W, [rep]).get(rep))
+        reply = ask(wh, "What was my overall score?", rep)
+        assert f"- Overall score: **{headline.score_points}/100** (" in reply.text
+        if headline.trend is not None:
+            move = "no change" if headline.trend == 0 else f"{headline.trend:+d}"
+            assert f"({move}; was {headline.previous_points}/100)" in reply.text
 
 
 def test_how_many_calls_counts_and_lists_them(wh: RecordingWarehouse) -> None:
@@ -332,7 +356,7 @@ def test_best_and_worst_call(wh: RecordingWarehouse, question: str, column: str,
     pick = next(c for c in calls if c[column] == (min(scores) if worst else max(scores)))
     reply = ask(wh, question)
     assert (
-        f"*{pick['title']}* with {pick['customer_name']} ({pick['started_at']:%a %b %d}), {pick[column]}/100"
+        f"*{pick['title']}* with {pick['customer_name']} ({shown_day(pick['started_at'])}), {pick[column]}/100"
         in reply.text
     )
     assert reply.sources == [pick["call_id"]]

@@ -1,9 +1,11 @@
 """Follow-up questions on a coaching review, answered by the local analyst from SQL.
 
 `followup_intent.parse` reads the question; each kind of question has one answer function
-here. Every statement reads only the coaching tables and restricts each of them to the
-thread's rep on its own rep_id (calls, coaching_sessions, transcripts), the rep's id bound
+here. Every statement of its own reads only the coaching tables and restricts each of them to
+the thread's rep on its own rep_id (calls, coaching_sessions, transcripts), the rep's id bound
 with `?` like every other value, so each also passes the guard's COACHING_SCOPE for that rep.
+"What should I focus on?" is answered with the review's own focus areas, from the kind's
+facts (which read the team's averages too, as the review does).
 A question about another rep or the team is refused in one line (a rep sees only their own);
 one not understood gets a one-line list of what can be asked. Every figure is read from the
 rows these statements return; none is guessed.
@@ -14,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.agent.base import AskContext
 from core.kinds.base import LocalAnswer
+from core.kinds.coaching.facts import RepFacts, load_facts
+from core.kinds.coaching.focus import clock, day
 from core.kinds.coaching.followup_intent import (
     DIMENSIONS,
     LABELS,
@@ -26,7 +29,10 @@ from core.kinds.coaching.followup_intent import (
     Question,
     Span,
     parse,
+    review_span,
 )
+from core.kinds.coaching.sections import review, section_text
+from core.kinds.coaching.verdict import points as _points
 from core.warehouse import Warehouse
 from core.warehouse.base import COACHING
 
@@ -112,17 +118,6 @@ def answer(warehouse: Warehouse, question: str, context: AskContext) -> LocalAns
     return _Answerer(warehouse, context).answer(asked)
 
 
-def points(value: Any) -> int | None:
-    """A score shown in whole points, half up (78.5 -> 79), as the review shows it."""
-    if value is None:
-        return None
-    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def mmss(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 class _Answerer:
     """One question's answer: runs the statements, keeps their SQL, writes the text."""
 
@@ -130,6 +125,8 @@ class _Answerer:
         self.warehouse = warehouse
         self.rep = context.subject_id
         self.name = context.subject_name
+        self.week = context.week
+        self.facts = context.facts
         self.sql: list[str] = []
         self.cited: list[str] = []
 
@@ -247,7 +244,7 @@ class _Answerer:
         self.cited.append(str(m["call_id"]))
         head = (
             f"- *{m['title']}* with {m['customer_name']}, {_day(m['started_at'])}, "
-            f"at {mmss(m['offset_seconds'])} into the call"
+            f"at {clock(m['offset_seconds'])} into the call"
         )
         lines = [head, f"  > {m['speaker'] or 'The customer'}: “{m['quote']}”"]
         lines.append(
@@ -257,44 +254,26 @@ class _Answerer:
         )
         return "\n".join(lines)
 
-    # Focus areas --------------------------------------------------------------------------
+    # Focus areas: the review's own ----------------------------------------------------------
 
     def focus(self, q: Question) -> str:
-        span = q.span
-        averages = self._scores(span.start, span.days, span).get(0)
-        if not averages or not averages["sessions"]:
-            return f"No coaching sessions for {self.name} in {span.described()}, so no focus areas from that period."
-        calls = [c for c in self._calls(span) if c["session_id"] is not None]
-        weakest = sorted(DIMENSIONS, key=lambda d: (float(averages[d]), list(DIMENSIONS).index(d)))[:2]
-        items = [self._weak_dimension(d, averages, calls) for d in weakest]
-        label = self._top_label(span)
-        if label:
-            items.append(self._objection_focus(label, span))
-        head = f"**Focus areas for {self.name}**, from {span.described()} ({_sessions_word(int(averages['sessions']))}):"
-        numbered = "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
-        return _blocks(head, numbered, self._source("calls and coaching_sessions", span))
-
-    def _weak_dimension(self, column: str, averages: dict[str, Any], calls: list[dict[str, Any]]) -> str:
-        lowest = min(calls, key=lambda c: (c[column], c["started_at"]))
-        self.cited.append(str(lowest["call_id"]))
-        return (
-            f"**{LABELS[column]}**: {points(averages[column])}/100 on average, among your lowest. "
-            f"Lowest: *{lowest['title']}* with {lowest['customer_name']} ({_day(lowest['started_at'])}), "
-            f"{lowest[column]}/100."
-        )
-
-    def _objection_focus(self, label: str, span: Span) -> str:
-        rows = self._query(OBJECTION_CALLS_SQL, [self.rep, self.rep, label, *self._period(span)])
-        text = f"**The “{label}” objection**: raised on {_calls_word(len(rows))}, more than any other."
-        moments = self._moments(label, span)
-        if moments:
-            m = moments[0]
-            self.cited.append(str(m["call_id"]))
-            text += (
-                f" E.g. *{m['title']}* with {m['customer_name']} ({_day(m['started_at'])}, at "
-                f"{mmss(m['offset_seconds'])}): “{m['quote']}”"
-            )
-        return text
+        """The review's Focus Areas (core.kinds.coaching.focus, from the kind's facts of the
+        review period), so the answer never disagrees with the review; another period named
+        is said to be not what they are for."""
+        rep = self.facts if isinstance(self.facts, RepFacts) else None
+        if rep is None:
+            facts = load_facts(self.warehouse, self.week, [self.rep])
+            self.sql += facts.sql
+            rep = facts.get(self.rep)
+        period = review_span(self.week)
+        if rep is None or rep.current.sessions == 0:
+            return f"No coaching sessions for {self.name} in {period.described()}, so no focus areas from it."
+        self.cited += [a.moment.call_id for a in review(rep).focus if a.moment is not None]
+        head = f"**Focus areas for {self.name}**, from {period.described()} (the review's own):"
+        note = ""
+        if (q.span.start, q.span.end) != (period.start, period.end):
+            note = f"_Focus areas are the review's, for {period.described()}; ask about scores or objections for {q.span.name}._"
+        return _blocks(head, section_text("focus", rep).strip(), note)
 
     # Calls ----------------------------------------------------------------------------------
 
@@ -432,8 +411,13 @@ def _labels(value: Any) -> list[str]:
     return [str(v) for v in value or []]
 
 
+def points(value: Any) -> int | None:
+    """A score in whole points, half up, as the review shows it (Snowflake's AVG is a Decimal)."""
+    return _points(None if value is None else float(value))
+
+
 def _day(value: Any) -> str:
-    return f"{value:%a %b %d}"
+    return day(value)
 
 
 def _stamp(row: dict[str, Any]) -> float:

@@ -313,16 +313,20 @@ def test_what_to_focus_on_is_the_reviews_own_focus_areas(wh: RecordingWarehouse)
     rep = load_facts(wh, W, [LUCAS]).get(LUCAS)
     assert rep is not None
     assert reply.text.startswith(
-        "**Focus areas for Lucas Meyer**, from the review week (Nov 09 – Nov 15, 2026) (the review's own):\n\n"
+        "**Focus areas for Lucas Meyer**, from the review week (Nov 09 – Nov 15, 2026):\n\n"
     )
-    assert section_text("focus", rep).strip() in reply.text
+    assert reply.text.endswith(section_text("focus", rep).strip())
     assert re.search(r"^1\. \*\*Discovery", reply.text, re.M)  # Lucas's weak dimension, as the review says
     assert reply.sources == list(dict.fromkeys(a.moment.call_id for a in review(rep).focus if a.moment))
+    # Another period: the focus areas a review of that period writes.
+    month = Week(W.end - dt.timedelta(days=27), 28)
     other = ask(wh, "What should I focus on, looking at the last 4 weeks?", LUCAS)
-    assert other.text.endswith(
-        "_Focus areas are the review's, for the review week (Nov 09 – Nov 15, 2026); ask about scores or "
-        "objections for the last 4 weeks._"
+    of_month = load_facts(wh, month, [LUCAS]).get(LUCAS)
+    assert of_month is not None
+    assert other.text.startswith(
+        "**Focus areas for Lucas Meyer**, from the last 4 weeks (Oct 19 – Nov 15, 2026):"
     )
+    assert section_text("focus", of_month).strip() in other.text
 
 
 def test_scores_agree_with_the_reviews_headline(wh: RecordingWarehouse) -> None:
@@ -422,16 +426,23 @@ def test_empty_and_huge_questions_stop_at_the_engines_validation() -> None:
     )
 
 
-def test_a_review_of_a_longer_period_is_the_default_span() -> None:
-    """A month's review (H3's Week with days): questions without a period mean its own dates."""
-
-    class Month:
-        start, end = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
-
-    q = parse("which calls had pricing objections?", Month(), AISHA, NAMES[AISHA])  # type: ignore[arg-type]
+def test_a_review_of_a_longer_period_is_the_default_span_and_compares_with_as_many_days_before(
+    wh: RecordingWarehouse,
+) -> None:
+    october = Week(dt.date(2026, 10, 1), 31)
+    q = parse("which calls had pricing objections?", october, AISHA, NAMES[AISHA])
     assert (q.kind, q.span.start, q.span.end, q.span.name) == (
-        "objections", Month.start, Month.end, "the review period",
-    )  # fmt: skip
+        "objections",
+        october.start,
+        october.end,
+        "the review period",
+    )
+    reply = ask(wh, "What was my overall score?", AISHA, october)
+    now = half_up(average(wh, AISHA, "overall_score", october.start, october.end))
+    then = half_up(average(wh, AISHA, "overall_score", dt.date(2026, 8, 31), dt.date(2026, 9, 30)))
+    assert reply.text.startswith("**Aisha Okafor's scores in the review period (Oct 01 – Oct 31, 2026)**")
+    assert "against the 31 days before (Aug 31 – Sep 30, 2026)" in reply.text
+    assert f"- Overall score: **{now}/100** (" in reply.text and f"was {then}/100)" in reply.text
 
 
 # --- through the engine: the coaching kind with the local analyst -----------------------------------

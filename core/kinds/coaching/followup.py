@@ -4,8 +4,8 @@
 here. Every statement of its own reads only the coaching tables and restricts each of them to
 the thread's rep on its own rep_id (calls, coaching_sessions, transcripts), the rep's id bound
 with `?` like every other value, so each also passes the guard's COACHING_SCOPE for that rep.
-"What should I focus on?" is answered with the review's own focus areas, from the kind's
-facts (which read the team's averages too, as the review does).
+"What should I focus on?" is answered with the focus areas the review writes, from the kind's
+facts of the period (which read the team's averages too, as the review does).
 A question about another rep or the team is refused in one line (a rep sees only their own);
 one not understood gets a one-line list of what can be asked. Every figure is read from the
 rows these statements return; none is guessed.
@@ -29,12 +29,12 @@ from core.kinds.coaching.followup_intent import (
     Question,
     Span,
     parse,
-    review_span,
 )
 from core.kinds.coaching.sections import review, section_text
 from core.kinds.coaching.verdict import points as _points
 from core.warehouse import Warehouse
 from core.warehouse.base import COACHING
+from core.weeks import Week
 
 SCORE_COLUMNS = (*DIMENSIONS, OVERALL)
 _PERIOD = "c.started_at >= CAST(? AS DATE) AND c.started_at < CAST(? AS DATE)"
@@ -257,23 +257,20 @@ class _Answerer:
     # Focus areas: the review's own ----------------------------------------------------------
 
     def focus(self, q: Question) -> str:
-        """The review's Focus Areas (core.kinds.coaching.focus, from the kind's facts of the
-        review period), so the answer never disagrees with the review; another period named
-        is said to be not what they are for."""
-        rep = self.facts if isinstance(self.facts, RepFacts) else None
+        """The focus areas the review writes (core.kinds.coaching.focus, from the kind's facts),
+        for the review's period or the one asked about, so the two never disagree."""
+        span = q.span
+        own = (span.start, span.end) == (self.week.start, self.week.end)
+        rep = self.facts if own and isinstance(self.facts, RepFacts) else None
         if rep is None:
-            facts = load_facts(self.warehouse, self.week, [self.rep])
+            facts = load_facts(self.warehouse, Week(span.start, span.days), [self.rep])
             self.sql += facts.sql
             rep = facts.get(self.rep)
-        period = review_span(self.week)
         if rep is None or rep.current.sessions == 0:
-            return f"No coaching sessions for {self.name} in {period.described()}, so no focus areas from it."
+            return f"No coaching sessions for {self.name} in {span.described()}, so no focus areas from it."
         self.cited += [a.moment.call_id for a in review(rep).focus if a.moment is not None]
-        head = f"**Focus areas for {self.name}**, from {period.described()} (the review's own):"
-        note = ""
-        if (q.span.start, q.span.end) != (period.start, period.end):
-            note = f"_Focus areas are the review's, for {period.described()}; ask about scores or objections for {q.span.name}._"
-        return _blocks(head, section_text("focus", rep).strip(), note)
+        head = f"**Focus areas for {self.name}**, from {span.described()}:"
+        return _blocks(head, section_text("focus", rep).strip(), _note(q))
 
     # Calls ----------------------------------------------------------------------------------
 
@@ -315,7 +312,8 @@ class _Answerer:
         columns = list(q.dimensions) or [OVERALL]
         if not q.dimensions and q.every_dimension:
             columns = [*DIMENSIONS, OVERALL]
-        if q.span.days > 7:
+        # Several weeks asked about: week by week; the review's own period: against the one before.
+        if q.span.days > 7 and (q.span.start, q.span.end) != (self.week.start, self.week.end):
             return self._series(q, columns)
         before = q.span.before()
         buckets = self._scores(before.start, q.span.days, q.span)

@@ -280,6 +280,6 @@ def test_the_coaching_model_is_uploaded_and_the_agents_schema_created_on_a_snowf
     assert f"{COACHING_MODEL}: 1 statement\n  [1/1] PUT '" in out
     with open_warehouse(snowflake_settings(shared_account)) as warehouse:
         listed = warehouse.query(f"LIST {MODEL_STAGE}")
-    # (The EBR's model may be there too: fakesnow keeps a stage's files across its tests.)
+    # (The EBR's model may be there too: fakesnow keeps stage files in one folder per process.)
     files = {r["name"].rsplit("/", 1)[-1]: int(r["size"]) for r in listed}
     assert files[COACHING_MODEL] == (SQL_DIR / COACHING_MODEL).stat().st_size

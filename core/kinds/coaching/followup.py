@@ -290,8 +290,8 @@ class _Answerer:
         scored = [r for r in self._calls(q.span) if r["session_id"] is not None and r[column] is not None]
         if not scored:
             return f"{self.name} had no scored calls in {q.span.described()}."
-        key: Callable[[dict[str, Any]], Any] = lambda r: (r[column], r["started_at"])  # noqa: E731
-        pick = min(scored, key=key) if q.worst else max(scored, key=lambda r: (r[column], -_stamp(r)))
+        sign = 1 if q.worst else -1  # the lowest or the highest; the earliest of equals
+        pick = min(scored, key=lambda r: (sign * r[column], r["started_at"]))
         self.cited.append(str(pick["call_id"]))
         word = "lowest" if q.worst else "highest"
         head = (
@@ -416,11 +416,6 @@ def points(value: Any) -> int | None:
 
 def _day(value: Any) -> str:
     return day(value)
-
-
-def _stamp(row: dict[str, Any]) -> float:
-    started: dt.datetime = row["started_at"]
-    return started.timestamp()
 
 
 def _score(value: Any) -> str:

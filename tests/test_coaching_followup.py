@@ -202,6 +202,19 @@ def test_discovery_over_the_last_month_is_four_weeks_of_sql_averages(wh: Recordi
     assert "Overall" not in reply.text and "Engagement" not in reply.text
 
 
+def test_days_not_on_a_monday_are_shown_in_the_reviews_monday_to_sunday_weeks(wh: RecordingWarehouse) -> None:
+    reply = ask(wh, "How did my overall score move in the last 30 days?")
+    first = W.end - dt.timedelta(days=29)  # Sat Oct 17
+    assert reply.text.startswith("**Aisha Okafor over the last 30 days (Oct 17 – Nov 15, 2026)**")
+    assert re.search(r"^- Oct 17 – Oct 18: (no sessions|\d+/100 .*)$", reply.text, re.M)
+    for k in range(4):
+        monday = dt.date(2026, 10, 19) + dt.timedelta(weeks=k)
+        figure = half_up(average(wh, AISHA, "overall_score", monday, monday + 6 * DAY))
+        assert re.search(rf"^- {monday:%b %d} – {monday + 6 * DAY:%b %d}: {figure}/100 \(", reply.text, re.M)
+    whole = half_up(average(wh, AISHA, "overall_score", first, W.end))
+    assert f"- Whole period: {whole}/100" in reply.text
+
+
 @pytest.mark.parametrize("question", ["How did my scores change this week vs last?", "how did I do?"])
 def test_this_week_against_the_previous_week_every_dimension(wh: RecordingWarehouse, question: str) -> None:
     reply = ask(wh, question)

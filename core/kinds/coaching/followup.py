@@ -155,11 +155,10 @@ class _Answerer:
     def _calls(self, span: Span) -> list[dict[str, Any]]:
         return self._query(CALLS_SQL, [self.rep, self.rep, *self._period(span)])
 
-    def _scores(self, start: dt.date, days: int, span: Span) -> dict[int, dict[str, Any]]:
-        """Average scores by bucket of `days` days from `start`, over the calls up to `span.end`."""
-        rows = self._query(
-            SCORES_SQL, [start, days, self.rep, self.rep, start, span.end + dt.timedelta(days=1)]
-        )
+    def _scores(self, origin: dt.date, days: int, first: dt.date, last: dt.date) -> dict[int, dict[str, Any]]:
+        """Average scores of the calls from `first` to `last` (inclusive), by bucket of `days`
+        days counted from `origin`."""
+        rows = self._query(SCORES_SQL, [origin, days, self.rep, self.rep, first, last + dt.timedelta(days=1)])
         return {int(r["bucket"]): r for r in rows}
 
     def _source(self, tables: str, span: Span) -> str:
@@ -316,7 +315,7 @@ class _Answerer:
         if q.span.days > 7 and (q.span.start, q.span.end) != (self.week.start, self.week.end):
             return self._series(q, columns)
         before = q.span.before()
-        buckets = self._scores(before.start, q.span.days, q.span)
+        buckets = self._scores(before.start, q.span.days, before.start, q.span.end)
         now, then = buckets.get(1), buckets.get(0)
         if not now:
             return f"{self.name} had no coaching sessions in {q.span.described()}, so no scores."
@@ -330,20 +329,25 @@ class _Answerer:
 
     def _series(self, q: Question, columns: list[str]) -> str:
         span = q.span
-        weeks = self._scores(span.start, 7, span)
-        whole = self._scores(span.start, span.days, span).get(0)
+        # Monday-to-Sunday weeks, as the reviews count them; the first and last may be cut by the span.
+        monday = span.start - dt.timedelta(days=span.start.weekday())
+        weeks = self._scores(monday, 7, span.start, span.end)
+        whole = self._scores(span.start, span.days, span.start, span.end).get(0)
         if not whole:
             return f"{self.name} had no coaching sessions in {span.described()}, so no scores."
-        count = (span.days + 6) // 7
+        count = (span.end - monday).days // 7 + 1
         blocks = []
         for column in columns:
             seen = [(k, weeks[k]) for k in range(count) if k in weeks and weeks[k][column] is not None]
+            if not seen:  # sessions without this score
+                blocks.append(f"**{LABELS[column]}**: no session of the period has this score.")
+                continue
             first, last = points(seen[0][1][column]), points(seen[-1][1][column])
             move = _signed((last or 0) - (first or 0)) if len(seen) > 1 else "one week with sessions only"
             lines = [f"**{LABELS[column]}, week by week**: {first} → {last}/100 ({move})"]
             for k in range(count):
-                start = span.start + dt.timedelta(days=7 * k)
-                end = min(start + dt.timedelta(days=6), span.end)
+                start = max(monday + dt.timedelta(days=7 * k), span.start)
+                end = min(monday + dt.timedelta(days=7 * k + 6), span.end)
                 row = weeks.get(k)
                 figure = (
                     f"{points(row[column])}/100 ({_sessions_word(int(row['sessions']))})"

@@ -21,10 +21,10 @@ from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
 from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
-from core.kinds import COACHING, get_kind
-from core.kinds.coaching.facts import RepFacts, Scores
+from core.kinds import COACHING, Target, get_kind
+from core.kinds.coaching.facts import Call, RepFacts, Scores
 from core.kinds.coaching.headline import CoachingHeadline
-from core.kinds.coaching.sections import review
+from core.kinds.coaching.sections import review, section_text
 from core.kinds.coaching.verdict import points, verdict
 from core.models import COMPLETE, NO_DATA
 from core.render import markdown
@@ -452,3 +452,47 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWareho
         assert f'"{line}"' in prompt and f"rep_id = '{david}'" in prompt
         assert "2026-11-09 to 2026-11-15" in prompt and "2026-11-02 to 2026-11-08" in prompt
     assert all(isinstance(a.context.facts, RepFacts) for a in agent.asked)
+
+
+def test_every_section_reads_well_for_an_unscored_rep_without_a_manager() -> None:
+    rep = rep_with(Scores(calls=2, sessions=0), Scores())
+    rep.calls = [
+        Call(
+            "CALL-X-1", "Discovery call", "Northwind Traders", dt.datetime(2026, 11, 10, 14, 30), 1830, None
+        ),
+        Call("CALL-X-2", "Product demo", "Contoso Health", dt.datetime(2026, 11, 12, 9, 0), None, None),
+    ]
+    text = {s.key: section_text(s.key, rep) for s in COACHING.sections}
+    assert "- **Overall score:** not scored: no call of the period has a coaching session" in text["summary"]
+    assert "**Verdict: Not scored.** 2 calls, none with a coaching session." in text["summary"]
+    assert text["scores"].count("not scored") == 4 and "Test Rep has no manager on record" in text["scores"]
+    assert text["objections"] == "No objections were recorded in the period's 0 coaching sessions."
+    assert text["calls"].splitlines() == [
+        "- Tue Nov 10, 14:30 UTC · **Discovery call** · Northwind Traders · 31 min · not scored",
+        "- Thu Nov 12, 09:00 UTC · **Product demo** · Contoso Health · length unknown · not scored",
+    ]
+    assert text["focus"].startswith("No coaching session scored")
+    h = COACHING.headline(rep)
+    assert (h.direction, h.score_points, h.trend, h.score_text) == ("unscored", None, None, "not scored")
+
+
+def test_a_concurrent_engine_names_reps_before_their_facts_arrive(wh: EmbeddedWarehouse) -> None:
+    agent = ScriptedAgent(lambda asked: f"{asked.context.subject_name} / {asked.context.group}")
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING, workers=2)
+    reps = [rep_id(wh, "Hannah Kim"), rep_id(wh, "Ryan O'Connor")]
+    summary = engine.generate(COACHING.active_targets(wh, W, reps), W, refresh=True)
+    assert summary.reports_generated == 2
+    for rep in reps:
+        report = summary.reports[rep]
+        assert report.sections[0].content == f"{report.customer_name} / MGR002"
+        assert isinstance(report.headline, CoachingHeadline) and report.headline.rep_id == rep
+
+
+def test_a_requester_of_another_team_gets_nothing_generated(wh: EmbeddedWarehouse) -> None:
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, ScriptedAgent({}), kind=COACHING)
+    with pytest.raises(NotAuthorized):
+        engine.targets("REP001", "REP005")
+    assert engine.targets("REP005", "REP005") == [Target("REP005", "REP005")]
+    with pytest.raises(InputError) as huge:
+        COACHING.validate_subject("REP" + "9" * 5000)
+    assert len(str(huge.value)) < 120 and "\n" not in str(huge.value)

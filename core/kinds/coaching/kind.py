@@ -24,6 +24,7 @@ from core.kinds.coaching.scope import COACHING_SCOPE
 from core.kinds.coaching.sections import SECTIONS, review, section_sql, section_text
 from core.models import NO_DATA
 from core.settings import DEFAULT_COACHING_AGENT, Settings
+from core.templating import render
 from core.warehouse.base import COACHING as SCHEMA
 from core.weeks import Week
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from core.agent.base import AskContext
     from core.warehouse import Warehouse
 
+SCOPE_TEMPLATE = "coaching/prompts/_scope.j2"
 _REP_ID = re.compile(r"^REP\d{1,12}$")
 IS_REP = "company_side AND manager_id IS NOT NULL"
 
@@ -209,11 +211,17 @@ class CoachingReview(ReportKind):
     def judgement(self, facts: Any) -> dict[str, Any]:
         found = review(facts)
         v = found.verdict
-        return {
+        variables = {
             "verdict": v.line, "direction": v.direction, "score_points": v.score_points,
             "previous_points": v.previous_points, "trend": v.trend,
             "focus_titles": [f.title for f in found.focus],
         }  # fmt: skip
+        # The prompts' shared paragraph (the rep, the period, the verdict), rendered once per
+        # report rather than once per section.
+        rep: RepFacts = facts
+        subject = self.subject_of(rep)
+        variables["brief"] = render(SCOPE_TEMPLATE, **self.prompt_context(subject, rep.week), **variables)
+        return variables
 
     def prompt_context(self, subject: Subject, week: Week) -> dict[str, Any]:
         return {

@@ -116,6 +116,8 @@ def _reasons(rep: RepFacts, v: Verdict) -> tuple[str, ...]:
     sessions = rep.current.sessions
     if v.direction == UNSCORED:
         calls = rep.current.calls
+        if sessions:  # sessions without an overall score
+            return (f"{sessions} coaching session{'s' if sessions != 1 else ''}, none with an overall score",)
         return (f"{calls} call{'s' if calls != 1 else ''}, none with a coaching session",)
     reasons = [f"overall {v.score_points}/100 over {sessions} session{'s' if sessions != 1 else ''}"]
     if v.trend is not None:

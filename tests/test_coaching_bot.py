@@ -526,7 +526,14 @@ def test_follow_ups_go_to_the_coaching_engine_for_the_rep_their_manager_and_admi
     for user_id in (JANE, OLIVIA, BOSS):
         [parent] = review_parents(bot.slack, user_id)
         reply = reply_in(bot, user_id, parent["ts"], user_id, "Which calls had pricing objections?")
-        assert asked(bot, reply) and not reply["text"].startswith(":no_entry:"), reply["text"]
+        assert asked(bot, reply) and "Jane Smith" in reply["text"] and "“pricing”" in reply["text"], reply[
+            "text"
+        ]
+    rows = bot.services.engine.warehouse.query("SELECT report_id, asked_by FROM followups ORDER BY asked_at")
+    assert [(r["report_id"], r["asked_by"]) for r in rows] == [
+        ("coaching:REP001-20261109", email)
+        for email in ("jane.smith@example.com", "olivia.bennett@example.com", "boss@example.com")
+    ]
 
 
 def test_a_rep_replying_in_someone_elses_review_thread_is_refused_and_nothing_is_asked(bot: Bot) -> None:

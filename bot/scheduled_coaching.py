@@ -54,6 +54,7 @@ class CoachingFlow(Protocol):
         poster: Poster | None = None,
         people: People | None = None,
         out: TextIO | None = None,
+        trigger: str = "manual",
     ) -> FlowResult: ...
 
 
@@ -111,7 +112,7 @@ class ScheduledCoaching:
             "%s coaching run %s for the week of %s", "resuming" if claim.resumed else "starting", run_id, week
         )
         with self.claims.keep_alive(run_id):
-            result = self._run(week)
+            result = self._run(week, trigger)
         summary = result | {"status": run_status(result), "run_id": run_id, "week_start": str(week),
                             "scope": scope, "trigger": trigger, "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         if not self.claims.finish(run_id, summary):
@@ -119,24 +120,32 @@ class ScheduledCoaching:
         log.info("coaching run %s: %s", run_id, {k: v for k, v in summary.items() if not isinstance(v, list)})
         return summary
 
-    def _run(self, week: Week) -> dict[str, Any]:
+    def _run(self, week: Week, trigger: str) -> dict[str, Any]:
         try:
             result = self.flow(
                 self.settings, self.engine, self.deliveries, week=week, send_emails=True, send_slack=True,
                 dry_run=False, resend=False, client=self.client, poster=self.poster, people=self.people,
+                trigger=trigger,
             )  # fmt: skip
         except Exception as exc:  # the run failed: say so loudly, then store it
             log.error("coaching run for the week of %s failed", week, exc_info=exc)
             return {"flow_status": FAILED, "failures": [f"run: {' '.join(str(exc).split())[:300]}"]}
         done = result.as_dict()
-        return {**done, "flow_status": done.get("status")}
+        # The flow's own run id is its generation's; the claim's run id names this run.
+        out = {**done, "flow_status": done.get("status")}
+        if "run_id" in done:
+            out["generation_run_id"] = done["run_id"]
+        # `weekly-report runs` counts DMs: the reps' reviews and the managers' summaries.
+        out.setdefault("dms_sent", int(done.get("reps_dmed") or 0) + int(done.get("managers_dmed") or 0))
+        return out
 
 
 def run_status(result: dict[str, Any]) -> str:
-    """The claim's status for a flow's result: failed when the flow raised, completed with
-    errors when a delivery failed, else completed (the flow's own word is kept as `flow_status`)."""
-    if result.get("flow_status") == FAILED:
-        return FAILED
-    if result.get("failures") or result.get("emails_failed"):
+    """The claim's status for a flow's result: the flow's own when it is one of the runs'
+    (completed, completed_with_errors, failed: `flow_status`), else completed with errors when
+    a report or a delivery failed, and completed otherwise."""
+    if result.get("flow_status") in (COMPLETED, COMPLETED_WITH_ERRORS, FAILED):
+        return str(result["flow_status"])
+    if result.get("failures") or result.get("emails_failed") or result.get("reports_failed"):
         return COMPLETED_WITH_ERRORS
     return COMPLETED

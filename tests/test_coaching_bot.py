@@ -228,8 +228,9 @@ class RecordingFlow:
     def __init__(
         self, result: dict[str, Any] | None = None, error: Exception | None = None, hold: float = 0.0
     ) -> None:
-        self.result = result or {"status": "success", "reps_processed": 7, "reports_generated": 7,
-                                 "emails_sent": 7, "slack_posted": True}  # fmt: skip
+        self.result = result or {"status": "completed", "reps_processed": 7, "reports_generated": 7,
+                                 "emails_sent": 7, "slack_posted": True, "reps_dmed": 5, "managers_dmed": 2,
+                                 "run_id": "gen123"}  # fmt: skip
         self.error, self.hold = error, hold
         self.runs: list[dict[str, Any]] = []
         self.started = threading.Event()
@@ -237,10 +238,11 @@ class RecordingFlow:
     def __call__(
         self, settings: Settings, engine: ReportEngine, deliveries: DeliveryStore, *, week: Week,
         send_emails: bool, send_slack: bool, dry_run: bool, resend: bool, client: Any = None,
-        poster: Any = None, people: Any = None, out: TextIO | None = None,
+        poster: Any = None, people: Any = None, out: TextIO | None = None, trigger: str = "manual",
     ) -> FlowResult:  # fmt: skip
         self.runs.append({"week": week, "send_emails": send_emails, "send_slack": send_slack, "dry_run": dry_run,
-                          "resend": resend, "engine": engine, "people": people, "client": client})  # fmt: skip
+                          "resend": resend, "engine": engine, "people": people, "client": client,
+                          "trigger": trigger})  # fmt: skip
         self.started.set()
         if self.hold:
             threading.Event().wait(self.hold)
@@ -289,9 +291,15 @@ def test_of_several_bots_one_runs_the_week_and_stores_its_result(warehouse: Embe
     )
     ran = [r for r in results if not r.get("already_claimed")]
     assert len(ran) == 1 and len(results) == 3
-    assert ran[0]["reports_generated"] == 7 and ran[0]["flow_status"] == "success"
+    assert ran[0]["reports_generated"] == 7 and ran[0]["flow_status"] == "completed"
     [record] = RunClaims(warehouse).records(Week(dt.date(2026, 11, 9)), COACHING_JOB)
     assert (record.status, record.trigger, record.counts["reports_generated"]) == (COMPLETED, "schedule", 7)
+    assert (record.run_id, ran[0]["generation_run_id"], record.counts["dms_sent"]) == (
+        ran[0]["run_id"],
+        "gen123",
+        7,
+    )
+    assert run["trigger"] == "schedule"
     # the next week's firing is a run of its own; the same week's again is not
     bots[1](dt.date(2026, 11, 16), trigger="schedule", scope=COACHING_JOB)
     bots[2](dt.date(2026, 11, 23), trigger="schedule", scope=COACHING_JOB)
@@ -314,15 +322,16 @@ def test_a_failed_flow_is_stored_failed_and_a_failed_email_completed_with_errors
     assert "coaching run for the week of 2026-11-09 failed" in caplog.text
     assert RunClaims(warehouse).get(Week(dt.date(2026, 11, 9)), COACHING_JOB).status == FAILED
 
-    partly = {
-        "status": "success",
-        "reports_generated": 3,
-        "emails_sent": 2,
-        "emails_failed": 1,
-        "slack_posted": True,
-    }
+    partly = {"reports_generated": 3, "emails_sent": 2, "emails_failed": 1, "slack_posted": True}
     assert run_status(partly) == COMPLETED_WITH_ERRORS
     assert run_status({**partly, "emails_failed": 0}) == COMPLETED
+    assert (
+        run_status({**partly, "emails_failed": 0, "flow_status": COMPLETED_WITH_ERRORS})
+        == COMPLETED_WITH_ERRORS
+    )
+    assert (
+        run_status({**partly, "flow_status": "success"}) == COMPLETED_WITH_ERRORS
+    )  # not a run status: derived
     # a failed run may be claimed again (an operator's rerun, or the next bot)
     again = scheduled(warehouse, RecordingFlow(), "bot-b")
     assert again(dt.date(2026, 11, 16), trigger="manual", scope=COACHING_JOB)["status"] == COMPLETED

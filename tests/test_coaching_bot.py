@@ -30,7 +30,7 @@ from bot.schedule import (
     next_coaching_run,
 )
 from bot.scheduled_coaching import ScheduledCoaching, run_status
-from bot.services import Services
+from bot.services import Services, build_engines, close_shared
 from bot.slack import create_app
 from bot.slack.replies import LOOKING_INTO_IT
 from bot.workers import TrackedExecutor, Workers
@@ -40,6 +40,7 @@ from core.errors import ConfigError, DeliveryError, InputError
 from core.kinds import registered_kinds
 from core.runs import COMPLETED, COMPLETED_WITH_ERRORS, FAILED
 from core.warehouse.embedded import EmbeddedWarehouse
+from tests.cortex_server import CortexServer
 from tests.slack_server import SlackServer
 from tests.test_bot_dispatch import (
     BOT_USER,
@@ -397,6 +398,21 @@ def test_services_hold_an_engine_per_kind_over_one_warehouse_and_agent(services:
     assert services.engine_for("coaching") is engines["coaching"]
     with pytest.raises(InputError, match=r"^this bot has no 'nps' reports \(it has: coaching, ebr\)$"):
         services.engine_for("nps")
+
+
+def test_on_cortex_each_kind_has_its_own_agent_object(settings: Settings) -> None:
+    with CortexServer() as cortex:
+        on_cortex = dataclasses.replace(
+            settings, agent="cortex", cortex_base_url=cortex.url, cortex_token=cortex.token,
+            snowflake_connections_file=Path("/nonexistent/connections.toml"),
+        )  # fmt: skip
+        engines = build_engines(on_cortex)
+        try:
+            agents = {name: str(e.agent.client.config.agent) for name, e in engines.items()}  # type: ignore[attr-defined]
+            assert agents == {"ebr": on_cortex.cortex_agent, "coaching": on_cortex.cortex_coaching_agent}
+            assert len({id(e.warehouse) for e in engines.values()}) == 1
+        finally:
+            close_shared([e.agent for e in engines.values()], [e.warehouse for e in engines.values()])
 
 
 class ClosingAgent(ScriptedAgent):

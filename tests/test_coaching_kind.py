@@ -20,7 +20,7 @@ from core import ReportEngine, Requester, Settings
 from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
-from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
+from core.errors import AgentUnavailable, InputError, InvalidWeek, NotAuthorized, UnknownSubject
 from core.kinds import COACHING, Target, get_kind
 from core.kinds.coaching.facts import Call, CoachingFacts, RepFacts, Scores
 from core.kinds.coaching.headline import CoachingHeadline
@@ -546,3 +546,16 @@ def test_a_fortnight_compares_with_the_fortnight_before(wh: EmbeddedWarehouse) -
     assert report.report_id == "coaching:REP001-20261102-20261115"
     assert report.full_report.splitlines()[2].startswith("Period Nov 02 – Nov 15, 2026 (14 days)")
     assert "the previous 14 days)" in report.full_report
+
+
+def test_a_failed_section_leaves_a_partial_review_that_says_which(wh: EmbeddedWarehouse) -> None:
+    agent = ScriptedAgent({"objections": AgentUnavailable("HTTP 503")}, otherwise=LocalAnalyst(wh))
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING)
+    hannah = rep_id(wh, "Hannah Kim")
+    # The week before: this module's run stored a complete review of W, which a partial
+    # regeneration would not replace.
+    report = engine.generate([Target(hannah, hannah)], W.previous).reports[hannah]
+    assert report.status == "partial" and [s.key for s in report.failed_sections] == ["objections"]
+    assert "> **Incomplete report:** Recurring Objections could not be generated." in report.full_report
+    assert "_This section could not be generated: HTTP 503_" in report.full_report
+    assert "_partial: Recurring Objections could not be generated_" in slack_parent(report).text

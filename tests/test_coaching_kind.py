@@ -559,3 +559,29 @@ def test_a_failed_section_leaves_a_partial_review_that_says_which(wh: EmbeddedWa
     assert "> **Incomplete report:** Recurring Objections could not be generated." in report.full_report
     assert "_This section could not be generated: HTTP 503_" in report.full_report
     assert "_partial: Recurring Objections could not be generated_" in slack_parent(report).text
+
+
+def test_malformed_highlights_and_labels_are_left_out_not_fatal(wh: EmbeddedWarehouse) -> None:
+    jane = rep_id(wh, "Jane Smith")
+    call = wh.scalar(
+        f"SELECT call_id FROM {C}.calls WHERE rep_id = ? AND started_at >= ? ORDER BY started_at LIMIT 1",
+        [jane, W.start],
+    )
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(
+            f"INSERT INTO {C}.coaching_sessions (session_id, call_id, rep_id, created_at, product_knowledge, "
+            "discovery, objection_handling, engagement, overall_score, objections, highlights) "
+            "SELECT 'SES-X', ?, ?, CAST(? AS TIMESTAMP_NTZ), 70, 70, 70, 70, 70, "
+            'PARSE_JSON(\'["pricing", null]\'), PARSE_JSON(\'[{"objection": "pricing", "quote": "no moment"}]\')',
+            [call, jane, W.start],
+        )
+        f = COACHING.facts(wh, W, [jane]).get(jane)
+        assert f is not None and "None" not in [o.label for o in f.objections]
+        pricing = f.objection("pricing")
+        assert pricing is not None and all(e.raised.quote != "no moment" for e in pricing.examples)
+        assert section_text("objections", f)
+        raise Undo

@@ -81,7 +81,7 @@ SELECT c.rep_id, o.value::VARCHAR AS label, COUNT(DISTINCT s.session_id) AS sess
 FROM {COACHING}.calls c
 JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id,
 LATERAL FLATTEN(input => s.objections) o
-WHERE c.rep_id {IN_RUN} AND {IN_PERIOD}
+WHERE c.rep_id {IN_RUN} AND {IN_PERIOD} AND o.value::VARCHAR IS NOT NULL
 GROUP BY 1, 2
 """
 
@@ -329,6 +329,8 @@ def _attach_examples(warehouse: Warehouse, reps: dict[str, RepFacts], params: li
     for rep, label, call_id, title, customer, started, speaker_id, speaker, offset, quote in _rows(
         warehouse, reps, EXAMPLES_SQL, params
     ):
+        if offset is None or not quote:
+            continue  # a highlight without its moment or words cannot be cited
         moment = Moment(call_id, title or "", customer or "", started, int(offset), speaker or "", quote)
         calls[rep.rep_id, label, call_id].append(moment)
         if speaker_id == rep.rep_id:

@@ -407,6 +407,7 @@ def test_the_engine_generates_every_reps_complete_review(wh: EmbeddedWarehouse, 
     stored = engine.store.load("REP001", W, "coaching")
     assert stored.headline == h and stored.full_report == jane.full_report
     assert stored.metadata["manager_name"] == "Olivia Bennett"
+    assert (stored.customer_name, stored.industry, stored.kind) == ("Jane Smith", "MGR001", "coaching")
 
 
 def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(

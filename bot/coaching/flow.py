@@ -233,7 +233,10 @@ class _Run:
         slack.dm_reps(dm, parcels, self.result)
 
     def _team_texts(
-        self, managers: Mapping[str, tuple[str, str, str | None]], headlines: Sequence[Any], emailed: bool
+        self,
+        managers: Mapping[str, tuple[str, str | None, str | None]],
+        headlines: Sequence[Any],
+        emailed: bool,
     ) -> dict[str, str]:
         """manager_id -> their team's summary, for the managers with a rep in the run."""
         texts = {}

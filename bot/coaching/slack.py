@@ -124,7 +124,7 @@ def dm_managers(
     poster: Poster,
     deliveries: DeliveryStore,
     week: Week,
-    managers: Mapping[str, tuple[str, str, str | None]],
+    managers: Mapping[str, tuple[str, str | None, str | None]],
     texts: Mapping[str, str],
     result: CoachingResult,
 ) -> None:
@@ -133,12 +133,12 @@ def dm_managers(
     for manager_id, text in texts.items():
         name, email, slack_user = managers[manager_id]
         try:
-            user = slack_user or people.slack_user_by_email(poster.client, email, manager_id)
+            user = slack_user or (email and people.slack_user_by_email(poster.client, email, manager_id))
         except (SlackClientError, OSError) as exc:
             result.problem(f"manager {manager_id}: looking them up in Slack failed ({why(exc)})")
             result.add(dms_failed=1)
             continue
-        if user is None:
+        if not user:
             with result.lock:
                 result.not_in_slack.append(manager_id)
             continue

@@ -291,6 +291,40 @@ def send_weekly(args: argparse.Namespace) -> int:
     return 1 if summary["status"] == "failed" or failed else 0
 
 
+def coaching(args: argparse.Namespace) -> int:
+    """`weekly-report coaching`: the sales-coaching review of a range (bot/coaching), its JSON
+    result printed last; exit 1 when a delivery failed, 2 on bad input (nothing written)."""
+    import logging
+
+    from bot.coaching import run_coaching
+    from bot.slack.app import web_client
+    from core.weeks import parse_range
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    week = parse_range(args.week_start, args.week_end, settings.current_date())
+    if args.send_slack and not args.dry_run and not (settings.slack_webhook_url or settings.slack_bot_token):
+        raise ConfigError(
+            "--send-slack needs SLACK_WEBHOOK_URL (the team summary) or SLACK_BOT_TOKEN "
+            "(with WEEKLY_REPORT_COACHING_CHANNEL for the summary, and the DMs)"
+        )
+    engine = build_engine(settings, kind="coaching")
+    with engine:
+        rep_ids = [args.rep_id] if args.rep_id is not None else None
+        # With a bot token: the DMs, the summary to WEEKLY_REPORT_COACHING_CHANNEL, and the alerts.
+        client = web_client(settings) if settings.slack_bot_token else None
+        result = run_coaching(
+            settings, engine, DeliveryStore(engine.warehouse), week=week,
+            send_emails=args.send_emails or args.resend, send_slack=args.send_slack,
+            dry_run=args.dry_run, resend=args.resend, rep_ids=rep_ids, client=client,
+            out=sys.stdout, progress=sys.stderr,
+        )  # fmt: skip
+    for failure in result.failures:
+        print(f"  {failure}", file=sys.stderr)
+    print(json.dumps(result.as_dict(), indent=2, default=plain))
+    return 1 if result.failed else 0
+
+
 def _summary_line(summary: dict[str, object]) -> str:
     return (
         f"\nRun {summary['run_id']} ({summary['status']}) for the week of {summary['week_start']}: "

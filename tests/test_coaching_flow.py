@@ -118,7 +118,7 @@ def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
             server.add_user(f"U0REP{n:05d}", email=email, name=name)
         for user_id, email in MANAGERS.values():
             server.add_user(user_id, email=email, name=email.split("@")[0])
-        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", server.bot_token)
         monkeypatch.setenv("SLACK_API_URL", server.api_url)
         monkeypatch.setenv("WEEKLY_REPORT_ALERT_CHANNEL", ALERTS)
         yield server

@@ -51,7 +51,7 @@ def send_emails(
         if resend and channel.records:
             parcel = resend_parcel(deliveries, parcel)
         outcome = channel.deliver(parcel, _never)
-        result.count(outcome, "emails_sent", "emails_failed", "emails_sent_now")
+        result.count(outcome, "emails_sent", "emails_failed", "emails_sent_now", logged=True)
         with result.lock:
             done += 1
             finished = done

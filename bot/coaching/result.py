@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from bot.channels import Outcome
 from core import Week
 
+log = logging.getLogger("weekly_report.bot.coaching")
 COMPLETED, COMPLETED_WITH_ERRORS = "completed", "completed_with_errors"
 
 
@@ -51,20 +53,25 @@ class CoachingResult:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)
 
-    def problem(self, failure: str, alert: str | None = None) -> None:
-        """A line for `failures`, and one for the alert channel if `alert`."""
+    def problem(self, failure: str, alert: str | None = None, *, logged: bool = False) -> None:
+        """A line for `failures`, and one for the alert channel if `alert` (logged here unless
+        `logged`: a channel logs its own alerts)."""
+        if alert and not logged:
+            log.warning("alert: %s", alert)
         with self.lock:
             self.failures.append(failure)
             if alert:
                 self.alerts.append(alert)
 
-    def count(self, outcome: Outcome, sent: str, failed: str, now: str | None = None) -> None:
-        """A channel's outcome, counted under these counters."""
+    def count(
+        self, outcome: Outcome, sent: str, failed: str, now: str | None = None, *, logged: bool = False
+    ) -> None:
+        """A channel's outcome, counted under these counters (`logged`: the channel logged its alerts)."""
         self.add(**{sent: outcome.delivered, failed: outcome.failed})
         if now:
             self.add(**{now: outcome.messages})
         for failure, alert in outcome.problems:
-            self.problem(failure, alert)
+            self.problem(failure, alert, logged=logged)
 
     @property
     def failed(self) -> bool:

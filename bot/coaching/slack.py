@@ -199,9 +199,8 @@ def alert(
     run_id: str,
     alerts: list[str],
 ) -> None:
-    """Log every alert line, and post them to WEEKLY_REPORT_ALERT_CHANNEL once (by their text)."""
-    for line in alerts:
-        log.warning("alert: %s", line)
+    """Post the run's alert lines (each logged where it arose) to WEEKLY_REPORT_ALERT_CHANNEL,
+    once (the ledger key holds a hash of their text)."""
     channel = settings.alert_channel
     if not alerts or not channel or poster is None:
         return

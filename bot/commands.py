@@ -87,7 +87,37 @@ def demo(args: argparse.Namespace) -> int:
         summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
         _print_monday_dms(engine, summary.reports)
         print(_summary_line(summary.as_dict()))
-    return 0 if summary.reports_failed == 0 else 1
+        coached = _print_coaching(settings, engine)
+    return 0 if summary.reports_failed == 0 and coached else 1
+
+
+DEMO_REP = "REP001"  # Jane Smith: improving; the seed's example rep
+
+
+def _print_coaching(settings: Settings, engine: ReportEngine) -> bool:
+    """The demo's sales-coaching review: one rep's review as their DM shows it, and the team
+    summary as Slack gets it (`weekly-report coaching` sends them). True when none failed."""
+    from bot.coaching.summary import team_summary
+    from core import last_complete_week, make_agent
+    from core.kinds import COACHING
+
+    week = last_complete_week(settings.current_date())
+    agent = make_agent(settings, engine.warehouse, COACHING)
+    coach = ReportEngine(settings, engine.warehouse, agent, kind=COACHING, workers=engine.workers)
+    targets = COACHING.active_targets(engine.warehouse, week)
+    gen = coach.generate(targets, week, trigger="manual", progress=ProgressBar("Coaching reviews"))
+    reports = [gen.reports[t.subject_id] for t in targets if t.subject_id in gen.reports]
+    shown = gen.reports.get(DEMO_REP) or (reports[0] if reports else None)
+    print(
+        f"\n{'=' * 78}\nSales-coaching review, {week.label()}: {len(reports)} rep(s) with calls\n{'=' * 78}"
+    )
+    if shown is not None:
+        print(f"\nThe review DMed to {shown.customer_name} ({shown.subject_id}) (also emailed):")
+        print_report(None, shown)
+    headlines = [r.headline for r in reports if r.headline is not None]
+    print("\nThe team summary, as `weekly-report coaching --send-emails --send-slack` posts it:\n")
+    print(team_summary(week, headlines, emailed=True))
+    return gen.reports_failed == 0
 
 
 def _demo_data_current(engine: ReportEngine) -> bool:

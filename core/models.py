@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core.weeks import Week
 
@@ -34,9 +34,17 @@ class SectionResult:
     warnings: tuple[str, ...] = ()  # the agent service's non-fatal warnings (not stored per section)
 
 
+class KindHeadline(Protocol):
+    """What generic code asks of a report's headline: each kind has its own type (the EBR's
+    `Headline`, the coaching review's core.kinds.coaching.headline.CoachingHeadline), read
+    by the kind's own templates; the engine and storage only store and rebuild it."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class Headline:
-    """The parent message's figures, from the engine's own SQL."""
+    """The EBR's parent message figures, from the engine's own SQL."""
 
     revenue: float
     revenue_wow: float | None
@@ -85,7 +93,7 @@ class Report:
     week: Week
     status: str
     sections: list[SectionResult]
-    headline: Headline | None
+    headline: KindHeadline | None  # the kind's own (an EBR's: Headline)
     agent_thread_id: str | None
     last_message_id: int | None
     generated_at: dt.datetime

@@ -228,8 +228,9 @@ def test_reports_stored_before_kinds_read_as_ebrs_with_their_ids(engine: ReportE
 
 def test_the_registry_names_kinds_and_refuses_unknown_ones() -> None:
     assert get_kind("ebr") is EBR and get_kind(None) is EBR
-    with pytest.raises(InputError, match="unknown report kind 'coaching'"):
-        get_kind("coaching")
+    assert get_kind("coaching").title == "sales-coaching review"
+    with pytest.raises(InputError, match="unknown report kind 'podcast'"):
+        get_kind("podcast")
 
     class Impostor(IndustryDigest):
         name = "ebr"

@@ -16,9 +16,11 @@ from core.kinds.base import (
     registered_kinds,
     unregister,
 )
+from core.kinds.coaching.kind import COACHING
 from core.kinds.ebr.kind import EBR
 
 __all__ = [
+    "COACHING",
     "EBR",
     "ReportKind",
     "Section",
@@ -31,3 +33,4 @@ __all__ = [
 ]
 
 register(EBR)
+register(COACHING)

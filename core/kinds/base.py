@@ -25,7 +25,7 @@ from core.weeks import Week
 if TYPE_CHECKING:
     from core.agent.base import AskContext
     from core.directory import Requester
-    from core.models import Headline
+    from core.models import KindHeadline
     from core.settings import Settings
     from core.warehouse import Warehouse
 
@@ -176,11 +176,11 @@ class ReportKind(ABC):
         return {sid: self.subject_of(f) for sid in subject_ids if (f := facts.get(sid)) is not None}
 
     @abstractmethod
-    def headline(self, facts: Any) -> Headline | None:
+    def headline(self, facts: Any) -> KindHeadline | None:
         """The report's headline figures and verdict from the subject's facts (one verdict function)."""
 
-    def stored_headline(self, stored: Mapping[str, Any] | None) -> Headline | None:
-        """The headline back from a report's stored metadata."""
+    def stored_headline(self, stored: Mapping[str, Any] | None) -> KindHeadline | None:
+        """The headline back from a report's stored metadata (by default the EBR's type)."""
         from core.models import Headline
 
         return Headline(**stored) if stored else None

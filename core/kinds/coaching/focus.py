@@ -1,0 +1,96 @@
+"""Three focus areas for a rep's next calls, from the verdict's weakest dimensions and
+recurring objections, each citing a moment of one of the period's calls (from the facts' SQL).
+
+The order alternates: the weakest dimension, the most recurring objection, the next weakest
+dimension, the next objection, ...; three are kept. A dimension cites its lowest-scored call
+of the period; an objection its first call, with the customer's words and the rep's answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from core.kinds.coaching.facts import Moment, RepFacts
+from core.kinds.coaching.verdict import DimensionScore, Verdict, points
+
+FOCUS_AREAS = 3
+
+# What to practise, by dimension and by objection: advice, not figures.
+DIMENSION_TIPS = {
+    "product_knowledge": "tie each feature you show to a need the customer named on the call",
+    "discovery": "ask two open questions about how they work today before you present anything",
+    "objection_handling": "acknowledge the concern, ask what is behind it, then answer with a customer example",
+    "engagement": "check in with a question every few minutes and let the customer do most of the talking",
+}
+OBJECTION_TIPS = {
+    "pricing": "lead with the value a team their size gets before the price, and ask what they compare it with",
+    "budget": "ask when their budget is set and offer a phased start that fits it",
+    "timing": "ask what would have to be true to start sooner, and agree a date to revisit",
+    "competitor": "ask what they like about the alternative, then show the difference that matters to them",
+    "authority": "ask who else decides and what they need to see, and invite them to the next call",
+    "integration": "offer a sandbox with their own data and name the connector they need",
+}
+DEFAULT_OBJECTION_TIP = "prepare a short answer and a question back before the next call that raises it"
+
+
+def clock(seconds: int) -> str:
+    """Seconds into a call as mm:ss (h:mm:ss from an hour)."""
+    minutes, secs = divmod(max(seconds, 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def day(when: dt.datetime | dt.date) -> str:
+    """A call's date as the report writes it: "Mon Nov 9"."""
+    return f"{when:%a %b} {when.day}"
+
+
+@dataclass(frozen=True)
+class FocusArea:
+    """One thing to work on: a dimension or an objection, its figure, and a moment to look at."""
+
+    kind: str  # "dimension" | "objection"
+    key: str  # the dimension's key or the objection's label
+    title: str  # "Discovery", "The pricing objection"
+    figure: str  # "47/100 (team 70)", "raised in 3 of 5 sessions"
+    moment: Moment | None  # what the customer said
+    answer: Moment | None  # what the rep said back (an objection's)
+    call_points: int | None  # the cited call's score on the dimension
+    tip: str
+
+    @property
+    def cites(self) -> str:
+        """The cited moment in one line: call title, customer, date, mm:ss."""
+        m = self.moment
+        return f'"{m.title}" with {m.customer}, {day(m.started_at)} at {clock(m.offset_seconds)}' if m else ""
+
+
+def focus_areas(rep: RepFacts, v: Verdict) -> list[FocusArea]:
+    """Up to three focus areas (fewer only when the period has fewer scored dimensions)."""
+    dimensions = [_dimension(rep, d) for d in v.weakest]
+    objections = [_objection(rep, label, count) for label, count in v.recurring]
+    areas = [a for pair in zip_longest(dimensions, objections) for a in pair if a is not None]
+    return areas[:FOCUS_AREAS]
+
+
+def _dimension(rep: RepFacts, d: DimensionScore) -> FocusArea:
+    team = f" (team {d.team_points})" if d.team_points is not None else ""
+    weakest = rep.weakest.get(d.key)
+    return FocusArea(
+        "dimension", d.key, d.label, f"{d.points}/100{team}",
+        weakest.moment if weakest else None, None,
+        points(weakest.score) if weakest else None, DIMENSION_TIPS.get(d.key, ""),
+    )  # fmt: skip
+
+
+def _objection(rep: RepFacts, label: str, count: int) -> FocusArea:
+    found = rep.objection(label)
+    example = found.examples[0] if found and found.examples else None
+    sessions = rep.current.sessions
+    return FocusArea(
+        "objection", label, f"The {label} objection", f"raised in {count} of {sessions} sessions",
+        example.raised if example else None, example.answer if example else None, None,
+        OBJECTION_TIPS.get(label, DEFAULT_OBJECTION_TIP),
+    )  # fmt: skip

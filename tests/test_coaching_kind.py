@@ -1,0 +1,454 @@
+"""The sales-coaching review kind on the demo warehouse: each rep's story shows in the review,
+every figure is checked against SQL of this test's own (not the kind's statements), the team
+averages, who may see what, and a whole run through the engine with the local analyst and
+with a scripted agent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.channels.slack_dm.render import slack_parent
+from core import ReportEngine, Requester, Settings
+from core.agent.base import AskContext
+from core.agent.local.analyst import LocalAnalyst
+from core.agent.testing import ScriptedAgent
+from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
+from core.kinds import COACHING, get_kind
+from core.kinds.coaching.facts import RepFacts, Scores
+from core.kinds.coaching.headline import CoachingHeadline
+from core.kinds.coaching.sections import review
+from core.kinds.coaching.verdict import points, verdict
+from core.models import COMPLETE, NO_DATA
+from core.render import markdown
+from core.summary import RunSummary
+from core.warehouse.base import COACHING as C
+from core.warehouse.embedded import EmbeddedWarehouse
+from core.weeks import Week
+from tests.conftest import AS_OF, REPORT_WEEK
+
+W = Week(REPORT_WEEK)  # Mon 2026-11-09 .. Sun 2026-11-15
+DIMENSIONS = ("product_knowledge", "discovery", "objection_handling", "engagement")
+SECTION_TITLES = ("Summary", "Scores by Dimension", "Recurring Objections", "Calls This Week", "Focus Areas")
+
+
+@pytest.fixture(scope="module")
+def wh(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedWarehouse]:
+    home = tmp_path_factory.mktemp("coaching-kind") / "home"
+    shutil.copytree(demo_template, home)
+    with EmbeddedWarehouse(home) as warehouse:
+        yield warehouse
+
+
+@pytest.fixture(scope="module")
+def run(wh: EmbeddedWarehouse) -> RunSummary:
+    """Every rep's review of the week, generated once by the engine with the local analyst."""
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, LocalAnalyst(wh), kind=COACHING)
+    return engine.generate(COACHING.targets(wh), engine.week())
+
+
+def rep_id(wh: EmbeddedWarehouse, name: str) -> str:
+    return str(wh.scalar(f"SELECT speaker_id FROM {C}.speakers WHERE name = ?", [name]))
+
+
+def facts(wh: EmbeddedWarehouse, name: str, week: Week = W) -> RepFacts:
+    rep = rep_id(wh, name)
+    found = COACHING.facts(wh, week, [rep]).get(rep)
+    assert found is not None
+    return found
+
+
+# The test's own SQL: by calendar day of the call, sessions through a correlated subquery.
+def period_figures(wh: EmbeddedWarehouse, rep: str, week: Week) -> dict[str, Any]:
+    row = wh.query(
+        f"SELECT COUNT(*) AS calls, "
+        f"(SELECT COUNT(*) FROM {C}.coaching_sessions s WHERE s.call_id IN (SELECT call_id FROM {C}.calls "
+        "  WHERE rep_id = ? AND CAST(started_at AS DATE) BETWEEN ? AND ?)) AS sessions "
+        f"FROM {C}.calls WHERE rep_id = ? AND CAST(started_at AS DATE) BETWEEN ? AND ?",
+        [rep, week.start, week.end, rep, week.start, week.end],
+    )[0]
+    averages = wh.query(
+        "SELECT "
+        + ", ".join(f"SUM({d}) AS {d}_sum, COUNT({d}) AS {d}_n" for d in ("overall_score", *DIMENSIONS))
+        + f" FROM {C}.coaching_sessions WHERE call_id IN (SELECT call_id FROM {C}.calls "
+        "WHERE rep_id = ? AND CAST(started_at AS DATE) BETWEEN ? AND ?)",
+        [rep, week.start, week.end],
+    )[0]
+    means = {
+        d: (float(averages[f"{d}_sum"]) / int(averages[f"{d}_n"]) if averages[f"{d}_n"] else None)
+        for d in ("overall_score", *DIMENSIONS)
+    }
+    return {"calls": int(row["calls"]), "sessions": int(row["sessions"]), **means}
+
+
+def half_up(value: float | None) -> int | None:
+    return None if value is None else math.floor(value + 0.5)
+
+
+def team_means(wh: EmbeddedWarehouse, manager_id: str) -> dict[str, float]:
+    row = wh.query(
+        "SELECT "
+        + ", ".join(f"AVG({d}) AS {d}" for d in ("overall_score", *DIMENSIONS))
+        + f" FROM {C}.coaching_sessions WHERE call_id IN (SELECT c.call_id FROM {C}.calls c "
+        f"JOIN {C}.speakers p ON p.speaker_id = c.rep_id WHERE p.manager_id = ? AND p.company_side "
+        "AND CAST(c.started_at AS DATE) BETWEEN ? AND ?)",
+        [manager_id, W.start, W.end],
+    )[0]
+    return {k: float(v) for k, v in row.items()}
+
+
+# --- who gets a review -------------------------------------------------------------------------
+
+
+def test_active_reps_are_those_with_calls_in_the_period_by_name(wh: EmbeddedWarehouse) -> None:
+    expected = wh.query(
+        f"SELECT s.speaker_id FROM {C}.speakers s WHERE s.manager_id IS NOT NULL AND EXISTS ("
+        f"SELECT 1 FROM {C}.calls c WHERE c.rep_id = s.speaker_id AND CAST(c.started_at AS DATE) BETWEEN ? AND ?) "
+        "ORDER BY s.name",
+        [W.start, W.end],
+    )
+    active = [t.subject_id for t in COACHING.active_targets(wh, W)]
+    assert active == [r["speaker_id"] for r in expected] and len(active) == 7
+    assert rep_id(wh, "Tom Alvarez") not in active
+    assert all(t.recipient_id == t.subject_id for t in COACHING.active_targets(wh, W))
+    jane, tom = rep_id(wh, "Jane Smith"), rep_id(wh, "Tom Alvarez")
+    assert [t.subject_id for t in COACHING.active_targets(wh, W, [tom, jane])] == [jane]
+    # Every rep is a target on demand, Tom too; one rep's own review goes to them.
+    assert len(COACHING.targets(wh)) == 8
+    assert [(t.recipient_id, t.subject_id) for t in COACHING.targets(wh, subject_id=tom)] == [(tom, tom)]
+
+
+def test_no_reps_reason_names_the_empty_period_or_the_missing_speakers(wh: EmbeddedWarehouse) -> None:
+    far = Week(dt.date(2025, 1, 6))
+    assert COACHING.active_targets(wh, far) == []
+    assert COACHING.no_reps_reason(wh, far) == "no calls between 2025-01-06 and 2025-01-12"
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(f"UPDATE {C}.speakers SET company_side = FALSE")
+        assert COACHING.no_reps_reason(wh, W) == "no company_side speakers in COACHING.speakers"
+        raise Undo
+    assert len(COACHING.targets(wh)) == 8
+
+
+def test_managers_and_their_teams(wh: EmbeddedWarehouse) -> None:
+    managers = COACHING.managers(wh)
+    assert {m: v[0] for m, v in managers.items()} == {"MGR001": "Olivia Bennett", "MGR002": "Marcus Reid"}
+    assert managers["MGR001"][1] == "olivia.bennett@example.com"
+    team = COACHING.team(wh, "MGR002")
+    assert [s.name for s in team] == ["Aisha Okafor", "Hannah Kim", "Lucas Meyer", "Ryan O'Connor"]
+    assert {s.group for s in team} == {"MGR002"} and team[0].detail["manager_name"] == "Marcus Reid"
+
+
+# --- the figures ---------------------------------------------------------------------------------
+
+
+def test_every_reps_figures_match_sql_of_our_own(wh: EmbeddedWarehouse) -> None:
+    reps = [t.subject_id for t in COACHING.targets(wh)]
+    loaded = COACHING.facts(wh, W, reps)
+    for rep in reps:
+        f = loaded.get(rep)
+        assert f is not None
+        h = COACHING.headline(f)
+        now, before = period_figures(wh, rep, W), period_figures(wh, rep, W.previous)
+        assert (f.current.calls, f.current.sessions) == (now["calls"], now["sessions"]), rep
+        assert (f.previous.calls, f.previous.sessions) == (before["calls"], before["sessions"]), rep
+        assert (h.calls, h.sessions) == (now["calls"], now["sessions"])
+        assert h.score_points == half_up(now["overall_score"])
+        assert h.previous_points == half_up(before["overall_score"])
+        if h.score_points is not None and h.previous_points is not None:
+            assert h.trend == h.score_points - h.previous_points
+        else:
+            assert h.trend is None
+        for d in h.dimensions:
+            assert d["points"] == half_up(now[d["key"]]), (rep, d)
+            previous = half_up(before[d["key"]])
+            assert d["trend"] == (None if previous is None or d["points"] is None else d["points"] - previous)
+
+
+def test_team_averages_are_the_managers_reps_sessions_of_the_period(wh: EmbeddedWarehouse) -> None:
+    for name, manager in (("Jane Smith", "MGR001"), ("Lucas Meyer", "MGR002")):
+        f = facts(wh, name)
+        means = team_means(wh, manager)
+        assert f.team is not None and f.team.overall == pytest.approx(means["overall_score"])
+        h = COACHING.headline(f)
+        assert {d["key"]: d["team_points"] for d in h.dimensions} == {
+            d: half_up(means[d]) for d in DIMENSIONS
+        }
+    # Olivia Bennett's team average includes Priya (new) and not Marcus Reid's reps.
+    olivia, marcus = facts(wh, "Priya Natarajan").team, facts(wh, "Aisha Okafor").team
+    assert olivia is not None and marcus is not None and olivia.overall != marcus.overall
+
+
+def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse) -> None:
+    f = facts(wh, "Jane Smith")
+    rows = wh.query(
+        f"SELECT c.call_id, c.title, c.customer_name, c.duration_seconds, "
+        f"(SELECT MAX(overall_score) FROM {C}.coaching_sessions s WHERE s.call_id = c.call_id) AS score "
+        f"FROM {C}.calls c WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? ORDER BY c.started_at",
+        [f.rep_id, W.start, W.end],
+    )
+    assert [(c.call_id, c.title, c.customer, c.duration_seconds) for c in f.calls] == [
+        (r["call_id"], r["title"], r["customer_name"], r["duration_seconds"]) for r in rows
+    ]
+    assert [c.score for c in f.calls] == [None if r["score"] is None else float(r["score"]) for r in rows]
+    assert any(c.score is None for c in f.calls)  # one call was not scored: 6 calls, 5 sessions
+
+
+# --- the stories --------------------------------------------------------------------------------
+
+
+def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse) -> None:
+    jane, david = COACHING.headline(facts(wh, "Jane Smith")), COACHING.headline(facts(wh, "David Park"))
+    assert (
+        jane.direction == "up" and jane.trend is not None and jane.trend > 0 and jane.verdict == "Improving"
+    )
+    assert david.direction == "down" and david.trend is not None and david.trend < 0
+    assert david.verdict == "Declining"
+    assert david.verdict_reasons[0] == (
+        f"overall {david.score_points}/100 over {david.sessions} sessions, {david.trend} from "
+        f"{david.previous_points} last week"
+    )
+
+
+def test_priya_is_new_and_tom_has_no_data(wh: EmbeddedWarehouse) -> None:
+    priya = COACHING.headline(facts(wh, "Priya Natarajan"))
+    assert (priya.direction, priya.trend, priya.previous_points) == ("new", None, None)
+    assert priya.score_points is not None and "no sessions last week" in priya.verdict_reasons[0]
+    assert all(d["trend"] is None for d in priya.dimensions)
+    tom = facts(wh, "Tom Alvarez")
+    assert tom.current.calls == 0 and tom.previous.sessions > 0
+    assert COACHING.week_status(tom) == NO_DATA
+
+
+def test_aishas_pricing_objection_recurs_with_real_transcript_lines(wh: EmbeddedWarehouse) -> None:
+    f = facts(wh, "Aisha Okafor")
+    counted = wh.scalar(
+        f"SELECT COUNT(*) FROM {C}.coaching_sessions s JOIN {C}.calls c ON c.call_id = s.call_id "
+        "WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? AND CAST(s.objections AS VARCHAR) LIKE '%\"pricing\"%'",
+        [f.rep_id, W.start, W.end],
+    )
+    top = f.objections[0]
+    assert (top.label, top.sessions) == ("pricing", counted) and counted >= 3
+    assert 1 <= len(top.examples) <= 2
+    for example in top.examples:
+        for moment in (example.raised, example.answer):
+            assert moment is not None
+            said = wh.query(
+                f"SELECT t.text, p.name, c.title, c.customer_name FROM {C}.transcripts t "
+                f"JOIN {C}.calls c ON c.call_id = t.call_id JOIN {C}.speakers p ON p.speaker_id = t.speaker_id "
+                "WHERE t.call_id = ? AND t.offset_seconds = ?",
+                [moment.call_id, moment.offset_seconds],
+            )
+            assert [(s["text"], s["name"], s["title"], s["customer_name"]) for s in said] == [
+                (moment.quote, moment.speaker, moment.title, moment.customer)
+            ]
+        assert example.answer is not None and example.answer.speaker == "Aisha Okafor"
+    h = COACHING.headline(f)
+    assert h.objections[0] == {"label": "pricing", "count": counted}
+    assert f"pricing objection in {counted} of {f.current.sessions} sessions" in h.verdict_reasons
+    assert any(a.key == "pricing" for a in review(f).focus)
+
+
+def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(wh: EmbeddedWarehouse) -> None:
+    f = facts(wh, "Lucas Meyer")
+    found = review(f)
+    ranked = [d.key for d in found.verdict.weakest]
+    assert ranked[0] == "discovery" and ranked[-1] == "product_knowledge"
+    first = found.focus[0]
+    assert (first.kind, first.key) == ("dimension", "discovery") and len(found.focus) == 3
+    lowest = wh.query(
+        f"SELECT c.call_id, s.discovery FROM {C}.coaching_sessions s JOIN {C}.calls c ON c.call_id = s.call_id "
+        "WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? ORDER BY s.discovery, c.started_at LIMIT 1",
+        [f.rep_id, W.start, W.end],
+    )[0]
+    assert first.moment is not None and first.moment.call_id == lowest["call_id"]
+    assert first.call_points == lowest["discovery"]
+    line = wh.scalar(
+        f"SELECT text FROM {C}.transcripts WHERE call_id = ? AND offset_seconds = ?",
+        [first.moment.call_id, first.moment.offset_seconds],
+    )
+    assert line == first.moment.quote
+
+
+# --- the verdict on its own -----------------------------------------------------------------------
+
+
+def rep_with(current: Scores, previous: Scores) -> RepFacts:
+    return RepFacts("REP900", "Test Rep", None, None, None, None, None, W, current, previous)
+
+
+def scores(overall: float | None, sessions: int = 2, calls: int = 2) -> Scores:
+    return Scores(calls, sessions, overall, dict.fromkeys(DIMENSIONS, overall))
+
+
+def test_points_round_half_up_and_the_trend_is_whole_points() -> None:
+    assert [points(x) for x in (72.5, 72.49, 71.5, 0.5, None)] == [73, 72, 72, 1, None]
+    v = verdict(rep_with(scores(72.5), scores(71.5)))  # 73 - 72, not round(72.5) - round(71.5) = 0
+    assert (v.score_points, v.previous_points, v.trend, v.direction) == (73, 72, 1, "up")
+    assert verdict(rep_with(scores(70.4), scores(69.6))).direction == "flat"
+    assert verdict(rep_with(scores(70.0), Scores(3, 0, None))).direction == "new"
+    unscored = verdict(rep_with(Scores(2, 0, None), scores(70.0)))
+    assert (unscored.direction, unscored.reasons) == ("unscored", ("2 calls, none with a coaching session",))
+
+
+def test_a_stored_headline_reads_back_as_the_kinds_own() -> None:
+    h = COACHING.headline(rep_with(scores(80.0), scores(75.0)))
+    assert COACHING.stored_headline({**h.as_dict(), "added_later": 1}) == h
+    assert COACHING.stored_headline(None) is None and isinstance(h, CoachingHeadline)
+
+
+# --- who may see what ---------------------------------------------------------------------------
+
+
+def test_authorize_rep_own_manager_team_admin_all(wh: EmbeddedWarehouse) -> None:
+    jane, aisha = rep_id(wh, "Jane Smith"), rep_id(wh, "Aisha Okafor")
+    COACHING.authorize(wh, Requester(is_admin=True), aisha)
+    COACHING.authorize(wh, Requester(email="Jane.Smith@Example.com"), jane)
+    COACHING.authorize(wh, Requester(csm_id=jane), jane)
+    COACHING.authorize(wh, Requester(email="olivia.bennett@example.com"), jane)
+    COACHING.authorize(wh, Requester(csm_id="MGR002"), aisha)
+    for requester in (
+        Requester(email="jane.smith@example.com"),
+        Requester(email="olivia.bennett@example.com"),
+    ):
+        with pytest.raises(NotAuthorized) as refused:
+            COACHING.authorize(wh, requester, aisha)
+        assert "\n" not in str(refused.value) and "only their own" in str(refused.value)
+    with pytest.raises(UnknownSubject, match="unknown rep REP999"):
+        COACHING.authorize(wh, Requester(is_admin=True), "REP999")
+    with pytest.raises(InputError, match="is not a rep id"):
+        COACHING.authorize(wh, Requester(is_admin=True), "CUST_12345")
+    assert COACHING.validate_subject(" rep001 ") == "REP001"
+    with pytest.raises(InputError, match="rep id is required"):
+        COACHING.validate_subject("  ")
+
+
+def test_coverage_refuses_a_period_without_calls_near_it(wh: EmbeddedWarehouse) -> None:
+    COACHING.coverage(wh, W)
+    with pytest.raises(InvalidWeek, match=r"no calls in the week of 2025-01-06; the calls cover 2026-08-"):
+        COACHING.coverage(wh, Week(dt.date(2025, 1, 6)))
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(f"DELETE FROM {C}.calls")
+        with pytest.raises(InvalidWeek, match="no coaching calls yet"):
+            COACHING.coverage(wh, W)
+        raise Undo
+
+
+def test_the_kind_is_registered_with_its_own_agent_and_ids(wh: EmbeddedWarehouse) -> None:
+    assert get_kind("coaching") is COACHING
+    settings = Settings(home=wh.home, today=AS_OF, cortex_coaching_agent="DB.AGENTS.COACH")
+    assert COACHING.agent_name(settings) == "DB.AGENTS.COACH"
+    assert COACHING.report_id("REP001", W) == "coaching:REP001-20261109"
+    assert "rep_id = 'REP001'" in COACHING.scope_note("REP001", "Jane Smith")
+    assert COACHING.known_subjects(wh)["REP006"] == "Lucas Meyer" and "MGR001" not in COACHING.known_subjects(
+        wh
+    )
+
+
+# --- a whole run ----------------------------------------------------------------------------------
+
+
+def test_the_engine_generates_every_reps_complete_review(wh: EmbeddedWarehouse, run: RunSummary) -> None:
+    assert (run.status, run.reports_generated, run.reports_no_data, run.reports_failed) == (
+        "completed",
+        7,
+        1,
+        0,
+    )
+    tom = run.reports[rep_id(wh, "Tom Alvarez")]
+    assert (tom.status, tom.sections, tom.headline) == (NO_DATA, [], None)
+    assert "No calls this week" in tom.full_report
+    jane = run.reports[rep_id(wh, "Jane Smith")]
+    assert (
+        jane.status == COMPLETE and jane.kind == "coaching" and jane.report_id == "coaching:REP001-20261109"
+    )
+    assert (jane.customer_name, jane.industry, jane.csm_id) == ("Jane Smith", "MGR001", "REP001")
+    assert [s.title for s in jane.sections] == list(SECTION_TITLES)
+    headers = re.findall(r"^## \d\. (.+)$", jane.full_report, flags=re.M)
+    assert headers == list(SECTION_TITLES)
+    h = jane.headline
+    assert isinstance(h, CoachingHeadline)
+    assert f"**Overall: {h.score_points}/100** (+{h.trend} from last week)" in jane.full_report
+    assert jane.full_report == markdown(jane)
+    # Stored and read back: the same headline, the kind's own type.
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, LocalAnalyst(wh), kind=COACHING)
+    stored = engine.store.load("REP001", W, "coaching")
+    assert stored.headline == h and stored.full_report == jane.full_report
+    assert stored.metadata["manager_name"] == "Olivia Bennett"
+
+
+def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
+    wh: EmbeddedWarehouse, run: RunSummary
+) -> None:
+    aisha = run.reports[rep_id(wh, "Aisha Okafor")]
+    text = {s.key: s.content or "" for s in aisha.sections}
+    f = facts(wh, "Aisha Okafor")
+    assert f"- **Calls:** {f.current.calls} ({f.previous.calls} last week)" in text["summary"]
+    for c in f.calls:
+        assert f"**{c.title}** · {c.customer} · {half_up(c.duration_seconds / 60)} min" in text["calls"]
+    assert (
+        f"**Pricing:** raised in {f.objections[0].sessions} of {f.current.sessions} sessions"
+        in text["objections"]
+    )
+    focus = re.findall(
+        r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+ at (\d\d:\d\d).*?said: "(.+?)"',
+        text["focus"],
+        re.M,
+    )
+    assert len(focus) == 3
+    for _title, call_title, customer, clock, quote in focus:
+        minutes, seconds = map(int, clock.split(":"))
+        found = wh.scalar(
+            f"SELECT COUNT(*) FROM {C}.transcripts t JOIN {C}.calls c ON c.call_id = t.call_id "
+            "WHERE c.rep_id = ? AND c.title = ? AND c.customer_name = ? AND t.offset_seconds = ? AND t.text = ?",
+            [f.rep_id, call_title, customer, 60 * minutes + seconds, quote],
+        )
+        assert found == 1, (call_title, clock, quote)
+    parent = slack_parent(aisha).text
+    assert aisha.headline is not None and "Objections:* pricing ×" in parent
+
+
+def test_a_section_without_the_runs_facts_queries_them_and_says_the_same(
+    wh: EmbeddedWarehouse, run: RunSummary
+) -> None:
+    lucas = rep_id(wh, "Lucas Meyer")
+    context = AskContext(lucas, "Lucas Meyer", "MGR002", W, section_key="focus", kind="coaching")
+    answer = COACHING.answer_locally(wh, "focus", context)
+    assert answer.text == run.reports[lucas].sections[4].content
+    assert answer.sql and all("?" in s for s in answer.sql)
+    with pytest.raises(UnknownSubject):
+        COACHING.answer_locally(
+            wh, "focus", AskContext("REP999", "?", "", W, section_key="focus", kind="coaching")
+        )
+
+
+def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWarehouse) -> None:
+    agent = ScriptedAgent(lambda asked: f"{asked.context.section_key} for {asked.context.subject_id}")
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING, workers=1)
+    david = rep_id(wh, "David Park")
+    report = engine.generate(COACHING.targets(wh, subject_id=david), W, refresh=True).reports[david]
+    assert report.status == COMPLETE and [s.content for s in report.sections] == [
+        f"{s.key} for {david}" for s in COACHING.sections
+    ]
+    line = review(facts(wh, "David Park")).verdict.line
+    assert line.startswith("Declining: overall ")
+    prompts = [a.prompt for a in agent.asked]
+    assert len(prompts) == 5
+    for prompt in prompts:
+        assert f'"{line}"' in prompt and f"rep_id = '{david}'" in prompt
+        assert "2026-11-09 to 2026-11-15" in prompt and "2026-11-02 to 2026-11-08" in prompt
+    assert all(isinstance(a.context.facts, RepFacts) for a in agent.asked)

@@ -100,6 +100,7 @@ def _print_coaching(settings: Settings, engine: ReportEngine) -> bool:
     from bot.coaching.summary import team_summary
     from core import last_complete_week, make_agent
     from core.kinds import COACHING
+    from core.kinds.coaching.headline import CoachingHeadline
 
     week = last_complete_week(settings.current_date())
     agent = make_agent(settings, engine.warehouse, COACHING)
@@ -114,7 +115,7 @@ def _print_coaching(settings: Settings, engine: ReportEngine) -> bool:
     if shown is not None:
         print(f"\nThe review DMed to {shown.customer_name} ({shown.subject_id}) (also emailed):")
         print_report(None, shown)
-    headlines = [r.headline for r in reports if r.headline is not None]
+    headlines = [h for r in reports if isinstance(h := r.headline, CoachingHeadline)]
     print("\nThe team summary, as `weekly-report coaching --send-emails --send-slack` posts it:\n")
     print(team_summary(week, headlines, emailed=True))
     return gen.reports_failed == 0

@@ -20,7 +20,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.channels import Parcel, Recipient
 from bot.channels.email.channel import EmailChannel
@@ -35,6 +35,9 @@ from bot.progress import ProgressBar
 from bot.slack.identity import People
 from core import DeliveryStore, Report, ReportEngine, Requester, Settings, Target, Week
 from core.errors import ConfigError
+from core.kinds import Subject
+from core.kinds.coaching.headline import CoachingHeadline
+from core.kinds.coaching.kind import CoachingReview
 from core.models import COMPLETE, PARTIAL
 
 if TYPE_CHECKING:
@@ -106,9 +109,9 @@ def run_coaching(
     return result
 
 
-def coaching_kind(engine: ReportEngine) -> Any:
+def coaching_kind(engine: ReportEngine) -> CoachingReview:
     """The engine's kind, which must be the coaching review (its extra methods are used here)."""
-    if engine.kind.name != KIND:
+    if not isinstance(engine.kind, CoachingReview):
         raise ConfigError(f"the coaching run needs an engine of the coaching kind, not {engine.kind.name}")
     return engine.kind
 
@@ -123,13 +126,13 @@ def check_reps(engine: ReportEngine, rep_ids: Sequence[str] | None) -> list[str]
     return checked
 
 
-def no_reps_reason(kind: Any, engine: ReportEngine, week: Week, reps: Sequence[str] | None) -> str:
+def no_reps_reason(kind: CoachingReview, engine: ReportEngine, week: Week, reps: Sequence[str] | None) -> str:
     if reps:
         return f"{', '.join(reps)}: no calls between {week.start} and {week.end}"
-    return str(kind.no_reps_reason(engine.warehouse, week))
+    return kind.no_reps_reason(engine.warehouse, week)
 
 
-def recipient(subject: Any) -> Recipient:
+def recipient(subject: Subject) -> Recipient:
     """A rep (a kind Subject with detail email and slack_user_id) as a channel's recipient."""
     detail = subject.detail
     slack_user = detail.get("slack_user_id")
@@ -149,7 +152,7 @@ class _Run:
         settings: Settings,
         engine: ReportEngine,
         deliveries: DeliveryStore,
-        kind: Any,
+        kind: CoachingReview,
         week: Week,
         result: CoachingResult,
         poster: Poster | None,
@@ -217,7 +220,7 @@ class _Run:
         return deliverable
 
     def _slack(self, parcels: list[Parcel]) -> None:
-        headlines = [p.reports[0].headline for p in parcels if p.reports[0].headline is not None]
+        headlines = [h for p in parcels if isinstance(h := p.reports[0].headline, CoachingHeadline)]
         emailed = self.result.emails_sent > 0
         text = team_summary(self.week, headlines, emailed=emailed)
         slack.post_summary(
@@ -235,7 +238,7 @@ class _Run:
     def _team_texts(
         self,
         managers: Mapping[str, tuple[str, str | None, str | None]],
-        headlines: Sequence[Any],
+        headlines: Sequence[CoachingHeadline],
         emailed: bool,
     ) -> dict[str, str]:
         """manager_id -> their team's summary, for the managers with a rep in the run."""

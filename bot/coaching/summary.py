@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.mrkdwn import MESSAGE_TEXT_LIMIT, SlackMessage, escape, split_text
 from core import Week, render_template
+from core.kinds.coaching.headline import CoachingHeadline
 
 TEMPLATE = "coaching/slack/team_summary.txt.j2"
 
@@ -60,7 +61,9 @@ def since(week: Week) -> str:
     return "last week" if days == 7 else f"the previous {days} days"
 
 
-def team_summary(week: Week, headlines: Sequence[Any], *, emailed: bool, team: str | None = None) -> str:
+def team_summary(
+    week: Week, headlines: Sequence[CoachingHeadline], *, emailed: bool, team: str | None = None
+) -> str:
     """The summary of `headlines` (CoachingHeadlines, in the order shown); `emailed`: at least
     one rep's email went out; `team`: a manager's name, for their own team's summary."""
     title = summary_title(week) + (f" - {escape(team)}'s team" if team else "")

@@ -173,7 +173,9 @@ class _Run:
     def deliver(
         self, targets: list[Target], email: EmailChannel | None, send_slack: bool, resend: bool, trigger: str
     ) -> None:
+        started = time.monotonic()
         reports = self._generate(targets, trigger)
+        self.result.phases["generating"] = time.monotonic() - started
         subjects = self.kind.subjects(self.engine.warehouse, [t.subject_id for t in targets])
         parcels = [
             Parcel(KIND, self.week, recipient(subjects[t.subject_id]), (reports[t.subject_id],))
@@ -181,11 +183,15 @@ class _Run:
             if t.subject_id in reports
         ]
         if email is not None:
+            started = time.monotonic()
             email_parcels(
                 email, self.deliveries, parcels, self.result, resend=resend, progress=self._bar("Emailing")
             )
+            self.result.phases["emailing"] = time.monotonic() - started
         if send_slack:
+            started = time.monotonic()
             self._slack(parcels)
+            self.result.phases["slack"] = time.monotonic() - started
         slack.alert(
             self.settings,
             self.poster,

@@ -46,6 +46,7 @@ class CoachingResult:
     reason: str | None = None  # why no rep was processed
     run_id: str | None = None  # the engine's generation run
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step: generating, emailing, slack
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -96,6 +97,7 @@ class CoachingResult:
             "reps_dmed": self.reps_dmed, "dms_failed": self.dms_failed,
             "not_in_slack": list(self.not_in_slack), "failures": list(self.failures),
             "notes": list(self.notes), "run_id": self.run_id, "seconds": round(self.seconds, 2),
+            **{f"seconds_{k}": round(v, 2) for k, v in self.phases.items()},
         }  # fmt: skip
         if self.reason is not None:
             out["reason"] = self.reason

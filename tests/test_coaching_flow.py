@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from core import DeliveryStore
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.email_servers import SmtpServer
 from tests.slack_server import SlackServer
@@ -373,3 +374,50 @@ def test_a_dry_run_prints_who_would_get_what_and_the_summary_and_writes_nothing(
     )
     assert row_counts(cli_env) == before
     assert not smtp.received and not webhook.posts
+
+
+def test_a_range_other_than_a_week_is_reviewed_and_summarised_by_its_dates(
+    smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result, err = coaching(
+        capsys, "--week-start", "2026-11-02", "--week-end", "2026-11-15", "--send-emails", "--send-slack"
+    )
+    assert code == 0, err
+    assert (result["week_start"], result["week_end"]) == ("2026-11-02", "2026-11-15")
+    assert result["reps_processed"] == 8  # Tom had calls the week before
+    text = webhook.posts[0]["text"]
+    assert text.startswith("📊 Coaching Report - November 2, 2026 – November 15, 2026\n")
+    assert "from the previous 14 days" in text
+    assert len(smtp.received) == 8
+    assert all("Nov 02 – Nov 15, 2026" in r.message["Subject"] for r in smtp.received)
+    code, again, err = coaching(
+        capsys, "--week-start", "2026-11-02", "--week-end", "2026-11-15", "--send-emails"
+    )
+    assert (code, again["emails_sent_now"], len(smtp.received)) == (0, 0, 8)
+    code, week, err = coaching(capsys, "--send-emails")  # the week inside it is another period
+    assert (code, week["emails_sent_now"], len(smtp.received)) == (0, 7, 15)
+
+
+def test_resend_of_a_rep_never_emailed_sends_the_first_email_and_no_more(
+    smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result, err = coaching(capsys, "--resend", "--rep-id", "REP002")
+    assert (code, result["emails_sent_now"]) == (0, 1), err
+    assert coaching(capsys, "--send-emails", "--rep-id", "REP002")[1]["emails_sent_now"] == 0
+    assert [r.recipients for r in smtp.received] == [["david.park@example.com"]]
+    assert smtp.received[0].message["Message-ID"].startswith("<weekly-report.coaching.20261109.REP002@")
+
+
+def test_a_summary_whose_webhook_post_was_never_recorded_is_not_posted_again(
+    smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str], cli_env: Path
+) -> None:
+    """A crash between the POST and its record: the webhook cannot be asked, so at most once."""
+    with EmbeddedWarehouse(cli_env) as warehouse:
+        ledger = DeliveryStore(warehouse)
+        assert ledger.start_attempt(
+            "coaching-summary:20261109", "webhook", ledger.claim("coaching-summary:20261109", "webhook")
+        )
+    code, result, err = coaching(capsys, "--send-slack")
+    assert code == 1, err
+    assert result["slack_posted"] is False and not webhook.posts
+    assert any("may or may not have been posted" in f for f in result["failures"])

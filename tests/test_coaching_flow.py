@@ -185,6 +185,7 @@ def test_each_rep_with_calls_gets_one_email_with_only_their_review_and_the_team_
         assert not [o for o in others if o in parts["text/plain"] or o in parts["text/html"]]
 
     assert len(webhook.posts) == 1
+    assert "Generating: 7/7 (100%)" in err and "Emailing: 7/7 (100%)" in err  # progress, on stderr
     text = webhook.posts[0]["text"]
     lines = text.splitlines()
     assert lines[0] == HEADER

@@ -23,7 +23,7 @@ from typing import Any
 
 from core.warehouse import Portable, Warehouse
 from core.warehouse.base import ANALYTICS as T
-from core.weeks import Week
+from core.weeks import Week, period_of
 
 PENDING, SENDING, POSTED, DELIVERED, FAILED = "pending", "sending", "posted", "delivered", "failed"
 ERROR_LIMIT = 500
@@ -56,12 +56,15 @@ class DeliveryRecord:
 
 @dataclass(frozen=True)
 class ThreadLink:
-    """The report a delivered message (the parent of a thread) belongs to."""
+    """The report a delivered message (the parent of a thread) belongs to: its id, subject
+    (`customer_id`: the subject of any kind), period, the ledger recipient, and its kind
+    (weekly_reports.report_kind), so a follow-up goes to the kind the report is of."""
 
     report_id: str
     customer_id: str
     week: Week
     recipient: str
+    kind: str = "ebr"
 
 
 def on_demand_recipient(person: str) -> str:
@@ -158,7 +161,8 @@ class DeliveryStore:
         """The report whose delivered parent message is (channel, message_ts), if any."""
         rows = self.warehouse.query(
             Portable(
-                f"SELECT d.report_id, d.recipient, r.customer_id, r.report_week_start "
+                f"SELECT d.report_id, d.recipient, r.customer_id, r.report_week_start, r.report_week_end, "
+                "COALESCE(r.report_kind, 'ebr') AS report_kind "
                 f"FROM {T}.report_deliveries d JOIN {T}.weekly_reports r ON r.report_id = d.report_id "
                 "WHERE d.slack_channel_id = ? AND d.message_ts = ? LIMIT 1"
             ),
@@ -167,9 +171,8 @@ class DeliveryStore:
         if not rows:
             return None
         row = rows[0]
-        return ThreadLink(
-            row["report_id"], row["customer_id"], Week(row["report_week_start"]), row["recipient"]
-        )
+        week = period_of(row["report_week_start"], row["report_week_end"])
+        return ThreadLink(row["report_id"], row["customer_id"], week, row["recipient"], row["report_kind"])
 
     def _update(self, assignments: str, values: list[Any], report_id: str, recipient: str) -> None:
         self.warehouse.execute(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
@@ -267,10 +268,27 @@ def _validate(s: Settings) -> None:
         )
     agent_name_parts(s.cortex_agent)
     _validate_email(s)
+    if s.slack_webhook_url is not None and not _webhook_url_ok(s.slack_webhook_url):
+        # Never echoed: the URL's path is the webhook's secret.
+        raise ConfigError(
+            "SLACK_WEBHOOK_URL must be an https:// URL such as https://hooks.slack.com/services/..."
+        )
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"WEEKLY_REPORT_TZ '{s.timezone}' is not a known timezone") from None
+
+
+def _webhook_url_ok(url: str) -> bool:
+    """https with a host and a path, or http to this machine (a local test server)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a malformed port)
+    except ValueError:
+        return False
+    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    path_ok = parts.path not in ("", "/") and not any(c.isspace() for c in url)
+    return bool(parts.hostname) and (parts.scheme == "https" or local) and path_ok
 
 
 def _delivery(names: tuple[str, ...]) -> tuple[str, ...]:

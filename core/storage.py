@@ -2,7 +2,9 @@
 
 "One report per (kind, subject, week)" is made by the statements, not by constraints (Snowflake
 does not enforce them): reports are MERGEd in one statement per batch (see `Upsert`), keyed by
-(report_kind, subject_id, report_week_start). weekly_reports keeps the column names its users
+(report_kind, subject_id, report_week_start, report_week_end): a kind that takes date ranges
+stores reports of one start and different ends side by side, while an EBR's end is always its
+start + 6, so its key is its week as before. weekly_reports keeps the column names its users
 query: customer_id holds the subject for every kind (for the EBR, the customer; subject_id
 is the same value under a kind-neutral name).
 
@@ -32,7 +34,7 @@ from core.runs import DEFAULT_LEASE, RUNNING, new_owner, owner_gone, utc_now
 from core.warehouse import Warehouse, variant
 from core.warehouse.base import ANALYTICS as T
 from core.warehouse.merge import Upsert
-from core.weeks import Week
+from core.weeks import Week, period_of
 
 REPORT_UPSERT_COLUMNS = (
     "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
@@ -42,7 +44,7 @@ REPORT_UPSERT_COLUMNS = (
 # Without refresh a stored complete report is kept; partial and failed ones are replaced.
 UPSERT_KEEP_COMPLETE = Upsert(
     table="weekly_reports", stage="weekly_reports_stage", columns=REPORT_UPSERT_COLUMNS,
-    keys=("report_kind", "subject_id", "report_week_start"), json_columns=("metadata",),
+    keys=("report_kind", "subject_id", "report_week_start", "report_week_end"), json_columns=("metadata",),
     stamp="generation_timestamp", replace_if="t.status <> 'complete'",
 )  # fmt: skip
 # A refresh replaces a stored complete report only with a complete one: a refresh that ends
@@ -72,6 +74,8 @@ _STALE_SECTIONS = (
     "AND r.generation_id = report_sections.generation_id)"
 )
 INTERRUPTED = "interrupted"
+# A report's period in WHERE clauses: its start and its end (parameters, in that order).
+_PERIOD = "report_week_start = ? AND report_week_end = ?"
 
 
 def _scope(ids: Sequence[str]) -> tuple[str, list[Any]]:
@@ -125,9 +129,9 @@ class ReportStore:
         """subject_id -> status of the stored report of `kind` for `week`, for those that have one."""
         clause, params = _scope(subject_ids)
         rows = self.warehouse.query(
-            f"SELECT subject_id, status FROM {T}.weekly_reports WHERE report_kind = ? AND report_week_start = ? "
+            f"SELECT subject_id, status FROM {T}.weekly_reports WHERE report_kind = ? AND {_PERIOD} "
             f"AND subject_id {clause}",
-            [kind, week.start, *params],
+            [kind, week.start, week.end, *params],
         )
         return {r["subject_id"]: r["status"] for r in rows}
 
@@ -141,11 +145,11 @@ class ReportStore:
         """
         clause, params = _scope(subject_ids)
         self.warehouse.execute(
-            f"UPDATE {T}.weekly_reports SET status = 'partial' WHERE report_kind = ? AND report_week_start = ? "
+            f"UPDATE {T}.weekly_reports SET status = 'partial' WHERE report_kind = ? AND {_PERIOD} "
             f"AND subject_id {clause} AND status = 'complete' AND generation_id IS NOT NULL "
             f"AND NOT EXISTS (SELECT 1 FROM {T}.report_sections s WHERE s.report_id = weekly_reports.report_id "
             "AND s.generation_id = weekly_reports.generation_id)",
-            [kind, week.start, *params],
+            [kind, week.start, week.end, *params],
         )
 
     def save(self, reports: Sequence[Report], refresh: bool = False) -> list[str]:
@@ -213,18 +217,20 @@ class ReportStore:
         }
 
     def load(self, subject_id: str, week: Week | None = None, kind: str = "ebr") -> Report:
-        """The stored report of `kind` on the subject (the latest week when `week` is None), with its sections."""
+        """The stored report of `kind` on the subject for `week` (its start and end), with its
+        sections; when `week` is None, the latest: the one ending last (of two ending the same
+        day, the one starting last)."""
         params: list[Any]
         where, params = "report_kind = ? AND subject_id = ?", [kind, subject_id]
         if week is not None:
-            where, params = where + " AND report_week_start = ?", [*params, week.start]
+            where, params = f"{where} AND {_PERIOD}", [*params, week.start, week.end]
         rows = self.warehouse.query(
             f"SELECT {REPORT_COLUMNS} FROM {T}.weekly_reports WHERE {where} "
-            "ORDER BY report_week_start DESC, generation_timestamp DESC LIMIT 1",
+            "ORDER BY report_week_end DESC, report_week_start DESC, generation_timestamp DESC LIMIT 1",
             params,
         )
         if not rows:
-            when = f" for the week of {week.start}" if week else ""
+            when = f" for {_period_words(week)}" if week else ""
             raise ReportNotFound(
                 f"no stored report for {subject_id}{when}; run `weekly-report generate` first"
             )
@@ -237,9 +243,9 @@ class ReportStore:
             return {}
         clause, params = _scope(subject_ids)
         rows = self.warehouse.query(
-            f"SELECT {REPORT_COLUMNS} FROM {T}.weekly_reports WHERE report_kind = ? AND report_week_start = ? "
+            f"SELECT {REPORT_COLUMNS} FROM {T}.weekly_reports WHERE report_kind = ? AND {_PERIOD} "
             f"AND subject_id {clause}",
-            [kind, week.start, *params],
+            [kind, week.start, week.end, *params],
         )
         return self._with_sections(rows)
 
@@ -396,7 +402,7 @@ def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
     return Report(
         report_id=row["report_id"], csm_id=row["csm_id"], customer_id=subject_id,
         customer_name=subject.name, industry=subject.group,
-        week=Week(row["report_week_start"]), status=row["status"],
+        week=period_of(row["report_week_start"], row["report_week_end"]), status=row["status"],
         sections=[
             SectionResult(
                 s["section_key"], s["title"], int(s["position"]), s["content"],
@@ -408,6 +414,12 @@ def _report(row: dict[str, Any], sections: list[dict[str, Any]]) -> Report:
         last_message_id=_int(row["last_message_id"]), generated_at=row["generation_timestamp"],
         full_report=row["full_report"] or "", metadata=metadata, kind=kind.name, subject_id=subject_id,
     )  # fmt: skip
+
+
+def _period_words(week: Week) -> str:
+    if week.days == 7:
+        return f"the week of {week.start}"
+    return f"{week.start} to {week.end}"
 
 
 def _of_this_host(owner: str | None) -> bool:

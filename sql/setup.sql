@@ -157,9 +157,11 @@ ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.report_sections ADD COLUMN IF NOT EXISTS generation_id VARCHAR;
 
 -- Report kinds came after the first release (core/kinds): a report is one per (report_kind,
--- subject_id, report_week_start). customer_id keeps holding the subject for every kind, so the
--- queries written against weekly_reports before kinds still run; rows stored before kinds are
--- EBRs about their customer_id.
+-- subject_id, report_week_start, report_week_end); an EBR's end is always its start + 6, and
+-- a kind taking date ranges keeps ranges of one start side by side (core/storage.py's MERGE
+-- makes it one row per key: nothing here enforces it). customer_id keeps holding the subject
+-- for every kind, so the queries written against weekly_reports before kinds still run; rows
+-- stored before kinds are EBRs about their customer_id.
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN IF NOT EXISTS report_kind VARCHAR;
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports ADD COLUMN IF NOT EXISTS subject_id VARCHAR;
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.weekly_reports_stage

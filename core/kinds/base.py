@@ -135,8 +135,9 @@ class ReportKind(ABC):
         return f"{self.name}/report.md.j2"
 
     def report_id(self, subject_id: str, week: Week) -> str:
-        """One report per (kind, subject, week): its id, derived from the three."""
-        return f"{self.name}:{subject_id}-{week.start:%Y%m%d}"
+        """One report per (kind, subject, period): its id, derived from the three. A period
+        that is not a 7-day week also names its end, so two ranges from one start differ."""
+        return f"{self.name}:{subject_id}-{week.period_id}"
 
     def validate_subject(self, text: str | None) -> str:
         """The subject id as typed by a person, normalised; InputError if it is not one."""

@@ -69,7 +69,8 @@ def ledger_key(parcel: Parcel) -> tuple[str, str]:
 
 
 def _key(kind: str, week: Week, recipient: Recipient) -> tuple[str, str]:
-    return f"email:{kind}:{week.start:%Y%m%d}:{recipient.person_id}", f"email:{recipient.email}"
+    # week.period_id: the start, and the end too for a period other than a 7-day week.
+    return f"email:{kind}:{week.period_id}:{recipient.person_id}", f"email:{recipient.email}"
 
 
 class EmailChannel(Channel):

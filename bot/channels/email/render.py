@@ -114,12 +114,12 @@ def address_problem(address: str) -> str | None:
 
 
 def message_id(parcel: Parcel, sender: str) -> str:
-    """The same Message-ID for every attempt at one (kind, week, recipient), at the sender's domain."""
+    """The same Message-ID for every attempt at one (kind, period, recipient), at the sender's domain."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     person = parcel.recipient.person_id
     if _UNSAFE_ID.search(person) or not person:
         person = hashlib.sha256(person.encode()).hexdigest()[:16]
-    return f"<weekly-report.{parcel.kind}.{parcel.week.start:%Y%m%d}.{person}@{domain}>"
+    return f"<weekly-report.{parcel.kind}.{parcel.week.period_id}.{person}@{domain}>"
 
 
 def _context(parcel: Parcel) -> dict[str, Any]:

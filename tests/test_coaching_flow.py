@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,45 +21,7 @@ from core import DeliveryStore
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.email_servers import SmtpServer
 from tests.slack_server import SlackServer
-
-
-class WebhookServer:
-    """A Slack incoming webhook on 127.0.0.1: takes a POST of {"text": ...} and answers "ok", or
-    the scripted (status, body) of `statuses` first. (Until tests/webhook_server.py lands.)"""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.statuses: list[tuple[int, str]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = hook.statuses.pop(0) if hook.statuses else (200, "ok")
-                if status == 200:
-                    hook.posts.append(json.loads(body))
-                data = answer.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/s3cr3tw3bh00k"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> WebhookServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+from tests.webhook_server import Answer, WebhookServer
 
 REPS = {  # the demo reps with calls in the report week: id -> (name, email)
     "REP001": ("Jane Smith", "jane.smith@example.com"),
@@ -184,9 +144,9 @@ def test_each_rep_with_calls_gets_one_email_with_only_their_review_and_the_team_
         others = [n for r, (n, _) in REPS.items() if r != rep_id] + [TOM[1]]
         assert not [o for o in others if o in parts["text/plain"] or o in parts["text/html"]]
 
-    assert len(webhook.posts) == 1
+    assert len(webhook.messages) == 1
     assert "Generating: 7/7 (100%)" in err and "Emailing: 7/7 (100%)" in err  # progress, on stderr
-    text = webhook.posts[0]["text"]
+    text = webhook.messages[0]
     lines = text.splitlines()
     assert lines[0] == HEADER
     assert "Generated reports for 7 reps:" in lines
@@ -211,7 +171,7 @@ def test_a_rerun_sends_nothing_twice(
     assert code == 0, err
     assert (again["emails_sent"], again["emails_sent_now"], again["slack_posted"]) == (7, 0, True)
     assert again["reports_reused"] == 7  # stored complete: not generated again
-    assert len(smtp.received) == 7 and len(webhook.posts) == 1
+    assert len(smtp.received) == 7 and len(webhook.messages) == 1
 
 
 def test_resend_sends_a_reps_email_again_once_per_resend(
@@ -279,16 +239,15 @@ def test_a_failing_email_provider_sends_fewer_emails_than_reports_exits_1_and_al
 def test_a_failing_webhook_leaves_slack_posted_false_and_exits_1(
     smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    webhook.statuses += [(404, "no_service")] * 5
+    webhook.answer(Answer(404, "no_service"))  # a revoked webhook: Slack's answer, not retried
     code, result, err = coaching(capsys, "--send-slack")
     assert code == 1
     assert (result["slack_posted"], result["reports_generated"]) == (False, 7)
     assert any("team summary" in f for f in result["failures"])
     assert webhook.url not in json.dumps(result) + err  # the URL is a secret
-    webhook.statuses.clear()
     code, result, err = coaching(capsys, "--send-slack")  # the webhook is back: the summary goes now
     assert (code, result["slack_posted"]) == (0, True)
-    assert len(webhook.posts) == 1
+    assert len(webhook.messages) == 1
 
 
 # -- the bot's channel, the managers' and the reps' DMs ------------------------------------------------
@@ -353,7 +312,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_or_sends_nothing(
     assert err.startswith("error: ") and err.count("\n") == 1 and says in err
     assert result == {}
     assert row_counts(cli_env) == before
-    assert not smtp.received and not webhook.posts
+    assert not smtp.received and not webhook.requests
 
 
 def test_a_dry_run_prints_who_would_get_what_and_the_summary_and_writes_nothing(
@@ -374,7 +333,7 @@ def test_a_dry_run_prints_who_would_get_what_and_the_summary_and_writes_nothing(
         False,
     )
     assert row_counts(cli_env) == before
-    assert not smtp.received and not webhook.posts
+    assert not smtp.received and not webhook.requests
 
 
 def test_a_range_other_than_a_week_is_reviewed_and_summarised_by_its_dates(
@@ -386,7 +345,7 @@ def test_a_range_other_than_a_week_is_reviewed_and_summarised_by_its_dates(
     assert code == 0, err
     assert (result["week_start"], result["week_end"]) == ("2026-11-02", "2026-11-15")
     assert result["reps_processed"] == 8  # Tom had calls the week before
-    text = webhook.posts[0]["text"]
+    text = webhook.messages[0]
     assert text.startswith("📊 Coaching Report - November 2, 2026 – November 15, 2026\n")
     assert "from the previous 14 days" in text
     assert len(smtp.received) == 8
@@ -420,5 +379,17 @@ def test_a_summary_whose_webhook_post_was_never_recorded_is_not_posted_again(
         )
     code, result, err = coaching(capsys, "--send-slack")
     assert code == 1, err
-    assert result["slack_posted"] is False and not webhook.posts
+    assert result["slack_posted"] is False and not webhook.requests
     assert any("may or may not have been posted" in f for f in result["failures"])
+
+
+def test_a_webhook_that_took_the_summary_without_answering_is_not_posted_again(
+    smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    webhook.answer(Answer(drop=True))  # read the POST, hung up: it may have been posted
+    code, result, err = coaching(capsys, "--send-slack")
+    assert (code, result["slack_posted"]) == (1, False), err
+    assert any("may or may not have been posted" in f for f in result["failures"])
+    code, again, err = coaching(capsys, "--send-slack")
+    assert (code, again["slack_posted"]) == (1, False), err
+    assert len(webhook.requests) == 1  # at most once

@@ -28,8 +28,9 @@ from bot.channels import Parcel
 from bot.channels.slack_dm import SlackDm
 from bot.channels.slack_dm.delivery import Poster, open_dm, post_once, why
 from bot.coaching.result import CoachingResult
-from bot.coaching.summary import period_id, summary_message, summary_parts
+from bot.coaching.summary import summary_message, summary_parts
 from bot.slack.identity import People
+from bot.slack.webhook import post_webhook
 from bot.weekly import alert_message
 from core import DeliveryStore, Settings, Week
 from core.deliveries import DELIVERED, FAILED, SENDING
@@ -39,13 +40,14 @@ log = logging.getLogger("weekly_report.bot.coaching")
 SUMMARY_EVENT, TEAM_EVENT, ALERT_EVENT = "coaching_summary", "coaching_team_summary", "weekly_report_alert"
 WEBHOOK = "webhook"  # the ledger's recipient for the webhook (its URL is a secret)
 UNSURE = "may or may not have been posted"
+MAY_HAVE_POSTED = "may have been posted"  # what post_webhook says when no answer came
 DM_THREADS = 16  # reps DMed at once: posts are paced per DM channel, so they mostly wait
 WEBHOOK_TIMEOUT = 10.0
 
 
 def summary_keys(week: Week, parts: int, prefix: str = "coaching-summary") -> list[str]:
     """The ledger keys of a summary's parts: `<prefix>:<period>`, then `...:2`, `...:3`."""
-    base = f"{prefix}:{period_id(week)}"
+    base = f"{prefix}:{week.period_id}"
     return [base if n == 1 else f"{base}:{n}" for n in range(1, parts + 1)]
 
 
@@ -90,8 +92,6 @@ def _webhook_once(
     url: str, deliveries: DeliveryStore, key: str, text: str, sleep: Callable[[float], None], week: Week
 ) -> str | None:
     """Post `text` to the webhook unless the ledger has it; None when it landed (now or before)."""
-    from bot.slack.webhook import post_webhook
-
     record = deliveries.claim(key, WEBHOOK)
     if record.status == DELIVERED:
         return None
@@ -104,8 +104,10 @@ def _webhook_once(
     try:
         post_webhook(url, text, timeout=WEBHOOK_TIMEOUT, sleep=sleep)
     except DeliveryError as exc:
-        deliveries.failed(key, WEBHOOK, str(exc))
-        return str(exc)
+        # No answer came: it may have been posted (post_webhook's word), so it is not risked twice.
+        error = f"{UNSURE}: {exc}" if MAY_HAVE_POSTED in str(exc) else str(exc)
+        deliveries.failed(key, WEBHOOK, error)
+        return error
     deliveries.delivered(key, WEBHOOK)
     log.info("posted the coaching team summary of %s to the webhook (%s)", week, key)
     return None
@@ -205,7 +207,7 @@ def alert(
     if not alerts or not channel or poster is None:
         return
     message = alert_message(week, "coaching", run_id, alerts)
-    key = f"alert:coaching:{period_id(week)}:{hashlib.sha256(message.text.encode()).hexdigest()[:16]}"
+    key = f"alert:coaching:{week.period_id}:{hashlib.sha256(message.text.encode()).hexdigest()[:16]}"
     try:
         post_once(poster, deliveries, key, channel, message, ALERT_EVENT)
     except (SlackClientError, OSError) as exc:

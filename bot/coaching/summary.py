@@ -32,33 +32,20 @@ from core.kinds.coaching.headline import CoachingHeadline
 TEMPLATE = "coaching/slack/team_summary.txt.j2"
 
 
-def period_days(week: Week) -> int:
-    """How many days the period has (7 for a week)."""
-    return (week.end - week.start).days + 1
-
-
-def period_id(week: Week) -> str:
-    """The period in ledger keys: 20261109 for a week, 20261101-20261130 for another range."""
-    if period_days(week) == 7:
-        return f"{week.start:%Y%m%d}"
-    return f"{week.start:%Y%m%d}-{week.end:%Y%m%d}"
-
-
 def _day(day: Any) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
 def summary_title(week: Week) -> str:
     """'Weekly Coaching Report - Week of November 23, 2026', or the range for another period."""
-    if period_days(week) == 7:
+    if week.days == 7:
         return f"Weekly Coaching Report - Week of {_day(week.start)}"
     return f"Coaching Report - {_day(week.start)} – {_day(week.end)}"
 
 
 def since(week: Week) -> str:
     """What a trend is measured from: the previous period of the same length."""
-    days = period_days(week)
-    return "last week" if days == 7 else f"the previous {days} days"
+    return "last week" if week.days == 7 else f"the previous {week.days} days"
 
 
 def team_summary(

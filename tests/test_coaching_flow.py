@@ -393,3 +393,15 @@ def test_a_webhook_that_took_the_summary_without_answering_is_not_posted_again(
     code, again, err = coaching(capsys, "--send-slack")
     assert (code, again["slack_posted"]) == (1, False), err
     assert len(webhook.requests) == 1  # at most once
+
+
+def test_the_demo_shows_one_reps_review_and_the_team_summary(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    coaching_part = out[out.index("Sales-coaching review, Nov 09 – Nov 15, 2026: 7 rep(s) with calls") :]
+    assert "The review DMed to Jane Smith (REP001)" in coaching_part
+    assert "5. Focus Areas" in coaching_part  # the whole review, its thread included
+    assert HEADER in coaching_part and "Generated reports for 7 reps:" in coaching_part
+    assert "• Priya Natarajan: " in coaching_part and "Tom Alvarez" not in coaching_part

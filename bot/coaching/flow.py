@@ -93,18 +93,18 @@ def run_coaching(
     run = _Run(
         settings, engine, deliveries, kind, week, result, poster, people, out or sys.stdout, progress, sleep
     )
-    opened = email is None and (send_emails or resend)
-    channel = (
-        EmailChannel(deliveries, make_provider(settings, run.out), settings.email_from) if opened else email
-    )
+    emailing = send_emails or resend
+    opened = email is None and emailing
+    if opened:
+        email = EmailChannel(deliveries, make_provider(settings, run.out), settings.email_from)
     try:
         if dry_run:
-            run.preview(targets, channel if send_emails or resend else None, send_slack)
+            run.preview(targets, email if emailing else None, send_slack)
         else:
-            run.deliver(targets, channel if send_emails or resend else None, send_slack, resend, trigger)
+            run.deliver(targets, email if emailing else None, send_slack, resend, trigger)
     finally:
-        if opened and channel is not None:
-            channel.close()
+        if opened and email is not None:
+            email.close()
         result.seconds = time.monotonic() - started
     return result
 

@@ -16,6 +16,7 @@ review by DM, and the alerts. Every post goes through the ledger (core.deliverie
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -178,12 +179,8 @@ def dm_reps(
             with result.lock:
                 result.not_in_slack.append(rep.person_id)
             return
-        found = Parcel(
-            parcel.kind,
-            parcel.week,
-            type(rep)(rep.person_id, rep.name, rep.email, {"slack": user}),
-            parcel.reports,
-        )
+        # Found once here (to tell "not in Slack" from a failure): the channel does not look again.
+        found = dataclasses.replace(parcel, recipient=dataclasses.replace(rep, addresses={"slack": user}))
         result.count(dm.deliver(found, _never), "reps_dmed", "dms_failed")
 
     if not parcels:

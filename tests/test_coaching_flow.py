@@ -405,3 +405,13 @@ def test_the_demo_shows_one_reps_review_and_the_team_summary(
     assert "5. Focus Areas" in coaching_part  # the whole review, its thread included
     assert HEADER in coaching_part and "Generated reports for 7 reps:" in coaching_part
     assert "• Priya Natarajan: " in coaching_part and "Tom Alvarez" not in coaching_part
+
+
+def test_send_slack_with_no_slack_configured_is_a_one_line_error_before_anything_is_written(
+    smtp: SmtpServer, capsys: pytest.CaptureFixture[str], cli_env: Path
+) -> None:
+    before = row_counts(cli_env)
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack")
+    assert (code, result) == (1, {})
+    assert err.startswith("error: --send-slack needs SLACK_WEBHOOK_URL") and err.count("\n") == 1
+    assert row_counts(cli_env) == before and not smtp.received

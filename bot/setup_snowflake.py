@@ -4,9 +4,11 @@ Runs the files of sql/ in order, one statement at a time, printing each as it go
 
 1. setup.sql: warehouse, database, schema, tables, the semantic-model stage, the bot's role
 2. executive_review_semantic_model.yaml: uploaded to that stage with PUT
-3. case_study_search.sql: the Cortex Search service over case studies
-4. agent.sql: the Cortex Agent
-5. setup_weekly_task.sql: the report procedure and its Monday task (created suspended)
+3. coaching_semantic_model.yaml: the sales-coaching review's, uploaded the same way
+4. case_study_search.sql: the Cortex Search service over case studies
+5. agent.sql: the Cortex Agent that writes the executive business reviews
+6. coaching_agent.sql: the Cortex Agent that writes the sales-coaching reviews
+7. setup_weekly_task.sql: the report procedure and its Monday task (created suspended)
 
 Optional, only with `--only row_access_policy.sql`: a row access policy on the customer
 tables for accounts where each CSM queries as their own role (see the README, Security).
@@ -29,9 +31,14 @@ from core.warehouse.base import ANALYTICS
 from core.warehouse.schema import ACCOUNT_ONLY, SQL_DIR, file_statements
 
 SEMANTIC_MODEL = "executive_review_semantic_model.yaml"
+COACHING_MODEL = "coaching_semantic_model.yaml"
+SEMANTIC_MODELS = (SEMANTIC_MODEL, COACHING_MODEL)  # uploaded with PUT, not run
 MODEL_STAGE = f"@{ANALYTICS}.SEMANTIC_MODELS"
 SCHEMA_FILE = "setup.sql"
-DEFAULT_FILES = (SCHEMA_FILE, SEMANTIC_MODEL, "case_study_search.sql", "agent.sql", "setup_weekly_task.sql")
+DEFAULT_FILES = (
+    SCHEMA_FILE, SEMANTIC_MODEL, COACHING_MODEL, "case_study_search.sql", "agent.sql", "coaching_agent.sql",
+    "setup_weekly_task.sql",
+)  # fmt: skip
 # Optional: run only when `--only` names it (accounts where each CSM queries as their own role).
 ROW_ACCESS_POLICY = "row_access_policy.sql"
 FILES = (*DEFAULT_FILES, ROW_ACCESS_POLICY)
@@ -96,7 +103,7 @@ def plan(only: str | None = None, schema_only: bool = False) -> list[Step]:
     files = [SCHEMA_FILE] if schema_only else [only] if only else list(DEFAULT_FILES)
     steps: list[Step] = []
     for name in files:
-        if name == SEMANTIC_MODEL:
+        if name in SEMANTIC_MODELS:
             steps.append(Step(name, put_statement(SQL_DIR / name)))
             continue
         for statement in file_statements(name):

@@ -313,13 +313,23 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.coaching_sessions (
     highlights VARIANT
 );
 
--- What was said, by whom, how many seconds into the call.
+-- What was said, by whom, how many seconds into the call. rep_id is the call's rep (calls.rep_id)
+-- on every line, whoever speaks it: an agent's SQL restricts transcripts to one rep on it, as it
+-- does calls and coaching_sessions (core/kinds/coaching/scope.py).
 CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.COACHING.transcripts (
     call_id VARCHAR NOT NULL,
     speaker_id VARCHAR NOT NULL,
     offset_seconds INTEGER NOT NULL,
-    text VARCHAR NOT NULL
+    text VARCHAR NOT NULL,
+    rep_id VARCHAR
 );
+
+-- rep_id came after the first coaching tables: add it to a table created before, and fill it
+-- from calls for the lines loaded before (runs again harmlessly: only lines without one).
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.COACHING.transcripts ADD COLUMN IF NOT EXISTS rep_id VARCHAR;
+UPDATE CUSTOMER_SUCCESS_DATA.COACHING.transcripts
+    SET rep_id = c.rep_id FROM CUSTOMER_SUCCESS_DATA.COACHING.calls AS c
+    WHERE c.call_id = transcripts.call_id AND transcripts.rep_id IS NULL;
 
 -- The semantic model that Cortex Analyst reads (executive_review_semantic_model.yaml) lives on
 -- this internal stage; `weekly-report setup-snowflake` uploads it with PUT after this file.

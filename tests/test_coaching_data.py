@@ -30,7 +30,7 @@ CONTRACT = {
         "session_id", "call_id", "rep_id", "created_at", "product_knowledge", "discovery",
         "objection_handling", "engagement", "overall_score", "objections", "highlights",
     ],
-    "transcripts": ["call_id", "speaker_id", "offset_seconds", "text"],
+    "transcripts": ["call_id", "speaker_id", "offset_seconds", "text", "rep_id"],
 }  # fmt: skip
 DIMENSIONS = ("product_knowledge", "discovery", "objection_handling", "engagement")
 
@@ -89,6 +89,30 @@ def test_setup_creates_the_coaching_tables_with_the_contracts_columns(wh: Embedd
     # fakesnow reports ARRAY columns as VARIANT (semi-structured, both JSON in DuckDB).
     assert types["coaching_sessions", "highlights"] == "VARIANT"
     assert types["coaching_sessions", "objections"] in ("ARRAY", "VARIANT")
+
+
+def test_every_transcript_line_carries_its_calls_rep(wh: EmbeddedWarehouse) -> None:
+    """transcripts.rep_id is the call's rep on every line, the customer's lines too, so a query
+    restricted to one rep on it reads exactly that rep's calls."""
+    mismatched = wh.scalar(
+        f"SELECT COUNT(*) FROM {COACHING}.transcripts t LEFT JOIN {COACHING}.calls c ON c.call_id = t.call_id "
+        "WHERE t.rep_id IS NULL OR c.rep_id IS NULL OR t.rep_id <> c.rep_id"
+    )
+    assert mismatched == 0
+    spoken_by_others = wh.scalar(f"SELECT COUNT(*) FROM {COACHING}.transcripts WHERE speaker_id <> rep_id")
+    assert spoken_by_others > 0
+
+
+def test_a_warehouse_from_before_rep_id_gets_it_filled_from_calls(demo_home: Path) -> None:
+    with EmbeddedWarehouse(demo_home) as old:  # as loaded before the column existed
+        lines = old.scalar(f"SELECT COUNT(*) FROM {COACHING}.transcripts")
+        old.execute(f"ALTER TABLE {COACHING}.transcripts DROP COLUMN rep_id")
+    with EmbeddedWarehouse(demo_home) as opened:  # setup.sql's migration runs on opening
+        filled = opened.query(
+            f"SELECT COUNT(*) AS n, COUNT(t.rep_id) AS with_rep, COUNT_IF(t.rep_id = c.rep_id) AS right_rep "
+            f"FROM {COACHING}.transcripts t JOIN {COACHING}.calls c ON c.call_id = t.call_id"
+        )[0]
+    assert (filled["n"], filled["with_rep"], filled["right_rep"]) == (lines, lines, lines)
 
 
 def test_the_setup_sql_declares_array_and_variant_and_grants_read_only() -> None:

@@ -21,10 +21,10 @@ from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
 from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
-from core.kinds import COACHING, get_kind
-from core.kinds.coaching.facts import RepFacts, Scores
+from core.kinds import COACHING, Target, get_kind
+from core.kinds.coaching.facts import Call, CoachingFacts, RepFacts, Scores
 from core.kinds.coaching.headline import CoachingHeadline
-from core.kinds.coaching.sections import review
+from core.kinds.coaching.sections import review, section_text
 from core.kinds.coaching.verdict import points, verdict
 from core.models import COMPLETE, NO_DATA
 from core.render import markdown
@@ -58,9 +58,15 @@ def rep_id(wh: EmbeddedWarehouse, name: str) -> str:
     return str(wh.scalar(f"SELECT speaker_id FROM {C}.speakers WHERE name = ?", [name]))
 
 
-def facts(wh: EmbeddedWarehouse, name: str, week: Week = W) -> RepFacts:
+@pytest.fixture(scope="module")
+def week_facts(wh: EmbeddedWarehouse) -> CoachingFacts:
+    """Every rep's facts of the week, queried once for the module's read-only tests."""
+    return COACHING.facts(wh, W, [t.subject_id for t in COACHING.targets(wh)])
+
+
+def facts(wh: EmbeddedWarehouse, name: str, week: Week = W, loaded: CoachingFacts | None = None) -> RepFacts:
     rep = rep_id(wh, name)
-    found = COACHING.facts(wh, week, [rep]).get(rep)
+    found = (loaded if loaded is not None else COACHING.facts(wh, week, [rep])).get(rep)
     assert found is not None
     return found
 
@@ -175,7 +181,9 @@ def test_every_reps_figures_match_sql_of_our_own(wh: EmbeddedWarehouse) -> None:
             assert d["trend"] == (None if previous is None or d["points"] is None else d["points"] - previous)
 
 
-def test_team_averages_are_the_managers_reps_sessions_of_the_period(wh: EmbeddedWarehouse) -> None:
+def test_team_averages_are_the_managers_reps_sessions_of_the_period(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
     for name, manager in (("Jane Smith", "MGR001"), ("Lucas Meyer", "MGR002")):
         f = facts(wh, name)
         means = team_means(wh, manager)
@@ -185,12 +193,15 @@ def test_team_averages_are_the_managers_reps_sessions_of_the_period(wh: Embedded
             d: half_up(means[d]) for d in DIMENSIONS
         }
     # Olivia Bennett's team average includes Priya (new) and not Marcus Reid's reps.
-    olivia, marcus = facts(wh, "Priya Natarajan").team, facts(wh, "Aisha Okafor").team
+    olivia, marcus = (
+        facts(wh, "Priya Natarajan", loaded=week_facts).team,
+        facts(wh, "Aisha Okafor", loaded=week_facts).team,
+    )
     assert olivia is not None and marcus is not None and olivia.overall != marcus.overall
 
 
-def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Jane Smith")
+def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    f = facts(wh, "Jane Smith", loaded=week_facts)
     rows = wh.query(
         f"SELECT c.call_id, c.title, c.customer_name, c.duration_seconds, "
         f"(SELECT MAX(overall_score) FROM {C}.coaching_sessions s WHERE s.call_id = c.call_id) AS score "
@@ -207,8 +218,11 @@ def test_the_periods_calls_with_their_scores(wh: EmbeddedWarehouse) -> None:
 # --- the stories --------------------------------------------------------------------------------
 
 
-def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse) -> None:
-    jane, david = COACHING.headline(facts(wh, "Jane Smith")), COACHING.headline(facts(wh, "David Park"))
+def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    jane, david = (
+        COACHING.headline(facts(wh, "Jane Smith", loaded=week_facts)),
+        COACHING.headline(facts(wh, "David Park", loaded=week_facts)),
+    )
     assert (
         jane.direction == "up" and jane.trend is not None and jane.trend > 0 and jane.verdict == "Improving"
     )
@@ -220,18 +234,20 @@ def test_jane_improves_and_david_declines(wh: EmbeddedWarehouse) -> None:
     )
 
 
-def test_priya_is_new_and_tom_has_no_data(wh: EmbeddedWarehouse) -> None:
-    priya = COACHING.headline(facts(wh, "Priya Natarajan"))
+def test_priya_is_new_and_tom_has_no_data(wh: EmbeddedWarehouse, week_facts: CoachingFacts) -> None:
+    priya = COACHING.headline(facts(wh, "Priya Natarajan", loaded=week_facts))
     assert (priya.direction, priya.trend, priya.previous_points) == ("new", None, None)
     assert priya.score_points is not None and "no sessions last week" in priya.verdict_reasons[0]
     assert all(d["trend"] is None for d in priya.dimensions)
-    tom = facts(wh, "Tom Alvarez")
+    tom = facts(wh, "Tom Alvarez", loaded=week_facts)
     assert tom.current.calls == 0 and tom.previous.sessions > 0
     assert COACHING.week_status(tom) == NO_DATA
 
 
-def test_aishas_pricing_objection_recurs_with_real_transcript_lines(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Aisha Okafor")
+def test_aishas_pricing_objection_recurs_with_real_transcript_lines(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
+    f = facts(wh, "Aisha Okafor", loaded=week_facts)
     counted = wh.scalar(
         f"SELECT COUNT(*) FROM {C}.coaching_sessions s JOIN {C}.calls c ON c.call_id = s.call_id "
         "WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? AND CAST(s.objections AS VARCHAR) LIKE '%\"pricing\"%'",
@@ -259,8 +275,10 @@ def test_aishas_pricing_objection_recurs_with_real_transcript_lines(wh: Embedded
     assert any(a.key == "pricing" for a in review(f).focus)
 
 
-def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(wh: EmbeddedWarehouse) -> None:
-    f = facts(wh, "Lucas Meyer")
+def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
+    f = facts(wh, "Lucas Meyer", loaded=week_facts)
     found = review(f)
     ranked = [d.key for d in found.verdict.weakest]
     assert ranked[0] == "discovery" and ranked[-1] == "product_knowledge"
@@ -392,11 +410,11 @@ def test_the_engine_generates_every_reps_complete_review(wh: EmbeddedWarehouse, 
 
 
 def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
-    wh: EmbeddedWarehouse, run: RunSummary
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts, run: RunSummary
 ) -> None:
     aisha = run.reports[rep_id(wh, "Aisha Okafor")]
     text = {s.key: s.content or "" for s in aisha.sections}
-    f = facts(wh, "Aisha Okafor")
+    f = facts(wh, "Aisha Okafor", loaded=week_facts)
     assert f"- **Calls:** {f.current.calls} ({f.previous.calls} last week)" in text["summary"]
     for c in f.calls:
         assert f"**{c.title}** · {c.customer} · {half_up(c.duration_seconds / 60)} min" in text["calls"]
@@ -436,7 +454,9 @@ def test_a_section_without_the_runs_facts_queries_them_and_says_the_same(
         )
 
 
-def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWarehouse) -> None:
+def test_prompts_carry_the_verdict_and_the_period_to_an_agent(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
     agent = ScriptedAgent(lambda asked: f"{asked.context.section_key} for {asked.context.subject_id}")
     engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING, workers=1)
     david = rep_id(wh, "David Park")
@@ -444,7 +464,7 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWareho
     assert report.status == COMPLETE and [s.content for s in report.sections] == [
         f"{s.key} for {david}" for s in COACHING.sections
     ]
-    line = review(facts(wh, "David Park")).verdict.line
+    line = review(facts(wh, "David Park", loaded=week_facts)).verdict.line
     assert line.startswith("Declining: overall ")
     prompts = [a.prompt for a in agent.asked]
     assert len(prompts) == 5
@@ -452,3 +472,74 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(wh: EmbeddedWareho
         assert f'"{line}"' in prompt and f"rep_id = '{david}'" in prompt
         assert "2026-11-09 to 2026-11-15" in prompt and "2026-11-02 to 2026-11-08" in prompt
     assert all(isinstance(a.context.facts, RepFacts) for a in agent.asked)
+
+
+def test_every_section_reads_well_for_an_unscored_rep_without_a_manager() -> None:
+    rep = rep_with(Scores(calls=2, sessions=0), Scores())
+    rep.calls = [
+        Call(
+            "CALL-X-1", "Discovery call", "Northwind Traders", dt.datetime(2026, 11, 10, 14, 30), 1830, None
+        ),
+        Call("CALL-X-2", "Product demo", "Contoso Health", dt.datetime(2026, 11, 12, 9, 0), None, None),
+    ]
+    text = {s.key: section_text(s.key, rep) for s in COACHING.sections}
+    assert "- **Overall score:** not scored: no call of the period has a coaching session" in text["summary"]
+    assert "**Verdict: Not scored.** 2 calls, none with a coaching session." in text["summary"]
+    assert text["scores"].count("not scored") == 4 and "Test Rep has no manager on record" in text["scores"]
+    assert text["objections"] == "No objections were recorded in the period's 0 coaching sessions."
+    assert text["calls"].splitlines() == [
+        "- Tue Nov 10, 14:30 UTC · **Discovery call** · Northwind Traders · 31 min · not scored",
+        "- Thu Nov 12, 09:00 UTC · **Product demo** · Contoso Health · length unknown · not scored",
+    ]
+    assert text["focus"].startswith("No coaching session scored")
+    h = COACHING.headline(rep)
+    assert (h.direction, h.score_points, h.trend, h.score_text) == ("unscored", None, None, "not scored")
+
+
+def test_a_concurrent_engine_names_reps_before_their_facts_arrive(wh: EmbeddedWarehouse) -> None:
+    agent = ScriptedAgent(lambda asked: f"{asked.context.subject_name} / {asked.context.group}")
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING, workers=2)
+    reps = [rep_id(wh, "Hannah Kim"), rep_id(wh, "Ryan O'Connor")]
+    summary = engine.generate(COACHING.active_targets(wh, W, reps), W, refresh=True)
+    assert summary.reports_generated == 2
+    for rep in reps:
+        report = summary.reports[rep]
+        assert report.sections[0].content == f"{report.customer_name} / MGR002"
+        assert isinstance(report.headline, CoachingHeadline) and report.headline.rep_id == rep
+
+
+def test_a_requester_of_another_team_gets_nothing_generated(wh: EmbeddedWarehouse) -> None:
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, ScriptedAgent({}), kind=COACHING)
+    with pytest.raises(NotAuthorized):
+        engine.targets("REP001", "REP005")
+    assert engine.targets("REP005", "REP005") == [Target("REP005", "REP005")]
+    # A manager asking for a team member's review: generated for the rep, its recipient.
+    assert engine.targets("MGR002", "REP005") == [Target("REP005", "REP005")]
+    assert [t.subject_id for t in engine.targets("MGR002")] == ["REP005", "REP007", "REP006", "REP008"]
+    assert engine.targets("REP001") == [Target("REP001", "REP001")]
+    with pytest.raises(UnknownSubject):
+        engine.targets("REP999")
+    with pytest.raises(InputError) as huge:
+        COACHING.validate_subject("REP" + "9" * 5000)
+    assert len(str(huge.value)) < 120 and "\n" not in str(huge.value)
+
+
+def test_a_fortnight_compares_with_the_fortnight_before(wh: EmbeddedWarehouse) -> None:
+    fortnight = Week(W.start - dt.timedelta(days=7), 14)  # Nov 2 .. Nov 15, against Oct 19 .. Nov 1
+    assert (fortnight.previous.start, fortnight.previous.end) == (dt.date(2026, 10, 19), dt.date(2026, 11, 1))
+    jane = facts(wh, "Jane Smith", fortnight)
+    now, before = (
+        period_figures(wh, jane.rep_id, fortnight),
+        period_figures(wh, jane.rep_id, fortnight.previous),
+    )
+    assert (jane.current.calls, jane.previous.calls) == (now["calls"], before["calls"])
+    h = COACHING.headline(jane)
+    assert h.score_points == half_up(now["overall_score"]) and h.previous_points == half_up(
+        before["overall_score"]
+    )
+    assert h.verdict_reasons[0].endswith(f"from {h.previous_points} the previous 14 days")
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, LocalAnalyst(wh), kind=COACHING)
+    report = engine.generate([Target(jane.rep_id, jane.rep_id)], fortnight).reports[jane.rep_id]
+    assert report.report_id == "coaching:REP001-20261102-20261115"
+    assert report.full_report.splitlines()[2].startswith("Period Nov 02 – Nov 15, 2026 (14 days)")
+    assert "the previous 14 days)" in report.full_report

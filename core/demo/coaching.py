@@ -109,23 +109,26 @@ _OPENERS = (
     "Thanks. I looped in a colleague who will own this day to day.",
 )
 
-# The call's opening, the customer's context, each objection and its answer, the close.
+# The call's opening, the customer's context, each objection and its answer, the close; every
+# line carries the call's rep (rep_id), whoever speaks it.
 _INSERT_TRANSCRIPTS = f"""
-INSERT INTO {COACHING}.transcripts (call_id, speaker_id, offset_seconds, text)
-SELECT call_id, speaker_id, offset_seconds, text FROM (
+INSERT INTO {COACHING}.transcripts (call_id, speaker_id, offset_seconds, text, rep_id)
+SELECT call_id, speaker_id, offset_seconds, text, rep_id FROM (
     SELECT c.call_id, c.rep_id AS speaker_id, 5 AS offset_seconds,
-           'Thanks for making the time today, ' || split_part(p.contact_name, ' ', 1) || '.' AS text
+           'Thanks for making the time today, ' || split_part(p.contact_name, ' ', 1) || '.' AS text,
+           c.rep_id
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL
     SELECT c.call_id, p.speaker_id, 40,
-           list_element({_sql_list(_OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER)
+           list_element({_sql_list(_OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER),
+           c.rep_id
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL
-    SELECT call_id, contact_id, offset_seconds, quote FROM coach_moment
+    SELECT call_id, contact_id, offset_seconds, quote, rep_id FROM coach_moment
     UNION ALL
-    SELECT call_id, rep_id, offset_seconds + 20, answer FROM coach_moment
+    SELECT call_id, rep_id, offset_seconds + 20, answer, rep_id FROM coach_moment
     UNION ALL
-    SELECT call_id, rep_id, duration_seconds - 60, 'I will send a recap with next steps by end of day.'
+    SELECT call_id, rep_id, duration_seconds - 60, 'I will send a recap with next steps by end of day.', rep_id
     FROM coach_call
 )
 """

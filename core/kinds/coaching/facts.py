@@ -88,15 +88,19 @@ GROUP BY 1, 2
 # Each objection's first two calls of the period, with every highlight of them about it: the
 # customer's words and the rep's answer (speaker, seconds into the call, the quote).
 EXAMPLES_SQL = f"""
-WITH said AS (
-    SELECT c.rep_id, c.call_id, c.title, c.customer_name, c.started_at,
+WITH sessions AS (
+    -- The run's sessions of the period first: FLATTEN then reads only these.
+    SELECT c.rep_id, c.call_id, c.title, c.customer_name, c.started_at, s.highlights
+    FROM {COACHING}.calls c JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id
+    WHERE c.rep_id {IN_RUN} AND {IN_PERIOD}
+),
+said AS (
+    SELECT s.rep_id, s.call_id, s.title, s.customer_name, s.started_at,
            h.value:objection::VARCHAR AS label, h.value:speaker_id::VARCHAR AS speaker_id,
            h.value:speaker::VARCHAR AS speaker, h.value:offset_seconds::INTEGER AS offset_seconds,
            h.value:quote::VARCHAR AS quote
-    FROM {COACHING}.calls c
-    JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id,
-    LATERAL FLATTEN(input => s.highlights) h
-    WHERE c.rep_id {IN_RUN} AND {IN_PERIOD} AND h.value:objection::VARCHAR IS NOT NULL
+    FROM sessions s, LATERAL FLATTEN(input => s.highlights) h
+    WHERE h.value:objection::VARCHAR IS NOT NULL
 ),
 ranked AS (
     SELECT said.*, DENSE_RANK() OVER (PARTITION BY rep_id, label ORDER BY started_at, call_id) AS nth
@@ -130,11 +134,15 @@ weakest AS (
     SELECT * FROM by_dimension
     QUALIFY ROW_NUMBER() OVER (PARTITION BY rep_id, dimension ORDER BY score, started_at, call_id) = 1
 ),
+weakest_handling AS (
+    -- Only these calls' highlights are flattened.
+    SELECT s.call_id, s.highlights FROM {COACHING}.coaching_sessions s
+    JOIN weakest w ON w.call_id = s.call_id AND w.dimension = 'objection_handling'
+),
 objection_moments AS (
     SELECT s.call_id, h.value:offset_seconds::INTEGER AS offset_seconds
-    FROM {COACHING}.coaching_sessions s, LATERAL FLATTEN(input => s.highlights) h
-    WHERE s.call_id IN (SELECT call_id FROM weakest WHERE dimension = 'objection_handling')
-      AND h.value:objection::VARCHAR IS NOT NULL
+    FROM weakest_handling s, LATERAL FLATTEN(input => s.highlights) h
+    WHERE h.value:objection::VARCHAR IS NOT NULL
 )
 SELECT w.rep_id, w.dimension, w.call_id, w.title, w.customer_name, w.started_at, w.score,
        t.offset_seconds, t.speaker_id, p.name AS speaker, t.text AS quote

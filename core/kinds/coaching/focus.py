@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import zip_longest
 
 from core.kinds.coaching.facts import Moment, RepFacts
@@ -44,7 +45,13 @@ def clock(seconds: int) -> str:
 
 def day(when: dt.datetime | dt.date) -> str:
     """A call's date as the report writes it: "Mon Nov 9"."""
-    return f"{when:%a %b} {when.day}"
+    return _day(when.date() if isinstance(when, dt.datetime) else when)
+
+
+@lru_cache(maxsize=4096)
+def _day(date: dt.date) -> str:
+    # strftime is slow here (tens of microseconds), and a run's calls fall on a few days.
+    return f"{date:%a %b} {date.day}"
 
 
 @dataclass(frozen=True)

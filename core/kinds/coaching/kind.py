@@ -24,6 +24,7 @@ from core.kinds.coaching.scope import COACHING_SCOPE
 from core.kinds.coaching.sections import SECTIONS, review, section_sql, section_text
 from core.models import NO_DATA
 from core.settings import DEFAULT_COACHING_AGENT, Settings
+from core.templating import render
 from core.warehouse.base import COACHING as SCHEMA
 from core.weeks import Week
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from core.agent.base import AskContext
     from core.warehouse import Warehouse
 
+SCOPE_TEMPLATE = "coaching/prompts/_scope.j2"
 _REP_ID = re.compile(r"^REP\d{1,12}$")
 IS_REP = "company_side AND manager_id IS NOT NULL"
 
@@ -72,8 +74,7 @@ def _subject(row: Mapping[str, Any]) -> Subject:
 
 
 def _period(week: Week) -> str:
-    days = (week.end - week.start).days + 1
-    return f"the week of {week.start}" if days == 7 else f"{week.start} to {week.end}"
+    return f"the week of {week.start}" if week.days == 7 else f"{week.start} to {week.end}"
 
 
 class CoachingReview(ReportKind):
@@ -112,12 +113,16 @@ class CoachingReview(ReportKind):
     def targets(
         self, warehouse: Warehouse, recipient_id: str | None = None, subject_id: str | None = None
     ) -> list[Target]:
-        """Every rep (to themself), or one recipient's own, or one rep (on demand)."""
-        wanted = subject_id or recipient_id
-        if wanted is not None:
-            rep = self._rep(warehouse, wanted)
-            if recipient_id not in (None, rep["rep_id"]):
-                return []  # a rep's review goes to the rep only
+        """Every rep; or one rep (on demand, already authorised: its recipient is the rep
+        whoever asked); or a recipient's: a rep's own, a manager's team's."""
+        if subject_id is not None:
+            rep = self._rep(warehouse, subject_id)
+            return [Target(rep["rep_id"], rep["rep_id"])]
+        if recipient_id is not None:
+            team = warehouse.query(TEAM_SQL, [recipient_id])
+            if team:
+                return [Target(r["rep_id"], r["rep_id"]) for r in team]
+            rep = self._rep(warehouse, recipient_id)
             return [Target(rep["rep_id"], rep["rep_id"])]
         return [Target(r["speaker_id"], r["speaker_id"]) for r in warehouse.query(REPS_SQL)]
 
@@ -209,11 +214,17 @@ class CoachingReview(ReportKind):
     def judgement(self, facts: Any) -> dict[str, Any]:
         found = review(facts)
         v = found.verdict
-        return {
+        variables = {
             "verdict": v.line, "direction": v.direction, "score_points": v.score_points,
             "previous_points": v.previous_points, "trend": v.trend,
             "focus_titles": [f.title for f in found.focus],
         }  # fmt: skip
+        # The prompts' shared paragraph (the rep, the period, the verdict), rendered once per
+        # report rather than once per section.
+        rep: RepFacts = facts
+        subject = self.subject_of(rep)
+        variables["brief"] = render(SCOPE_TEMPLATE, **self.prompt_context(subject, rep.week), **variables)
+        return variables
 
     def prompt_context(self, subject: Subject, week: Week) -> dict[str, Any]:
         return {
@@ -222,7 +233,7 @@ class CoachingReview(ReportKind):
             "subject_id": subject.subject_id, "subject_name": subject.name, "group": subject.group,
             "week_start": week.start, "week_end": week.end,
             "previous_start": week.previous.start, "previous_end": week.previous.end,
-            "days": (week.end - week.start).days + 1,
+            "days": week.days,
         }  # fmt: skip
 
     def metadata(self, subject: Subject) -> dict[str, Any]:

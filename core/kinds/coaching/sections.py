@@ -9,6 +9,7 @@ or the verdict's rounding of one; the SQL shown with a section is the statements
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from core.errors import AgentRequestError
@@ -18,6 +19,7 @@ from core.kinds.coaching.focus import FocusArea, clock, day, focus_areas
 from core.kinds.coaching.headline import CoachingHeadline, coaching_headline
 from core.kinds.coaching.verdict import Verdict, period_word, points, signed, verdict
 from core.templating import exists, render
+from core.weeks import Week
 
 KIND = "coaching"
 SECTIONS: tuple[Section, ...] = (
@@ -80,8 +82,13 @@ def section_text(key: str, rep: RepFacts) -> str:
     found = review(rep)
     return render(
         template, r=rep, v=found.verdict, focus=found.focus, h=found.headline,
-        week=rep.week, last=period_word(rep), **HELPERS,
+        week=rep.week, period=_label(rep.week), last=period_word(rep), **HELPERS,
     )  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _label(week: Week) -> str:
+    return week.label()  # once per period, not once per rep (strftime is slow)
 
 
 def section_sql(key: str) -> list[str]:

@@ -79,8 +79,7 @@ class Verdict:
 
 def period_word(rep: RepFacts) -> str:
     """How the report names the previous period: "last week" for a week, else its length."""
-    days = (rep.week.end - rep.week.start).days + 1
-    return "last week" if days == 7 else f"the previous {days} days"
+    return "last week" if rep.week.days == 7 else f"the previous {rep.week.days} days"
 
 
 def dimension_scores(current: Scores, previous: Scores, team: Scores | None) -> tuple[DimensionScore, ...]:
@@ -116,6 +115,8 @@ def _reasons(rep: RepFacts, v: Verdict) -> tuple[str, ...]:
     sessions = rep.current.sessions
     if v.direction == UNSCORED:
         calls = rep.current.calls
+        if sessions:  # sessions without an overall score
+            return (f"{sessions} coaching session{'s' if sessions != 1 else ''}, none with an overall score",)
         return (f"{calls} call{'s' if calls != 1 else ''}, none with a coaching session",)
     reasons = [f"overall {v.score_points}/100 over {sessions} session{'s' if sessions != 1 else ''}"]
     if v.trend is not None:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,7 +75,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookServer]:
 
 @pytest.fixture
 def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    """The local Slack, knowing the demo reps (Tom included) and managers by email."""
+    """The local Slack, knowing the demo reps who had calls and the managers, by email."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     with SlackServer() as server:
@@ -415,3 +419,44 @@ def test_send_slack_with_no_slack_configured_is_a_one_line_error_before_anything
     assert (code, result) == (1, {})
     assert err.startswith("error: --send-slack needs SLACK_WEBHOOK_URL") and err.count("\n") == 1
     assert row_counts(cli_env) == before and not smtp.received
+
+
+def test_a_rep_slack_does_not_know_gets_the_email_and_no_dm_which_is_no_failure(
+    smtp: SmtpServer, workspace: SlackServer, capsys: pytest.CaptureFixture[str], cli_env: Path
+) -> None:
+    with EmbeddedWarehouse(cli_env) as warehouse:
+        warehouse.execute(
+            "UPDATE CUSTOMER_SUCCESS_DATA.COACHING.speakers SET email = 'priya@elsewhere.example.org' "
+            "WHERE speaker_id = 'REP003'"
+        )
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack")
+    assert code == 0, err
+    assert (result["reps_dmed"], result["not_in_slack"], result["dms_failed"]) == (6, ["REP003"], 0)
+    assert "priya@elsewhere.example.org" in [r.recipients[0] for r in smtp.received]
+
+
+def test_killed_while_an_email_is_sent_a_rerun_sends_nothing_twice(smtp: SmtpServer, cli_env: Path) -> None:
+    """SIGKILL as the server takes the 2nd email: the run again sends the rest, none twice, and
+    names the email whose outcome it cannot know."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SENDGRID_", "AWS_"))}
+    argv = [sys.executable, "-m", "bot", "coaching", "--send-emails"]
+    victim: list[subprocess.Popen[str]] = []
+
+    def kill_at_second(taken: int) -> None:
+        if taken == 2:
+            os.kill(victim[0].pid, signal.SIGKILL)
+
+    smtp.handler.on_taken = kill_at_second
+    victim.append(
+        subprocess.Popen(argv, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    )
+    victim[0].communicate(timeout=120)
+    assert victim[0].returncode == -signal.SIGKILL
+    smtp.handler.on_taken = None
+    again = subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=120)
+    result = json.loads(again.stdout[again.stdout.rfind("\n{") + 1 :])
+    received = [r.recipients[0] for r in smtp.received]
+    assert len(received) == len(set(received))  # nobody got it twice
+    unsure = {f.split(":")[0].removeprefix("email to ") for f in result["failures"] if "may or may not" in f}
+    assert unsure and {REPS[r][1] for r in unsure} | set(received) == {e for _, e in REPS.values()}
+    assert again.returncode == 1 and result["emails_sent"] + result["emails_failed"] == 7

@@ -460,3 +460,26 @@ def test_killed_while_an_email_is_sent_a_rerun_sends_nothing_twice(smtp: SmtpSer
     unsure = {f.split(":")[0].removeprefix("email to ") for f in result["failures"] if "may or may not" in f}
     assert unsure and {REPS[r][1] for r in unsure} | set(received) == {e for _, e in REPS.values()}
     assert again.returncode == 1 and result["emails_sent"] + result["emails_failed"] == 7
+
+
+def test_without_an_email_provider_the_emails_are_printed_and_the_summary_does_not_say_sent(
+    cli_env: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "SMTP_HOST",
+        "SENDGRID_API_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "WEEKLY_REPORT_EMAIL_PROVIDER",
+        "SLACK_BOT_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack", "--rep-id", "REP001")
+    assert code == 0, err
+    assert result["emails_sent"] == 1 and result["slack_posted"]
+    assert "Individual reports sent via email" not in webhook.messages[0]
+    code = main(["coaching", "--send-emails", "--rep-id", "REP001"])
+    out = capsys.readouterr().out
+    assert (
+        "--- email (console: no provider configured) ---" in out
+        and "To: Jane Smith <jane.smith@example.com>" in out
+    )

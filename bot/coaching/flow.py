@@ -190,7 +190,8 @@ class _Run:
             self.result.phases["emailing"] = time.monotonic() - started
         if send_slack:
             started = time.monotonic()
-            self._slack(parcels)
+            # Emails printed by the console provider (none configured) were not sent anywhere.
+            self._slack(parcels, emailed=email is not None and email.records and self.result.emails_sent > 0)
             self.result.phases["slack"] = time.monotonic() - started
         slack.alert(
             self.settings,
@@ -225,9 +226,8 @@ class _Run:
                 )
         return deliverable
 
-    def _slack(self, parcels: list[Parcel]) -> None:
+    def _slack(self, parcels: list[Parcel], emailed: bool) -> None:
         headlines = [h for p in parcels if isinstance(h := p.reports[0].headline, CoachingHeadline)]
-        emailed = self.result.emails_sent > 0
         text = team_summary(self.week, headlines, emailed=emailed)
         slack.post_summary(
             self.settings, self.deliveries, self.poster, self.week, text, self.result, self.sleep
@@ -279,7 +279,7 @@ class _Run:
             lines.append(f"  {sid} {rep.name}: " + "; ".join(where))
         if email is None:
             lines.append("emails: not sent (use --send-emails)")
-        text = team_summary(self.week, headlines, emailed=email is not None)
+        text = team_summary(self.week, headlines, emailed=email is not None and email.records)
         if send_slack:
             lines.append(f"team summary -> {self._summary_target()}")
             if dm is not None:

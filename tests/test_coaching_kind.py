@@ -422,6 +422,9 @@ def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
         f"**Pricing:** raised in {f.objections[0].sessions} of {f.current.sessions} sessions"
         in text["objections"]
     )
+    assert "No objection came up in more than one session" not in text["objections"]
+    lucas = run.reports[rep_id(wh, "Lucas Meyer")].sections[2].content or ""
+    assert lucas.startswith("No objection came up in more than one session; each was raised once:")
     focus = re.findall(
         r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+ at (\d\d:\d\d).*?said: "(.+?)"',
         text["focus"],

@@ -427,7 +427,7 @@ def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
     lucas = run.reports[rep_id(wh, "Lucas Meyer")].sections[2].content or ""
     assert lucas.startswith("No objection came up in more than one session; each was raised once:")
     focus = re.findall(
-        r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+ at (\d\d:\d\d).*?said: "(.+?)"',
+        r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+, (\d\d:\d\d) into the call.*?said: "(.+?)"',
         text["focus"],
         re.M,
     )
@@ -476,6 +476,12 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(
         assert f'"{line}"' in prompt and f"rep_id = '{david}'" in prompt
         assert "2026-11-09 to 2026-11-15" in prompt and "2026-11-02 to 2026-11-08" in prompt
     assert all(isinstance(a.context.facts, RepFacts) for a in agent.asked)
+    # The team's averages are given, from the facts: the agent may read this rep's rows only
+    # (COACHING_SCOPE), so one it had to compute itself would be withheld.
+    team = {d["label"]: d["team_points"] for d in report.headline.as_dict()["dimensions"]}
+    scores = next(a.prompt for a in agent.asked if a.context.section_key == "scores")
+    assert all(value is not None for value in team.values())
+    assert "Team averages this period: " + "; ".join(f"{k} {v}/100" for k, v in team.items()) + "." in scores
 
 
 def test_every_section_reads_well_for_an_unscored_rep_without_a_manager() -> None:

@@ -219,6 +219,9 @@ class CoachingReview(ReportKind):
             "verdict": v.line, "direction": v.direction, "score_points": v.score_points,
             "previous_points": v.previous_points, "trend": v.trend,
             "focus_titles": [f.title for f in found.focus],
+            # The team's averages come from the facts: an agent computing them would read other
+            # reps' rows, which the guard withholds (COACHING_SCOPE), failing the section.
+            "team_points": {d.label: d.team_points for d in v.dimensions if d.team_points is not None},
         }  # fmt: skip
         # The prompts' shared paragraph (the rep, the period, the verdict), rendered once per
         # report rather than once per section.

@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   weekly-report ask --customer-id CUST_12345 "What was revenue by channel last week?"
   weekly-report sql "SELECT customer_id, status FROM weekly_reports" --format json
   weekly-report send-weekly --dry-run
+  weekly-report coaching --send-emails --send-slack
   weekly-report console --as sarah.johnson@example.com
 """
 
@@ -90,6 +91,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would be sent and to whom; write nothing"
     )
     p.set_defaults(handler=commands.send_weekly)
+
+    p = sub.add_parser(
+        "coaching",
+        help="the weekly sales-coaching review: each rep's review by email, the team summary to Slack",
+    )
+    p.add_argument(
+        "--week-start", metavar="DATE", help="first day of the range (default: last Monday-Sunday)"
+    )
+    p.add_argument("--week-end", metavar="DATE", help="last day of the range, inclusive (at most 31 days)")
+    p.add_argument("--send-emails", action="store_true", help="email each rep their review (once per range)")
+    p.add_argument(
+        "--send-slack",
+        action="store_true",
+        help="post the team summary (SLACK_WEBHOOK_URL, else WEEKLY_REPORT_COACHING_CHANNEL) and DM "
+        "managers and reps (SLACK_BOT_TOKEN)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print who would get what and the summary; write nothing"
+    )
+    p.add_argument(
+        "--resend", action="store_true", help="email the range's reviews again (implies --send-emails)"
+    )
+    p.add_argument("--rep-id", metavar="REP001", help="only this rep")
+    p.set_defaults(handler=commands.coaching)
 
     p = sub.add_parser("bot", help="run the Slack app over Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)")
     p.set_defaults(handler=commands.bot)

@@ -87,7 +87,38 @@ def demo(args: argparse.Namespace) -> int:
         summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
         _print_monday_dms(engine, summary.reports)
         print(_summary_line(summary.as_dict()))
-    return 0 if summary.reports_failed == 0 else 1
+        coached = _print_coaching(settings, engine)
+    return 0 if summary.reports_failed == 0 and coached else 1
+
+
+DEMO_REP = "REP001"  # Jane Smith: improving; the seed's example rep
+
+
+def _print_coaching(settings: Settings, engine: ReportEngine) -> bool:
+    """The demo's sales-coaching review: one rep's review as their DM shows it, and the team
+    summary as Slack gets it (`weekly-report coaching` sends them). True when none failed."""
+    from bot.coaching.summary import team_summary
+    from core import last_complete_week, make_agent
+    from core.kinds import COACHING
+    from core.kinds.coaching.headline import CoachingHeadline
+
+    week = last_complete_week(settings.current_date())
+    agent = make_agent(settings, engine.warehouse, COACHING)
+    coach = ReportEngine(settings, engine.warehouse, agent, kind=COACHING, workers=engine.workers)
+    targets = COACHING.active_targets(engine.warehouse, week)
+    gen = coach.generate(targets, week, trigger="manual", progress=ProgressBar("Coaching reviews"))
+    reports = [gen.reports[t.subject_id] for t in targets if t.subject_id in gen.reports]
+    shown = gen.reports.get(DEMO_REP) or (reports[0] if reports else None)
+    print(
+        f"\n{'=' * 78}\nSales-coaching review, {week.label()}: {len(reports)} rep(s) with calls\n{'=' * 78}"
+    )
+    if shown is not None:
+        print(f"\nThe review DMed to {shown.customer_name} ({shown.subject_id}) (also emailed):")
+        print_report(None, shown)
+    headlines = [h for r in reports if isinstance(h := r.headline, CoachingHeadline)]
+    print("\nThe team summary, as `weekly-report coaching --send-emails --send-slack` posts it:\n")
+    print(team_summary(week, headlines, emailed=True))
+    return gen.reports_failed == 0
 
 
 def _demo_data_current(engine: ReportEngine) -> bool:
@@ -289,6 +320,40 @@ def send_weekly(args: argparse.Namespace) -> int:
     print(json.dumps(summary, indent=2, default=plain))
     failed = summary.get("dms_failed") or summary.get("emails_failed")
     return 1 if summary["status"] == "failed" or failed else 0
+
+
+def coaching(args: argparse.Namespace) -> int:
+    """`weekly-report coaching`: the sales-coaching review of a range (bot/coaching), its JSON
+    result printed last; exit 1 when a delivery failed, 2 on bad input (nothing written)."""
+    import logging
+
+    from bot.coaching import run_coaching
+    from bot.slack.app import web_client
+    from core.weeks import parse_range
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    week = parse_range(args.week_start, args.week_end, settings.current_date())
+    if args.send_slack and not args.dry_run and not (settings.slack_webhook_url or settings.slack_bot_token):
+        raise ConfigError(
+            "--send-slack needs SLACK_WEBHOOK_URL (the team summary) or SLACK_BOT_TOKEN "
+            "(with WEEKLY_REPORT_COACHING_CHANNEL for the summary, and the DMs)"
+        )
+    engine = build_engine(settings, kind="coaching")
+    with engine:
+        rep_ids = [args.rep_id] if args.rep_id is not None else None
+        # With a bot token: the DMs, the summary to WEEKLY_REPORT_COACHING_CHANNEL, and the alerts.
+        client = web_client(settings) if settings.slack_bot_token else None
+        result = run_coaching(
+            settings, engine, DeliveryStore(engine.warehouse), week=week,
+            send_emails=args.send_emails or args.resend, send_slack=args.send_slack,
+            dry_run=args.dry_run, resend=args.resend, rep_ids=rep_ids, client=client,
+            out=sys.stdout, progress=sys.stderr,
+        )  # fmt: skip
+    for failure in result.failures:
+        print(f"  {failure}", file=sys.stderr)
+    print(json.dumps(result.as_dict(), indent=2, default=plain))
+    return 1 if result.failed else 0
 
 
 def _summary_line(summary: dict[str, object]) -> str:

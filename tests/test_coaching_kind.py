@@ -20,7 +20,7 @@ from core import ReportEngine, Requester, Settings
 from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
-from core.errors import InputError, InvalidWeek, NotAuthorized, UnknownSubject
+from core.errors import AgentUnavailable, InputError, InvalidWeek, NotAuthorized, UnknownSubject
 from core.kinds import COACHING, Target, get_kind
 from core.kinds.coaching.facts import Call, CoachingFacts, RepFacts, Scores
 from core.kinds.coaching.headline import CoachingHeadline
@@ -407,6 +407,7 @@ def test_the_engine_generates_every_reps_complete_review(wh: EmbeddedWarehouse, 
     stored = engine.store.load("REP001", W, "coaching")
     assert stored.headline == h and stored.full_report == jane.full_report
     assert stored.metadata["manager_name"] == "Olivia Bennett"
+    assert (stored.customer_name, stored.industry, stored.kind) == ("Jane Smith", "MGR001", "coaching")
 
 
 def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
@@ -422,8 +423,11 @@ def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
         f"**Pricing:** raised in {f.objections[0].sessions} of {f.current.sessions} sessions"
         in text["objections"]
     )
+    assert "No objection came up in more than one session" not in text["objections"]
+    lucas = run.reports[rep_id(wh, "Lucas Meyer")].sections[2].content or ""
+    assert lucas.startswith("No objection came up in more than one session; each was raised once:")
     focus = re.findall(
-        r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+ at (\d\d:\d\d).*?said: "(.+?)"',
+        r'^\d\. \*\*(.+?):.*? In "(.+?)" with (.+?), \w{3} \w{3} \d+, (\d\d:\d\d) into the call.*?said: "(.+?)"',
         text["focus"],
         re.M,
     )
@@ -472,6 +476,12 @@ def test_prompts_carry_the_verdict_and_the_period_to_an_agent(
         assert f'"{line}"' in prompt and f"rep_id = '{david}'" in prompt
         assert "2026-11-09 to 2026-11-15" in prompt and "2026-11-02 to 2026-11-08" in prompt
     assert all(isinstance(a.context.facts, RepFacts) for a in agent.asked)
+    # The team's averages are given, from the facts: the agent may read this rep's rows only
+    # (COACHING_SCOPE), so one it had to compute itself would be withheld.
+    team = {d["label"]: d["team_points"] for d in report.headline.as_dict()["dimensions"]}
+    scores = next(a.prompt for a in agent.asked if a.context.section_key == "scores")
+    assert all(value is not None for value in team.values())
+    assert "Team averages this period: " + "; ".join(f"{k} {v}/100" for k, v in team.items()) + "." in scores
 
 
 def test_every_section_reads_well_for_an_unscored_rep_without_a_manager() -> None:
@@ -543,3 +553,42 @@ def test_a_fortnight_compares_with_the_fortnight_before(wh: EmbeddedWarehouse) -
     assert report.report_id == "coaching:REP001-20261102-20261115"
     assert report.full_report.splitlines()[2].startswith("Period Nov 02 – Nov 15, 2026 (14 days)")
     assert "the previous 14 days)" in report.full_report
+
+
+def test_a_failed_section_leaves_a_partial_review_that_says_which(wh: EmbeddedWarehouse) -> None:
+    agent = ScriptedAgent({"objections": AgentUnavailable("HTTP 503")}, otherwise=LocalAnalyst(wh))
+    engine = ReportEngine(Settings(home=wh.home, today=AS_OF), wh, agent, kind=COACHING)
+    hannah = rep_id(wh, "Hannah Kim")
+    # The week before: this module's run stored a complete review of W, which a partial
+    # regeneration would not replace.
+    report = engine.generate([Target(hannah, hannah)], W.previous).reports[hannah]
+    assert report.status == "partial" and [s.key for s in report.failed_sections] == ["objections"]
+    assert "> **Incomplete report:** Recurring Objections could not be generated." in report.full_report
+    assert "_This section could not be generated: HTTP 503_" in report.full_report
+    assert "_partial: Recurring Objections could not be generated_" in slack_parent(report).text
+
+
+def test_malformed_highlights_and_labels_are_left_out_not_fatal(wh: EmbeddedWarehouse) -> None:
+    jane = rep_id(wh, "Jane Smith")
+    call = wh.scalar(
+        f"SELECT call_id FROM {C}.calls WHERE rep_id = ? AND started_at >= ? ORDER BY started_at LIMIT 1",
+        [jane, W.start],
+    )
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(
+            f"INSERT INTO {C}.coaching_sessions (session_id, call_id, rep_id, created_at, product_knowledge, "
+            "discovery, objection_handling, engagement, overall_score, objections, highlights) "
+            "SELECT 'SES-X', ?, ?, CAST(? AS TIMESTAMP_NTZ), 70, 70, 70, 70, 70, "
+            'PARSE_JSON(\'["pricing", null]\'), PARSE_JSON(\'[{"objection": "pricing", "quote": "no moment"}]\')',
+            [call, jane, W.start],
+        )
+        f = COACHING.facts(wh, W, [jane]).get(jane)
+        assert f is not None and "None" not in [o.label for o in f.objections]
+        pricing = f.objection("pricing")
+        assert pricing is not None and all(e.raised.quote != "no moment" for e in pricing.examples)
+        assert section_text("objections", f)
+        raise Undo

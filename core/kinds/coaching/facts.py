@@ -55,7 +55,7 @@ GROUP BY 1, 2
 
 # The period's averages of each run rep's manager's team: every company-side rep with that
 # manager (not only the run's), over all their sessions of the period (each session counts once).
-TEAM_SQL = f"""
+TEAM_AVERAGES_SQL = f"""
 SELECT r.manager_id, COUNT(DISTINCT c.rep_id) AS reps, COUNT(s.session_id) AS sessions, {_AVERAGES}
 FROM {COACHING}.speakers r
 JOIN {COACHING}.calls c ON c.rep_id = r.speaker_id
@@ -81,7 +81,7 @@ SELECT c.rep_id, o.value::VARCHAR AS label, COUNT(DISTINCT s.session_id) AS sess
 FROM {COACHING}.calls c
 JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id,
 LATERAL FLATTEN(input => s.objections) o
-WHERE c.rep_id {IN_RUN} AND {IN_PERIOD}
+WHERE c.rep_id {IN_RUN} AND {IN_PERIOD} AND o.value::VARCHAR IS NOT NULL
 GROUP BY 1, 2
 """
 
@@ -160,7 +160,7 @@ QUALIFY ROW_NUMBER() OVER (
 STATEMENTS: dict[str, str] = {
     "reps": REPS_SQL,
     "scores": SCORES_SQL,
-    "team": TEAM_SQL,
+    "team": TEAM_AVERAGES_SQL,
     "calls": CALLS_SQL,
     "objections": OBJECTIONS_SQL,
     "examples": EXAMPLES_SQL,
@@ -295,7 +295,7 @@ def load_facts(warehouse: Warehouse, week: Week, rep_ids: Sequence[str]) -> Coac
     for rep, period_name, *figures in _rows(warehouse, reps, SCORES_SQL, both):
         setattr(rep, period_name, Scores.of(*figures))
     teams: dict[str, Scores] = {}
-    _, rows = warehouse.fetch(TEAM_SQL, [run, *period])
+    _, rows = warehouse.fetch(TEAM_AVERAGES_SQL, [run, *period])
     for manager_id, _reps_in_team, sessions, overall, *dims in rows:
         teams[manager_id] = Scores.of(0, sessions, overall, *dims)
     for rep in reps.values():
@@ -329,6 +329,8 @@ def _attach_examples(warehouse: Warehouse, reps: dict[str, RepFacts], params: li
     for rep, label, call_id, title, customer, started, speaker_id, speaker, offset, quote in _rows(
         warehouse, reps, EXAMPLES_SQL, params
     ):
+        if offset is None or not quote:
+            continue  # a highlight without its moment or words cannot be cited
         moment = Moment(call_id, title or "", customer or "", started, int(offset), speaker or "", quote)
         calls[rep.rep_id, label, call_id].append(moment)
         if speaker_id == rep.rep_id:

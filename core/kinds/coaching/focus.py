@@ -71,7 +71,11 @@ class FocusArea:
     def cites(self) -> str:
         """The cited moment in one line: call title, customer, date, mm:ss."""
         m = self.moment
-        return f'"{m.title}" with {m.customer}, {day(m.started_at)} at {clock(m.offset_seconds)}' if m else ""
+        return (
+            f'"{m.title}" with {m.customer}, {day(m.started_at)}, {clock(m.offset_seconds)} into the call'
+            if m
+            else ""
+        )
 
 
 def focus_areas(rep: RepFacts, v: Verdict) -> list[FocusArea]:

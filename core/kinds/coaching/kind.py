@@ -35,13 +35,14 @@ if TYPE_CHECKING:
 SCOPE_TEMPLATE = "coaching/prompts/_scope.j2"
 _REP_ID = re.compile(r"^REP\d{1,12}$")
 IS_REP = "company_side AND manager_id IS NOT NULL"
+R_IS_REP = "r.company_side AND r.manager_id IS NOT NULL"
 
 REPS_SQL = f"SELECT speaker_id, name FROM {SCHEMA}.speakers WHERE {IS_REP} ORDER BY name, speaker_id"
 PEOPLE_SQL = f"""
 SELECT r.speaker_id AS rep_id, r.name, r.email, r.slack_user_id, r.manager_id, m.name AS manager_name,
        m.email AS manager_email
 FROM {SCHEMA}.speakers r LEFT JOIN {SCHEMA}.speakers m ON m.speaker_id = r.manager_id
-WHERE r.{IS_REP.replace(" AND ", " AND r.")}
+WHERE {R_IS_REP}
 """
 ONE_REP_SQL = PEOPLE_SQL + " AND r.speaker_id = ?"
 SOME_REPS_SQL = PEOPLE_SQL + f" AND r.speaker_id {IN_RUN}"
@@ -55,13 +56,13 @@ ORDER BY m.name, m.speaker_id
 # The reps with at least one call started in the period ([start, end + 1 day)), by name.
 _ACTIVE = f"""
 SELECT r.speaker_id FROM {SCHEMA}.speakers r
-WHERE r.{IS_REP.replace(" AND ", " AND r.")}
+WHERE {R_IS_REP}
   AND r.speaker_id IN (SELECT c.rep_id FROM {SCHEMA}.calls c
                        WHERE c.started_at >= CAST(? AS TIMESTAMP_NTZ) AND c.started_at < CAST(? AS TIMESTAMP_NTZ))
 """
 ACTIVE_SQL = _ACTIVE + " ORDER BY r.name, r.speaker_id"
 ACTIVE_OF_SQL = _ACTIVE + f" AND r.speaker_id {IN_RUN} ORDER BY r.name, r.speaker_id"
-COUNT_REPS_SQL = f"SELECT COUNT(*) FROM {SCHEMA}.speakers WHERE {IS_REP}"
+COUNT_OURS_SQL = f"SELECT COUNT(*) FROM {SCHEMA}.speakers WHERE company_side"
 COVERAGE_SQL = f"SELECT MIN(started_at) AS first_call, MAX(started_at) AS last_call FROM {SCHEMA}.calls"
 
 
@@ -139,7 +140,7 @@ class CoachingReview(ReportKind):
 
     def no_reps_reason(self, warehouse: Warehouse, week: Week) -> str:
         """Why a period has no reviews: no reps at all, or no calls in it."""
-        if not warehouse.scalar(COUNT_REPS_SQL):
+        if not warehouse.scalar(COUNT_OURS_SQL):
             return "no company_side speakers in COACHING.speakers"
         return f"no calls between {week.start} and {week.end}"
 
@@ -218,6 +219,9 @@ class CoachingReview(ReportKind):
             "verdict": v.line, "direction": v.direction, "score_points": v.score_points,
             "previous_points": v.previous_points, "trend": v.trend,
             "focus_titles": [f.title for f in found.focus],
+            # The team's averages come from the facts: an agent computing them would read other
+            # reps' rows, which the guard withholds (COACHING_SCOPE), failing the section.
+            "team_points": {d.label: d.team_points for d in v.dimensions if d.team_points is not None},
         }  # fmt: skip
         # The prompts' shared paragraph (the rep, the period, the verdict), rendered once per
         # report rather than once per section.

@@ -21,8 +21,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack_dm.delivery import Poster
+from bot.coaching.flow import run_coaching
 from bot.schedule import COACHING_JOB, CoachingSchedule, WeeklySchedule
-from bot.scheduled_coaching import CoachingFlow, ScheduledCoaching, installed_flow
+from bot.scheduled_coaching import CoachingFlow, ScheduledCoaching
 from bot.services import Services
 from bot.slack import create_app
 from bot.slack.identity import People
@@ -62,7 +63,7 @@ class BotRunner:
         coaching_flow: CoachingFlow | None = None,
     ) -> None:
         """`share`: serve the warehouse to the command line while the bot runs (Services.start);
-        `coaching_flow`: the coaching run (default: the installed one; none, no coaching job)."""
+        `coaching_flow`: the coaching run the coaching schedule calls (default: the coaching flow)."""
         _, app_token = require_tokens(settings)
         self.settings = settings
         self.services = services or Services.start(settings, share=share)
@@ -85,18 +86,16 @@ class BotRunner:
             self.weekly,
             claims.needs_run,
         )
-        self.coaching_schedule = self._coaching(coaching_flow or installed_flow(), claims)
+        self.coaching_schedule = self._coaching(coaching_flow or run_coaching, claims)
         self._stopping = threading.Event()
         self._stopped = False
         self._froze = False
 
-    def _coaching(self, flow: CoachingFlow | None, claims: RunClaims) -> CoachingSchedule | None:
-        """The coaching schedule, when this bot has the coaching kind and its flow."""
+    def _coaching(self, flow: CoachingFlow, claims: RunClaims) -> CoachingSchedule | None:
+        """The coaching schedule, when this bot has the coaching kind."""
         engine = self.services.engines.get("coaching")
-        if engine is None or flow is None:
-            log.warning(
-                "no sales-coaching schedule: the coaching %s is not installed", "flow" if engine else "kind"
-            )
+        if engine is None:
+            log.warning("no sales-coaching schedule: the coaching kind is not registered")
             return None
         job = ScheduledCoaching(
             self.settings, engine, self.services.deliveries, flow, claims=claims, client=self.app.client,

@@ -442,6 +442,7 @@ class CoachingSchedule:
         except WeeklyReportError as exc:
             log.warning("could not check the coaching schedule (%s); will check again", exc)
 
-    def _fire(self) -> None:
+    def _fire(self) -> object:
+        """The firing: the job for the UTC date (or the pinned today); returns what it did."""
         week_hint = self.settings.today or self._clock().astimezone(UTC).date()
-        self._job(week_hint, trigger="schedule", scope=COACHING_JOB)
+        return self._job(week_hint, trigger="schedule", scope=COACHING_JOB)

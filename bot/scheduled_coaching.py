@@ -6,13 +6,13 @@ emailed and DMed to each rep, the team summaries), called with emails and Slack 
 module only claims the run in `report_runs` (core.runs, as the EBR's weekly runs are: scope
 `coaching`), keeps the claim alive while the flow runs, and stores what it returned. A run
 whose owner died goes stale and is taken over by the schedule's periodic check (same day);
-the flow's own ledger keys make the rerun send nothing twice.
+the flow's own ledger keys make the rerun send nothing twice. The bot's runner passes
+`bot.coaching.flow.run_coaching`; tests pass a recording stand-in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from bot.slack.identity import People
 
 log = logging.getLogger("weekly_report.bot.coaching")
-FLOW_MODULE = "bot.coaching.flow"
 
 
 class FlowResult(Protocol):
@@ -56,22 +55,6 @@ class CoachingFlow(Protocol):
         out: TextIO | None = None,
         trigger: str = "manual",
     ) -> FlowResult: ...
-
-
-def installed_flow() -> CoachingFlow | None:
-    """The coaching flow, when this installation has it (None: the schedule is not installed).
-
-    Looked up by name so that the bot runs without it; once bot/coaching/flow.py is merged,
-    this is `from bot.coaching.flow import run_coaching`.
-    """
-    try:
-        module = importlib.import_module(FLOW_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (FLOW_MODULE, FLOW_MODULE.rpartition(".")[0]):
-            raise  # the flow exists but something it imports does not: a real error
-        return None
-    flow: CoachingFlow = module.run_coaching
-    return flow
 
 
 class ScheduledCoaching:

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.coaching.flow import run_coaching
 from bot.runner import BotRunner
 from bot.schedule import (
     COACHING_JOB,
@@ -654,5 +655,36 @@ def test_the_bot_schedules_the_coaching_flow_on_the_coaching_engine(
         assert run["week"] == Week(dt.date(2026, 11, 9))  # WEEKLY_REPORT_TODAY pins the week
         record = RunClaims(runner.services.engine.warehouse).get(Week(dt.date(2026, 11, 9)), COACHING_JOB)
         assert record is not None and (record.status, record.trigger) == (COMPLETED, "schedule")
+    finally:
+        runner.stop(grace=5)
+
+
+def test_the_scheduled_run_with_the_real_flow_dms_reviews_whose_threads_take_follow_ups(
+    slack: SlackServer, demo_home: Path, responses: ResponseUrls
+) -> None:
+    """The Monday firing end to end: the coaching flow on the coaching engine, claimed once;
+    Jane's review arrives as a DM thread, and her reply in it is answered by the coaching kind."""
+    runner = BotRunner(bot_settings(slack, demo_home, WEEKLY_REPORT_ADMINS="boss@example.com"))
+    try:
+        assert runner.coaching_schedule is not None
+        runner.coaching_schedule.install()
+        runner.scheduler.start(paused=True)
+        job = runner.scheduler.get_job(COACHING_JOB)
+        summary = job.func(*job.args)
+        assert (summary["status"], summary["reports_generated"], summary["trigger"]) == (
+            COMPLETED,
+            7,
+            "schedule",
+        )
+        other = ScheduledCoaching(runner.settings, runner.services.engines["coaching"], runner.services.deliveries,
+                                  run_coaching, claims=RunClaims(runner.services.engine.warehouse, owner="bot-2"))  # fmt: skip
+        assert other(dt.date(2026, 11, 18), trigger="schedule", scope=COACHING_JOB)["already_claimed"]
+        bot = Bot(runner.app, runner.services, slack, responses)
+        [parent] = review_parents(slack, JANE)
+        assert parent["metadata"]["event_payload"]["report_id"] == "coaching:REP001-20261109"
+        reply = reply_in(bot, JANE, parent["ts"], JANE, "Which calls had authority objections?")
+        assert asked(bot, reply) and "“authority”" in reply["text"], reply["text"]
+        refused = reply_in(bot, JANE, parent["ts"], DAVID, "Which calls had authority objections?")
+        assert refused["text"].startswith(":no_entry: Sorry, ")
     finally:
         runner.stop(grace=5)

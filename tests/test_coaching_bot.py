@@ -498,6 +498,23 @@ def test_managers_get_their_teams_reviews_and_admins_anyones(bot: Bot) -> None:
     assert review_parents(bot.slack, MARCUS) == []
 
 
+def test_after_a_reps_move_to_another_team_the_engine_refuses_their_old_manager(bot: Bot) -> None:
+    bot.command("coaching REP001", user_id=OLIVIA)
+    bot.settle()
+    assert len(review_parents(bot.slack, OLIVIA)) == 1
+    bot.services.engine.warehouse.execute(
+        "UPDATE CUSTOMER_SUCCESS_DATA.COACHING.speakers SET manager_id = 'MGR002' WHERE speaker_id = 'REP001'"
+    )
+    # The cached reps still put Jane in Olivia's team, so the ack accepts; the engine refuses before any work.
+    assert "*Jane Smith* (REP001)" in bot.command("coaching REP001", user_id=OLIVIA)
+    bot.settle(lambda: bot.responses.texts)
+    assert bot.responses.texts == [
+        ":no_entry: Sorry, olivia.bennett@example.com may see only their own sales-coaching reviews and their "
+        "team's, not REP001's."
+    ]
+    assert len(review_parents(bot.slack, OLIVIA)) == 1
+
+
 def test_one_line_errors_and_nothing_generated(bot: Bot) -> None:
     stranger = bot.command("coaching", user_id=STRANGER)
     assert stranger.startswith(":no_entry: Sorry, you are not a sales rep in COACHING.speakers")

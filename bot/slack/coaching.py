@@ -23,7 +23,7 @@ from bot.slack.replies import COMMAND, escape
 from bot.slack.requests import Coaching
 from core import Report, ReportEngine, Requester, last_complete_week, on_demand_recipient
 from core.errors import InputError, NotAuthorized, ReportNotFound
-from core.kinds import COACHING
+from core.kinds import COACHING, Subject
 
 log = logging.getLogger("weekly_report.bot")
 NOT_A_REP = (
@@ -62,8 +62,9 @@ class CoachingDesk:
                 return None, self._team_note(engine, manager_id)
             rep_id = rep.subject_id
         else:
-            engine.authorize(person.requester, rep_id)  # unknown rep, or not theirs: says which
             rep = self.people.reps().get(rep_id)
+            if rep is None or not self._known_yes(person, rep):
+                engine.authorize(person.requester, rep_id)  # unknown rep, or not theirs: says which
         name = rep.name if rep is not None else rep_id
         log.info("%s asked for the coaching review of %s", person.user_id, rep_id)
         note = (
@@ -71,6 +72,15 @@ class CoachingDesk:
             "DMs with me in a moment; reply in its thread to ask a follow-up."
         )
         return rep_id, note
+
+    def _known_yes(self, person: Person, rep: Subject) -> bool:
+        """Whether the cached reps say at once that `person` may see `rep`'s reviews (an admin,
+        the rep, or their manager); anything else is the engine's to decide, refusals included
+        (it decides again before any work, as the EBR's requests do)."""
+        mine = self.people.rep_of(person)
+        if person.requester.is_admin or (mine is not None and mine.subject_id == rep.subject_id):
+            return True
+        return bool(rep.group) and self.people.manager_of(person) == rep.group
 
     @staticmethod
     def _team_note(engine: ReportEngine, manager_id: str) -> str:

@@ -38,7 +38,7 @@ from bot.workers import TrackedExecutor, Workers
 from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, make_agent
 from core.agent.testing import ScriptedAgent
 from core.errors import ConfigError, DeliveryError, InputError
-from core.kinds import registered_kinds
+from core.kinds import COACHING, registered_kinds
 from core.runs import COMPLETED, COMPLETED_WITH_ERRORS, FAILED
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_server import CortexServer
@@ -534,6 +534,20 @@ def test_one_line_errors_and_nothing_generated(bot: Bot) -> None:
         == ":warning: REP004 had no calls between 2026-11-09 and 2026-11-15 and has no earlier coaching review."
     )
     assert not review_parents(bot.slack, TOM)
+
+
+def test_without_calls_last_week_a_reps_latest_earlier_review_is_sent_with_a_note(bot: Bot) -> None:
+    engine = bot.services.engine_for("coaching")
+    earlier = Week(dt.date(2026, 11, 2))
+    engine.generate(COACHING.active_targets(engine.warehouse, earlier, ["REP004"]), earlier)
+    assert "*Tom Alvarez* (REP004)" in bot.command("coaching", user_id=TOM)
+    bot.settle(lambda: bot.responses.texts)
+    assert bot.responses.texts == [
+        f":information_source: REP004 had no calls in the week of {Week(dt.date(2026, 11, 9)).label()}; "
+        f"this is their latest review, the week of {earlier.label()}."
+    ]
+    [parent] = review_parents(bot.slack, TOM)
+    assert parent["metadata"]["event_payload"]["report_id"] == "coaching:REP004-20261102"
 
 
 # --- follow-ups in a review's thread ----------------------------------------------------------------

@@ -34,10 +34,6 @@ Say = Callable[[str], str | None]
 TEAM_SHOWN = 40  # reps named in a manager's note (a long team would run off the message)
 
 
-class NoCalls(InputError):
-    """The rep had no calls in the last complete week and has no earlier review."""
-
-
 class CoachingDesk:
     """Checks `/weekly-report coaching` requests and delivers the review."""
 
@@ -118,7 +114,7 @@ class CoachingDesk:
         try:
             report = engine.store.load(rep_id, None, COACHING.name)
         except ReportNotFound:
-            raise NoCalls(
+            raise InputError(
                 f"{rep_id} had no calls between {week.start} and {week.end} and has no earlier coaching review"
             ) from None
         note = (

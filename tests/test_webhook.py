@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.mrkdwn import MESSAGE_TEXT_LIMIT
+from bot.slack import webhook
 from bot.slack.webhook import MAX_PARTS, MAX_RETRY_AFTER, PART_INTERVAL, post_webhook, redact_url
 from core.errors import ConfigError, DeliveryError
 from core.settings import load_settings
@@ -223,3 +224,21 @@ def test_a_bad_webhook_url_is_refused_without_showing_it(tmp_path: Path, url: st
     message = str(raised.value)
     assert message.startswith("SLACK_WEBHOOK_URL must be an https:// URL") and "\n" not in message
     assert "s3cretXYZ" not in message and "T000" not in message
+
+
+def test_a_log_line_is_scrubbed_whole_when_several_webhooks_share_pieces(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Webhooks of one workspace share their team segment. Scrubbed URL by URL, the first
+    could cut a piece out of another's path before that path was matched whole, leaving the
+    rest of its secret in the line (seen when other tests had posted to other webhooks)."""
+    ours = f"http://127.0.0.1:1{WEBHOOK_PATH}"
+    others = [f"http://127.0.0.1:{port}/services/T0LOCAL01/B0OTHER{port}/x{port}" for port in range(2, 40)]
+    for url in [ours, *others]:
+        webhook._LOG_SCRUB.remember(url)
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "http", "127.0.0.1", 1, "POST", WEBHOOK_PATH, "HTTP/1.1", 200, 2
+    )
+    assert '"POST … HTTP/1.1" 200' in caplog.text
+    assert PIECE not in caplog.text and "B0LOCAL01" not in caplog.text

@@ -229,8 +229,11 @@ class _UrllibScrub(logging.Filter):
         if not self.urls:
             return True
         message = original = record.getMessage()
-        for url in self.urls:
-            message = _scrub(message, url)
+        # Every URL's pieces together, longest first: webhooks of one workspace share their
+        # team segment, and one URL's pieces cut out first would keep another's path from
+        # being matched whole, leaving the rest of it in the line.
+        for secret in sorted({s for url in self.urls for s in _secrets(url)}, key=len, reverse=True):
+            message = message.replace(secret, "…")
         if message != original:
             record.msg, record.args = message, None
         return True

@@ -19,6 +19,7 @@ from core.errors import ConfigError, WarehouseError, WarehouseLocked
 from core.warehouse.base import DATABASE, SCHEMA, Portable, Warehouse
 from core.warehouse.merge import Upsert
 from core.warehouse.schema import declared_columns, schema_statements
+from core.warehouse.translations import TRANSLATIONS
 
 if TYPE_CHECKING:
     from core.warehouse.shared import Sharing
@@ -189,7 +190,7 @@ class EmbeddedWarehouse(Warehouse):
 
     def _run(self, sql: str, params: Sequence[Any]) -> None:
         try:
-            self._cursor.execute(sql, tuple(params) if params else None)
+            TRANSLATIONS.run(self._cursor, sql, params)
             # fakesnow keeps every statement's result and parsed SQL, for RESULT_SCAN, which
             # nothing here uses: kept, a long-running bot grew by about 1,600 objects per
             # request, and its garbage collections (all threads stopped) to over 250 ms.

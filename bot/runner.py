@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from urllib.error import URLError
 
@@ -19,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.channels.slack_dm.delivery import Poster
 from bot.coaching.flow import run_coaching
@@ -159,7 +161,7 @@ class BotRunner:
             self.weekly.stop()
             self.scheduler.shutdown(wait=True)
         log.info("stopping: closing the Socket Mode connection")
-        self.handler.close()
+        close_socket_mode(self.handler.client)
         self.services.close(grace)
         if self._froze:
             collector.thaw()
@@ -187,3 +189,25 @@ class BotRunner:
 def serve(settings: Settings) -> int:
     """`weekly-report bot`."""
     return BotRunner(settings, share=True).serve()
+
+
+SOCKET_CLOSE_SECONDS = 10.0  # how long closing the Socket Mode connection may take in all
+
+
+def close_socket_mode(client: SocketModeClient, limit: float = SOCKET_CLOSE_SECONDS) -> None:
+    """Close slack_sdk's built-in Socket Mode client within `limit` seconds.
+
+    Its close() sets the session's `terminated` and joins the session runner with no timeout;
+    a runner starting a round at that moment sets `terminated = False` again and never ends
+    (slack_sdk 3.48; tests/test_bot_socket_mode reproduces it), so stopping the bot hung.
+    While close() waits, the session is ended again, as close() meant to; past `limit` the
+    runner (a daemon thread) is left behind with a warning rather than stopping forever.
+    """
+    closing = threading.Thread(target=client.close, name="socket-mode-close", daemon=True)
+    closing.start()
+    deadline = time.monotonic() + limit
+    while closing.is_alive() and time.monotonic() < deadline:
+        closing.join(0.2)
+        client.current_session_state.terminated = True
+    if closing.is_alive():
+        log.warning("the Socket Mode connection did not close within %.0f s; stopping without it", limit)

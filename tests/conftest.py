@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from core import ReportEngine, Settings, make_agent
 from core.demo import load_demo
@@ -27,8 +29,22 @@ CSMS = {
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse folder holding the 9-customer demo dataset, loaded once per session."""
-    home = tmp_path_factory.mktemp("demo-template")
+    """A warehouse folder holding the 9-customer demo dataset, loaded once per run: by the
+    first xdist worker that needs it, in the run's shared temporary folder (pytest-xdist's
+    recipe), the others waiting on a lock; tests only ever copy it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # no xdist: this session's own folder
+        return _load_demo_template(tmp_path_factory.mktemp("demo-template"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    home, done = shared / "demo-template", shared / "demo-template.loaded"
+    with FileLock(str(shared / "demo-template.lock")):
+        if not done.exists():
+            shutil.rmtree(home, ignore_errors=True)  # a worker that failed midway
+            _load_demo_template(home)
+            done.touch()
+    return home
+
+
+def _load_demo_template(home: Path) -> Path:
     with EmbeddedWarehouse(home) as warehouse:
         load_demo(warehouse, AS_OF)
     return home

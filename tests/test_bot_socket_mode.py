@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,3 +277,28 @@ def test_thirty_commands_at_once_are_all_acknowledged_in_time(
     assert count(runner, "report_deliveries") == 30
     for parent in parents(slack, SARAH):
         assert len(replies(slack, SARAH, parent["ts"])) == 3
+
+
+def test_stopping_ends_even_when_the_socket_mode_session_runner_re_arms_its_session(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    """slack_sdk's built-in client (3.48) ends its session by setting `terminated`, then joins
+    the session runner with no timeout. A runner that starts a round just then sets
+    `terminated = False` again and waits forever on the closed session (seen: the whole suite
+    hung in BotRunner.stop). The interleaving, made certain: the runner is held inside its
+    round (on its own receive lock) until close() has set `terminated`; then the round starts
+    over, as the runner's next one would have."""
+    client = runner.handler.client
+    session, state = client.current_session, client.current_session_state
+    assert session is not None
+    held = session.sock_receive_lock
+    held.acquire()
+    time.sleep(0.3)  # the runner is now waiting on the lock, inside its round
+    stopping = threading.Thread(target=runner.stop, kwargs={"grace": 5}, daemon=True)
+    stopping.start()
+    while not (client.closed and state.terminated):
+        time.sleep(0.001)
+    state.terminated = False  # the runner's round starts over: _run_current_session's first line
+    held.release()
+    stopping.join(30)
+    assert not stopping.is_alive(), "stop() hung in the Socket Mode client's close()"

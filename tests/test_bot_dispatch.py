@@ -278,7 +278,7 @@ def test_app_home_for_an_admin_and_for_someone_else(bot: Bot) -> None:
     assert f"{fire:%A, %B} {fire.day} at 08:00" in text
     [outsider_view] = bot.slack.views_published[OUTSIDER]
     assert [b.get("text", {}).get("text") for b in outsider_view["blocks"]] == [
-        "Weekly executive reports",
+        "Weekly reports",
         "You are not a CSM in csm_assignments, so no customer reports are available to you.",
     ]
     # opening the Messages tab is no reason to publish

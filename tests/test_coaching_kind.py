@@ -442,6 +442,7 @@ def test_each_sections_figures_are_the_facts_and_each_focus_cites_a_call_moment(
         assert found == 1, (call_title, clock, quote)
     parent = slack_parent(aisha).text
     assert aisha.headline is not None and "Objections:* pricing ×" in parent
+    assert parent.startswith(f"Weekly coaching review: Aisha Okafor ({aisha.subject_id})\n")
 
 
 def test_a_section_without_the_runs_facts_queries_them_and_says_the_same(

@@ -82,7 +82,7 @@ def home_view(
 ) -> dict[str, Any]:
     """`channels`: where a CSM's weekly reports go (None: not a CSM, nothing to show)."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Weekly executive reports"}},
+        {"type": "header", "text": {"type": "plain_text", "text": "Weekly reports"}},
         _section(_intro(person, len(customers))),
     ]
     if not customers:

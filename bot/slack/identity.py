@@ -181,7 +181,8 @@ class People:
             if exc.response.get("error") not in UNKNOWN_USER_ERRORS:
                 raise
             log.warning(
-                "no Slack user for %s (%s): %s; set csm_assignments.slack_user_id",
+                "no Slack user for %s (%s): %s; set their slack_user_id (csm_assignments for a CSM, "
+                "COACHING.speakers for a rep or manager)",
                 who, email, exc.response.get("error"),
             )  # fmt: skip
             return None

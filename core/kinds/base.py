@@ -111,6 +111,7 @@ class ReportKind(ABC):
 
     name: ClassVar[str]  # the registered name, stored as weekly_reports.report_kind ("ebr")
     title: ClassVar[str]  # how people call it ("executive business review")
+    heading: ClassVar[str] = "Weekly report"  # what its messages are headed ("Weekly report: <subject>")
     sections: ClassVar[tuple[Section, ...]]
     scope: ClassVar[Declaration]  # what the agent's SQL may touch (core/guard)
     cortex_agent: ClassVar[str]  # the Cortex agent object that writes it (DATABASE.SCHEMA.NAME)

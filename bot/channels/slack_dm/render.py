@@ -11,11 +11,12 @@ from typing import Any
 
 from bot.mrkdwn import HEADER_LIMIT, MAX_BLOCKS, SlackMessage, escape, fallback, mrkdwn, split_text
 from core import Report, render_template
+from core.kinds import get_kind
 
 
 def slack_parent(report: Report) -> SlackMessage:
     body = mrkdwn(render_template(f"{report.kind}/slack/parent.md.j2", r=report, h=report.headline))
-    header = f"Weekly report: {report.customer_name} ({report.customer_id})"[:HEADER_LIMIT]
+    header = f"{get_kind(report.kind).heading}: {report.customer_name} ({report.customer_id})"[:HEADER_LIMIT]
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": p}} for p in split_text(body)]
     blocks.append(

@@ -84,6 +84,7 @@ class CoachingReview(ReportKind):
 
     name = "coaching"
     title = "sales-coaching review"
+    heading = "Weekly coaching review"
     sections = SECTIONS
     scope = COACHING_SCOPE
     cortex_agent = DEFAULT_COACHING_AGENT

@@ -77,3 +77,11 @@ def test_a_merge_run_as_several_statements_is_not_kept_as_its_last_query(wh: Emb
     assert wh.query(
         "SELECT customer_name FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers WHERE customer_id = 'CUST_3'"
     ) == [{"customer_name": "Trois"}]
+
+
+def test_a_kept_query_without_placeholders_ignores_values_as_a_first_run_does(wh: EmbeddedWarehouse) -> None:
+    """fakesnow drops the values of a statement that has no `?`; the kept path must too."""
+    plain = "SELECT COUNT(*) AS n FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers"
+    assert wh.fetch(plain, [5])[1] == [(2,)]
+    assert _kept(plain)
+    assert wh.fetch(plain, [5])[1] == [(2,)]

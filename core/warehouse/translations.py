@@ -53,7 +53,8 @@ class Translations:
                 kept = kept.copy()  # fakesnow's execution may annotate the expression it runs
         if kept is not None:
             cursor._sqlstate = None
-            cursor._execute(kept, bound)
+            # As fakesnow does: DuckDB refuses values for a statement without placeholders.
+            cursor._execute(kept, bound if kept.find(exp.Placeholder) else None)
             return
         cursor.execute(sql, tuple(params) if params else None)
         translated = cursor._last_transformed

@@ -40,6 +40,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/followup.py
 	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/coaching_generate.py --reps 10000
+	$(BIN)/python bench/coaching_email.py --reps 10000
+	$(BIN)/python bench/coaching_followup.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

@@ -593,3 +593,55 @@ def test_malformed_highlights_and_labels_are_left_out_not_fatal(wh: EmbeddedWare
         assert pricing is not None and all(e.raised.quote != "no moment" for e in pricing.examples)
         assert section_text("objections", f)
         raise Undo
+
+
+def test_a_company_side_rep_without_a_manager_gets_a_review_seen_by_themself_and_admins(
+    wh: EmbeddedWarehouse,
+) -> None:
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(
+            f"INSERT INTO {C}.speakers VALUES ('REP900', 'Solo Rep', 'solo.rep@example.com', TRUE, NULL, NULL, NULL)"
+        )
+        wh.execute(
+            f"INSERT INTO {C}.calls VALUES ('CALL-SOLO-1', 'REP900', 'Discovery call', 'Northwind Traders', "
+            "CAST(? AS TIMESTAMP_NTZ), 1800)",
+            [dt.datetime.combine(W.start, dt.time(15, 0))],
+        )
+        assert "REP900" in [t.subject_id for t in COACHING.active_targets(wh, W)]
+        assert "REP900" in [t.subject_id for t in COACHING.targets(wh)]
+        assert [(t.recipient_id, t.subject_id) for t in COACHING.targets(wh, subject_id="REP900")] == [
+            ("REP900", "REP900")
+        ]
+        assert COACHING.known_subjects(wh)["REP900"] == "Solo Rep"
+        # Managers are still not reps; no manager is invented for the solo rep.
+        assert "MGR001" not in COACHING.known_subjects(wh)
+        assert set(COACHING.managers(wh)) == {"MGR001", "MGR002"}
+        COACHING.authorize(wh, Requester(is_admin=True), "REP900")
+        COACHING.authorize(wh, Requester(email="solo.rep@example.com"), "REP900")
+        COACHING.authorize(wh, Requester(csm_id="REP900"), "REP900")
+        for requester in (Requester(email="olivia.bennett@example.com"), Requester(csm_id="MGR002")):
+            with pytest.raises(NotAuthorized):
+                COACHING.authorize(wh, requester, "REP900")
+        solo = COACHING.facts(wh, W, ["REP900"]).get("REP900")
+        assert solo is not None and solo.manager_id is None and solo.team is None
+        assert solo.current.calls == 1
+        text = {s.key: section_text(s.key, solo) for s in COACHING.sections}
+        assert "Solo Rep has no manager on record" in text["scores"]
+        assert all("None" not in t for t in text.values())
+        raise Undo
+    assert "REP900" not in COACHING.known_subjects(wh)
+
+
+def test_no_reps_reason_when_every_company_side_speaker_manages_someone(wh: EmbeddedWarehouse) -> None:
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(f"UPDATE {C}.speakers SET company_side = FALSE WHERE speaker_id LIKE 'REP%'")
+        assert COACHING.targets(wh) == [] and COACHING.active_targets(wh, W) == []
+        reason = COACHING.no_reps_reason(wh, W)
+        assert reason == "no reps in COACHING.speakers: every company_side speaker manages another speaker"
+        raise Undo

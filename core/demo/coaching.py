@@ -220,9 +220,10 @@ def _quiet(_message: str) -> None:
 
 
 def coaching_counts(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows loaded: reps (company-side speakers with a manager), calls, sessions, transcript lines."""
+    """Rows loaded: reps (company-side speakers who manage no one), calls, sessions, transcript lines."""
     sources = {
-        "reps": f"SELECT count(*) FROM {COACHING}.speakers WHERE company_side AND manager_id IS NOT NULL",
+        "reps": f"SELECT count(*) FROM {COACHING}.speakers WHERE company_side AND speaker_id NOT IN "
+        f"(SELECT manager_id FROM {COACHING}.speakers WHERE manager_id IS NOT NULL)",
         "calls": f"SELECT count(*) FROM {COACHING}.calls",
         "coaching_sessions": f"SELECT count(*) FROM {COACHING}.coaching_sessions",
         "transcript_lines": f"SELECT count(*) FROM {COACHING}.transcripts",

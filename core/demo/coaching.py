@@ -103,7 +103,7 @@ SELECT c.call_id, c.rep_id, c.title, p.customer_name, c.started_at, c.duration_s
 FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
 """
 
-_OPENERS = (
+OPENERS = (
     "We want to see how this would fit the way our team works.",
     "Sure. We have about thirty minutes, so let us focus on the rollout.",
     "Thanks. I looped in a colleague who will own this day to day.",
@@ -120,7 +120,7 @@ SELECT call_id, speaker_id, offset_seconds, text, rep_id FROM (
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL
     SELECT c.call_id, p.speaker_id, 40,
-           list_element({_sql_list(_OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER),
+           list_element({_sql_list(OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER),
            c.rep_id
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL

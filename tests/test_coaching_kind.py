@@ -20,6 +20,7 @@ from core import ReportEngine, Requester, Settings
 from core.agent.base import AskContext
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent
+from core.demo.coaching import OPENERS
 from core.errors import AgentUnavailable, InputError, InvalidWeek, NotAuthorized, UnknownSubject
 from core.kinds import COACHING, Target, get_kind
 from core.kinds.coaching.facts import Call, CoachingFacts, RepFacts, Scores
@@ -285,17 +286,16 @@ def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(
     first = found.focus[0]
     assert (first.kind, first.key) == ("dimension", "discovery") and len(found.focus) == 3
     lowest = wh.query(
-        f"SELECT c.call_id, s.discovery FROM {C}.coaching_sessions s JOIN {C}.calls c ON c.call_id = s.call_id "
-        "WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) BETWEEN ? AND ? ORDER BY s.discovery, c.started_at LIMIT 1",
+        f"SELECT c.call_id, s.discovery, ARRAY_SIZE(s.highlights) AS highlights FROM {C}.coaching_sessions s "
+        f"JOIN {C}.calls c ON c.call_id = s.call_id WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) "
+        "BETWEEN ? AND ? ORDER BY s.discovery, c.started_at LIMIT 1",
         [f.rep_id, W.start, W.end],
     )[0]
-    assert first.moment is not None and first.moment.call_id == lowest["call_id"]
     assert first.call_points == lowest["discovery"]
-    line = wh.scalar(
-        f"SELECT text FROM {C}.transcripts WHERE call_id = ? AND offset_seconds = ?",
-        [first.moment.call_id, first.moment.offset_seconds],
-    )
-    assert line == first.moment.quote
+    # His lowest discovery call has no highlight (no objection came up on it): nothing of it is
+    # cited, rather than its greeting or opener.
+    assert lowest["highlights"] == 0 and first.moment is None and first.answer is None
+    assert f"**Discovery: {first.figure}.** Next time:" in section_text("focus", f)
 
 
 # --- the verdict on its own -----------------------------------------------------------------------
@@ -593,3 +593,113 @@ def test_malformed_highlights_and_labels_are_left_out_not_fatal(wh: EmbeddedWare
         assert pricing is not None and all(e.raised.quote != "no moment" for e in pricing.examples)
         assert section_text("objections", f)
         raise Undo
+
+
+def test_a_company_side_rep_without_a_manager_gets_a_review_seen_by_themself_and_admins(
+    wh: EmbeddedWarehouse,
+) -> None:
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(
+            f"INSERT INTO {C}.speakers VALUES ('REP900', 'Solo Rep', 'solo.rep@example.com', TRUE, NULL, NULL, NULL)"
+        )
+        wh.execute(
+            f"INSERT INTO {C}.calls VALUES ('CALL-SOLO-1', 'REP900', 'Discovery call', 'Northwind Traders', "
+            "CAST(? AS TIMESTAMP_NTZ), 1800)",
+            [dt.datetime.combine(W.start, dt.time(15, 0))],
+        )
+        assert "REP900" in [t.subject_id for t in COACHING.active_targets(wh, W)]
+        assert "REP900" in [t.subject_id for t in COACHING.targets(wh)]
+        assert [(t.recipient_id, t.subject_id) for t in COACHING.targets(wh, subject_id="REP900")] == [
+            ("REP900", "REP900")
+        ]
+        assert COACHING.known_subjects(wh)["REP900"] == "Solo Rep"
+        # Managers are still not reps; no manager is invented for the solo rep.
+        assert "MGR001" not in COACHING.known_subjects(wh)
+        assert set(COACHING.managers(wh)) == {"MGR001", "MGR002"}
+        COACHING.authorize(wh, Requester(is_admin=True), "REP900")
+        COACHING.authorize(wh, Requester(email="solo.rep@example.com"), "REP900")
+        COACHING.authorize(wh, Requester(csm_id="REP900"), "REP900")
+        for requester in (Requester(email="olivia.bennett@example.com"), Requester(csm_id="MGR002")):
+            with pytest.raises(NotAuthorized):
+                COACHING.authorize(wh, requester, "REP900")
+        solo = COACHING.facts(wh, W, ["REP900"]).get("REP900")
+        assert solo is not None and solo.manager_id is None and solo.team is None
+        assert solo.current.calls == 1
+        text = {s.key: section_text(s.key, solo) for s in COACHING.sections}
+        assert "Solo Rep has no manager on record" in text["scores"]
+        assert all("None" not in t for t in text.values())
+        raise Undo
+    assert "REP900" not in COACHING.known_subjects(wh)
+
+
+def test_no_reps_reason_when_every_company_side_speaker_manages_someone(wh: EmbeddedWarehouse) -> None:
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), wh.transaction():
+        wh.execute(f"UPDATE {C}.speakers SET company_side = FALSE WHERE speaker_id LIKE 'REP%'")
+        assert COACHING.targets(wh) == [] and COACHING.active_targets(wh, W) == []
+        reason = COACHING.no_reps_reason(wh, W)
+        assert reason == "no reps in COACHING.speakers: every company_side speaker manages another speaker"
+        raise Undo
+
+
+def test_focus_areas_cite_distinct_relevant_moments_never_an_opener(wh: EmbeddedWarehouse) -> None:
+    """Every demo rep, over the report week and the four before it: each cited moment is a
+    transcript line of the cited call, no two focus areas of a review cite the same moment,
+    none cites the call's opening (the rep's greeting, the customer's opener), and objection
+    handling cites a call whose session lists an objection, at that objection's words."""
+    openers = set(OPENERS)
+    reps = [t.subject_id for t in COACHING.targets(wh)]
+    cited_any = 0
+    for back in range(5):
+        week = Week(W.start - dt.timedelta(days=7 * back))
+        loaded = COACHING.facts(wh, week, reps)
+        for rep_id_ in reps:
+            f = loaded.get(rep_id_)
+            assert f is not None
+            cited = [(a, a.moment) for a in review(f).focus if a.moment is not None]
+            keys = [(m.call_id, m.offset_seconds) for _, m in cited]
+            assert len(keys) == len(set(keys)), (rep_id_, week.start, keys)
+            for area, m in cited:
+                cited_any += 1
+                line = wh.query(
+                    f"SELECT t.speaker_id, t.text FROM {C}.transcripts t JOIN {C}.calls c ON c.call_id = t.call_id "
+                    "WHERE c.rep_id = ? AND t.call_id = ? AND t.offset_seconds = ?",
+                    [rep_id_, m.call_id, m.offset_seconds],
+                )
+                assert [r["text"] for r in line] == [m.quote], (rep_id_, area.title, m)
+                assert line[0]["speaker_id"] != rep_id_ and m.quote not in openers, (rep_id_, area.title, m)
+                if area.key == "objection_handling":
+                    said = wh.query(
+                        f"SELECT h.value:objection::VARCHAR AS label FROM {C}.coaching_sessions s, "
+                        "LATERAL FLATTEN(input => s.highlights) h "
+                        "WHERE s.call_id = ? AND h.value:offset_seconds::INTEGER = ?",
+                        [m.call_id, m.offset_seconds],
+                    )
+                    raised = wh.query(
+                        f"SELECT o.value::VARCHAR AS label FROM {C}.coaching_sessions s, "
+                        "LATERAL FLATTEN(input => s.objections) o WHERE s.call_id = ?",
+                        [m.call_id],
+                    )
+                    assert said and said[0]["label"] in {r["label"] for r in raised}, (rep_id_, m)
+                    assert area.answer is not None and area.answer.offset_seconds > m.offset_seconds
+    assert cited_any > 20
+
+
+def test_objection_handling_names_its_call_the_lowest_that_raised_an_objection(
+    wh: EmbeddedWarehouse, week_facts: CoachingFacts
+) -> None:
+    for f in week_facts.reps.values():
+        for area in review(f).focus:
+            if area.key == "objection_handling" and area.moment is not None:
+                text = section_text("focus", f)
+                assert (
+                    f"({area.call_points}/100 on objection handling, the lowest of the period's calls "
+                    "that raised an objection)" in text
+                )
+                return
+    raise AssertionError("no demo rep's review cites a moment for objection handling")

@@ -103,7 +103,7 @@ SELECT c.call_id, c.rep_id, c.title, p.customer_name, c.started_at, c.duration_s
 FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
 """
 
-_OPENERS = (
+OPENERS = (
     "We want to see how this would fit the way our team works.",
     "Sure. We have about thirty minutes, so let us focus on the rollout.",
     "Thanks. I looped in a colleague who will own this day to day.",
@@ -120,7 +120,7 @@ SELECT call_id, speaker_id, offset_seconds, text, rep_id FROM (
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL
     SELECT c.call_id, p.speaker_id, 40,
-           list_element({_sql_list(_OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER),
+           list_element({_sql_list(OPENERS)}, 1 + floor(3 * {_u("c.ridx", "c.w", "c.k", "12")})::INTEGER),
            c.rep_id
     FROM coach_call AS c JOIN coach_contact AS p ON p.aidx = c.aidx AND p.slot = c.slot
     UNION ALL
@@ -220,9 +220,10 @@ def _quiet(_message: str) -> None:
 
 
 def coaching_counts(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows loaded: reps (company-side speakers with a manager), calls, sessions, transcript lines."""
+    """Rows loaded: reps (company-side speakers who manage no one), calls, sessions, transcript lines."""
     sources = {
-        "reps": f"SELECT count(*) FROM {COACHING}.speakers WHERE company_side AND manager_id IS NOT NULL",
+        "reps": f"SELECT count(*) FROM {COACHING}.speakers WHERE company_side AND speaker_id NOT IN "
+        f"(SELECT manager_id FROM {COACHING}.speakers WHERE manager_id IS NOT NULL)",
         "calls": f"SELECT count(*) FROM {COACHING}.calls",
         "coaching_sessions": f"SELECT count(*) FROM {COACHING}.coaching_sessions",
         "transcript_lines": f"SELECT count(*) FROM {COACHING}.transcripts",

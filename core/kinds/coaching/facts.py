@@ -117,13 +117,16 @@ _BY_DIMENSION = "\n    UNION ALL\n    ".join(
     for d, _ in DIMENSIONS
 )
 
-# Per rep and dimension, the period's lowest-scored call on it and a moment of that call:
-# for objection handling the customer's first objection (a highlight), for the others the
-# customer's first words (the first transcript line not the rep's).
+# Per rep and dimension, the period's lowest-scored call on it, with every highlight of that
+# call (speaker, seconds in, words, the objection it is about) as the moments it may cite; one
+# row with NULL highlight columns when it has none. Objection handling only counts the calls
+# whose session lists an objection: a call that raised none says nothing about handling one.
+# Greetings and openers are never highlights, so they are never cited (core.kinds.coaching.focus).
 WEAKEST_SQL = f"""
 WITH scored AS (
-    SELECT c.rep_id, c.call_id, c.title, c.customer_name, c.started_at,
-           s.product_knowledge, s.discovery, s.objection_handling, s.engagement
+    SELECT c.rep_id, c.call_id, c.title, c.customer_name, c.started_at, s.highlights,
+           s.product_knowledge, s.discovery, s.engagement,
+           CASE WHEN ARRAY_SIZE(s.objections) > 0 THEN s.objection_handling END AS objection_handling
     FROM {COACHING}.calls c JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id
     WHERE c.rep_id {IN_RUN} AND {IN_PERIOD}
 ),
@@ -134,27 +137,17 @@ weakest AS (
     SELECT * FROM by_dimension
     QUALIFY ROW_NUMBER() OVER (PARTITION BY rep_id, dimension ORDER BY score, started_at, call_id) = 1
 ),
-weakest_handling AS (
-    -- Only these calls' highlights are flattened.
-    SELECT s.call_id, s.highlights FROM {COACHING}.coaching_sessions s
-    JOIN weakest w ON w.call_id = s.call_id AND w.dimension = 'objection_handling'
-),
-objection_moments AS (
-    SELECT s.call_id, h.value:offset_seconds::INTEGER AS offset_seconds
-    FROM weakest_handling s, LATERAL FLATTEN(input => s.highlights) h
-    WHERE h.value:objection::VARCHAR IS NOT NULL
+moments AS (
+    -- Only the weakest calls' highlights are flattened.
+    SELECT w.rep_id, w.dimension, h.value:speaker_id::VARCHAR AS speaker_id,
+           h.value:speaker::VARCHAR AS speaker, h.value:offset_seconds::INTEGER AS offset_seconds,
+           h.value:quote::VARCHAR AS quote, h.value:objection::VARCHAR AS label
+    FROM weakest w JOIN scored s ON s.call_id = w.call_id, LATERAL FLATTEN(input => s.highlights) h
 )
 SELECT w.rep_id, w.dimension, w.call_id, w.title, w.customer_name, w.started_at, w.score,
-       t.offset_seconds, t.speaker_id, p.name AS speaker, t.text AS quote
-FROM weakest w
-LEFT JOIN {COACHING}.transcripts t ON t.call_id = w.call_id AND t.speaker_id <> w.rep_id
-LEFT JOIN {COACHING}.speakers p ON p.speaker_id = t.speaker_id
-LEFT JOIN objection_moments o ON o.call_id = t.call_id AND o.offset_seconds = t.offset_seconds
-QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY w.rep_id, w.dimension
-    ORDER BY CASE WHEN w.dimension = 'objection_handling' AND o.call_id IS NOT NULL THEN 0 ELSE 1 END,
-             t.offset_seconds
-) = 1
+       m.speaker_id, m.speaker, m.offset_seconds, m.quote, m.label
+FROM weakest w LEFT JOIN moments m ON m.rep_id = w.rep_id AND m.dimension = w.dimension
+ORDER BY w.rep_id, w.dimension, m.offset_seconds
 """
 
 STATEMENTS: dict[str, str] = {
@@ -231,9 +224,12 @@ class Objection:
     examples: list[Example] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Weakest:
-    """A dimension's lowest-scored call of the period, and a moment of it to cite."""
+    """A dimension's lowest-scored call of the period (objection handling's: of those that
+    raised an objection), and the moments of it that may be cited: the customer's words of
+    each highlight, in call order, with the rep's answer when the highlight is an objection's
+    and the rep answered it."""
 
     dimension: str
     score: float
@@ -241,7 +237,7 @@ class Weakest:
     title: str
     customer: str
     started_at: dt.datetime
-    moment: Moment | None
+    moments: tuple[Example, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -352,16 +348,44 @@ def _attach_examples(warehouse: Warehouse, reps: dict[str, RepFacts], params: li
 
 
 def _attach_weakest(warehouse: Warehouse, reps: dict[str, RepFacts], params: list[Any]) -> None:
-    rows = _rows(warehouse, reps, WEAKEST_SQL, params)
-    for rep, dimension, call_id, title, customer, started, score, offset, _speaker_id, speaker, quote in rows:
-        moment = (
-            Moment(call_id, title or "", customer or "", started, int(offset), speaker or "", quote)
-            if quote is not None
-            else None
+    """Each dimension's weakest call and its citable moments (see Weakest)."""
+    said: dict[tuple[str, str], list[tuple[Moment, str | None, bool]]] = defaultdict(list)
+    for rep, dimension, call_id, title, customer, started, score, *highlight in _rows(
+        warehouse, reps, WEAKEST_SQL, params
+    ):
+        speaker_id, speaker, offset, quote, label = highlight
+        if dimension not in rep.weakest:
+            rep.weakest[dimension] = Weakest(
+                dimension, float(score), call_id, title or "", customer or "", started
+            )
+        if offset is None or not quote:
+            continue  # no highlight, or one without its moment or words: nothing to cite
+        if dimension == "objection_handling" and label is None:
+            continue  # objection handling cites an objection's words, not any highlight
+        moment = Moment(call_id, title or "", customer or "", started, int(offset), speaker or "", quote)
+        said[rep.rep_id, dimension].append((moment, label, speaker_id == rep.rep_id))
+    for (rep_id, dimension), lines in said.items():
+        weakest = reps[rep_id].weakest[dimension]
+        weakest.moments = tuple(_exchanges(lines))
+
+
+def _exchanges(lines: list[tuple[Moment, str | None, bool]]) -> Iterator[Example]:
+    """The customer's highlighted words, each with the rep's later answer about the same objection."""
+    for moment, label, by_rep in lines:
+        if by_rep:
+            continue
+        answer = next(
+            (
+                m
+                for m, other, rep_said in lines
+                if rep_said
+                and label is not None
+                and other == label
+                and m.offset_seconds > moment.offset_seconds
+            ),
+            None,
         )
-        rep.weakest[dimension] = Weakest(
-            dimension, float(score), call_id, title or "", customer or "", started, moment
-        )
+        yield Example(moment, answer)
 
 
 def _rows(

@@ -2,18 +2,23 @@
 recurring objections, each citing a moment of one of the period's calls (from the facts' SQL).
 
 The order alternates: the weakest dimension, the most recurring objection, the next weakest
-dimension, the next objection, ...; three are kept. A dimension cites its lowest-scored call
-of the period; an objection its first call, with the customer's words and the rep's answer.
+dimension, the next objection, ...; three are kept. A dimension cites a highlight of its
+lowest-scored call of the period (objection handling: of the lowest-scored call that raised
+an objection, that objection's words and the rep's answer); an objection its first call that
+raised it, with the customer's words and the rep's answer. Only highlights are cited, never a
+call's greeting or opener, and no moment twice in one review: an area whose every candidate
+is taken by an earlier area cites none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import zip_longest
 
-from core.kinds.coaching.facts import Moment, RepFacts
+from core.kinds.coaching.facts import Example, Moment, RepFacts
 from core.kinds.coaching.verdict import DimensionScore, Verdict, points
 
 FOCUS_AREAS = 3
@@ -83,25 +88,40 @@ def focus_areas(rep: RepFacts, v: Verdict) -> list[FocusArea]:
     dimensions = [_dimension(rep, d) for d in v.weakest]
     objections = [_objection(rep, label, count) for label, count in v.recurring]
     areas = [a for pair in zip_longest(dimensions, objections) for a in pair if a is not None]
-    return areas[:FOCUS_AREAS]
+    used: set[tuple[str, int]] = set()
+    return [_cite(area, candidates, used) for area, candidates in areas[:FOCUS_AREAS]]
 
 
-def _dimension(rep: RepFacts, d: DimensionScore) -> FocusArea:
+def _cite(area: FocusArea, candidates: Sequence[Example], used: set[tuple[str, int]]) -> FocusArea:
+    """The area citing its first candidate moment no earlier area cites (none if all are)."""
+    for example in candidates:
+        said = [m for m in (example.raised, example.answer) if m is not None]
+        if any((m.call_id, m.offset_seconds) in used for m in said):
+            continue
+        used.update((m.call_id, m.offset_seconds) for m in said)
+        return replace(area, moment=example.raised, answer=example.answer)
+    return area
+
+
+def _dimension(rep: RepFacts, d: DimensionScore) -> tuple[FocusArea, Sequence[Example]]:
     team = f" (team {d.team_points})" if d.team_points is not None else ""
     weakest = rep.weakest.get(d.key)
-    return FocusArea(
-        "dimension", d.key, d.label, f"{d.points}/100{team}",
-        weakest.moment if weakest else None, None,
+    candidates: Sequence[Example] = weakest.moments if weakest else ()
+    if d.key != "objection_handling":
+        # Only objection handling is about the rep's answer; the others cite the customer's words.
+        candidates = [Example(e.raised) for e in candidates]
+    area = FocusArea(
+        "dimension", d.key, d.label, f"{d.points}/100{team}", None, None,
         points(weakest.score) if weakest else None, DIMENSION_TIPS.get(d.key, ""),
     )  # fmt: skip
+    return area, candidates
 
 
-def _objection(rep: RepFacts, label: str, count: int) -> FocusArea:
+def _objection(rep: RepFacts, label: str, count: int) -> tuple[FocusArea, Sequence[Example]]:
     found = rep.objection(label)
-    example = found.examples[0] if found and found.examples else None
     sessions = rep.current.sessions
-    return FocusArea(
+    area = FocusArea(
         "objection", label, f"The {label} objection", f"raised in {count} of {sessions} sessions",
-        example.raised if example else None, example.answer if example else None, None,
-        OBJECTION_TIPS.get(label, DEFAULT_OBJECTION_TIP),
+        None, None, None, OBJECTION_TIPS.get(label, DEFAULT_OBJECTION_TIP),
     )  # fmt: skip
+    return area, found.examples if found else ()

@@ -1,6 +1,10 @@
 """The sales-coaching review as a report kind: one review per rep per period, to the rep.
 
-A rep is a company-side speaker with a manager (COACHING.speakers). Its facts are
+A rep is a company-side speaker of COACHING.speakers who is no speaker's manager (design
+§10: manager_id is nullable). A rep without a manager is still a rep: their review has no
+team averages and no manager name, and only they and admins may see it. A company-side
+speaker whom some speaker names as manager_id is a manager, not a rep. Every statement
+below tests this with IS_REP / R_IS_REP, set-based (one NOT IN subquery). Its facts are
 core/kinds/coaching/facts.py's (seven set-based statements per run), its verdict
 verdict.py's, its headline headline.py's, its sections and their text sections.py's, its
 guard scope scope.py's; follow-up questions go to followup.py. Templates: templates/coaching/.
@@ -34,8 +38,10 @@ if TYPE_CHECKING:
 
 SCOPE_TEMPLATE = "coaching/prompts/_scope.j2"
 _REP_ID = re.compile(r"^REP\d{1,12}$")
-IS_REP = "company_side AND manager_id IS NOT NULL"
-R_IS_REP = "r.company_side AND r.manager_id IS NOT NULL"
+# A rep: company-side and nobody's manager (manager_id itself may be NULL).
+_MANAGER_IDS = f"SELECT x.manager_id FROM {SCHEMA}.speakers x WHERE x.manager_id IS NOT NULL"
+IS_REP = f"company_side AND speaker_id NOT IN ({_MANAGER_IDS})"
+R_IS_REP = f"r.company_side AND r.speaker_id NOT IN ({_MANAGER_IDS})"
 
 REPS_SQL = f"SELECT speaker_id, name FROM {SCHEMA}.speakers WHERE {IS_REP} ORDER BY name, speaker_id"
 PEOPLE_SQL = f"""
@@ -63,6 +69,7 @@ WHERE {R_IS_REP}
 ACTIVE_SQL = _ACTIVE + " ORDER BY r.name, r.speaker_id"
 ACTIVE_OF_SQL = _ACTIVE + f" AND r.speaker_id {IN_RUN} ORDER BY r.name, r.speaker_id"
 COUNT_OURS_SQL = f"SELECT COUNT(*) FROM {SCHEMA}.speakers WHERE company_side"
+COUNT_REPS_SQL = f"SELECT COUNT(*) FROM {SCHEMA}.speakers WHERE {IS_REP}"
 COVERAGE_SQL = f"SELECT MIN(started_at) AS first_call, MAX(started_at) AS last_call FROM {SCHEMA}.calls"
 
 
@@ -140,9 +147,12 @@ class CoachingReview(ReportKind):
         return [Target(r[0], r[0]) for r in rows]
 
     def no_reps_reason(self, warehouse: Warehouse, week: Week) -> str:
-        """Why a period has no reviews: no reps at all, or no calls in it."""
+        """Why a period has no reviews: no company-side speakers, none of them a rep (each
+        manages someone), or no calls in it."""
         if not warehouse.scalar(COUNT_OURS_SQL):
             return "no company_side speakers in COACHING.speakers"
+        if not warehouse.scalar(COUNT_REPS_SQL):
+            return "no reps in COACHING.speakers: every company_side speaker manages another speaker"
         return f"no calls between {week.start} and {week.end}"
 
     def team(self, warehouse: Warehouse, manager_id: str) -> list[Subject]:
@@ -179,7 +189,7 @@ class CoachingReview(ReportKind):
         rows = warehouse.query(ONE_REP_SQL, [self.validate_subject(rep_id)])
         if not rows:
             raise UnknownSubject(
-                f"unknown rep {shown(rep_id)}: no company-side speaker with a manager has that id"
+                f"unknown rep {shown(rep_id)}: no company-side speaker who manages no one has that id"
             )
         return rows[0]
 

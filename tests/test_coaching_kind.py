@@ -285,17 +285,22 @@ def test_lucas_is_strong_on_product_knowledge_and_discovery_is_his_first_focus(
     assert ranked[0] == "discovery" and ranked[-1] == "product_knowledge"
     first = found.focus[0]
     assert (first.kind, first.key) == ("dimension", "discovery") and len(found.focus) == 3
-    lowest = wh.query(
+    calls = wh.query(
         f"SELECT c.call_id, s.discovery, ARRAY_SIZE(s.highlights) AS highlights FROM {C}.coaching_sessions s "
         f"JOIN {C}.calls c ON c.call_id = s.call_id WHERE c.rep_id = ? AND CAST(c.started_at AS DATE) "
-        "BETWEEN ? AND ? ORDER BY s.discovery, c.started_at LIMIT 1",
+        "BETWEEN ? AND ? ORDER BY s.discovery, c.started_at, c.call_id",
         [f.rep_id, W.start, W.end],
-    )[0]
-    assert first.call_points == lowest["discovery"]
-    # His lowest discovery call has no highlight (no objection came up on it): nothing of it is
-    # cited, rather than its greeting or opener.
-    assert lowest["highlights"] == 0 and first.moment is None and first.answer is None
-    assert f"**Discovery: {first.figure}.** Next time:" in section_text("focus", f)
+    )
+    # His lowest discovery call has no highlight (no objection came up on it): the lowest one
+    # with a highlighted moment is cited instead, and the review says which it is.
+    cited = next(c for c in calls if c["highlights"] > 0)
+    assert calls[0]["highlights"] == 0 and cited["discovery"] > calls[0]["discovery"]
+    assert first.moment is not None and first.moment.call_id == cited["call_id"]
+    assert first.call_points == cited["discovery"] and not first.call_is_lowest
+    assert (
+        f"({cited['discovery']}/100 on discovery, the lowest of the period's calls with a highlighted moment)"
+        in section_text("focus", f)
+    )
 
 
 # --- the verdict on its own -----------------------------------------------------------------------

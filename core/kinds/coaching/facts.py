@@ -112,21 +112,24 @@ ORDER BY rep_id, label, started_at, call_id, offset_seconds
 """
 
 _BY_DIMENSION = "\n    UNION ALL\n    ".join(
-    f"SELECT rep_id, call_id, title, customer_name, started_at, '{d}' AS dimension, {d} AS score "
+    f"SELECT rep_id, call_id, title, customer_name, started_at, '{d}' AS dimension, {d} AS score, "
+    f"cited, MIN({d}) OVER (PARTITION BY rep_id) AS lowest "
     f"FROM scored WHERE {d} IS NOT NULL"
     for d, _ in DIMENSIONS
 )
 
-# Per rep and dimension, the period's lowest-scored call on it, with every highlight of that
-# call (speaker, seconds in, words, the objection it is about) as the moments it may cite; one
-# row with NULL highlight columns when it has none. Objection handling only counts the calls
+# Per rep and dimension, the period's lowest-scored call on it that has a highlight (else the
+# lowest of all), with every highlight of that call (speaker, seconds in, words, the objection
+# it is about) as the moments it may cite, and the period's lowest score on the dimension (a
+# review says whether the cited call is it); one row with NULL highlight columns when it has none. Objection handling only counts the calls
 # whose session lists an objection: a call that raised none says nothing about handling one.
 # Greetings and openers are never highlights, so they are never cited (core.kinds.coaching.focus).
 WEAKEST_SQL = f"""
 WITH scored AS (
     SELECT c.rep_id, c.call_id, c.title, c.customer_name, c.started_at, s.highlights,
            s.product_knowledge, s.discovery, s.engagement,
-           CASE WHEN ARRAY_SIZE(s.objections) > 0 THEN s.objection_handling END AS objection_handling
+           CASE WHEN ARRAY_SIZE(s.objections) > 0 THEN s.objection_handling END AS objection_handling,
+           COALESCE(ARRAY_SIZE(s.highlights), 0) > 0 AS cited
     FROM {COACHING}.calls c JOIN {COACHING}.coaching_sessions s ON s.call_id = c.call_id
     WHERE c.rep_id {IN_RUN} AND {IN_PERIOD}
 ),
@@ -135,7 +138,9 @@ by_dimension AS (
 ),
 weakest AS (
     SELECT * FROM by_dimension
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY rep_id, dimension ORDER BY score, started_at, call_id) = 1
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY rep_id, dimension ORDER BY cited DESC, score, started_at, call_id
+    ) = 1
 ),
 moments AS (
     -- Only the weakest calls' highlights are flattened.
@@ -144,7 +149,7 @@ moments AS (
            h.value:quote::VARCHAR AS quote, h.value:objection::VARCHAR AS label
     FROM weakest w JOIN scored s ON s.call_id = w.call_id, LATERAL FLATTEN(input => s.highlights) h
 )
-SELECT w.rep_id, w.dimension, w.call_id, w.title, w.customer_name, w.started_at, w.score,
+SELECT w.rep_id, w.dimension, w.call_id, w.title, w.customer_name, w.started_at, w.score, w.lowest,
        m.speaker_id, m.speaker, m.offset_seconds, m.quote, m.label
 FROM weakest w LEFT JOIN moments m ON m.rep_id = w.rep_id AND m.dimension = w.dimension
 ORDER BY w.rep_id, w.dimension, m.offset_seconds
@@ -238,6 +243,9 @@ class Weakest:
     customer: str
     started_at: dt.datetime
     moments: tuple[Example, ...] = ()
+    # Whether it is the period's lowest-scored call on the dimension: a lower one without a
+    # highlighted moment (nothing to cite) is passed over for the lowest one with one.
+    lowest: bool = True
 
 
 @dataclass(slots=True, eq=False)
@@ -350,14 +358,15 @@ def _attach_examples(warehouse: Warehouse, reps: dict[str, RepFacts], params: li
 def _attach_weakest(warehouse: Warehouse, reps: dict[str, RepFacts], params: list[Any]) -> None:
     """Each dimension's weakest call and its citable moments (see Weakest)."""
     said: dict[tuple[str, str], list[tuple[Moment, str | None, bool]]] = defaultdict(list)
-    for rep, dimension, call_id, title, customer, started, score, *highlight in _rows(
+    for rep, dimension, call_id, title, customer, started, score, lowest, *highlight in _rows(
         warehouse, reps, WEAKEST_SQL, params
     ):
         speaker_id, speaker, offset, quote, label = highlight
         if dimension not in rep.weakest:
             rep.weakest[dimension] = Weakest(
-                dimension, float(score), call_id, title or "", customer or "", started
-            )
+                dimension, float(score), call_id, title or "", customer or "", started,
+                lowest=float(score) <= float(lowest),
+            )  # fmt: skip
         if offset is None or not quote:
             continue  # no highlight, or one without its moment or words: nothing to cite
         if dimension == "objection_handling" and label is None:

@@ -71,6 +71,7 @@ class FocusArea:
     answer: Moment | None  # what the rep said back (an objection's)
     call_points: int | None  # the cited call's score on the dimension
     tip: str
+    call_is_lowest: bool = True  # the cited call is the period's lowest on the dimension
 
     @property
     def cites(self) -> str:
@@ -113,6 +114,7 @@ def _dimension(rep: RepFacts, d: DimensionScore) -> tuple[FocusArea, Sequence[Ex
     area = FocusArea(
         "dimension", d.key, d.label, f"{d.points}/100{team}", None, None,
         points(weakest.score) if weakest else None, DIMENSION_TIPS.get(d.key, ""),
+        weakest.lowest if weakest else True,
     )  # fmt: skip
     return area, candidates
 

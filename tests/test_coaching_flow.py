@@ -475,9 +475,9 @@ def test_without_an_email_provider_the_emails_are_printed_and_the_summary_does_n
         "SLACK_BOT_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
-    code, result, err = coaching(capsys, "--send-emails", "--send-slack", "--rep-id", "REP001")
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack")
     assert code == 0, err
-    assert result["emails_sent"] == 1 and result["slack_posted"]
+    assert result["emails_sent"] == 7 and result["slack_posted"]
     assert "Individual reports sent via email" not in webhook.messages[0]
     code = main(["coaching", "--send-emails", "--rep-id", "REP001"])
     out = capsys.readouterr().out
@@ -485,3 +485,56 @@ def test_without_an_email_provider_the_emails_are_printed_and_the_summary_does_n
         "--- email (console: no provider configured) ---" in out
         and "To: Jane Smith <jane.smith@example.com>" in out
     )
+
+
+# -- the team summary waits for every review; a run of some reps posts none ---------------------------
+
+
+def test_reviews_that_failed_post_no_summary_nor_manager_dms_and_the_rerun_that_completes_posts_them(
+    smtp: SmtpServer,
+    workspace: SlackServer,
+    webhook: WebhookServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The agent refuses every turn (a wrong token): no review, so no summary for 0 reps and no
+    manager DM under the period's keys; the rerun once the agent is back posts them."""
+    from tests.cortex_server import CortexServer
+
+    with CortexServer() as cortex:
+        monkeypatch.setenv("WEEKLY_REPORT_AGENT", "cortex")
+        monkeypatch.setenv("CORTEX_BASE_URL", cortex.url)
+        monkeypatch.setenv("CORTEX_TOKEN", "not-the-token")
+        monkeypatch.setenv("SNOWFLAKE_CONNECTIONS_FILE", "/nonexistent/connections.toml")
+        for name in ("CORTEX_TOKEN_TYPE", "CORTEX_AGENT", "CORTEX_COACHING_AGENT"):
+            monkeypatch.delenv(name, raising=False)
+        code, result, err = coaching(capsys, "--send-emails", "--send-slack")
+    assert code == 1, err
+    assert (result["reports_generated"], result["reports_failed"], result["slack_posted"]) == (0, 7, False)
+    assert not webhook.messages and result["managers_dmed"] == 0
+    assert not [m for u, _ in MANAGERS.values() for m in workspace.messages(u)]
+    assert any("team summary" in n and "not posted" in n for n in result["notes"])
+    monkeypatch.delenv("WEEKLY_REPORT_AGENT")  # the agent is back (the local analyst)
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack")
+    assert code == 0, err
+    assert (result["reports_generated"], result["slack_posted"], result["managers_dmed"]) == (7, True, 2)
+    [text] = webhook.messages
+    assert "Generated reports for 7 reps:" in text
+
+
+def test_a_run_of_one_rep_dms_that_rep_and_leaves_the_team_summary_to_the_full_run(
+    smtp: SmtpServer,
+    workspace: SlackServer,
+    webhook: WebhookServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack", "--rep-id", "REP001")
+    assert code == 0, err
+    assert (result["slack_posted"], result["managers_dmed"], result["reps_dmed"]) == (False, 0, 1)
+    assert not webhook.messages
+    assert any("--rep-id" in n and "team summary" in n for n in result["notes"])
+    code, result, err = coaching(capsys, "--send-emails", "--send-slack")  # the scheduled run
+    assert code == 0, err
+    assert (result["slack_posted"], result["managers_dmed"]) == (True, 2)
+    [text] = webhook.messages
+    assert "Generated reports for 7 reps:" in text

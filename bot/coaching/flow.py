@@ -6,6 +6,12 @@ each rep's review by email (bot/coaching/emails.py) → the team summary to Slac
 their team's summary and each rep their review by DM (bot/coaching/slack.py) → alerts →
 the result (bot/coaching/result.py).
 
+The team summary and the managers' DMs are posted once per period, so only by a run that has
+every rep's review: not by a run of some reps (--rep-id: a note says so), nor while a review
+failed (a note, and the run exits 1; the rerun that completes the reviews posts them), nor for
+0 reps. A partial review (a section failed) does not hold them back: their figures are the
+headline's, from queries.
+
 Every delivery goes through the ledger (core.deliveries), so a re-run of a period sends
 nothing twice and a run killed midway resumes. A dry run only reads: it stores no report,
 writes no ledger row and sends nothing, and prints who would get what and the summary text.
@@ -93,6 +99,7 @@ def run_coaching(
     run = _Run(
         settings, engine, deliveries, kind, week, result, poster, people, out or sys.stdout, progress, sleep
     )
+    run.some_reps = reps is not None
     emailing = send_emails or resend
     opened = email is None and emailing
     if opened:
@@ -164,6 +171,7 @@ class _Run:
         self.settings, self.engine, self.deliveries, self.kind = settings, engine, deliveries, kind
         self.week, self.result, self.poster, self.people = week, result, poster, people
         self.out, self.progress, self.sleep = out, progress, sleep
+        self.some_reps = False  # --rep-id: the team summary and the managers' DMs are the full run's
 
     def _bar(self, label: str) -> ProgressBar | None:
         return ProgressBar(label, self.progress) if self.progress is not None else None
@@ -228,18 +236,46 @@ class _Run:
 
     def _slack(self, parcels: list[Parcel], emailed: bool) -> None:
         headlines = [h for p in parcels if isinstance(h := p.reports[0].headline, CoachingHeadline)]
-        text = team_summary(self.week, headlines, emailed=emailed)
-        slack.post_summary(
-            self.settings, self.deliveries, self.poster, self.week, text, self.result, self.sleep
-        )
+        withheld = self._withheld(headlines)
+        if withheld:
+            self.result.notes.append(withheld)
+        else:
+            text = team_summary(self.week, headlines, emailed=emailed)
+            slack.post_summary(
+                self.settings, self.deliveries, self.poster, self.week, text, self.result, self.sleep
+            )
         if self.poster is None or self.people is None:
             self.result.notes.append("no manager or rep DMs: SLACK_BOT_TOKEN is not set")
             return
-        managers = self.kind.managers(self.engine.warehouse)
-        texts = self._team_texts(managers, headlines, emailed)
-        slack.dm_managers(self.people, self.poster, self.deliveries, self.week, managers, texts, self.result)
+        if not withheld:
+            managers = self.kind.managers(self.engine.warehouse)
+            texts = self._team_texts(managers, headlines, emailed)
+            slack.dm_managers(
+                self.people, self.poster, self.deliveries, self.week, managers, texts, self.result
+            )
         dm = SlackDm(self.poster.client, self.poster, self.deliveries, self.people)
         slack.dm_reps(dm, parcels, self.result)
+
+    def _withheld(self, headlines: Sequence[CoachingHeadline]) -> str | None:
+        """Why the team summary and the managers' DMs are not posted by this run, or None.
+
+        Each is posted once per period (its ledger key has no run in it), so only a run with
+        every rep's review may post them: a run of some reps (--rep-id) leaves them to the full
+        run, and a run where a review failed leaves them to the rerun that completes it. A partial
+        review (a section failed) does not hold them back: the summary's figures are the
+        headline's, from queries, not from the failed section.
+        """
+        if self.some_reps:
+            return "team summary and managers' DMs not posted: a run with --rep-id leaves them to the run of every rep"
+        failed = self.result.reports_failed
+        if failed:
+            return (
+                f"team summary and managers' DMs not posted: {failed} review(s) could not be generated; "
+                "a rerun that completes them posts them"
+            )
+        if not headlines:
+            return "team summary and managers' DMs not posted: no rep has a review"
+        return None
 
     def _team_texts(
         self,
@@ -280,7 +316,11 @@ class _Run:
         if email is None:
             lines.append("emails: not sent (use --send-emails)")
         text = team_summary(self.week, headlines, emailed=email is not None and email.records)
-        if send_slack:
+        if send_slack and self.some_reps:
+            lines.append(
+                "team summary and managers' DMs: not posted with --rep-id (the run of every rep posts them)"
+            )
+        elif send_slack:
             lines.append(f"team summary -> {self._summary_target()}")
             if dm is not None:
                 managers = self.kind.managers(self.engine.warehouse)

@@ -538,3 +538,13 @@ def test_a_run_of_one_rep_dms_that_rep_and_leaves_the_team_summary_to_the_full_r
     assert (result["slack_posted"], result["managers_dmed"]) == (True, 2)
     [text] = webhook.messages
     assert "Generated reports for 7 reps:" in text
+
+
+def test_the_summary_says_emails_went_out_when_an_earlier_run_of_the_period_sent_them(
+    smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert coaching(capsys, "--send-emails")[0] == 0
+    code, result, err = coaching(capsys, "--send-slack")  # no --send-emails: the ledger says they went
+    assert (code, result["slack_posted"]) == (0, True), err
+    [text] = webhook.messages
+    assert text.splitlines()[-1] == "Individual reports sent via email"

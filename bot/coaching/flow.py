@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.channels import Parcel, Recipient
-from bot.channels.email.channel import EmailChannel
+from bot.channels.email.channel import EmailChannel, ledger_key
 from bot.channels.email.providers import make_provider
 from bot.channels.slack_dm import SlackDm
 from bot.channels.slack_dm.delivery import Poster, shared_pacer
@@ -40,6 +40,7 @@ from bot.coaching.summary import team_summary
 from bot.progress import ProgressBar
 from bot.slack.identity import People
 from core import DeliveryStore, Report, ReportEngine, Requester, Settings, Target, Week
+from core.deliveries import DELIVERED
 from core.errors import ConfigError
 from core.kinds import Subject
 from core.kinds.coaching.headline import CoachingHeadline
@@ -198,8 +199,7 @@ class _Run:
             self.result.phases["emailing"] = time.monotonic() - started
         if send_slack:
             started = time.monotonic()
-            # Emails printed by the console provider (none configured) were not sent anywhere.
-            self._slack(parcels, emailed=email is not None and email.records and self.result.emails_sent > 0)
+            self._slack(parcels, emailed=self._emailed([p.recipient for p in parcels]))
             self.result.phases["slack"] = time.monotonic() - started
         slack.alert(
             self.settings,
@@ -215,6 +215,16 @@ class _Run:
             self.week.label(), r.reps_processed, r.reports_generated, r.emails_sent, r.emails_sent_now,
             r.emails_failed, "posted" if r.slack_posted else "not posted",
         )  # fmt: skip
+
+    def _emailed(self, reps: Sequence[Recipient]) -> bool:
+        """Whether one of `reps` has the period's email delivered through a provider, by this
+        run or an earlier one: the email ledger's word. Emails printed by the console provider
+        (none configured) write no ledger row: they were not sent anywhere."""
+        for rep in reps:
+            record = self.deliveries.get(*ledger_key(Parcel(KIND, self.week, rep, ())))
+            if record is not None and record.status == DELIVERED:
+                return True
+        return False
 
     def _generate(self, targets: list[Target], trigger: str) -> dict[str, Report]:
         """The reviews to deliver, by rep id (generated, or reused when stored complete)."""
@@ -315,7 +325,9 @@ class _Run:
             lines.append(f"  {sid} {rep.name}: " + "; ".join(where))
         if email is None:
             lines.append("emails: not sent (use --send-emails)")
-        text = team_summary(self.week, headlines, emailed=email is not None and email.records)
+        reps = [recipient(subjects[sid]) for sid in ids]
+        emailed = (email is not None and email.records) or self._emailed(reps)
+        text = team_summary(self.week, headlines, emailed=emailed)
         if send_slack and self.some_reps:
             lines.append(
                 "team summary and managers' DMs: not posted with --rep-id (the run of every rep posts them)"
@@ -324,7 +336,7 @@ class _Run:
             lines.append(f"team summary -> {self._summary_target()}")
             if dm is not None:
                 managers = self.kind.managers(self.engine.warehouse)
-                for manager_id, team_text in self._team_texts(managers, headlines, email is not None).items():
+                for manager_id, team_text in self._team_texts(managers, headlines, emailed).items():
                     reps = team_text.count("\n• ")
                     lines.append(
                         f"manager DM -> {manager_id} {managers[manager_id][0]}: their team's summary ({reps} reps)"

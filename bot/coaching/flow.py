@@ -325,8 +325,9 @@ class _Run:
             lines.append(f"  {sid} {rep.name}: " + "; ".join(where))
         if email is None:
             lines.append("emails: not sent (use --send-emails)")
-        reps = [recipient(subjects[sid]) for sid in ids]
-        emailed = (email is not None and email.records) or self._emailed(reps)
+        emailed = (email is not None and email.records) or self._emailed(
+            [recipient(subjects[i]) for i in ids]
+        )
         text = team_summary(self.week, headlines, emailed=emailed)
         if send_slack and self.some_reps:
             lines.append(

@@ -8,6 +8,7 @@ none), Priya Natarajan is new (no previous week).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from core import DeliveryStore
+from core import DeliveryStore, Settings
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.email_servers import SmtpServer
 from tests.slack_server import SlackServer
@@ -548,3 +549,33 @@ def test_the_summary_says_emails_went_out_when_an_earlier_run_of_the_period_sent
     assert (code, result["slack_posted"]) == (0, True), err
     [text] = webhook.messages
     assert text.splitlines()[-1] == "Individual reports sent via email"
+
+
+def test_a_summary_in_several_parts_waits_part_interval_between_its_webhook_posts(
+    settings: Settings, webhook: WebhookServer
+) -> None:
+    from dataclasses import replace
+
+    from bot.coaching import slack
+    from bot.coaching.result import CoachingResult
+    from bot.coaching.summary import summary_parts
+    from bot.slack.webhook import PART_INTERVAL
+    from core import Week
+
+    week = Week(dt.date(2026, 11, 9))
+    text = (
+        HEADER
+        + "\n\nGenerated reports for 300 reps:\n"
+        + "\n".join(f"• Rep {n}: 70/100 (6 calls)" for n in range(300))
+    )
+    parts = summary_parts(text)
+    assert len(parts) >= 2
+    slept: list[float] = []
+    result = CoachingResult(week)
+    with EmbeddedWarehouse(settings.home) as warehouse:
+        slack.post_summary(
+            replace(settings, slack_webhook_url=webhook.url), DeliveryStore(warehouse), None, week, text, result,
+            slept.append,
+        )  # fmt: skip
+    assert result.slack_posted and webhook.messages == parts
+    assert slept.count(PART_INTERVAL) == len(parts) - 1

@@ -579,3 +579,18 @@ def test_a_summary_in_several_parts_waits_part_interval_between_its_webhook_post
         )  # fmt: skip
     assert result.slack_posted and webhook.messages == parts
     assert slept.count(PART_INTERVAL) == len(parts) - 1
+
+
+def test_a_dry_run_of_a_resend_says_which_resend_each_rep_would_get(
+    smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert coaching(capsys, "--send-emails")[0] == 0
+    assert coaching(capsys, "--resend", "--rep-id", "REP001")[0] == 0
+    code = main(["coaching", "--resend", "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    jane = next(line for line in out.splitlines() if "REP001 Jane Smith" in line)
+    david = next(line for line in out.splitlines() if "REP002 David Park" in line)
+    assert "would be resent (resend 2)" in jane and "would be resent (resend 1)" in david
+    assert "email delivered" not in out
+    assert len(smtp.received) == 8  # the dry run sent nothing

@@ -34,6 +34,7 @@ from bot.channels.email.providers import make_provider
 from bot.channels.slack_dm import SlackDm
 from bot.channels.slack_dm.delivery import Poster, shared_pacer
 from bot.coaching import slack
+from bot.coaching.emails import resend_number
 from bot.coaching.emails import send_emails as email_parcels
 from bot.coaching.result import CoachingResult
 from bot.coaching.summary import team_summary
@@ -107,7 +108,7 @@ def run_coaching(
         email = EmailChannel(deliveries, make_provider(settings, run.out), settings.email_from)
     try:
         if dry_run:
-            run.preview(targets, email if emailing else None, send_slack)
+            run.preview(targets, email if emailing else None, send_slack, resend)
         else:
             run.deliver(targets, email if emailing else None, send_slack, resend, trigger)
     finally:
@@ -303,7 +304,9 @@ class _Run:
 
     # -- the dry run: reads only ------------------------------------------------------------
 
-    def preview(self, targets: list[Target], email: EmailChannel | None, send_slack: bool) -> None:
+    def preview(
+        self, targets: list[Target], email: EmailChannel | None, send_slack: bool, resend: bool = False
+    ) -> None:
         """Who would get what, and the summary text: from the facts, nothing stored or sent."""
         ids = [t.subject_id for t in targets]
         facts = self.kind.facts(self.engine.warehouse, self.week, ids)
@@ -319,7 +322,8 @@ class _Run:
             where = [f"report {stored.get(sid, 'to generate')}"]
             if email is not None:
                 note = email.preview(rep, KIND, self.week, (sid,))
-                where.append(f"email -> {note.to}: {note.note or ''}".rstrip(": "))
+                said = self._resend_note(rep) if resend and email.records else note.note
+                where.append(f"email -> {note.to}: {said or ''}".rstrip(": "))
             if send_slack and dm is not None:
                 where.append(f"Slack DM -> {self._slack_user(dm, rep)}")
             lines.append(f"  {sid} {rep.name}: " + "; ".join(where))
@@ -348,6 +352,11 @@ class _Run:
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         self.result.notes.append("dry run: nothing generated, stored, sent or recorded")
+
+    def _resend_note(self, rep: Recipient) -> str:
+        """What --resend would send `rep` (the ledger's word; reads only)."""
+        n = resend_number(self.deliveries, Parcel(KIND, self.week, rep, ()))
+        return f"would be resent (resend {n})" if n else "never sent: the first email would be sent"
 
     def _dm(self) -> SlackDm | None:
         if self.poster is None or self.people is None:

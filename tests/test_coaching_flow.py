@@ -594,3 +594,14 @@ def test_a_dry_run_of_a_resend_says_which_resend_each_rep_would_get(
     assert "would be resent (resend 2)" in jane and "would be resent (resend 1)" in david
     assert "email delivered" not in out
     assert len(smtp.received) == 8  # the dry run sent nothing
+
+
+def test_the_readmes_team_summary_is_the_programs_for_the_demo_week(
+    smtp: SmtpServer, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("**The team summary**") :]
+    start = section.index("```text\n") + len("```text\n")
+    shown = section[start : section.index("\n```", start)]
+    assert coaching(capsys, "--send-emails", "--send-slack")[0] == 0
+    assert shown == webhook.messages[0], "README's team summary is stale: paste this test's webhook text"

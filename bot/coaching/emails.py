@@ -66,16 +66,28 @@ def send_emails(
 def resend_parcel(deliveries: DeliveryStore, parcel: Parcel) -> Parcel:
     """The parcel a resend sends: the first email if it never went out, else the first resend
     number whose ledger row is not used up (see the module docstring)."""
-    if _free(deliveries.get(*ledger_key(parcel))):
+    n = resend_number(deliveries, parcel)
+    if n == 0:
         return parcel
-    n = 1
-    while True:
-        person = f"{parcel.recipient.person_id}.resend-{n}"
-        again = dataclasses.replace(parcel, recipient=dataclasses.replace(parcel.recipient, person_id=person))
-        if _free(deliveries.get(*ledger_key(again))):
-            log.info("resending the %s email of %s (resend %d)", parcel.kind, parcel.recipient.person_id, n)
-            return again
+    log.info("resending the %s email of %s (resend %d)", parcel.kind, parcel.recipient.person_id, n)
+    return numbered(parcel, n)
+
+
+def resend_number(deliveries: DeliveryStore, parcel: Parcel) -> int:
+    """Which email a resend of `parcel` would send (reads only): 0 for the first email (it never
+    went out), else the resend number n of the first row not used up."""
+    n = 0
+    while not _free(deliveries.get(*ledger_key(numbered(parcel, n)))):
         n += 1
+    return n
+
+
+def numbered(parcel: Parcel, n: int) -> Parcel:
+    """`parcel` as resend number `n` (0: the parcel itself): its recipient's person id suffixed."""
+    if n == 0:
+        return parcel
+    person = f"{parcel.recipient.person_id}.resend-{n}"
+    return dataclasses.replace(parcel, recipient=dataclasses.replace(parcel.recipient, person_id=person))
 
 
 def _free(record: DeliveryRecord | None) -> bool:

@@ -6,6 +6,12 @@ each rep's review by email (bot/coaching/emails.py) → the team summary to Slac
 their team's summary and each rep their review by DM (bot/coaching/slack.py) → alerts →
 the result (bot/coaching/result.py).
 
+The team summary and the managers' DMs are posted once per period, so only by a run that has
+every rep's review: not by a run of some reps (--rep-id: a note says so), nor while a review
+failed (a note, and the run exits 1; the rerun that completes the reviews posts them), nor for
+0 reps. A partial review (a section failed) does not hold them back: their figures are the
+headline's, from queries.
+
 Every delivery goes through the ledger (core.deliveries), so a re-run of a period sends
 nothing twice and a run killed midway resumes. A dry run only reads: it stores no report,
 writes no ledger row and sends nothing, and prints who would get what and the summary text.
@@ -23,17 +29,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.channels import Parcel, Recipient
-from bot.channels.email.channel import EmailChannel
+from bot.channels.email.channel import EmailChannel, ledger_key
 from bot.channels.email.providers import make_provider
 from bot.channels.slack_dm import SlackDm
 from bot.channels.slack_dm.delivery import Poster, shared_pacer
 from bot.coaching import slack
+from bot.coaching.emails import resend_number
 from bot.coaching.emails import send_emails as email_parcels
 from bot.coaching.result import CoachingResult
 from bot.coaching.summary import team_summary
 from bot.progress import ProgressBar
 from bot.slack.identity import People
 from core import DeliveryStore, Report, ReportEngine, Requester, Settings, Target, Week
+from core.deliveries import DELIVERED
 from core.errors import ConfigError
 from core.kinds import Subject
 from core.kinds.coaching.headline import CoachingHeadline
@@ -93,13 +101,14 @@ def run_coaching(
     run = _Run(
         settings, engine, deliveries, kind, week, result, poster, people, out or sys.stdout, progress, sleep
     )
+    run.some_reps = reps is not None
     emailing = send_emails or resend
     opened = email is None and emailing
     if opened:
         email = EmailChannel(deliveries, make_provider(settings, run.out), settings.email_from)
     try:
         if dry_run:
-            run.preview(targets, email if emailing else None, send_slack)
+            run.preview(targets, email if emailing else None, send_slack, resend)
         else:
             run.deliver(targets, email if emailing else None, send_slack, resend, trigger)
     finally:
@@ -164,6 +173,7 @@ class _Run:
         self.settings, self.engine, self.deliveries, self.kind = settings, engine, deliveries, kind
         self.week, self.result, self.poster, self.people = week, result, poster, people
         self.out, self.progress, self.sleep = out, progress, sleep
+        self.some_reps = False  # --rep-id: the team summary and the managers' DMs are the full run's
 
     def _bar(self, label: str) -> ProgressBar | None:
         return ProgressBar(label, self.progress) if self.progress is not None else None
@@ -190,8 +200,7 @@ class _Run:
             self.result.phases["emailing"] = time.monotonic() - started
         if send_slack:
             started = time.monotonic()
-            # Emails printed by the console provider (none configured) were not sent anywhere.
-            self._slack(parcels, emailed=email is not None and email.records and self.result.emails_sent > 0)
+            self._slack(parcels, emailed=self._emailed([p.recipient for p in parcels]))
             self.result.phases["slack"] = time.monotonic() - started
         slack.alert(
             self.settings,
@@ -207,6 +216,16 @@ class _Run:
             self.week.label(), r.reps_processed, r.reports_generated, r.emails_sent, r.emails_sent_now,
             r.emails_failed, "posted" if r.slack_posted else "not posted",
         )  # fmt: skip
+
+    def _emailed(self, reps: Sequence[Recipient]) -> bool:
+        """Whether one of `reps` has the period's email delivered through a provider, by this
+        run or an earlier one: the email ledger's word. Emails printed by the console provider
+        (none configured) write no ledger row: they were not sent anywhere."""
+        for rep in reps:
+            record = self.deliveries.get(*ledger_key(Parcel(KIND, self.week, rep, ())))
+            if record is not None and record.status == DELIVERED:
+                return True
+        return False
 
     def _generate(self, targets: list[Target], trigger: str) -> dict[str, Report]:
         """The reviews to deliver, by rep id (generated, or reused when stored complete)."""
@@ -228,18 +247,46 @@ class _Run:
 
     def _slack(self, parcels: list[Parcel], emailed: bool) -> None:
         headlines = [h for p in parcels if isinstance(h := p.reports[0].headline, CoachingHeadline)]
-        text = team_summary(self.week, headlines, emailed=emailed)
-        slack.post_summary(
-            self.settings, self.deliveries, self.poster, self.week, text, self.result, self.sleep
-        )
+        withheld = self._withheld(headlines)
+        if withheld:
+            self.result.notes.append(withheld)
+        else:
+            text = team_summary(self.week, headlines, emailed=emailed)
+            slack.post_summary(
+                self.settings, self.deliveries, self.poster, self.week, text, self.result, self.sleep
+            )
         if self.poster is None or self.people is None:
             self.result.notes.append("no manager or rep DMs: SLACK_BOT_TOKEN is not set")
             return
-        managers = self.kind.managers(self.engine.warehouse)
-        texts = self._team_texts(managers, headlines, emailed)
-        slack.dm_managers(self.people, self.poster, self.deliveries, self.week, managers, texts, self.result)
+        if not withheld:
+            managers = self.kind.managers(self.engine.warehouse)
+            texts = self._team_texts(managers, headlines, emailed)
+            slack.dm_managers(
+                self.people, self.poster, self.deliveries, self.week, managers, texts, self.result
+            )
         dm = SlackDm(self.poster.client, self.poster, self.deliveries, self.people)
         slack.dm_reps(dm, parcels, self.result)
+
+    def _withheld(self, headlines: Sequence[CoachingHeadline]) -> str | None:
+        """Why the team summary and the managers' DMs are not posted by this run, or None.
+
+        Each is posted once per period (its ledger key has no run in it), so only a run with
+        every rep's review may post them: a run of some reps (--rep-id) leaves them to the full
+        run, and a run where a review failed leaves them to the rerun that completes it. A partial
+        review (a section failed) does not hold them back: the summary's figures are the
+        headline's, from queries, not from the failed section.
+        """
+        if self.some_reps:
+            return "team summary and managers' DMs not posted: a run with --rep-id leaves them to the run of every rep"
+        failed = self.result.reports_failed
+        if failed:
+            return (
+                f"team summary and managers' DMs not posted: {failed} review(s) could not be generated; "
+                "a rerun that completes them posts them"
+            )
+        if not headlines:
+            return "team summary and managers' DMs not posted: no rep has a review"
+        return None
 
     def _team_texts(
         self,
@@ -257,7 +304,9 @@ class _Run:
 
     # -- the dry run: reads only ------------------------------------------------------------
 
-    def preview(self, targets: list[Target], email: EmailChannel | None, send_slack: bool) -> None:
+    def preview(
+        self, targets: list[Target], email: EmailChannel | None, send_slack: bool, resend: bool = False
+    ) -> None:
         """Who would get what, and the summary text: from the facts, nothing stored or sent."""
         ids = [t.subject_id for t in targets]
         facts = self.kind.facts(self.engine.warehouse, self.week, ids)
@@ -273,18 +322,26 @@ class _Run:
             where = [f"report {stored.get(sid, 'to generate')}"]
             if email is not None:
                 note = email.preview(rep, KIND, self.week, (sid,))
-                where.append(f"email -> {note.to}: {note.note or ''}".rstrip(": "))
+                said = self._resend_note(rep) if resend and email.records else note.note
+                where.append(f"email -> {note.to}: {said or ''}".rstrip(": "))
             if send_slack and dm is not None:
                 where.append(f"Slack DM -> {self._slack_user(dm, rep)}")
             lines.append(f"  {sid} {rep.name}: " + "; ".join(where))
         if email is None:
             lines.append("emails: not sent (use --send-emails)")
-        text = team_summary(self.week, headlines, emailed=email is not None and email.records)
-        if send_slack:
+        emailed = (email is not None and email.records) or self._emailed(
+            [recipient(subjects[i]) for i in ids]
+        )
+        text = team_summary(self.week, headlines, emailed=emailed)
+        if send_slack and self.some_reps:
+            lines.append(
+                "team summary and managers' DMs: not posted with --rep-id (the run of every rep posts them)"
+            )
+        elif send_slack:
             lines.append(f"team summary -> {self._summary_target()}")
             if dm is not None:
                 managers = self.kind.managers(self.engine.warehouse)
-                for manager_id, team_text in self._team_texts(managers, headlines, email is not None).items():
+                for manager_id, team_text in self._team_texts(managers, headlines, emailed).items():
                     reps = team_text.count("\n• ")
                     lines.append(
                         f"manager DM -> {manager_id} {managers[manager_id][0]}: their team's summary ({reps} reps)"
@@ -295,6 +352,11 @@ class _Run:
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         self.result.notes.append("dry run: nothing generated, stored, sent or recorded")
+
+    def _resend_note(self, rep: Recipient) -> str:
+        """What --resend would send `rep` (the ledger's word; reads only)."""
+        n = resend_number(self.deliveries, Parcel(KIND, self.week, rep, ()))
+        return f"would be resent (resend {n})" if n else "never sent: the first email would be sent"
 
     def _dm(self) -> SlackDm | None:
         if self.poster is None or self.people is None:

@@ -4,7 +4,8 @@ review by DM, and the alerts. Every post goes through the ledger (core.deliverie
 - Team summary: to the incoming webhook SLACK_WEBHOOK_URL when set (a POST of {"text": ...},
   bot.slack.webhook), else by the bot to WEEKLY_REPORT_COACHING_CHANNEL. Ledger key
   `coaching-summary:<period>` (a team too long for one message: `...:<n>` for part n > 1),
-  recipient "webhook" (never the URL: it is a secret) or the channel. A webhook post cannot be
+  recipient "webhook" (never the URL: it is a secret) or the channel; webhook parts are posted
+  PART_INTERVAL apart (bot.slack.webhook), through the run's injectable `sleep`. A webhook post cannot be
   looked up afterwards, so one whose outcome was never recorded (a crash as it posted) is not
   posted again: it is reported as "may or may not have been posted" and alerted. The bot's
   post looks in the channel's history first (bot.channels.slack_dm.delivery.post_once).
@@ -31,7 +32,7 @@ from bot.channels.slack_dm.delivery import Poster, open_dm, post_once, why
 from bot.coaching.result import CoachingResult
 from bot.coaching.summary import summary_message, summary_parts
 from bot.slack.identity import People
-from bot.slack.webhook import post_webhook
+from bot.slack.webhook import PART_INTERVAL, post_webhook
 from bot.weekly import alert_message
 from core import DeliveryStore, Settings, Week
 from core.deliveries import DELIVERED, FAILED, SENDING
@@ -66,8 +67,15 @@ def post_summary(
     keys = summary_keys(week, len(parts))
     if settings.slack_webhook_url:
         result.summary_to = WEBHOOK
+        posted: list[str] = []  # the parts this run POSTed: the next waits PART_INTERVAL after one
+
+        def pace(key: str) -> None:
+            if posted:
+                sleep(PART_INTERVAL)
+            posted.append(key)
+
         landed = [
-            _webhook_once(settings.slack_webhook_url, deliveries, k, p, sleep, week)
+            _webhook_once(settings.slack_webhook_url, deliveries, k, p, sleep, week, pace)
             for k, p in zip(keys, parts, strict=True)
         ]
     elif settings.coaching_channel and poster is not None:
@@ -90,9 +98,17 @@ def post_summary(
 
 
 def _webhook_once(
-    url: str, deliveries: DeliveryStore, key: str, text: str, sleep: Callable[[float], None], week: Week
+    url: str,
+    deliveries: DeliveryStore,
+    key: str,
+    text: str,
+    sleep: Callable[[float], None],
+    week: Week,
+    pace: Callable[[str], None] = lambda key: None,
 ) -> str | None:
-    """Post `text` to the webhook unless the ledger has it; None when it landed (now or before)."""
+    """Post `text` to the webhook unless the ledger has it; None when it landed (now or before).
+    `pace(key)` is called just before the POST (each part is its own post_webhook call, so its
+    PART_INTERVAL between parts is kept here)."""
     record = deliveries.claim(key, WEBHOOK)
     if record.status == DELIVERED:
         return None
@@ -102,6 +118,7 @@ def _webhook_once(
         return error
     if not deliveries.start_attempt(key, WEBHOOK, record):
         return "being posted by another run"
+    pace(key)
     try:
         post_webhook(url, text, timeout=WEBHOOK_TIMEOUT, sleep=sleep)
     except DeliveryError as exc:

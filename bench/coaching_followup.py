@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import print_table  # also puts the checkout on sys.path
+from followup import ask_all, print_latencies  # its _common puts the checkout on sys.path
 
-from core import ReportEngine, Requester, Settings, build_engine
+from core import Settings, build_engine
 from core.demo import load_demo
 from core.kinds import COACHING
 from core.warehouse.embedded import EmbeddedWarehouse
 
 AS_OF = dt.date(2026, 11, 18)
-TARGET_P50_MS = 300.0
 QUESTIONS = {
     "objection calls": "Which calls had pricing objections?",
     "objection counts": "What objections did I get in October?",
@@ -53,37 +50,13 @@ def main() -> int:
             week = engine.week(None)
             targets = COACHING.active_targets(engine.warehouse, week)
             engine.generate(targets, week)
-            timings = _ask_all(engine, [t.subject_id for t in targets], args.rounds)
-    rows = [[kind, len(ms), _pct(ms, 50), _pct(ms, 99), max(ms)] for kind, ms in timings.items()]
-    every = [m for ms in timings.values() for m in ms]
-    p50 = _pct(every, 50)
-    rows.append(["all", len(every), p50, _pct(every, 99), max(every)])
+            timings = ask_all(engine, [t.subject_id for t in targets], args.rounds, QUESTIONS)
     reps = len(timings["focus"]) // args.rounds
-    print(
-        f"Coaching follow-ups on the embedded agent, {reps} reps × {len(QUESTIONS)} kinds × {args.rounds} rounds"
+    print_latencies(
+        f"Coaching follow-ups on the embedded agent, {reps} reps × {len(QUESTIONS)} kinds × {args.rounds} rounds",
+        timings,
     )
-    print_table(["question kind", "asked", "p50 ms", "p99 ms", "max ms"], rows)
-    print(f"target p50 ≤ {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'MISSED'}")
     return 0
-
-
-def _ask_all(engine: ReportEngine, reps: list[str], rounds: int) -> dict[str, list[float]]:
-    admin = Requester(is_admin=True)
-    timings: dict[str, list[float]] = {kind: [] for kind in QUESTIONS}
-    for _ in range(rounds):
-        for rep in reps:
-            for kind, question in QUESTIONS.items():
-                started = time.perf_counter()
-                engine.ask(admin, rep, question)
-                timings[kind].append((time.perf_counter() - started) * 1000)
-    return timings
-
-
-def _pct(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    return statistics.quantiles(ordered, n=100, method="inclusive")[pct - 1]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -376,10 +376,10 @@ class ReportEngine:
                 report.report_id, asked_by, question, str(withheld), parent, None, reason
             )
             raise
-        self.store.record_followup(
+        followup_id = self.store.record_followup(
             report.report_id, asked_by, question, answer.text, parent, answer.message_id, sql=answer.sql
         )
-        return FollowUp(report, answer, parent)
+        return FollowUp(report, answer, parent, followup_id)
 
     def _ask_checked(
         self, thread_id: str, parent: int, prompt: str, context: AskContext, asked_by: str | None = None
@@ -498,6 +498,7 @@ class FollowUp:
     report: Report
     answer: Answer
     parent_message_id: int
+    followup_id: str = ""  # the stored exchange (Store.followup, Store.record_feedback)
 
 
 MAX_QUESTION = 2000

@@ -36,6 +36,24 @@ from core.warehouse.base import ANALYTICS as T
 from core.warehouse.merge import Upsert
 from core.weeks import Week, period_of
 
+FEEDBACK_VALUES = ("positive", "negative")
+
+
+@dataclass(frozen=True)
+class StoredFollowUp:
+    """A stored exchange in a report's thread, as its buttons need it: the report and its
+    kind and subject (for authorisation), the statements its answer ran, the latest feedback."""
+
+    followup_id: str
+    report_id: str
+    kind: str
+    subject_id: str
+    question: str
+    status: str | None
+    sql: tuple[str, ...]
+    feedback: str | None
+
+
 REPORT_UPSERT_COLUMNS = (
     "report_id", "csm_id", "customer_id", "report_week_start", "report_week_end",
     "full_report", "status", "agent_thread_id", "last_message_id", "metadata", "generation_id",
@@ -276,8 +294,9 @@ class ReportStore:
         message_id: int | None,
         refusal_reason: str | None = None,
         sql: Sequence[str] = (),
-    ) -> None:
+    ) -> str:
         """Store the exchange; an answered one advances the report's last assistant message id.
+        Returns the exchange's followup_id (what the buttons under its answer name).
 
         With `refusal_reason` the exchange is stored as refused (the answer failed the guard):
         `answer` is what the person was told instead, no SQL is kept, and the report's thread
@@ -285,6 +304,7 @@ class ReportStore:
         """
         status = "answered" if refusal_reason is None else "refused"
         sql_text = "\n;\n".join(sql) if sql and refusal_reason is None else None
+        followup_id = uuid.uuid4().hex[:16]
         row = [
             report_id,
             asked_by,
@@ -296,12 +316,13 @@ class ReportStore:
             status,
             refusal_reason,
             sql_text,
+            followup_id,
         ]
         with self.warehouse.transaction():
             self.warehouse.execute(
                 f"INSERT INTO {T}.followups (report_id, asked_by, question, answer, parent_message_id, "
-                "agent_message_id, asked_at, status, refusal_reason, sql_text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "agent_message_id, asked_at, status, refusal_reason, sql_text, followup_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             if message_id is not None and refusal_reason is None:
@@ -309,6 +330,37 @@ class ReportStore:
                     f"UPDATE {T}.weekly_reports SET last_message_id = ? WHERE report_id = ?",
                     [message_id, report_id],
                 )
+        return followup_id
+
+    def followup(self, followup_id: str) -> StoredFollowUp | None:
+        """One stored exchange by its followup_id (None when there is none)."""
+        rows = self.warehouse.query(
+            f"SELECT f.followup_id, f.report_id, r.report_kind, r.subject_id, f.question, f.status, "
+            f"f.sql_text, f.feedback FROM {T}.followups f JOIN {T}.weekly_reports r "
+            "ON r.report_id = f.report_id WHERE f.followup_id = ?",
+            [followup_id],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        sql = tuple(s.strip() for s in (row["sql_text"] or "").split("\n;\n") if s.strip())
+        return StoredFollowUp(
+            row["followup_id"], row["report_id"], row["report_kind"] or "ebr", row["subject_id"],
+            row["question"], row["status"], sql, row["feedback"],
+        )  # fmt: skip
+
+    def record_feedback(self, followup_id: str, feedback: str, by: str | None) -> bool:
+        """Store a click of an answer's feedback buttons; the latest click wins. False when
+        there is no such exchange."""
+        if feedback not in FEEDBACK_VALUES:
+            raise ValueError(f"feedback is one of {', '.join(FEEDBACK_VALUES)}, not {feedback!r}")
+        if self.followup(followup_id) is None:
+            return False
+        self.warehouse.execute(
+            f"UPDATE {T}.followups SET feedback = ?, feedback_by = ?, feedback_at = ? WHERE followup_id = ?",
+            [feedback, by, _now(), followup_id],
+        )
+        return True
 
     def start_run(self, trigger: str, week: Week) -> str:
         """Record a generation run as running, owned by this store's owner (see `keep_alive`)."""

@@ -198,7 +198,11 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups (
     asked_at TIMESTAMP_NTZ NOT NULL,
     status VARCHAR,
     refusal_reason VARCHAR,
-    sql_text VARCHAR
+    sql_text VARCHAR,
+    followup_id VARCHAR,
+    feedback VARCHAR,
+    feedback_by VARCHAR,
+    feedback_at TIMESTAMP_NTZ
 );
 
 -- The guard's columns and the answer's SQL came after the first release: add them to a
@@ -207,6 +211,13 @@ ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NO
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups
     ADD COLUMN IF NOT EXISTS refusal_reason VARCHAR;
 ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS sql_text VARCHAR;
+-- followup_id names the exchange for the buttons under its answer; feedback is the latest click
+-- of its feedback buttons (positive | negative), by whom and when. Older rows have none.
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS followup_id VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS feedback VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups ADD COLUMN IF NOT EXISTS feedback_by VARCHAR;
+ALTER TABLE IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS.followups
+    ADD COLUMN IF NOT EXISTS feedback_at TIMESTAMP_NTZ;
 
 -- Every run: the engine's own generation runs (scope NULL) and the weekly delivery runs.
 -- A weekly run is claimed once per (week_start, scope) by the MERGE in core/runs.py; `owner`

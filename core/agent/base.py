@@ -14,8 +14,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from core.charts import Chart
 from core.weeks import Week
 
 Write = Callable[[], None]
@@ -81,6 +82,25 @@ class Answer:
     tables: tuple[ResultTable, ...] = ()
     warnings: tuple[str, ...] = ()
     elicitation: bool = False
+    charts: tuple[Chart, ...] = ()  # Vega-Lite specs the agent sent (Cortex `response.chart`)
+
+
+# What a listener is told the agent is doing (assistant.threads.setStatus shows it in Slack).
+PLANNING, QUERYING, SEARCHING, WRITING = "planning", "querying", "searching", "writing"
+
+
+class AnswerListener(Protocol):
+    """Hears an answer while it is made, for a person waiting on it (a Slack thread, the console).
+
+    `status` names what the agent is doing (PLANNING, QUERYING, SEARCHING, WRITING) with the
+    service's own words when it has them; `text` is the next piece of the answer's text, in
+    order. Through ReportEngine.ask a listener hears only text the guard has cleared, so
+    what it shows is never more than the answer that is then returned or withheld.
+    """
+
+    def status(self, phase: str, message: str = "") -> None: ...
+
+    def text(self, delta: str) -> None: ...
 
 
 class Agent(ABC):

@@ -24,8 +24,9 @@ from core.weeks import Week
 
 if TYPE_CHECKING:
     from core.agent.base import AskContext
+    from core.charts import Chart
     from core.directory import Requester
-    from core.models import KindHeadline
+    from core.models import KindHeadline, Report
     from core.settings import Settings
     from core.warehouse import Warehouse
 
@@ -229,6 +230,16 @@ class ReportKind(ABC):
         from core.errors import AgentRequestError
 
         raise AgentRequestError(f"the local analyst cannot write a {self.title}")
+
+    def charts(self, report: Report) -> Sequence[Chart]:
+        """The report's charts, built from its stored figures (none by default, and none for a
+        report stored before its kind had charts)."""
+        return ()
+
+    def suggested_questions(self, report: Report) -> Sequence[str]:
+        """Up to three follow-up questions that fit this report, offered in its thread (none
+        by default). Each must be one the kind's agent can answer about the report's subject."""
+        return ()
 
     @abstractmethod
     def coverage(self, warehouse: Warehouse, week: Week) -> None:

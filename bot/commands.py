@@ -25,8 +25,10 @@ from core import (
     validate_customer_id,
 )
 from core.errors import ConfigError, InputError, WarehouseLocked
+from core.feedback import by_week, feedback_counts, negative_feedback
 from core.warehouse import open_embedded
 from core.warehouse.base import ANALYTICS, COACHING, split_statements
+from core.weeks import week_containing
 
 
 def _settings() -> Settings:
@@ -259,6 +261,7 @@ def runs(args: argparse.Namespace) -> int:
     settings = _settings()
     with open_warehouse(settings) as warehouse:
         history = ReportStore(warehouse).runs(args.limit)
+        feedback = by_week(feedback_counts(warehouse))
     if not history:
         print("No runs yet.")
         return 0
@@ -273,7 +276,39 @@ def runs(args: argparse.Namespace) -> int:
         "dms_sent",
         "dms_failed",
     ]
-    print(table([*columns, "notes"], [[*(r[c] for c in columns), _run_notes(r)] for r in history]))
+    print(
+        table(
+            [*columns, "feedback", "notes"],
+            [[*(r[c] for c in columns), _votes(feedback, r["week_start"]), _run_notes(r)] for r in history],
+        )
+    )
+    return 0
+
+
+def _votes(weeks: dict[dt.date, tuple[int, int]], week_start: object) -> str:
+    """A run's week's feedback clicks: "+3 -1" (all kinds' answers on that week's reports)."""
+    day = week_start.date() if isinstance(week_start, dt.datetime) else week_start
+    up, down = weeks.get(day, (0, 0)) if isinstance(day, dt.date) else (0, 0)
+    return f"+{up} -{down}"
+
+
+def feedback(args: argparse.Namespace) -> int:
+    """`weekly-report feedback`: the answers' feedback clicks per kind and week, then the
+    questions whose answers were voted down."""
+    settings = _settings()
+    week_start = week_containing(_date(args.week_start, "--week-start")).start if args.week_start else None
+    with open_warehouse(settings) as warehouse:
+        counts, negative = feedback_counts(warehouse, week_start), negative_feedback(warehouse, week_start)
+    if not counts:
+        print(f"No follow-up answers{f' on reports of the week of {week_start}' if week_start else ''} yet.")
+        return 0
+    rows = [[c.kind, c.week_start, c.answers, c.positive, c.negative, c.answers - c.positive - c.negative]
+            for c in counts]  # fmt: skip
+    print(table(["kind", "week_start", "answers", "positive", "negative", "no_feedback"], rows))
+    if negative:
+        print("\nQuestions with negative feedback (latest click):")
+        print(table(["kind", "week_start", "report_id", "question", "by"],
+                    [[n.kind, n.week_start, n.report_id, n.question, n.by or ""] for n in negative]))  # fmt: skip
     return 0
 
 

@@ -18,7 +18,8 @@ from core.kinds.ebr.analytics import COVERAGE_SQL, Analytics, CustomerData, Snap
 from core.kinds.ebr.recommendations import what_matters
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.kinds.ebr.sections import SECTIONS
-from core.models import NO_DATA, PARTIAL, Headline
+from core.kinds.ebr.suggestions import ebr_questions
+from core.models import NO_DATA, PARTIAL, Headline, Report
 from core.settings import DEFAULT_AGENT, Settings
 from core.warehouse.base import ANALYTICS
 from core.weeks import Week
@@ -114,6 +115,9 @@ class ExecutiveReview(ReportKind):
     def judgement(self, facts: Any) -> dict[str, Any]:
         briefing = what_matters(analyse(facts))
         return {"verdict": briefing.verdict, "talking_points": briefing.points}
+
+    def suggested_questions(self, report: Report) -> Sequence[str]:
+        return ebr_questions(report.headline if isinstance(report.headline, Headline) else None)
 
     def coverage(self, warehouse: Warehouse, week: Week) -> None:
         row = warehouse.query(COVERAGE_SQL)[0]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import events
-from .faults import FaultRule, RateLimit, Refusal
+from .faults import TIERS, FaultRule, RateLimit, Refusal
 from .records import ApiError, Call
 from .state import ServerState
 from .web_api import read_request
@@ -65,6 +64,20 @@ class WebApiSide(ServerState):
             self._limits[method] = limit
         return limit
 
+    def limit_as_documented(self, *methods: str) -> dict[str, RateLimit]:
+        """Enforce the per-minute tier Slack documents for each method (all of `TIERS` by default).
+
+        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app); methods Slack
+        marks "special" get the figure noted in `TIERS`. chat.postMessage keeps its own limit_rate.
+        """
+        return {
+            method: self.limit_rate(
+                method, per_channel_per_second=per_second, per_workspace_per_minute=per_minute
+            )
+            for method, (per_second, per_minute) in TIERS.items()
+            if not methods or method in methods
+        }
+
     def _serve_http(
         self, verb: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -85,7 +98,7 @@ class WebApiSide(ServerState):
         except ApiError as exc:
             params, refusal = {}, Refusal(200, exc.response())
         with self._cond:
-            now, kind = time.monotonic(), self._token_kind(token)
+            now, kind = self.workspace.now(), self._token_kind(token)
             before = self._echo_before(method, params)
             refusal = refusal or self._refusal(method, params, kind, now)
             response = refusal.body if refusal else self._call(method, params)
@@ -115,7 +128,8 @@ class WebApiSide(ServerState):
             if refusal is not None:
                 return refusal
         limit = self._limits.get(method)
-        channel = self.workspace.channel_key(params["channel"]) if "channel" in params else None
+        named = params.get("channel", params.get("channel_id"))
+        channel = self.workspace.channel_key(named) if named is not None else None
         return limit.refuse(channel, now) if limit else None
 
     def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +155,9 @@ class WebApiSide(ServerState):
                     {"channel": channel, "user": user, "text": text, "blocks": blocks}
                 )
             response = {"ok": True}
-            self._calls.append(Call("response_url", params, response, 200, time.monotonic(), "response_url"))
+            self._calls.append(
+                Call("response_url", params, response, 200, self.workspace.now(), "response_url")
+            )
             self._cond.notify_all()
         return 200, {}, response
 

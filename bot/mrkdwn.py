@@ -55,3 +55,12 @@ def split_text(text: str, limit: int = BLOCK_TEXT_LIMIT) -> list[str]:
 def fallback(text: str) -> str:
     """A message's `text` (what notifications show), cut under MESSAGE_TEXT_LIMIT."""
     return text if len(text) <= MESSAGE_TEXT_LIMIT else text[: MESSAGE_TEXT_LIMIT - 1] + "…"
+
+
+def markdown(text: str) -> str:
+    """Text for Slack's Markdown surfaces (a streamed message's `markdown_text`, a `markdown`
+    block) that can carry no mention, no link and no image it did not mean to: &, < and > as
+    entities (no `<@U123>`, `<!channel>`, `<url|text>`), and `[` escaped (no `[text](url)`,
+    no `![](url)`). Each character is handled on its own, so a text cut anywhere, as a stream
+    is, comes out the same piece by piece as whole."""
+    return escape(text).replace("[", "\\[")

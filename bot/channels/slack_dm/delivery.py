@@ -28,7 +28,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.channels.slack_dm.render import slack_parent, slack_thread
 from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
 from core import DeliveryRecord, DeliveryStore, Report
@@ -252,7 +252,7 @@ class _Sending:
                 self.deliveries.posted(report.report_id, key, channel, ts)
         except (SlackClientError, OSError) as exc:
             return self._failed(None, None, f"parent message: {why(exc)}")
-        sections = slack_sections(report)
+        sections = slack_thread(report)  # the sections, then the suggested questions (each a part)
         try:
             have = self._parts_present(channel, ts) if self.resuming else {}
         except (SlackClientError, OSError) as exc:

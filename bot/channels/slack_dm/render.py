@@ -45,3 +45,41 @@ def slack_sections(report: Report) -> list[SlackMessage]:
             blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in part]
             messages.append(SlackMessage(fallback(f"{escape(heading)}\n" + "\n".join(part)), blocks))
     return messages
+
+
+SUGGESTED_ACTION = "suggested_question"  # each button's action_id: suggested_question_1, _2, _3
+BUTTON_TEXT = 75  # Slack's limit for a button's text
+
+
+def slack_suggestions(report: Report) -> list[SlackMessage]:
+    """The thread's last part: the report kind's suggested follow-up questions as buttons
+    (a click asks the question in the thread); none when the kind suggests none."""
+    questions = list(get_kind(report.kind).suggested_questions(report))[:3]
+    if not questions:
+        return []
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{SUGGESTED_ACTION}_{n}",
+            "text": {"type": "plain_text", "text": _button_text(q)},
+            "value": q[:2000],
+        }
+        for n, q in enumerate(questions, start=1)
+    ]
+    intro = "*Ask me about this report:* pick a question, or reply in this thread with your own."
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
+        {"type": "actions", "elements": buttons},
+    ]
+    return [
+        SlackMessage(fallback("Suggested questions: " + " · ".join(escape(q) for q in questions)), blocks)
+    ]
+
+
+def slack_thread(report: Report) -> list[SlackMessage]:
+    """Every thread reply of a report's DM: its sections, then its suggested questions."""
+    return slack_sections(report) + slack_suggestions(report)
+
+
+def _button_text(question: str) -> str:
+    return question if len(question) <= BUTTON_TEXT else question[: BUTTON_TEXT - 1].rstrip() + "…"

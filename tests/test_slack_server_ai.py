@@ -3,6 +3,10 @@ messages, thread statuses, file uploads (files_upload_v2) and button clicks over
 
 from __future__ import annotations
 
+import struct
+import urllib.error
+import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -271,3 +275,110 @@ def test_set_status_errors(server: SlackServer, web: WebClient) -> None:
     )
     assert _error(too_many)["error"] == "invalid_arguments"
     assert server.status_history(channel, question) == []
+
+
+# files
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real (tiny, grey) PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_files_upload_v2_shares_several_pngs_in_the_thread_as_one_message(
+    server: SlackServer, web: WebClient
+) -> None:
+    channel, report = _question(server, web)
+    trend, mix = _png(40, 20), _png(30, 30)
+    done = web.files_upload_v2(
+        file_uploads=[
+            {
+                "content": trend,
+                "filename": "revenue-trend.png",
+                "title": "Revenue, 8 weeks",
+                "alt_txt": "Up 12%",
+            },
+            {"content": mix, "filename": "channel-mix.png", "title": "Channel mix", "alt_txt": "Email 40%"},
+        ],
+        channel=channel,
+        thread_ts=report,
+        initial_comment="Charts for this week",
+    )
+    assert [f["title"] for f in done["files"]] == ["Revenue, 8 weeks", "Channel mix"]
+
+    replies = web.conversations_replies(channel=channel, ts=report)["messages"]
+    assert len(replies) == 2
+    shared = replies[1]
+    assert shared["text"] == "Charts for this week" and shared["thread_ts"] == report and shared["upload"]
+    assert [(f["name"], f["title"], f["alt_txt"], f["mimetype"], f["size"]) for f in shared["files"]] == [
+        ("revenue-trend.png", "Revenue, 8 weeks", "Up 12%", "image/png", len(trend)),
+        ("channel-mix.png", "Channel mix", "Email 40%", "image/png", len(mix)),
+    ]
+    assert (shared["files"][0]["original_w"], shared["files"][0]["original_h"]) == (40, 20)
+
+    uploads = server.uploaded_files(SARAH)
+    assert [u.content for u in uploads] == [trend, mix] and all(u.message_ts == shared["ts"] for u in uploads)
+    assert server.file_bytes(uploads[0].id).startswith(b"\x89PNG\r\n\x1a\n")
+    assert [c.method for c in server.calls][-6:] == ["files.getUploadURLExternal"] * 2 + ["upload"] * 2 + [
+        "files.completeUploadExternal"
+    ] + ["conversations.replies"]
+
+
+def test_upload_errors_are_the_documented_ones(server: SlackServer, web: WebClient) -> None:
+    get_url = web.files_getUploadURLExternal
+    assert _error(lambda: get_url(filename="a.png", length=0))["error"] == "missing_argument"
+    assert (
+        _error(lambda: get_url(filename="a.png", length=10, alt_txt="x" * 1001))["error"]
+        == "alt_txt_too_large"
+    )
+    assert _error(lambda: get_url(filename="a.txt", length=10, snippet_type="cobol85"))["error"] == (
+        "unknown_snippet_type"
+    )
+    assert _error(lambda: web.api_call("files.getUploadURLExternal", params={"length": 3}))["error"] == (
+        "invalid_arguments"
+    )
+
+    ticket = get_url(filename="a.png", length=10)
+    complete = web.files_completeUploadExternal
+    # announced but its bytes never arrived: nothing to share
+    assert (
+        _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id=SARAH))["error"]
+        == "file_not_found"
+    )
+    assert _error(lambda: complete(files=[{"id": "F0NOPE"}]))["error"] == "file_not_found"
+
+    with pytest.raises(urllib.error.HTTPError) as short:
+        urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"123", method="POST"))
+    assert short.value.code == 400
+    with urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"0123456789")) as answer:
+        assert answer.read() == b"OK - 10"
+
+    assert _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id="D0NOBODY"))["error"] == (
+        "channel_not_found"
+    )
+    server.leave_channel("C0REPORTS")
+    assert _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id="C0REPORTS"))["error"] == (
+        "not_in_channel"
+    )
+    assert complete(files=[{"id": ticket["file_id"], "title": "A"}])["files"] == [
+        {"id": ticket["file_id"], "title": "A"}
+    ]  # no channel: completed, kept private
+    again = lambda: complete(files=[{"id": ticket["file_id"]}], channel_id=SARAH)  # noqa: E731
+    assert _error(again)["error"] == "file_not_found"
+    assert server.messages() == []
+
+
+def test_upload_methods_are_limited_at_tier_4(server: SlackServer, web: WebClient) -> None:
+    server.limit_as_documented("files.getUploadURLExternal")
+    no_retry = WebClient(token=server.bot_token, base_url=server.api_url, retry_handlers=[])
+    for _ in range(100):
+        no_retry.files_getUploadURLExternal(filename="a.png", length=1)
+    with pytest.raises(SlackApiError) as info:
+        no_retry.files_getUploadURLExternal(filename="a.png", length=1)
+    assert info.value.response.status_code == 429 and info.value.response.headers["Retry-After"]

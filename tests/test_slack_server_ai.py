@@ -3,10 +3,16 @@ messages, thread statuses, file uploads (files_upload_v2) and button clicks over
 
 from __future__ import annotations
 
+import struct
+import urllib.error
+import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -271,3 +277,245 @@ def test_set_status_errors(server: SlackServer, web: WebClient) -> None:
     )
     assert _error(too_many)["error"] == "invalid_arguments"
     assert server.status_history(channel, question) == []
+
+
+# files
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real (tiny, grey) PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_files_upload_v2_shares_several_pngs_in_the_thread_as_one_message(
+    server: SlackServer, web: WebClient
+) -> None:
+    channel, report = _question(server, web)
+    trend, mix = _png(40, 20), _png(30, 30)
+    done = web.files_upload_v2(
+        file_uploads=[
+            {
+                "content": trend,
+                "filename": "revenue-trend.png",
+                "title": "Revenue, 8 weeks",
+                "alt_txt": "Up 12%",
+            },
+            {"content": mix, "filename": "channel-mix.png", "title": "Channel mix", "alt_txt": "Email 40%"},
+        ],
+        channel=channel,
+        thread_ts=report,
+        initial_comment="Charts for this week",
+    )
+    assert [f["title"] for f in done["files"]] == ["Revenue, 8 weeks", "Channel mix"]
+
+    replies = web.conversations_replies(channel=channel, ts=report)["messages"]
+    assert len(replies) == 2
+    shared = replies[1]
+    assert shared["text"] == "Charts for this week" and shared["thread_ts"] == report and shared["upload"]
+    assert [(f["name"], f["title"], f["alt_txt"], f["mimetype"], f["size"]) for f in shared["files"]] == [
+        ("revenue-trend.png", "Revenue, 8 weeks", "Up 12%", "image/png", len(trend)),
+        ("channel-mix.png", "Channel mix", "Email 40%", "image/png", len(mix)),
+    ]
+    assert (shared["files"][0]["original_w"], shared["files"][0]["original_h"]) == (40, 20)
+
+    uploads = server.uploaded_files(SARAH)
+    assert [u.content for u in uploads] == [trend, mix] and all(u.message_ts == shared["ts"] for u in uploads)
+    assert server.file_bytes(uploads[0].id).startswith(b"\x89PNG\r\n\x1a\n")
+    assert [c.method for c in server.calls][-6:] == ["files.getUploadURLExternal"] * 2 + ["upload"] * 2 + [
+        "files.completeUploadExternal"
+    ] + ["conversations.replies"]
+
+
+def test_upload_errors_are_the_documented_ones(server: SlackServer, web: WebClient) -> None:
+    get_url = web.files_getUploadURLExternal
+    assert _error(lambda: get_url(filename="a.png", length=0))["error"] == "missing_argument"
+    assert (
+        _error(lambda: get_url(filename="a.png", length=10, alt_txt="x" * 1001))["error"]
+        == "alt_txt_too_large"
+    )
+    assert _error(lambda: get_url(filename="a.txt", length=10, snippet_type="cobol85"))["error"] == (
+        "unknown_snippet_type"
+    )
+    assert _error(lambda: web.api_call("files.getUploadURLExternal", params={"length": 3}))["error"] == (
+        "invalid_arguments"
+    )
+
+    ticket = get_url(filename="a.png", length=10)
+    complete = web.files_completeUploadExternal
+    # announced but its bytes never arrived: nothing to share
+    assert (
+        _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id=SARAH))["error"]
+        == "file_not_found"
+    )
+    assert _error(lambda: complete(files=[{"id": "F0NOPE"}]))["error"] == "file_not_found"
+
+    with pytest.raises(urllib.error.HTTPError) as short:
+        urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"123", method="POST"))
+    assert short.value.code == 400
+    with urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"0123456789")) as answer:
+        assert answer.read() == b"OK - 10"
+
+    assert _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id="D0NOBODY"))["error"] == (
+        "channel_not_found"
+    )
+    server.leave_channel("C0REPORTS")
+    assert _error(lambda: complete(files=[{"id": ticket["file_id"]}], channel_id="C0REPORTS"))["error"] == (
+        "not_in_channel"
+    )
+    assert complete(files=[{"id": ticket["file_id"], "title": "A"}])["files"] == [
+        {"id": ticket["file_id"], "title": "A"}
+    ]  # no channel: completed, kept private
+    again = lambda: complete(files=[{"id": ticket["file_id"]}], channel_id=SARAH)  # noqa: E731
+    assert _error(again)["error"] == "file_not_found"
+    assert server.messages() == []
+
+
+def test_upload_methods_are_limited_at_tier_4(server: SlackServer, web: WebClient) -> None:
+    server.limit_as_documented("files.getUploadURLExternal")
+    no_retry = WebClient(token=server.bot_token, base_url=server.api_url, retry_handlers=[])
+    for _ in range(100):
+        no_retry.files_getUploadURLExternal(filename="a.png", length=1)
+    with pytest.raises(SlackApiError) as info:
+        no_retry.files_getUploadURLExternal(filename="a.png", length=1)
+    assert info.value.response.status_code == 429 and info.value.response.headers["Retry-After"]
+
+
+# blocks and clicks
+
+FEEDBACK = {
+    "type": "context_actions",
+    "block_id": "answer-feedback",
+    "elements": [
+        {
+            "type": "feedback_buttons",
+            "action_id": "feedback",
+            "positive_button": {"text": {"type": "plain_text", "text": "👍"}, "value": "fu-1:positive"},
+            "negative_button": {"text": {"type": "plain_text", "text": "👎"}, "value": "fu-1:negative"},
+        }
+    ],
+}
+ASK = {
+    "type": "actions",
+    "block_id": "suggested",
+    "elements": [
+        {
+            "type": "button",
+            "action_id": "ask",
+            "text": {"type": "plain_text", "text": "Why?"},
+            "value": "Why?",
+        }
+    ],
+}
+
+
+def _table(rows: int, cells: int) -> dict:
+    return {"type": "table", "rows": [[{"type": "raw_text", "text": "x"}] * cells for _ in range(rows)]}
+
+
+def test_ai_blocks_are_accepted_within_their_limits_and_refused_beyond(web: WebClient) -> None:
+    rich = {
+        "type": "rich_text",
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": "a"}]}],
+    }
+    good = [
+        {"type": "markdown", "text": "**Revenue** rose"},
+        {"type": "table", "rows": [[{"type": "raw_text", "text": "Email"}, rich]] + _table(99, 2)["rows"]},
+        ASK,
+        FEEDBACK,
+    ]
+    assert web.chat_postMessage(channel=SARAH, text="answer", blocks=good)["ok"]
+    assert web.chat_postMessage(channel=SARAH, text="wide", blocks=[_table(1, 20)])["ok"]
+
+    long_button = dict(
+        ASK, elements=[dict(ASK["elements"][0], text={"type": "plain_text", "text": "w" * 76})]
+    )
+    one_sided = {
+        "type": "context_actions",
+        "elements": [
+            {"type": "feedback_buttons", "positive_button": FEEDBACK["elements"][0]["positive_button"]}
+        ],
+    }
+    wrong_element = {"type": "context_actions", "elements": [ASK["elements"][0]]}
+    bad = {
+        "rows": [_table(101, 1)],
+        "cells": [_table(1, 21)],
+        "cell type": [{"type": "table", "rows": [[{"type": "mrkdwn", "text": "x"}]]}],
+        "two tables": [_table(1, 1), _table(1, 1)],
+        "markdown": [{"type": "markdown", "text": "m" * 12_001}],
+        "empty markdown": [{"type": "markdown", "text": ""}],
+        "button text": [long_button],
+        "feedback": [one_sided],
+        "context_actions element": [wrong_element],
+        "six context actions": [dict(FEEDBACK, elements=FEEDBACK["elements"] * 6)],
+    }
+    for name, blocks in bad.items():
+        error = _error(lambda blocks=blocks: web.chat_postMessage(channel=SARAH, text="x", blocks=blocks))
+        assert error["error"] == "invalid_blocks", name
+        assert "json-pointer:/blocks" in error["response_metadata"]["messages"][0], name
+
+
+def test_clicks_arrive_as_block_actions_over_socket_mode_to_bolt(server: SlackServer, web: WebClient) -> None:
+    app = App(client=web)
+    clicked: list[tuple[dict, dict]] = []
+
+    @app.action("ask")
+    @app.action("feedback")
+    def on_click(ack: object, body: dict, action: dict) -> None:
+        ack()  # type: ignore[operator]
+        clicked.append((body, action))
+
+    handler = SocketModeHandler(app, app_token=server.app_token)
+    handler.connect()
+    try:
+        server.wait_connected()
+        channel, question = _question(server, web)
+        answer = web.chat_postMessage(
+            channel=channel, thread_ts=question, text="answer", blocks=[ASK, FEEDBACK]
+        )
+
+        ask = server.click(SARAH, SARAH, answer["ts"], "ask")
+        assert server.wait_ack(ask).payload is None
+        vote = server.click(SARAH, channel, answer["ts"], "feedback", value="fu-1:negative")
+        server.wait_ack(vote)
+        server.wait_for(lambda: len(clicked) == 2, what="both clicks reaching the listener")
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        server.drop_connections()
+        server.wait_for(lambda: not handler.client.is_connected(), what="the client seeing the close")
+        handler.close()
+
+    envelope = server.envelope(ask)
+    assert envelope["type"] == "interactive" and envelope["accepts_response_payload"] is False
+    (body, action), (vote_body, vote_action) = clicked
+    assert body["type"] == "block_actions" and body["user"]["id"] == SARAH and body["team"]["id"] == TEAM
+    assert body["channel"]["id"] == channel and body["api_app_id"] == "A0WEEKLY01"
+    assert body["container"] == {
+        "type": "message", "message_ts": answer["ts"], "channel_id": channel,
+        "is_ephemeral": False, "thread_ts": question,
+    }  # fmt: skip
+    assert body["message"]["ts"] == answer["ts"] and body["message"]["blocks"] == [ASK, FEEDBACK]
+    assert body["response_url"].startswith(server.api_url.removesuffix("api/"))
+    assert (action["type"], action["action_id"], action["block_id"], action["value"]) == (
+        "button", "ask", "suggested", "Why?",
+    )  # fmt: skip
+    assert (vote_action["type"], vote_action["block_id"], vote_action["value"]) == (
+        "feedback_buttons", "answer-feedback", "fu-1:negative",
+    )  # fmt: skip
+    assert vote_action["text"]["text"] == "👎" and vote_body["message"]["thread_ts"] == question
+
+
+def test_a_click_must_name_a_button_the_message_has(server: SlackServer, web: WebClient) -> None:
+    answer = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK, FEEDBACK])
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "nope")
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "feedback", value="fu-1:maybe")
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "ask", value="something else")
+    assert server.envelopes == []

@@ -15,7 +15,8 @@ class Call:
 
     `at` is the server's clock (`time.monotonic()` unless injected) when it took the call (the instant rate limits judge);
     `token_kind` is "bot", "app", "none", "invalid" or, for POSTs to a slash command's
-    `response_url`, "response_url".
+    `response_url`, "response_url" (method "response_url"), and for a file's bytes POSTed to
+    its upload URL, "upload_url" (method "upload").
     """
 
     method: str
@@ -145,6 +146,7 @@ class Upload:
     alt_txt: str | None
     snippet_type: str | None
     created: int
+    ticket: str  # the upload URL's last segment
     content: bytes | None = None
     title: str | None = None
     completed: bool = False

@@ -14,7 +14,7 @@ from typing import Any
 
 from .assistant_api import STATUS_EXPIRES_AFTER
 from .http_server import HttpServer
-from .records import StatusUpdate, Stream
+from .records import StatusUpdate, Stream, Upload
 from .socket_mode import SocketHooks, SocketModeServer
 from .socket_side import SocketModeSide
 from .web_side import WebApiSide
@@ -51,6 +51,8 @@ class SlackServer(WebApiSide, SocketModeSide):
         self._socket.start()
         self._http = HttpServer(self._serve_http)
         self._http.start()
+        with self._cond:
+            self.workspace.base_url = self._base_url()
         return self
 
     def stop(self) -> None:
@@ -130,3 +132,19 @@ class SlackServer(WebApiSide, SocketModeSide):
             key = self.workspace.channel_key(channel)
             update = self.workspace.current_status(key, thread_ts, STATUS_EXPIRES_AFTER)
             return update.status if update else None
+
+    def uploaded_files(self, channel: str | None = None) -> list[Upload]:
+        """Files announced with files.getUploadURLExternal, oldest first, with their bytes (`content`)
+        once POSTed and where they were shared once completed; with `channel`, those shared there."""
+        with self._cond:
+            key = self.workspace.channel_key(channel) if channel else None
+            found = [u for u in self.workspace.uploads.values() if key in (None, u.channel)]
+            return copy.deepcopy(found)
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes uploaded for a file (KeyError if unknown, ValueError if none arrived)."""
+        with self._cond:
+            content = self.workspace.uploads[file_id].content
+        if content is None:
+            raise ValueError(f"no bytes were uploaded for {file_id}")
+        return content

@@ -22,6 +22,7 @@ from .assistant_api import (
     chat_stop_stream,
 )
 from .blocks import check_message, check_view
+from .files_api import files_complete_upload_external, files_get_upload_url_external
 from .records import ApiError, random_id
 from .workspace import Workspace, public
 
@@ -255,4 +256,6 @@ METHODS: dict[str, Method] = {
     "chat.appendStream": Method(chat_append_stream),
     "chat.stopStream": Method(chat_stop_stream),
     "assistant.threads.setStatus": Method(assistant_threads_set_status),
+    "files.getUploadURLExternal": Method(files_get_upload_url_external),
+    "files.completeUploadExternal": Method(files_complete_upload_external),
 }

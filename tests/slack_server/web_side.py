@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from . import events
 from .faults import TIERS, FaultRule, RateLimit, Refusal
+from .files_api import UPLOAD_PATH, receive_upload
 from .records import ApiError, Call
 from .state import ServerState
 from .web_api import read_request
@@ -80,10 +81,12 @@ class WebApiSide(ServerState):
 
     def _serve_http(
         self, verb: str, target: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    ) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
         url = urlsplit(target)
         if url.path.startswith("/api/"):
             return self._serve_api(url.path[len("/api/") :], url.query, headers, body)
+        if url.path.startswith(UPLOAD_PATH) and verb == "POST":
+            return self._serve_upload(url.path[len(UPLOAD_PATH) :], headers, body)
         if url.path in self._response_urls:
             return self._serve_response_url(url.path, headers, body)
         return 404, {}, {"ok": False, "error": "not_found"}
@@ -137,6 +140,18 @@ class WebApiSide(ServerState):
             return {"ok": True, **self._methods[method].fn(self.workspace, params)}
         except ApiError as exc:
             return exc.response()
+
+    def _serve_upload(
+        self, ticket: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The bytes of an announced file, POSTed to its upload URL (no token: the URL is the secret)."""
+        with self._cond:
+            status, answer = receive_upload(self.workspace, ticket, headers.get("content-type", ""), body)
+            params = {"ticket": ticket[:6] + "…", "bytes": len(body)}
+            response = {"ok": status == 200, "answer": answer.decode()}
+            self._calls.append(Call("upload", params, response, status, self.workspace.now(), "upload_url"))
+            self._cond.notify_all()
+        return status, {}, answer
 
     def _serve_response_url(
         self, path: str, headers: Mapping[str, str], body: bytes

@@ -40,6 +40,7 @@ class Workspace:
         self.statuses: dict[tuple[str, str], list[StatusUpdate]] = {}  # (channel, thread root) -> history
         self.uploads: dict[str, Upload] = {}  # file id -> upload
         self.outside: set[str] = set()  # channels the bot is not a member of
+        self.base_url = ""  # where the server listens, for upload URLs and file links
         self._dms: dict[str, str] = {}  # user id -> D channel
         self._channels: dict[str, dict[str, dict[str, Any]]] = {}  # channel -> ts -> message
         self.add_user(bot_user_id, email=None, name="weekly-report", is_bot=True)

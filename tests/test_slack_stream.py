@@ -72,7 +72,7 @@ def test_text_streams_as_it_is_heard_and_stop_carries_the_blocks(
         "chat.startStream", "chat.appendStream", "chat.stopStream",
     ]  # fmt: skip
     assert stream.appends[-1].text == "\n\nThat is all."  # the rest came with the stop
-    assert [s.status for s in slack.status_history(*thread)][0] == "is thinking…"
+    assert next(s.status for s in slack.status_history(*thread)) == "is thinking…"
     assert slack.current_status(*thread) is None and slack.status_history(*thread)[-1].status == ""
     assert not slack.calls_to("chat.update")
 
@@ -116,7 +116,9 @@ def test_no_call_carries_more_than_12000_characters(
     assert " ".join(s.text for s in streams) == text
 
 
-def test_warehouse_text_cannot_mention_or_link(slack: SlackServer, client: WebClient, thread: tuple[str, str]) -> None:
+def test_warehouse_text_cannot_mention_or_link(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
     campaign = "<!channel> <@U0MICHAEL1> [click](https://evil.example) ![x](https://evil.example/i.png) & co"
     answer = reply(client, thread)
     answer.text(f"Top campaign: {campaign[:30]}")

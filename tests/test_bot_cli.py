@@ -44,7 +44,7 @@ def test_console_runs_the_commands_dms_and_follow_ups_through_the_app(
     assert "• Northwind Outfitters: `CUST_12345`" in out  # help, with her customers
     assert ":no_entry: Sorry, CUST_45678 is not assigned to CSM001." in out
     assert "▌ Weekly report: Northwind Outfitters (CUST_12345)" in out  # the parent message
-    assert out.count("  ↳ in thread:") == 4  # three sections and the placeholder
+    assert out.count("  ↳ in thread:") == 5  # three sections, the suggested questions, the placeholder
     assert "Looking into it…" in out
     answer = out.split("↳ in thread (updated):")[1]
     assert "Revenue by channel" in answer and "email" in answer

@@ -20,7 +20,7 @@ from core.warehouse.embedded import EmbeddedWarehouse
 from tests.slack_server import SlackServer
 from tests.test_weekly_job import WEEK, assert_each_report_exactly_once
 
-TIMEOUT = 180  # generous: a run posts 36 messages, 12 of them to one DM at one a second
+TIMEOUT = 180  # generous: a run posts 45 messages (9 reports, each a parent, 3 sections and the suggested questions), 15 of them to one DM at one a second
 
 
 def env(home: Path, slack: SlackServer | None, paced: bool) -> dict[str, str]:
@@ -79,7 +79,7 @@ def test_send_weekly_twice_with_one_post_in_five_rate_limited_sends_each_report_
     assert code == 0 and again["already_claimed"] and again["run_id"] == summary["run_id"]
     check_delivered(demo_home, slack)
     posted = [c for c in slack.calls_to("chat.postMessage") if c.status == 200]
-    assert len(posted) == 36
+    assert len(posted) == 45
     # one message per second per DM channel, at most (the server's clock, generous for jitter)
     by_channel: dict[str, list[float]] = {}
     for call in posted:
@@ -117,7 +117,7 @@ def test_killed_mid_run_and_started_again_no_duplicates_no_losses(
     assert code == 0, err
     assert (summary["status"], summary["dms_sent"], summary["run_id"]) == ("completed", 9, run.run_id)
     check_delivered(demo_home, slack)
-    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 36
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 45
 
 
 def test_dry_run_writes_nothing(demo_home: Path, slack: SlackServer) -> None:

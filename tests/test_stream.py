@@ -4,14 +4,20 @@ local analyst's answer in one go."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.cli import main
 from core import ReportEngine, Requester, make_agent
 from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
 from core.errors import AgentUnavailable, AnswerWithheld
@@ -21,7 +27,7 @@ from tests.cortex_scripts import LEAKS, ME, OTHER_NAME, WEEK, T
 from tests.cortex_server import CortexServer, Fault
 from tests.test_cortex_engine import cortex_settings
 
-server = cortex_tests.server  # the local Cortex server, as there
+server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local Cortex server, as there
 ADMIN = Requester(is_admin=True)
 MY_SQL = f"SELECT SUM(revenue) FROM {T}.conversions WHERE customer_id = '{ME}' AND {WEEK}"
 
@@ -227,3 +233,53 @@ def test_the_local_analyst_answers_in_one_go_after_querying(engine: ReportEngine
     heard = Heard()
     result = engine.ask(ADMIN, ME, "What was revenue by channel last week?", listener=heard)
     assert heard.events == [("status", QUERYING, ""), ("text", result.answer.text, "")]
+
+
+# --- `weekly-report ask` on a terminal ----------------------------------------------------
+
+
+@contextmanager
+def terminal() -> Iterator[Callable[[], str]]:
+    """sys.stdout on a pseudo-terminal (set within the test: pytest's capture resets it
+    between phases); yields a function returning what was written to it (LF line ends)."""
+    master, slave = pty.openpty()
+    with open(slave, "w", encoding="utf-8") as tty:
+        saved, sys.stdout = sys.stdout, tty
+
+        def written() -> str:
+            tty.flush()
+            chunks = []
+            while select.select([master], [], [], 0.2)[0]:
+                chunks.append(os.read(master, 65536))
+            return b"".join(chunks).decode().replace("\r\n", "\n")
+
+        try:
+            yield written
+        finally:
+            sys.stdout = saved
+            os.close(master)
+
+
+def test_ask_on_a_terminal_prints_the_answer_as_it_comes(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", ME]) == 0
+    pieces = ["Your revenue ", "grew 4.2% ", "week over week."]
+    server.faults.append(Fault(prompt="terminal", script=turn(pieces), pace=0.02))
+    with terminal() as written:
+        assert main(["ask", "--customer-id", ME, "terminal question"]) == 0
+        assert written() == "".join(pieces) + "\n"
+    assert "(planning: Planning the next steps…)" in capsys.readouterr().err
+
+
+def test_ask_on_a_terminal_erases_an_answer_withheld_after_it_began(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", ME]) == 0
+    pieces = ["Your revenue grew. ", "Unlike ", f"{OTHER_NAME}'s."]
+    server.faults.append(Fault(prompt="terminal", script=turn(pieces)))
+    with terminal() as written:
+        assert main(["ask", "--customer-id", ME, "terminal question"]) == 1
+        shown = written()
+    assert shown.startswith("Your revenue grew.") and shown.endswith("\r\x1b[J") and "Meridian" not in shown
+    assert "error: I can only answer about CUST_12345" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pty
+import random
 import select
 import sys
 import time
@@ -23,7 +24,9 @@ from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent, Sql, Status, Streamed
 from core.errors import AgentUnavailable, AnswerWithheld
-from core.guard import Subjects
+from core.guard import Scope, Subjects, check_text
+from core.guard.stream import GuardGate
+from core.kinds import EBR
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests import test_cortex_engine as cortex_tests
 from tests.cortex_scripts import LEAKS, ME, OTHER, OTHER_NAME, SARAH_SQL, WEEK, T
@@ -377,3 +380,27 @@ def test_settled_text_ends_before_an_unfinished_word_or_a_name_that_may_go_on() 
     assert subjects.settled("Acme ") == 0  # one's own name may go on too: judged whole
     assert subjects.settled("Meridian Group ") == len("Meridian Group ")  # not a name after all
     assert subjects.settled("CUST_456") == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pieces_judged_one_by_one_are_the_text_judged_whole(seed: int) -> None:
+    """Cut anywhere, a clean text goes on whole (once finished), and a text naming another
+    customer goes on at most up to the name, however it is cut."""
+    subjects = Subjects({ME: "Acme Retail", OTHER: OTHER_NAME, "CUST_3": "Meridian Labs"}, r"CUST_\d+")
+    scope = Scope(EBR.scope, ME, subjects)
+    clean = f"Acme Retail ({ME}) grew 4%. Meridian programmes, as at Acme Retail, helped. "
+    leak = f"{clean}But {OTHER_NAME.lower().replace(' ', '  ')} grew more."
+    cuts = random.Random(seed)
+    for text, passes in ((clean, clean), (leak, clean + "But ")):
+        heard = Heard()
+        gate = GuardGate(heard, scope)
+        points = sorted(cuts.sample(range(1, len(text)), 8))
+        for start, end in zip([0, *points], [*points, len(text)], strict=True):
+            gate.text(text[start:end])
+        if check_text(text, scope).ok:
+            gate.finish(text)
+        streamed = "".join(heard.texts)
+        if text == clean:
+            assert streamed == clean
+        else:  # up to the name at most (the piece holding it goes nowhere), and nothing of it
+            assert passes.startswith(streamed)

@@ -351,13 +351,13 @@ class ReportEngine:
     def ask(
         self,
         requester: Requester,
-        customer_id: str,
+        subject_id: str,
         question: str,
         week: Week | None = None,
         listener: AnswerListener | None = None,
     ) -> FollowUp:
         """Ask a follow-up on the stored report's agent thread, after its last assistant message
-        (`customer_id`: the report's subject).
+        (`subject_id`: the report's subject, e.g. an EBR's customer id).
 
         `listener` hears the answer while the agent makes it: statuses, and text the guard has
         cleared (core/guard/stream.py), in pieces that add up to the returned answer's text.
@@ -367,11 +367,11 @@ class ReportEngine:
         continue what it streamed, which Cortex allows, the listener has a prefix of it: the
         returned answer's text is the one to keep.)"""
         question = validate_question(question)
-        self.authorize(requester, customer_id)
-        report = self.store.load(customer_id, week, self.kind.name)
+        self.authorize(requester, subject_id)
+        report = self.store.load(subject_id, week, self.kind.name)
         if report.status == NO_DATA:
             raise ReportNotFound(
-                f"there is no data for {customer_id} in the week of {report.week.start}, so nothing to ask about"
+                f"there is no data for {subject_id} in the week of {report.week.start}, so nothing to ask about"
             )
         if not report.agent_thread_id:
             raise ReportNotFound(

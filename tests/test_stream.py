@@ -4,24 +4,37 @@ local analyst's answer in one go."""
 
 from __future__ import annotations
 
+import os
+import pty
+import random
+import select
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import ReportEngine, Requester, make_agent
+from bot.cli import main
+from core import ReportEngine, Requester, Settings, make_agent
 from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
+from core.agent.local.analyst import LocalAnalyst
+from core.agent.testing import ScriptedAgent, Sql, Status, Streamed
 from core.errors import AgentUnavailable, AnswerWithheld
+from core.guard import Scope, Subjects, check_text
+from core.guard.stream import GuardGate
+from core.kinds import EBR
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests import test_cortex_engine as cortex_tests
-from tests.cortex_scripts import LEAKS, ME, OTHER_NAME, WEEK, T
+from tests.cortex_scripts import LEAKS, ME, OTHER, OTHER_NAME, SARAH_SQL, WEEK, T
 from tests.cortex_server import CortexServer, Fault
+from tests.test_cortex_client import CONTEXT, PROMPT, agent_for
 from tests.test_cortex_engine import cortex_settings
 
-server = cortex_tests.server  # the local Cortex server, as there
+server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local Cortex server, as there
 ADMIN = Requester(is_admin=True)
 MY_SQL = f"SELECT SUM(revenue) FROM {T}.conversions WHERE customer_id = '{ME}' AND {WEEK}"
 
@@ -227,3 +240,167 @@ def test_the_local_analyst_answers_in_one_go_after_querying(engine: ReportEngine
     heard = Heard()
     result = engine.ask(ADMIN, ME, "What was revenue by channel last week?", listener=heard)
     assert heard.events == [("status", QUERYING, ""), ("text", result.answer.text, "")]
+
+
+# --- `weekly-report ask` on a terminal ----------------------------------------------------
+
+
+@contextmanager
+def terminal() -> Iterator[Callable[[], str]]:
+    """sys.stdout on a pseudo-terminal (set within the test: pytest's capture resets it
+    between phases); yields a function returning what was written to it (LF line ends)."""
+    master, slave = pty.openpty()
+    with open(slave, "w", encoding="utf-8") as tty:
+        saved, sys.stdout = sys.stdout, tty
+
+        def written() -> str:
+            tty.flush()
+            chunks = []
+            while select.select([master], [], [], 0.2)[0]:
+                chunks.append(os.read(master, 65536))
+            return b"".join(chunks).decode().replace("\r\n", "\n")
+
+        try:
+            yield written
+        finally:
+            sys.stdout = saved
+            os.close(master)
+
+
+def test_ask_on_a_terminal_prints_the_answer_as_it_comes(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", ME]) == 0
+    pieces = ["Your revenue ", "grew 4.2% ", "week over week."]
+    server.faults.append(Fault(prompt="terminal", script=turn(pieces), pace=0.02))
+    with terminal() as written:
+        assert main(["ask", "--customer-id", ME, "terminal question"]) == 0
+        assert written() == "".join(pieces) + "\n"
+    assert "(planning: Planning the next steps…)" in capsys.readouterr().err
+
+
+def test_ask_on_a_terminal_erases_an_answer_withheld_after_it_began(
+    cortex_env: Path, server: CortexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--mode", "single", "--csm-id", "CSM001", "--customer-id", ME]) == 0
+    pieces = ["Your revenue grew. ", "Unlike ", f"{OTHER_NAME}'s."]
+    server.faults.append(Fault(prompt="terminal", script=turn(pieces)))
+    with terminal() as written:
+        assert main(["ask", "--customer-id", ME, "terminal question"]) == 1
+        shown = written()
+    assert shown.startswith("Your revenue grew.") and shown.endswith("\r\x1b[J") and "Meridian" not in shown
+    assert "error: I can only answer about CUST_12345" in capsys.readouterr().err
+
+
+# --- the Cortex client alone: every captured shape and stream mode -------------------------
+
+
+@pytest.mark.parametrize(
+    "capture",
+    ["full_stream.sse", "nested_metadata.sse", "text_without_deltas.sse", "non_streaming_response.json"],
+)
+def test_every_captured_stream_is_heard_as_exactly_its_answer(server: CortexServer, capture: str) -> None:
+    agent = agent_for(server)
+    server.faults.append(Fault(replay=capture))
+    heard = Heard()
+    answer = agent.ask(agent.start_thread(), 0, PROMPT, CONTEXT, heard)
+    assert "".join(heard.texts) == answer.text
+    assert heard.events[-1][0] == "text" and heard.phases[-1] == WRITING
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["done", "nested_metadata", "no_response_metadata", "text_only", "execute_sql", "warning", "elicitation"],
+)
+def test_every_stream_mode_is_heard_as_exactly_its_answer(server: CortexServer, mode: str) -> None:
+    agent = agent_for(server)
+    server.faults.append(Fault(stream=mode))
+    heard = Heard()
+    answer = agent.ask(agent.start_thread(), 0, PROMPT, CONTEXT, heard)
+    assert "".join(heard.texts) == answer.text
+    assert heard.phases[0] == PLANNING and QUERYING in heard.phases
+
+
+# --- the gate with a scripted agent: no network --------------------------------------------
+
+
+@pytest.fixture
+def scripted(settings: Settings) -> Iterator[tuple[ReportEngine, dict[str | None, Any]]]:
+    """An engine whose follow-ups a test scripts (script[None]), over a generated local report."""
+    warehouse = EmbeddedWarehouse(settings.home)
+    script: dict[str | None, Any] = {}
+    agent = ScriptedAgent(script, otherwise=LocalAnalyst(warehouse), guarded=True)
+    with ReportEngine(settings, warehouse, agent) as engine:
+        engine.generate(engine.targets("CSM001", ME), engine.week())
+        yield engine, script
+
+
+def test_a_scripted_clean_answer_goes_out_in_settled_pieces(
+    scripted: tuple[ReportEngine, dict[str | None, Any]],
+) -> None:
+    engine, script = scripted
+    script[None] = Streamed(Status(QUERYING, "Running SQL"), Sql(MY_SQL), "Reven", "ue grew", " 4%.")
+    heard = Heard()
+    result = engine.ask(ADMIN, ME, "revenue?", listener=heard)
+    assert heard.events == [
+        ("status", QUERYING, "Running SQL"),
+        ("text", "Revenue ", ""),
+        ("text", "grew 4%.", ""),  # "grew" went on once the next piece came
+    ]
+    assert result.answer.text == "Revenue grew 4%."
+
+
+def test_a_scripted_answer_whose_sql_reads_everyone_is_silent_from_the_statement_on(
+    scripted: tuple[ReportEngine, dict[str | None, Any]],
+) -> None:
+    engine, script = scripted
+    script[None] = Streamed(Status(PLANNING), Sql(SARAH_SQL), Status(QUERYING), "Everyone made money.")
+    heard = Heard()
+    with pytest.raises(AnswerWithheld):
+        engine.ask(ADMIN, ME, "everyone?", listener=heard)
+    assert heard.events == [("status", PLANNING, "")]
+
+
+def test_a_name_is_held_while_it_may_go_on(scripted: tuple[ReportEngine, dict[str | None, Any]]) -> None:
+    engine, script = scripted
+    first, *rest = OTHER_NAME.split()
+    script[None] = Streamed(Sql(MY_SQL), f"Good week. {first} ", *[f"{w} " for w in rest], "grew too.")
+    heard = Heard()
+    with pytest.raises(AnswerWithheld):
+        engine.ask(ADMIN, ME, "who else?", listener=heard)
+    assert "".join(heard.texts) == "Good week. "
+
+
+def test_settled_text_ends_before_an_unfinished_word_or_a_name_that_may_go_on() -> None:
+    subjects = Subjects({ME: "Acme Retail", OTHER: OTHER_NAME}, r"CUST_\d+")
+    assert subjects.settled("Revenue grew") == len("Revenue ")
+    assert subjects.settled("Revenue grew ") == len("Revenue grew ")
+    assert subjects.settled("Revenue grew. Meridian Health ") == len("Revenue grew. ")
+    assert subjects.settled("Unlike Meridian Health-Partners, ") == len("Unlike Meridian Health-Partners, ")
+    assert subjects.settled("Acme ") == 0  # one's own name may go on too: judged whole
+    assert subjects.settled("Meridian Group ") == len("Meridian Group ")  # not a name after all
+    assert subjects.settled("CUST_456") == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pieces_judged_one_by_one_are_the_text_judged_whole(seed: int) -> None:
+    """Cut anywhere, a clean text goes on whole (once finished), and a text naming another
+    customer goes on at most up to the name, however it is cut."""
+    subjects = Subjects({ME: "Acme Retail", OTHER: OTHER_NAME, "CUST_3": "Meridian Labs"}, r"CUST_\d+")
+    scope = Scope(EBR.scope, ME, subjects)
+    clean = f"Acme Retail ({ME}) grew 4%. Meridian programmes, as at Acme Retail, helped. "
+    leak = f"{clean}But {OTHER_NAME.lower().replace(' ', '  ')} grew more."
+    cuts = random.Random(seed)
+    for text, passes in ((clean, clean), (leak, clean + "But ")):
+        heard = Heard()
+        gate = GuardGate(heard, scope)
+        points = sorted(cuts.sample(range(1, len(text)), 8))
+        for start, end in zip([0, *points], [*points, len(text)], strict=True):
+            gate.text(text[start:end])
+        if check_text(text, scope).ok:
+            gate.finish(text)
+        streamed = "".join(heard.texts)
+        if text == clean:
+            assert streamed == clean
+        else:  # up to the name at most (the piece holding it goes nowhere), and nothing of it
+            assert passes.startswith(streamed)

@@ -119,8 +119,8 @@ class Relay:
     def __init__(self, listener: AnswerListener | None) -> None:
         self.listener = listener
         self._status: tuple[str, str] | None = None
-        self._sql: Callable[[str], None] | None = getattr(listener, "sql", None)
-        self._table: Callable[[ResultTable], None] | None = getattr(listener, "table", None)
+        self._sql: Callable[[str], None] | None = _hook(listener, "sql")
+        self._table: Callable[[ResultTable], None] | None = _hook(listener, "table")
 
     @property
     def phase(self) -> str | None:
@@ -152,6 +152,11 @@ class Relay:
     def table(self, result: ResultTable) -> None:
         if self._table is not None:
             self._table(result)
+
+
+def _hook(listener: AnswerListener | None, name: str) -> Any:
+    hook = getattr(listener, name, None)
+    return hook if callable(hook) else None
 
 
 class Agent(ABC):

@@ -6,8 +6,9 @@ knows them (the Relay's `sql` and `table` hooks), before the text that follows t
 the text in pieces. The gate checks each statement and result set at once; text goes on
 only while every check so far has passed, and only up to a point where its words are
 settled (`Subjects.settled`: not in the middle of a word, nor after the first words of a
-name that may go on), once everything passed on so far, that piece included, names no
-other subject. After the first failed check nothing more goes on (statuses included): the
+name that may go on), once that piece names no other subject (no name or id spans the
+point where what went on before ends, so pieces judged one by one are the text judged
+whole). After the first failed check nothing more goes on (statuses included): the
 engine's final check on the complete answer then withholds it (AnswerWithheld) and the
 caller replaces what it showed with the refusal. When the final check clears the answer,
 `finish` passes on the rest of it.
@@ -52,7 +53,9 @@ class GuardGate:
     def text(self, delta: str) -> None:
         self._heard += delta
         if self.verdict.ok:
-            self._pass_on(self.scope.subjects.settled(self._heard))
+            # What went on ends where no name or id can span (Subjects.settled), so only the
+            # text after it needs looking at: each piece costs its own length, not the answer's.
+            self._pass_on(self._passed + self.scope.subjects.settled(self._heard[self._passed :]))
 
     def finish(self, text: str) -> None:
         """`text`, the complete answer, has been cleared: pass on what the listener has not had
@@ -65,9 +68,10 @@ class GuardGate:
     def _pass_on(self, end: int) -> None:
         if end <= self._passed:
             return
-        verdict = check_text(self._heard[:end], self.scope)
+        piece = self._heard[self._passed : end]
+        verdict = check_text(piece, self.scope)
         if not verdict.ok:
             self.verdict = verdict
             return
-        piece, self._passed = self._heard[self._passed : end], end
+        self._passed = end
         self._out.text(piece)

@@ -225,14 +225,22 @@ class AnswerBuilder:
         for item in p.get("content") or ():
             if isinstance(item, Mapping) and isinstance(item.get("json"), Mapping):
                 self._tool_json(kind, item["json"])
-        self._awaiting_sql.discard(tool_id)  # whatever it ran is known now (maybe nothing)
+        self._resolve(tool_id, kind)  # whatever it ran is known now (maybe nothing)
+
+    def _resolve(self, tool_id: str, kind: str) -> None:
+        """A SQL tool's call is answered: its text may go out. A result without the call's id
+        (some builds) answers every SQL call awaited, if it is a SQL tool's."""
+        if tool_id in self._awaiting_sql:
+            self._awaiting_sql.discard(tool_id)
+        elif tool_id == "None" and _tool_phase(kind) == QUERYING:
+            self._awaiting_sql.clear()
 
     def _analyst_delta(self, p: Mapping[str, Any]) -> None:
         delta = p.get("delta")
         if isinstance(delta, Mapping):
             if isinstance(delta.get("sql"), str):
                 self._add_sql(delta["sql"])
-                self._awaiting_sql.discard(str(p.get("tool_use_id")))
+                self._resolve(str(p.get("tool_use_id")), "cortex_analyst")
             self._add_table(delta.get("result_set"))
 
     def _table(self, p: Mapping[str, Any]) -> None:

@@ -10,8 +10,11 @@ guard gate in front of the listener) with a listener that timestamps what it hea
 Printed: the delay between the server writing its first text delta and the listener
 receiving the first characters, and between the last delta and the last characters
 (the held tail goes out once the complete answer passed the guard), p50/p99/max over the
-asks. Target (issue 16): first characters within 300 ms of the first delta; this measures
-the core's share of it (the Slack side adds its own, in the answers benchmark).
+asks. Target (issue 16): first characters within 300 ms of the first delta. Then the same
+asks into Slack: the bot's StreamedReply (bot/slack/stream.py) is the listener, streaming
+into a DM thread on the local Slack server (tests/slack_server) over HTTP, and the delays
+are from the Cortex server's first (last) text delta to the Slack server taking the first
+(last) streamed characters: the whole path a person waits on.
 
 Reusable: `cortex_engine` (a scratch demo with one report generated on the Cortex server),
 `pace` (the server's paced answers), `measure` (delays for any `ask` that returns when its
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -33,16 +37,21 @@ from pathlib import Path
 from typing import Any
 
 from _common import print_table  # also puts the checkout on sys.path
+from slack_sdk import WebClient
 
+from bot.mrkdwn import markdown
+from bot.slack.stream import FLUSH_SECONDS, StreamedReply, ThreadStatus
 from core import ReportEngine, Requester, Settings, make_agent
 from core.demo import load_demo
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_server import CortexServer, Fault
+from tests.slack_server import SlackServer
 
 AS_OF = dt.date(2026, 11, 18)
 SUBJECT = "CUST_12345"
 TOKEN = "bench-token"
 TARGET_FIRST_MS = 300.0
+SLACK_USER = "U0SARAH01"  # whose DM the Slack side streams into
 ANSWER = (
     "Revenue for the week was $36,895, up 3.9% on the week before, and click-through held at 2.82%, "
     "above the retail benchmark. Email carried most of the gain: its conversions rose while push "
@@ -167,16 +176,47 @@ def _pct(values: list[float], pct: int) -> float:
     return statistics.quantiles(ordered, n=100, method="inclusive")[pct - 1]
 
 
+def slack_ask(engine: ReportEngine, slack: SlackServer) -> Ask:
+    """An Ask through ReportEngine.ask heard by the bot's StreamedReply (bot/slack/stream.py),
+    which streams into a DM thread on the local Slack server over HTTP (slack_sdk's WebClient);
+    the times are when the Slack server took the first and the last streamed characters."""
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+
+    def ask(n: int) -> tuple[float, float]:
+        parent = client.chat_postMessage(channel=SLACK_USER, text=f"Weekly report {n}")
+        channel, thread_ts = str(parent["channel"]), str(parent["ts"])
+        status = ThreadStatus(client, channel, thread_ts)
+        reply = StreamedReply(client, channel, thread_ts, status, user_id=SLACK_USER)
+        result = engine.ask(Requester(is_admin=True), SUBJECT, f"How did channels do? ({n})", listener=reply)
+        reply.finish(result.answer.text)
+        [stream] = [s for s in slack.streams(channel) if s.thread_ts == thread_ts]
+        assert stream.text == markdown(result.answer.text), "what Slack shows is not the answer"
+        assert stream.first_text_at is not None
+        return stream.first_text_at, stream.appends[-1].at
+
+    return ask
+
+
 def main() -> int:
     args = _parser().parse_args()
-    with CortexServer(token=TOKEN) as server, cortex_engine(server) as engine:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(name, None)  # slack_sdk would send 127.0.0.1 through a proxy
+    pieces = len(deltas())
+    with CortexServer(token=TOKEN) as server, cortex_engine(server) as engine, SlackServer() as slack:
+        slack.add_user(SLACK_USER, email="sarah.johnson@example.com", name="Sarah Johnson")
         pace(server, args.first_text, args.pace, prompt="How did channels do?")
         first, last = measure(server, engine_ask(engine), args.asks)
-    pieces = len(deltas())
+        print_delays(
+            f"Streamed follow-ups on the Cortex path: {args.asks} asks, first delta after {args.first_text:g} s, "
+            f"then {pieces - 1} more every {args.pace * 1000:g} ms (local Cortex server → ReportEngine.ask listener)",
+            {"first delta → first chars": first, "last delta → last chars": last},
+        )
+        first, last = measure(server, slack_ask(engine, slack), args.asks)
+    print()
     print_delays(
-        f"Streamed follow-ups on the Cortex path: {args.asks} asks, first delta after {args.first_text:g} s, "
-        f"then {pieces - 1} more every {args.pace * 1000:g} ms (local Cortex server → ReportEngine.ask listener)",
-        {"first delta → first chars": first, "last delta → last chars": last},
+        f"The same into Slack: the bot's StreamedReply (chat.startStream at the first text, appendStream at most "
+        f"every {FLUSH_SECONDS:g} s, stopStream at the end) → the local Slack server over HTTP",
+        {"first delta → first chars in Slack": first, "last delta → last chars in Slack": last},
     )
     return 0
 

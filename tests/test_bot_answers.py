@@ -6,6 +6,7 @@ clicks (block_actions), and who may click what is the engine's decision."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.channels.slack_dm.render import SUGGESTED_ACTION
@@ -21,11 +22,16 @@ from tests.test_bot_socket_mode import MICHAEL, SARAH, engine_of, replies, reque
 slack, runner = socket_mode.slack, socket_mode.runner
 
 
+def answered(slack: SlackServer) -> int:
+    """Answers finished in Sarah's DM: streams stopped, placeholders edited."""
+    return len([s for s in slack.streams(SARAH) if not s.streaming]) + len(slack.calls_to("chat.update"))
+
+
 def ask(slack: SlackServer, runner: BotRunner, parent: dict[str, Any], question: str) -> None:
-    before = len(slack.streams(SARAH))
+    before = answered(slack)
     slack.send_dm(SARAH, question, thread_ts=parent["ts"])
+    slack.wait_for(lambda: answered(slack) > before, timeout=30, what="the answer")
     assert runner.services.wait_idle(30)
-    slack.wait_for(lambda: len(slack.streams(SARAH)) > before or slack.calls_to("chat.update"), timeout=10)
 
 
 def followup(runner: BotRunner, question: str) -> dict[str, Any]:
@@ -41,11 +47,29 @@ def block(blocks: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 
 def click(
-    slack: SlackServer, runner: BotRunner, user: str, ts: str, action_id: str, value: str | None = None
+    slack: SlackServer,
+    runner: BotRunner,
+    user: str,
+    ts: str,
+    action_id: str,
+    value: str | None = None,
+    *,
+    done: Callable[[], object],
 ) -> None:
+    """`user` clicks a button: acknowledged within Slack's 3 s, then handled once `done` holds."""
     ack = slack.wait_ack(slack.click(user, slack.dm_channel(SARAH), ts, action_id, value), timeout=3)
     assert ack.latency_seconds < 3
+    slack.wait_for(done, timeout=30, what=f"{action_id} handled")
     assert runner.services.wait_idle(30)
+
+
+def told(slack: SlackServer, user: str, before: int) -> Callable[[], bool]:
+    """Whether `user` was shown an ephemeral message since there were `before` of them."""
+    return lambda: len([e for e in slack.ephemerals if e["user"] == user]) > before
+
+
+def ephemerals(slack: SlackServer, user: str) -> int:
+    return len([e for e in slack.ephemerals if e["user"] == user])
 
 
 def test_a_follow_up_is_streamed_with_a_status_and_ends_with_feedback_and_its_sql(
@@ -74,23 +98,53 @@ def test_a_follow_up_is_streamed_with_a_status_and_ends_with_feedback_and_its_sq
     assert LOOKING_INTO_IT not in str(slack.messages(SARAH))
 
     # feedback: the latest click wins; someone who may not see the report changes nothing
-    click(slack, runner, SARAH, stream.ts, FEEDBACK_ACTION, f"positive {row['followup_id']}")
-    assert followup(runner, question)["feedback"] == "positive"
-    click(slack, runner, SARAH, stream.ts, FEEDBACK_ACTION, f"negative {row['followup_id']}")
-    assert followup(runner, question)["feedback"] == "negative"
+    fid = row["followup_id"]
+
+    def feedback() -> str | None:
+        return followup(runner, question)["feedback"]
+
+    click(
+        slack,
+        runner,
+        SARAH,
+        stream.ts,
+        FEEDBACK_ACTION,
+        f"positive {fid}",
+        done=lambda: feedback() == "positive",
+    )
+    click(
+        slack,
+        runner,
+        SARAH,
+        stream.ts,
+        FEEDBACK_ACTION,
+        f"negative {fid}",
+        done=lambda: feedback() == "negative",
+    )
     assert followup(runner, question)["feedback_by"] == "sarah.johnson@example.com"
-    click(slack, runner, MICHAEL, stream.ts, FEEDBACK_ACTION, f"positive {row['followup_id']}")
-    assert followup(runner, question)["feedback"] == "negative"
+    before = ephemerals(slack, MICHAEL)
+    click(
+        slack,
+        runner,
+        MICHAEL,
+        stream.ts,
+        FEEDBACK_ACTION,
+        f"positive {fid}",
+        done=told(slack, MICHAEL, before),
+    )
+    assert feedback() == "negative"
     refusal = slack.ephemerals[-1]
     assert refusal["user"] == MICHAEL and "CUST_12345 is not assigned to CSM002" in refusal["text"]
 
     # "How I got this": the stored SQL, to the clicker only, in the thread
-    click(slack, runner, SARAH, stream.ts, SQL_ACTION)
+    click(slack, runner, SARAH, stream.ts, SQL_ACTION, done=told(slack, SARAH, ephemerals(slack, SARAH)))
     shown = slack.ephemerals[-1]
     assert shown["user"] == SARAH and shown.get("thread_ts") == parent["ts"]
     code = "\n".join(b["text"]["text"] for b in shown["blocks"] if b["type"] == "section")
     assert "```" in code and "SELECT" in code and "conversions" in code
-    click(slack, runner, MICHAEL, stream.ts, SQL_ACTION)
+    click(
+        slack, runner, MICHAEL, stream.ts, SQL_ACTION, done=told(slack, MICHAEL, ephemerals(slack, MICHAEL))
+    )
     assert slack.ephemerals[-1]["user"] == MICHAEL and "SELECT" not in str(slack.ephemerals[-1])
 
 
@@ -110,10 +164,11 @@ def test_the_report_thread_ends_with_suggested_questions_that_ask_when_clicked(
     )
 
     # Clicked: asked in the thread by whoever clicked, streamed like a typed reply.
-    click(slack, runner, SARAH, suggestions["ts"], f"{SUGGESTED_ACTION}_3")
-    slack.wait_for(lambda: slack.streams(SARAH), timeout=10)
+    click(slack, runner, SARAH, suggestions["ts"], f"{SUGGESTED_ACTION}_3", done=lambda: answered(slack) == 1)
     [stream] = slack.streams(SARAH)
     assert stream.thread_ts == parent["ts"] and not stream.streaming
+    said = [m["text"] for m in replies(slack, SARAH, parent["ts"])]
+    assert said[-2] == f":speech_balloon: _{questions[2]}_"  # the clicked question, then its answer
     assert questions[2] == "Are there case studies on improving click-through?"  # its verdict's reason
     assert stream.text.startswith("**Case studies about “improving click-through”**")
     row = followup(runner, questions[2])
@@ -127,7 +182,14 @@ def test_the_report_thread_ends_with_suggested_questions_that_ask_when_clicked(
     assert all(t in stream.text for t in shown)  # the ones the answer cites
 
     # Michael may not see CUST_23456's report: his click asks nothing.
-    click(slack, runner, MICHAEL, suggestions["ts"], f"{SUGGESTED_ACTION}_1")
+    before = len(replies(slack, SARAH, parent["ts"]))
+    click(
+        slack, runner, MICHAEL, suggestions["ts"], f"{SUGGESTED_ACTION}_1",
+        done=lambda: len(replies(slack, SARAH, parent["ts"])) > before,
+    )  # fmt: skip
+    assert replies(slack, SARAH, parent["ts"])[-1]["text"].startswith(
+        ":no_entry: Sorry, CUST_23456 is not assigned"
+    )
     assert len(slack.streams(SARAH)) == 1
     assert engine_of(runner).warehouse.scalar("SELECT COUNT(*) FROM followups") == 1
 
@@ -147,6 +209,6 @@ def test_without_streaming_the_answer_is_posted_and_edited_with_its_buttons(
 
     # Slack said streaming is not available: the next answer does not try again.
     ask(slack, runner, parent, "How does click-through compare to the benchmark?")
-    slack.wait_for(lambda: len(slack.calls_to("chat.update")) == 2, timeout=10)
+    assert len(slack.calls_to("chat.update")) == 2
     assert len(slack.calls_to("chat.startStream")) == 1
     assert slack.current_status(slack.dm_channel(SARAH), parent["ts"]) is None

@@ -110,9 +110,11 @@ class AnswerDesk:
         thread_ts: str,
         question: str,
         team_id: str | None = None,
+        echo: bool = False,
     ) -> None:
         """A question in a thread: answered in that thread when the thread is a report's, by the
-        engine of the report's kind, once it has authorised the person for the report's subject."""
+        engine of the report's kind, once it has authorised the person for the report's subject.
+        `echo`: say the question in the thread first (a clicked suggestion, which Slack does not show)."""
 
         def say(text: str) -> None:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
@@ -128,6 +130,8 @@ class AnswerDesk:
         except Exception as exc:
             say(tell(exc))
             return
+        if echo:  # before the status: a reply in the thread would clear it
+            say(f":speech_balloon: _{escape(question)}_")
         status = ThreadStatus(client, channel, thread_ts, self.status_refresh, enabled=self.statuses)
         status.show(STATUS_WORDS[PLANNING])
         reply = StreamedReply(

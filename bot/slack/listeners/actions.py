@@ -38,7 +38,7 @@ def register(app: App, answers: AnswerDesk) -> None:
         if place["channel"] and place["thread_ts"]:
             answers.follow_up(
                 client, body["user"]["id"], place["channel"], place["thread_ts"],
-                str(action.get("value") or ""), context.team_id,
+                str(action.get("value") or ""), context.team_id, echo=True,
             )  # fmt: skip
 
 

@@ -15,9 +15,10 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from tests.slack_server import SlackServer
-from tests.test_slack_server import MICHAEL, SARAH, TS
+from tests.test_slack_server import MICHAEL, SARAH, TS, _close, _connect
 
 TEAM = "T00000001"
 
@@ -519,3 +520,42 @@ def test_a_click_must_name_a_button_the_message_has(server: SlackServer, web: We
     with pytest.raises(LookupError):
         server.click(SARAH, SARAH, answer["ts"], "ask", value="something else")
     assert server.envelopes == []
+
+
+def test_a_stream_ended_by_slack_or_by_the_person_refuses_more_text(
+    server: SlackServer, web: WebClient
+) -> None:
+    channel, question = _question(server, web)
+    expired = web.chat_startStream(channel=channel, thread_ts=question, markdown_text="Part one")["ts"]
+    stopped = web.chat_startStream(channel=channel, thread_ts=question, markdown_text="Other")["ts"]
+    server.end_stream(SARAH, expired)
+    server.end_stream(channel, stopped, by="user")
+    append = lambda ts: web.chat_appendStream(channel=channel, ts=ts, markdown_text=" two")  # noqa: E731
+    assert _error(lambda: append(expired))["error"] == "message_not_in_streaming_state"
+    assert _error(lambda: append(stopped))["error"] == "stopped_by_user"
+    # the fallback a bot takes: the message is still its own to update
+    assert web.chat_update(channel=channel, ts=expired, text="Part one two")["ok"]
+    assert [s.stopped_by for s in server.streams()] == ["slack", "user"]
+
+
+def test_a_clicks_response_url_replaces_or_deletes_the_message(server: SlackServer, web: WebClient) -> None:
+    app = _connect(server)
+    try:
+        first = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK])
+        second = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK, FEEDBACK])
+        clicks = [
+            server.click(SARAH, SARAH, first["ts"], "ask"),
+            server.click(SARAH, SARAH, second["ts"], "feedback", value="fu-1:positive"),
+        ]
+        for envelope_id in clicks:
+            server.wait_ack(envelope_id)
+    finally:
+        _close(server, app)
+    replace, delete = (WebhookClient(app.request(e).payload["response_url"]) for e in clicks)
+    assert replace.send(text="Thanks!", replace_original=True).status_code == 200
+    assert delete.send(text="", delete_original=True).status_code == 200
+    [kept] = server.messages(SARAH)
+    assert (
+        kept["ts"] == first["ts"] and kept["text"] == "Thanks!" and kept["blocks"] is None and kept["edited"]
+    )
+    assert delete.send(text="", delete_original=True).status_code == 404  # already gone

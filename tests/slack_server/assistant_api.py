@@ -66,7 +66,7 @@ def chat_stop_stream(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
             raise ApiError("invalid_blocks", errors=problems, response_metadata=problem_messages(problems))
     text = _streamed_text(params)
     _append(ws, stream, message, text, "chat.stopStream")
-    stream.stopped_at = ws.now()
+    stream.stopped_at, stream.stopped_by = ws.now(), "app"
     if blocks:
         stream.blocks = blocks
         message["blocks"] = blocks
@@ -103,6 +103,8 @@ def _streaming(ws: Workspace, params: dict[str, Any]) -> tuple[str, Stream, dict
     if message.get("bot_id") != ws.bot_id:
         raise ApiError("message_not_owned_by_app")
     stream = ws.streams.get((channel, message["ts"]))
+    if stream is not None and stream.stopped_by == "user":
+        raise ApiError("stopped_by_user")
     if stream is None or not stream.streaming:
         raise ApiError("message_not_in_streaming_state")
     return channel, stream, message

@@ -12,7 +12,7 @@ from .faults import TIERS, FaultRule, RateLimit, Refusal
 from .files_api import UPLOAD_PATH, receive_upload
 from .records import ApiError, Call
 from .state import ServerState
-from .web_api import read_request
+from .web_api import flag, read_request
 
 _ECHOED = ("chat.postMessage", "chat.update")
 
@@ -161,20 +161,40 @@ class WebApiSide(ServerState):
         except ApiError as exc:
             return 400, {}, exc.response()
         with self._cond:
-            channel, user = self._response_urls[path]
-            text, blocks = params.get("text") or "", params.get("blocks")
-            if params.get("response_type") == "in_channel":
-                self.workspace.post_as_bot(channel, text=text, blocks=blocks)
-            else:
-                self.workspace.ephemerals.append(
-                    {"channel": channel, "user": user, "text": text, "blocks": blocks}
-                )
-            response = {"ok": True}
+            try:
+                self._respond(path, params)
+                status, response = 200, {"ok": True}
+            except ApiError as exc:
+                status, response = 404, exc.response()
             self._calls.append(
-                Call("response_url", params, response, 200, self.workspace.now(), "response_url")
+                Call("response_url", params, response, status, self.workspace.now(), "response_url")
             )
             self._cond.notify_all()
-        return 200, {}, response
+        return status, {}, response
+
+    def _respond(self, path: str, params: dict[str, Any]) -> None:
+        """What a POST to a response_url does: a message, an ephemeral one, or (after a click) an edit."""
+        channel, user, clicked = self._response_urls[path]
+        text, blocks = params.get("text") or "", params.get("blocks")
+        if clicked and flag(params, "delete_original"):
+            self.workspace.delete(channel, clicked)
+        elif clicked and flag(params, "replace_original"):
+            message = self.workspace.find(channel, clicked)
+            message.update(text=text, blocks=blocks)
+            message["edited"] = {"user": self.workspace.bot_user_id, "ts": self.workspace.clock.next()}
+        elif params.get("response_type") == "in_channel":
+            thread_ts = params.get("thread_ts") or None
+            self.workspace.post_as_bot(channel, text=text, blocks=blocks, thread_ts=thread_ts)
+        else:
+            self.workspace.ephemerals.append(
+                {
+                    "channel": channel,
+                    "user": user,
+                    "text": text,
+                    "blocks": blocks,
+                    "thread_ts": params.get("thread_ts"),
+                }
+            )
 
     # bot echoes
 

@@ -9,6 +9,7 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from slack_bolt import App
@@ -559,3 +560,31 @@ def test_a_clicks_response_url_replaces_or_deletes_the_message(server: SlackServ
         kept["ts"] == first["ts"] and kept["text"] == "Thanks!" and kept["blocks"] is None and kept["edited"]
     )
     assert delete.send(text="", delete_original=True).status_code == 404  # already gone
+
+
+def test_bolts_say_stream_answers_a_mention_in_a_channel_thread(server: SlackServer, web: WebClient) -> None:
+    app = App(client=web)
+
+    @app.event("app_mention")
+    def answer(say_stream: Any) -> None:
+        streamer = say_stream(buffer_size=1)
+        streamer.append(markdown_text="Revenue rose ")
+        streamer.append(markdown_text="12%.")
+        streamer.stop()
+
+    handler = SocketModeHandler(app, app_token=server.app_token)
+    handler.connect()
+    try:
+        server.wait_connected()
+        question = server.send_app_mention(SARAH, "C0REPORTS", "what moved revenue?")
+        server.wait_ack(question)
+        server.wait_for(lambda: server.streams() and not server.streams()[0].streaming, what="the stream")
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        server.drop_connections()
+        server.wait_for(lambda: not handler.client.is_connected(), what="the client seeing the close")
+        handler.close()
+    [stream] = server.streams("C0REPORTS")
+    mention = server.messages("C0REPORTS")[0]
+    assert stream.text == "Revenue rose 12%." and stream.thread_ts == mention["ts"]
+    assert (stream.recipient_user_id, stream.recipient_team_id) == (SARAH, TEAM)

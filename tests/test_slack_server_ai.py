@@ -204,6 +204,7 @@ def test_streaming_in_a_channel_needs_the_recipient_and_membership(
     server.leave_channel("C0REPORTS")
     refused = lambda: web.chat_appendStream(channel=channel, ts=started["ts"], markdown_text="a")  # noqa: E731
     assert _error(refused)["error"] == "not_in_channel"
+    assert _error(lambda: web.chat_postMessage(channel=channel, text="hi"))["error"] == "not_in_channel"
 
 
 def test_stream_methods_are_limited_at_their_documented_tiers(server: SlackServer, web: WebClient) -> None:

@@ -3,7 +3,8 @@ assistant.threads.setStatus, with the arguments, limits and error codes Slack do
 
 Sources: docs.slack.dev/reference/methods/chat.startStream, chat.appendStream, chat.stopStream,
 assistant.threads.setStatus (and the slack-api-ref JSON built from them): startStream and
-stopStream are Tier 2, appendStream Tier 4, setStatus "special"; all need `chat:write`.
+stopStream are Tier 2, appendStream Tier 4, setStatus "special" (no figure published); all
+need `chat:write` (setStatus since Slack's 2026-03-05 scope change).
 """
 
 from __future__ import annotations

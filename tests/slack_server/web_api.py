@@ -96,7 +96,7 @@ def auth_test(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = ws.channel(params.get("channel"))
+    channel = ws.member_channel(params.get("channel"))
     check_message(params.get("text"), params.get("blocks"))
     message = ws.post_as_bot(
         channel,

@@ -68,8 +68,8 @@ class WebApiSide(ServerState):
     def limit_as_documented(self, *methods: str) -> dict[str, RateLimit]:
         """Enforce the per-minute tier Slack documents for each method (all of `TIERS` by default).
 
-        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app); methods Slack
-        marks "special" get the figure noted in `TIERS`. chat.postMessage keeps its own limit_rate.
+        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app). Methods Slack
+        marks "special" without a figure (chat.postMessage, setStatus) are left to limit_rate().
         """
         return {
             method: self.limit_rate(

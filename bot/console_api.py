@@ -405,7 +405,8 @@ def blocks_as_text(text: str, blocks: list[dict[str, Any]], indent: str) -> str:
             width = max((len(row) for row in rows), default=0)
             rows = [row + [""] * (width - len(row)) for row in rows]
             if rows:
-                parts.append(_plain(table(rows[0], rows[1:]), indent))
+                grid = "\n".join(line.rstrip() for line in table(rows[0], rows[1:]).splitlines())
+                parts.append(_plain(grid, indent))
         elif kind == "actions":
             labels = [f"[{e['text']['text']}]" for e in block.get("elements", []) if e.get("text")]
             parts.append(f"{indent}{'  '.join(labels)}  (buttons: not clickable in the console)")

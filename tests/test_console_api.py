@@ -134,3 +134,26 @@ def test_upload_refusals(slack: ConsoleSlack, web: WebClient) -> None:
     with pytest.raises(SlackApiError) as info:
         web.files_completeUploadExternal(files=[{"id": announced["file_id"]}], channel_id=DM_CHANNEL)
     assert info.value.response["error"] == "file_not_found"  # its bytes never arrived
+
+
+def test_markdown_and_table_blocks_read_as_text(
+    slack: ConsoleSlack, web: WebClient, out: io.StringIO
+) -> None:
+    rich = {
+        "type": "rich_text",
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": "Email"}]}],
+    }
+    blocks = [
+        {"type": "markdown", "text": "**Channel effectiveness**"},
+        {
+            "type": "table",
+            "rows": [
+                [{"type": "raw_text", "text": "Channel"}, {"type": "raw_text", "text": "Revenue"}],
+                [rich, {"type": "raw_text", "text": "$1.2M"}],
+            ],
+        },
+    ]  # fmt: skip
+    web.chat_postMessage(channel=USER_ID, text="fallback", blocks=blocks)
+    printed = out.getvalue()
+    assert "  **Channel effectiveness**\n" in printed
+    assert "  Channel  Revenue\n" in printed and "  Email    $1.2M\n" in printed

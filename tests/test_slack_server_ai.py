@@ -589,3 +589,16 @@ def test_bolts_say_stream_answers_a_mention_in_a_channel_thread(server: SlackSer
     mention = server.messages("C0REPORTS")[0]
     assert stream.text == "Revenue rose 12%." and stream.thread_ts == mention["ts"]
     assert (stream.recipient_user_id, stream.recipient_team_id) == (SARAH, TEAM)
+
+
+def test_a_fault_after_the_work_loses_only_the_answer(server: SlackServer, web: WebClient) -> None:
+    channel, report = _question(server, web)
+    server.fail("files.completeUploadExternal", status=500, times=1, after=True)
+    with pytest.raises(SlackApiError) as lost:
+        web.files_upload_v2(content=_png(4, 4), filename="trend.png", channel=channel, thread_ts=report)
+    assert lost.value.response.status_code == 500
+    [_, shared] = web.conversations_replies(channel=channel, ts=report)["messages"]
+    assert [f["name"] for f in shared["files"]] == [
+        "trend.png"
+    ]  # it landed: a resume must not upload it again
+    assert server.calls_to("files.completeUploadExternal")[0].status == 500

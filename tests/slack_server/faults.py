@@ -30,6 +30,7 @@ class Refusal:
     status: int
     body: dict[str, Any]
     retry_after: int | None = None
+    after: bool = False  # the method ran first: its work is done, only its answer is lost
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
@@ -39,7 +40,8 @@ class Refusal:
 class FaultRule:
     """Fail calls to `method` that satisfy `when`: every Nth of them, at most `times`, or all.
 
-    `seen` counts the matching calls so far and `fired` the ones it failed.
+    `seen` counts the matching calls so far and `fired` the ones it failed. With `after`, the
+    method runs first and only its answer is replaced (a response lost after the work landed).
     """
 
     method: str
@@ -49,6 +51,7 @@ class FaultRule:
     times: int | None = None
     when: Callable[[dict[str, Any]], bool] | None = None
     error: str | None = None
+    after: bool = False
     seen: int = 0
     fired: int = 0
 
@@ -67,7 +70,7 @@ class FaultRule:
         if self.every is not None and self.seen % self.every:
             return None
         self.fired += 1
-        return Refusal(self.status, {"ok": False, "error": self.error}, self.retry_after)
+        return Refusal(self.status, {"ok": False, "error": self.error}, self.retry_after, self.after)
 
 
 @dataclass

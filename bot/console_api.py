@@ -144,6 +144,7 @@ class ConsoleSlack:
         }  # fmt: skip
 
     def _post_message(self, p: Params) -> Params:
+        p = _markdown_as_text(p)
         channel = self._channel(p.get("channel"))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
@@ -168,6 +169,7 @@ class ConsoleSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _update(self, p: Params) -> Params:
+        p = _markdown_as_text(p)
         channel = self._channel(p.get("channel"))
         if channel is None or not p.get("ts"):
             return {"ok": False, "error": "message_not_found"}
@@ -444,6 +446,11 @@ def _cell_text(cell: dict[str, Any]) -> str:
 
     walk(cell)
     return "".join(texts)
+
+
+def _markdown_as_text(p: Params) -> Params:
+    """chat.postMessage / chat.update may carry standard Markdown as `markdown_text` instead of text."""
+    return p | {"text": p["markdown_text"]} if p.get("markdown_text") and not p.get("text") else p
 
 
 def _streamed(p: Params) -> str | None:

@@ -157,3 +157,11 @@ def test_markdown_and_table_blocks_read_as_text(
     printed = out.getvalue()
     assert "  **Channel effectiveness**\n" in printed
     assert "  Channel  Revenue\n" in printed and "  Email    $1.2M\n" in printed
+
+
+def test_markdown_text_posts_and_updates_are_shown(
+    slack: ConsoleSlack, web: WebClient, out: io.StringIO
+) -> None:
+    posted = web.chat_postMessage(channel=USER_ID, markdown_text="**Revenue** rose")
+    web.chat_update(channel=DM_CHANNEL, ts=posted["ts"], markdown_text="**Revenue** rose 12%")
+    assert "  **Revenue** rose\n" in out.getvalue() and "**Revenue** rose 12%\n" in out.getvalue()

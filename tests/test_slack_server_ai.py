@@ -602,3 +602,14 @@ def test_a_fault_after_the_work_loses_only_the_answer(server: SlackServer, web: 
         "trend.png"
     ]  # it landed: a resume must not upload it again
     assert server.calls_to("files.completeUploadExternal")[0].status == 500
+
+
+def test_post_and_update_take_markdown_text_alone(server: SlackServer, web: WebClient) -> None:
+    channel, question = _question(server, web)
+    posted = web.chat_postMessage(channel=channel, thread_ts=question, markdown_text="**Revenue** rose")
+    updated = web.chat_update(channel=channel, ts=posted["ts"], markdown_text="**Revenue** rose 12%")
+    assert updated["text"] == "**Revenue** rose 12%" and server.messages(SARAH)[-1]["text"] == updated["text"]
+    conflict = lambda: web.chat_postMessage(channel=channel, text="x", markdown_text="y")  # noqa: E731
+    assert _error(conflict)["error"] == "markdown_text_conflict"
+    too_long = lambda: web.chat_update(channel=channel, ts=posted["ts"], markdown_text="m" * 12_001)  # noqa: E731
+    assert _error(too_long)["error"] == "msg_too_long"

@@ -140,7 +140,7 @@ class SocketModeSide(ServerState):
         path = f"/commands/{self.workspace.team_id}/{random_id('', 12)}/{secrets.token_hex(12)}"
         with self._cond:
             channel = channel_id or self.workspace.dm_channel(user_id)
-            self._response_urls[path] = (channel, user_id)
+            self._response_urls[path] = (channel, user_id, None)
             payload = events.slash_command(
                 self.workspace,
                 command,
@@ -206,7 +206,7 @@ class SocketModeSide(ServerState):
         with self._cond:
             message = self.workspace.find(self.workspace.channel_key(channel), message_ts)
             action = events.clicked_action(message, action_id, value)
-            self._response_urls[path] = (message["channel"], user_id)
+            self._response_urls[path] = (message["channel"], user_id, message["ts"])
             payload = events.block_actions(
                 self.workspace,
                 message,

@@ -60,6 +60,7 @@ ENV_NAMES = {
     "concurrency": "WEEKLY_REPORT_CONCURRENCY",
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
     "slack_post_interval": "WEEKLY_REPORT_POST_INTERVAL",
+    "slack_streaming": "WEEKLY_REPORT_STREAMING",
     "today": "WEEKLY_REPORT_TODAY",
     "email_provider": "WEEKLY_REPORT_EMAIL_PROVIDER",
     "email_from": "WEEKLY_REPORT_EMAIL_FROM",
@@ -138,6 +139,9 @@ class Settings:
     # Seconds between posts to one Slack channel. Unset: Slack's 1 s plus bot.delivery's margin;
     # tests whose subject is not pacing set 0 (the workspace budget per minute still holds).
     slack_post_interval: float | None = None
+    # Follow-up answers streamed into Slack threads (chat.startStream) with a thread status;
+    # off: posted and edited in place, as where Slack says streaming is not available.
+    slack_streaming: bool = True
     # Pins "today" (YYYY-MM-DD) for reproducible runs and tests; normally unset.
     today: dt.date | None = None
     # Email (bot/channels/email): the provider, else the first configured of EMAIL_PROVIDERS.

@@ -6,15 +6,20 @@ clicks (block_actions), and who may click what is the engine's decision."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.channels.slack_dm.render import SUGGESTED_ACTION
 from bot.runner import BotRunner
 from bot.slack.answers import FEEDBACK_ACTION, SQL_ACTION
 from bot.slack.replies import LOOKING_INTO_IT
+from core import load_settings
 from core.kinds import EBR
 from tests import test_bot_socket_mode as socket_mode
+from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
 from tests.test_bot_socket_mode import MICHAEL, SARAH, engine_of, replies, request_report
 
@@ -212,3 +217,29 @@ def test_without_streaming_the_answer_is_posted_and_edited_with_its_buttons(
     assert len(slack.calls_to("chat.update")) == 2
     assert len(slack.calls_to("chat.startStream")) == 1
     assert slack.current_status(slack.dm_channel(SARAH), parent["ts"]) is None
+
+
+@pytest.fixture
+def unstreamed(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
+    """The bot with WEEKLY_REPORT_STREAMING=false."""
+    environ = {
+        "WEEKLY_REPORT_HOME": str(demo_home), "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
+        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
+        "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"), "WEEKLY_REPORT_POST_INTERVAL": "0",
+        "WEEKLY_REPORT_STREAMING": "false",
+    }  # fmt: skip
+    bot = BotRunner(load_settings(environ))
+    bot.start(schedule=False)
+    assert slack.wait_connected(timeout=10)
+    yield bot
+    bot.stop(grace=30)
+
+
+def test_with_streaming_turned_off_answers_are_posted_and_edited(
+    slack: SlackServer, unstreamed: BotRunner
+) -> None:
+    parent = request_report(slack, unstreamed, SARAH, "CUST_12345")
+    ask(slack, unstreamed, parent, "What was revenue by channel last week?")
+    [update] = slack.calls_to("chat.update")
+    assert "Revenue by channel" in update.params["text"]
+    assert not slack.calls_to("chat.startStream") and not slack.calls_to("assistant.threads.setStatus")

@@ -60,7 +60,7 @@ class Desk:
         self.services, self.people = services, people
         self.engine = services.engine
         self.coaching = CoachingDesk(services, people)
-        self.answers = AnswerDesk(services, people)
+        self.answers = AnswerDesk(services, people, streaming=services.settings.slack_streaming)
 
     # -- requests for reports ------------------------------------------------------------
 

@@ -206,11 +206,12 @@ class StreamedReply:
                 self._status.clear()
 
     def failed(self, line: str) -> None:
-        """The answer failed: the status goes and `line` says what happened (streamed text stays,
-        ended)."""
+        """The answer failed: the status goes and `line` says what happened in its place (a
+        half answer streamed before the failure goes too: it was never stored as an answer,
+        and its end may have changed what its start said)."""
         with self._lock:
             try:
-                self._stop_quietly()
+                self._take_back()
                 self._say(line)
             finally:
                 self._status.clear()

@@ -13,7 +13,7 @@ report's subject may give feedback on its answers or see their SQL.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -133,11 +133,13 @@ class AnswerDesk:
         if echo:  # before the status: a reply in the thread would clear it
             say(f":speech_balloon: _{escape(question)}_")
         status = ThreadStatus(client, channel, thread_ts, self.status_refresh, enabled=self.statuses)
-        status.show(STATUS_WORDS[PLANNING])
         reply = StreamedReply(
             client, channel, thread_ts, status, user_id=user_id, team_id=team_id,
             streaming=self.streaming, flush_seconds=self.flush_seconds,
         )  # fmt: skip
+        status.show(
+            STATUS_WORDS[PLANNING]
+        )  # from here on, every path ends in finish/withheld/failed: cleared
 
         def failed(exc: Exception) -> None:
             reply.failed(tell(exc))
@@ -232,8 +234,15 @@ class AnswerDesk:
         return requester
 
     def _later(
-        self, client: WebClient, user_id: str, where: dict[str, str | None], name: str, job: Any
+        self,
+        client: WebClient,
+        user_id: str,
+        where: dict[str, str | None],
+        name: str,
+        job: Callable[[], None],
     ) -> None:
+        """Run `job` on the worker pool (a click is acknowledged first); its failure is told to the clicker."""
+
         def failed(exc: Exception) -> None:
             self._ephemeral(client, user_id, where, tell(exc))
 

@@ -36,6 +36,7 @@ from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
 log = logging.getLogger("weekly_report.bot.stream")
 
 STATUS_REFRESH = 90.0  # seconds: Slack clears a thread status after about two minutes
+STATUS_MAX_AGE = 900.0  # seconds: a status is not kept alive longer than any turn may last
 STATUS = "is thinking…"
 STATUS_WORDS = {
     PLANNING: "Reading the report and planning…",
@@ -107,7 +108,10 @@ class ThreadStatus:
                 self._set("", None)
 
     def _keep(self) -> None:
-        while not self._stopped.wait(self.refresh):
+        # Bounded, so that a status whose answer never ended (a bug) does not live forever.
+        for _ in range(max(int(STATUS_MAX_AGE // max(self.refresh, 0.001)), 1)):
+            if self._stopped.wait(self.refresh):
+                return
             with self._lock:
                 if self._words is None or self._stopped.is_set():
                     return

@@ -416,3 +416,22 @@ def test_a_coaching_follow_up_on_the_local_analyst_is_heard_in_one_go(demo_home:
         heard = Heard()
         result = engine.ask(ADMIN, AISHA, "How many calls?", listener=heard)
     assert heard.events == [("status", QUERYING, ""), ("text", result.answer.text, "")]
+
+
+def test_a_status_message_naming_another_customer_goes_without_its_words(
+    scripted: tuple[ReportEngine, dict[str | None, Any]],
+) -> None:
+    engine, script = scripted
+    script[None] = Streamed(
+        Status(PLANNING, f"Comparing with {OTHER_NAME}"),
+        Status(QUERYING, "Running SQL"),
+        Sql(MY_SQL),
+        "Fine.",
+    )
+    heard = Heard()
+    engine.ask(ADMIN, ME, "status?", listener=heard)
+    assert heard.events == [
+        ("status", PLANNING, ""),
+        ("status", QUERYING, "Running SQL"),
+        ("text", "Fine.", ""),
+    ]

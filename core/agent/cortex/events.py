@@ -122,11 +122,6 @@ class AnswerBuilder:
             self._go_live()
         return self.finished
 
-    @property
-    def live_text(self) -> str:
-        """The text given to the relay so far."""
-        return self._live
-
     def _go_live(self) -> None:
         """Hand the relay what the text has grown by, unless SQL it may depend on is awaited."""
         if self._awaiting_sql or self._diverged or self.relay.listener is None:

@@ -10,7 +10,7 @@ guard gate in front of the listener) with a listener that timestamps what it hea
 Printed: the delay between the server writing its first text delta and the listener
 receiving the first characters, and between the last delta and the last characters
 (the held tail goes out once the complete answer passed the guard), p50/p99/max over the
-asks; then what the guard gate costs per text delta with 10,000 known customers. Target (issue 16): first characters within 300 ms of the first delta; this measures
+asks. Target (issue 16): first characters within 300 ms of the first delta; this measures
 the core's share of it (the Slack side adds its own, in the answers benchmark).
 
 Reusable: `cortex_engine` (a scratch demo with one report generated on the Cortex server),
@@ -36,9 +36,6 @@ from _common import print_table  # also puts the checkout on sys.path
 
 from core import ReportEngine, Requester, Settings, make_agent
 from core.demo import load_demo
-from core.guard import Scope, Subjects
-from core.guard.stream import GuardGate
-from core.kinds import EBR
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_server import CortexServer, Fault
 
@@ -163,22 +160,6 @@ def print_delays(title: str, rows: dict[str, list[float]], target_ms: float = TA
           f"{'met' if _pct(first, 99) <= target_ms else 'MISSED'}")  # fmt: skip
 
 
-def gate_times(customers: int, answers: int) -> list[float]:
-    """Microseconds the guard gate takes per text delta of ANSWER (a name and an id of
-    `customers` known ones), over `answers` answers: its whole cost on the listener's path."""
-    names = {f"CUST_{n:05d}": f"Company {n} Holdings" for n in range(customers - 1)}
-    names[SUBJECT] = "Northwind Outfitters"
-    scope = Scope(EBR.scope, SUBJECT, Subjects(names, EBR.scope.id_pattern))
-    times = []
-    for _ in range(answers):
-        gate = GuardGate(Stamps(), scope)
-        for piece in deltas():
-            started = time.perf_counter()
-            gate.text(piece)
-            times.append((time.perf_counter() - started) * 1e6)
-    return times
-
-
 def _pct(values: list[float], pct: int) -> float:
     ordered = sorted(values)
     if len(ordered) == 1:
@@ -192,15 +173,10 @@ def main() -> int:
         pace(server, args.first_text, args.pace, prompt="How did channels do?")
         first, last = measure(server, engine_ask(engine), args.asks)
     pieces = len(deltas())
-    gate = gate_times(args.customers, 200)
     print_delays(
         f"Streamed follow-ups on the Cortex path: {args.asks} asks, first delta after {args.first_text:g} s, "
         f"then {pieces - 1} more every {args.pace * 1000:g} ms (local Cortex server → ReportEngine.ask listener)",
         {"first delta → first chars": first, "last delta → last chars": last},
-    )
-    print(
-        f"\nGuard gate per text delta ({len(gate):,} deltas, {args.customers:,} known customers): "
-        f"median {statistics.median(gate):.0f} µs, p99 {_pct(gate, 99):.0f} µs"
     )
     return 0
 
@@ -212,7 +188,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--asks", type=int, default=20)
     parser.add_argument("--first-text", type=float, default=0.5, help="seconds to the first text delta")
     parser.add_argument("--pace", type=float, default=0.02, help="seconds between text deltas")
-    parser.add_argument("--customers", type=int, default=10_000, help="known customers for the gate's cost")
     return parser
 
 

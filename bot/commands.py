@@ -9,6 +9,7 @@ import sys
 from collections import defaultdict
 
 from bot.channels.console import print_report
+from bot.live import TerminalAnswer
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, table
 from core import (
@@ -24,7 +25,7 @@ from core import (
     validate_csm_id,
     validate_customer_id,
 )
-from core.errors import ConfigError, InputError, WarehouseLocked
+from core.errors import ConfigError, InputError, WarehouseLocked, WeeklyReportError
 from core.warehouse import open_embedded
 from core.warehouse.base import ANALYTICS, COACHING, split_statements
 
@@ -214,8 +215,18 @@ def ask(args: argparse.Namespace) -> int:
     with engine:
         requester = _requester(settings, args.as_email)
         week = engine.week(args.week) if args.week else None
-        result = engine.ask(requester, customer_id, args.question, week)
-    print(result.answer.text)
+        # On a terminal the answer shows as it is made; piped, it is printed whole as it ends.
+        live = TerminalAnswer(sys.stdout, sys.stderr) if sys.stdout.isatty() else None
+        try:
+            result = engine.ask(requester, customer_id, args.question, week, listener=live)
+        except WeeklyReportError:
+            if live is not None:
+                live.retract()  # the refusal (printed by main) replaces what went out
+            raise
+    if live is not None:
+        live.finish(result.answer.text)
+    else:
+        print(result.answer.text)
     print(
         f"\n(report {result.report.report_id}, agent thread {result.report.agent_thread_id}: "
         f"message {result.parent_message_id} → {result.answer.message_id})",

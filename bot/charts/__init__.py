@@ -17,5 +17,7 @@ SCALE = 2.0
 
 
 def render_png(chart: Chart, scale: float = SCALE) -> bytes:
-    """The chart as PNG bytes."""
-    return bytes(vl_convert.vegalite_to_png(chart.spec, scale=scale))
+    """The chart as PNG bytes. Nothing is fetched: a spec is rendered from its inline data
+    only (an agent's spec that refers to a URL is refused before, see core.charts.agent_chart;
+    `allowed_base_urls=[]` makes the renderer refuse one too)."""
+    return bytes(vl_convert.vegalite_to_png(chart.spec, scale=scale, allowed_base_urls=[]))

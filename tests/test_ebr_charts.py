@@ -145,3 +145,23 @@ def test_no_charts_without_data_or_for_a_report_stored_before_charts(reports: li
     assert [c.alt_text for c in get_kind("ebr").charts(again)] == [
         c.alt_text for c in by_name(report).values()
     ]
+
+
+def test_a_compiled_spec_reused_with_another_reports_data_renders_as_vega_lite_would(
+    reports: list[Report],
+) -> None:
+    import vl_convert
+
+    from bot import charts as renderer
+
+    mixes = [by_name(r)["channel-mix"] for r in reports]
+    first, second = next(
+        (a, b) for a in mixes for b in mixes
+        if a is not b and a.spec["encoding"]["y"]["sort"] == b.spec["encoding"]["y"]["sort"]
+    )  # fmt: skip
+    renderer.render_png(first)
+    kept = len(renderer._compiled)
+    png = renderer.render_png(second)
+    assert len(renderer._compiled) == kept  # the first one's compiled Vega, with the second's data
+    assert png == bytes(vl_convert.vegalite_to_png(second.spec, scale=renderer.SCALE))
+    assert png != renderer.render_png(first)

@@ -95,11 +95,9 @@ def test_the_channel_mix_is_the_sections_channel_figures_and_the_baseline_window
             if v["period"] == "baseline":
                 assert v["share"] == pytest.approx(baseline[v["channel"]] / sum(baseline.values()))
         for v in (v for v in values if v["period"] == "this week"):
-            # The section's channel line: "**email:** $20,957 revenue (57% of total, ...".
+            # The section's channel effectiveness row: "| email | $20,957 | 57% | ...".
             row = next(m for m in r.headline.channel_mix if m["channel"] == v["channel"])  # type: ignore[union-attr]
-            assert f"**{v['channel']}:** {money(row['revenue'])} revenue ({pct(v['share'], 0)} of total" in (
-                r.full_report
-            )
+            assert f"| {v['channel']} | {money(row['revenue'])} | {pct(v['share'], 0)} |" in r.full_report
             assert f"{v['channel']} {pct(v['share'], 0)} ({money(row['revenue'])})" in chart.alt_text
         assert sum(v["share"] for v in values if v["period"] == "this week") == pytest.approx(1)
 

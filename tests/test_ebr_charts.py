@@ -163,3 +163,18 @@ def test_a_compiled_spec_reused_with_another_reports_data_renders_as_vega_lite_w
     assert len(renderer._compiled) == kept  # the first one's compiled Vega, with the second's data
     assert png == bytes(vl_convert.vegalite_to_png(second.spec, scale=renderer.SCALE))
     assert png != renderer.render_png(first)
+
+
+def test_a_partial_week_is_starred_and_without_a_benchmark_there_is_no_reference(
+    reports: list[Report],
+) -> None:
+    report = reports[0]
+    h = dataclasses.replace(report.headline, trend_days=[7] * 7 + [3], benchmark_growth=None)  # type: ignore[type-var]
+    chart = by_name(dataclasses.replace(report, headline=h))["revenue-trend"]
+    weeks = [v["week"] for v in chart.spec["data"]["values"]]
+    assert weeks == ["Sep 21", "Sep 28", "Oct 5", "Oct 12", "Oct 19", "Oct 26", "Nov 2", "Nov 9*"]
+    assert chart.spec["title"]["subtitle"] == ["* partial week: only the days with data"]
+    assert chart.alt_text.endswith("; no benchmark growth reference.")
+    assert " to Nov 9*: " in chart.alt_text
+    flat = dataclasses.replace(h, trend_revenue=[0.0] * 8, channel_mix=[])
+    assert by_name(dataclasses.replace(report, headline=flat)) == {}

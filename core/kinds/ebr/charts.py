@@ -20,13 +20,13 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Okabe–Ito: told apart with every common colour-vision deficiency, and in greyscale
 # (blue is dark, orange light).
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#555555"
-WIDTH, HEIGHT = 520, 220  # the plot area; twice this in pixels once rendered (bot.charts.SCALE)
+WIDTH, HEIGHT = 540, 220  # the plot area; twice this in pixels once rendered (bot.charts.SCALE)
 # Large type: the image is shown at ~360 px in Slack's thumbnail, about 0.6 of its size here.
 CONFIG: dict[str, Any] = {
     "font": "sans-serif",
-    "title": {"fontSize": 17, "subtitleFontSize": 13, "anchor": "start", "subtitleColor": GREY},
-    "axis": {"labelFontSize": 13, "titleFontSize": 13, "grid": False, "domainColor": GREY},
-    "legend": {"labelFontSize": 13, "orient": "top", "title": None, "labelLimit": 400},
+    "title": {"fontSize": 18, "subtitleFontSize": 14, "anchor": "start", "subtitleColor": GREY},
+    "axis": {"labelFontSize": 14, "titleFontSize": 14, "grid": False, "domainColor": GREY},
+    "legend": {"labelFontSize": 14, "orient": "top", "title": None, "labelLimit": 400},
     "view": {"stroke": None},
     "background": "white",
 }
@@ -112,9 +112,13 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
                                "scale": {"domain": series, "range": [[1, 0], [6, 4]]}}}},
             {"transform": [{"filter": {"field": "series", "equal": revenue}}],
              "mark": {"type": "point", "filled": True, "size": 60}},
-            {"transform": [{"filter": {"field": "series", "equal": revenue}}],
-             "mark": {"type": "text", "dy": -14, "fontSize": 12, "fontWeight": "bold"},
-             "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}},
+            # The labels over a white outline of themselves: readable where the line crosses.
+            *(
+                {"transform": [{"filter": {"field": "series", "equal": revenue}}],
+                 "mark": {"type": "text", "dy": -14, "fontSize": 13, "fontWeight": "bold", **outline},
+                 "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}}
+                for outline in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
+            ),
         ],
     }  # fmt: skip
     alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
@@ -155,7 +159,7 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
         },
         "layer": [
             {"mark": {"type": "bar", "height": {"band": 1}}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12},
+            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14},
              "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}},
         ],
     }  # fmt: skip

@@ -30,6 +30,7 @@ CONFIG: dict[str, Any] = {
     "view": {"stroke": None},
     "background": "white",
 }
+OUTLINES: tuple[dict[str, Any], ...] = ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
 BASELINE = "baseline"
 BASELINE_SPAN = "the 8 weeks before last week"
 
@@ -117,7 +118,7 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
                 {"transform": [{"filter": {"field": "series", "equal": revenue}}],
                  "mark": {"type": "text", "dy": -14, "fontSize": 13, "fontWeight": "bold", **outline},
                  "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}}
-                for outline in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
+                for outline in OUTLINES
             ),
         ],
     }  # fmt: skip

@@ -113,13 +113,7 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
                                "scale": {"domain": series, "range": [[1, 0], [6, 4]]}}}},
             {"transform": [{"filter": {"field": "series", "equal": revenue}}],
              "mark": {"type": "point", "filled": True, "size": 60}},
-            # The labels over a white outline of themselves: readable where the line crosses.
-            *(
-                {"transform": [{"filter": {"field": "series", "equal": revenue}}],
-                 "mark": {"type": "text", "dy": -14, "fontSize": 13, "fontWeight": "bold", **outline},
-                 "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}}
-                for outline in OUTLINES
-            ),
+            *(_labels(revenue, outline) for outline in OUTLINES),
         ],
     }  # fmt: skip
     alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
@@ -128,6 +122,17 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
     else:
         alt += "; no benchmark growth reference"
     return Chart("revenue-trend", f"Revenue, last {len(values)} weeks", alt + ".", spec)
+
+
+def _labels(series: str, outline: dict[str, Any]) -> dict[str, Any]:
+    """The revenue points' labels; drawn twice, a white outline of them under them, so they
+    stay readable where the line crosses them."""
+    mark: dict[str, Any] = {"type": "text", "dy": -14, "fontSize": 13, "fontWeight": "bold"}
+    return {
+        "transform": [{"filter": {"field": "series", "equal": series}}],
+        "mark": {**mark, **outline},
+        "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}},
+    }
 
 
 def channel_mix(report: Report, h: Headline) -> Chart | None:

@@ -178,3 +178,31 @@ def test_a_partial_week_is_starred_and_without_a_benchmark_there_is_no_reference
     assert " to Nov 9*: " in chart.alt_text
     flat = dataclasses.replace(h, trend_revenue=[0.0] * 8, channel_mix=[])
     assert by_name(dataclasses.replace(report, headline=flat)) == {}
+
+
+def customer(revenue: list[float], short: dict[int, int] | None = None) -> Any:
+    from core.kinds.ebr.analytics import Benchmark, CustomerData
+
+    data = CustomerData("CUST_1", "Test Co", "Retail", None, None)
+    data.benchmarks = {"weekly_revenue_growth": Benchmark(0.01, 0.005)}
+    for offset, value in zip(range(-7, 1), revenue, strict=True):
+        if value:
+            data.week(offset).add_conversions(10, value)
+            data.week(offset).add_engagement(1000, 200, 20, 600, 10)
+    data.short_weeks = short or {}
+    return data
+
+
+def test_the_benchmark_reference_only_for_a_whole_trend_of_an_active_customer() -> None:
+    from core.kinds.ebr.analysis import analyse
+    from core.kinds.ebr.kind import chart_figures
+
+    def figures(data: Any) -> dict[str, Any]:
+        return chart_figures(data, analyse(data))
+
+    whole = figures(customer([100.0] * 8))
+    assert whole["benchmark_growth"] == 0.01 and whole["trend_revenue"] == [100.0] * 8
+    assert whole["trend_days"] == [7] * 8
+    partial = figures(customer([100.0] * 8, {-3: 4}))
+    assert partial["benchmark_growth"] is None and partial["trend_days"][4] == 4
+    assert figures(customer([0, 0, 0, 100.0, 100.0, 100.0, 100.0, 100.0]))["benchmark_growth"] is None

@@ -146,3 +146,41 @@ def test_a_chart_showing_another_customer_withholds_the_answer() -> None:
         chart_of([{"channel": "email", "revenue": 1}], title="Acme Retail vs Meridian"),
     ):
         assert check(Answer("ok", 1, charts=(other,)), SCOPE).rule == "chart_other_subject"
+
+
+# -- through the engine: the guard sees the chart ---------------------------------------------------
+
+from core import ReportEngine, Requester  # noqa: E402
+from core.errors import AnswerWithheld  # noqa: E402
+from tests import test_cortex_guard as guard_tests  # noqa: E402
+from tests.cortex_scripts import BENIGN, ME, OTHER_NAME  # noqa: E402
+
+server, engine = guard_tests.server, guard_tests.engine  # the local Cortex server and a Cortex engine
+
+
+def charted(rows: list[dict[str, Any]]) -> Any:
+    """A benign scripted turn (SQL filtered on the customer) that also sends a chart of `rows`."""
+    spec = json.dumps({**SPEC, "data": {"values": rows}})
+
+    def script(prompt: str, thread_id: int, user_id: int, assistant_id: int) -> Iterator[tuple[str, Any]]:
+        for name, data in BENIGN["in_one_id"](prompt, thread_id, user_id, assistant_id):
+            if name == "response":
+                yield "response.chart", {"content_index": 4, "chart_spec": spec}
+            yield name, data
+
+    return script
+
+
+def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_withheld(
+    engine: ReportEngine, server: CortexServer
+) -> None:
+    server.faults.append(
+        Fault(prompt="by channel", script=charted([{"channel": "email", "revenue": 1.0}]), times=1)
+    )
+    result = engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Chart my revenue by channel")
+    assert [c.title for c in result.answer.charts] == ["Revenue by channel"]
+    leak = charted([{"customer": OTHER_NAME, "revenue": 48210.0}])
+    server.faults.append(Fault(prompt="Compare", script=leak, times=1))
+    with pytest.raises(AnswerWithheld) as withheld:
+        engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Compare my revenue with others")
+    assert withheld.value.rule == "chart_other_subject"

@@ -12,15 +12,18 @@ from typing import Any
 import pytest
 
 from bot.charts import render_png
-from core import Settings
+from core import ReportEngine, Requester, Settings
 from core.agent.base import Answer, AskContext
 from core.agent.cortex import RetryPolicy, build_cortex_agent
 from core.agent.cortex.events import assemble
 from core.agent.cortex.sse import Event
 from core.charts import MAX_SPEC_CHARS, Chart
+from core.errors import AnswerWithheld
 from core.guard import Scope, Subjects, check
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.weeks import Week
+from tests import test_cortex_guard as guard_tests
+from tests.cortex_scripts import BENIGN, ME, OTHER_NAME
 from tests.cortex_server import CortexServer, Fault, _events
 
 SPEC: dict[str, Any] = {
@@ -149,11 +152,6 @@ def test_a_chart_showing_another_customer_withholds_the_answer() -> None:
 
 
 # -- through the engine: the guard sees the chart ---------------------------------------------------
-
-from core import ReportEngine, Requester  # noqa: E402
-from core.errors import AnswerWithheld  # noqa: E402
-from tests import test_cortex_guard as guard_tests  # noqa: E402
-from tests.cortex_scripts import BENIGN, ME, OTHER_NAME  # noqa: E402
 
 server, engine = guard_tests.server, guard_tests.engine  # the local Cortex server and a Cortex engine
 

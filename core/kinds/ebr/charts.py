@@ -88,11 +88,26 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
         )
     if any("*" in w for w in labels):
         notes.append("* partial week: only the days with data")
+    title: dict[str, Any] = {"text": f"Revenue, last {len(values)} weeks"}
+    if notes:
+        title["subtitle"] = notes
     series = [revenue] + ([name] if bench is not None else [])
+    spec = _trend_spec(title, rows, labels, series)
+    alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
+    if bench is not None:
+        alt += f"; {report.industry} benchmark growth {pct(h.benchmark_growth)}/week"
+    else:
+        alt += "; no benchmark growth reference"
+    return Chart("revenue-trend", f"Revenue, last {len(values)} weeks", alt + ".", spec)
+
+
+def _trend_spec(
+    title: dict[str, Any], rows: list[dict[str, Any]], labels: list[str], series: list[str]
+) -> dict[str, Any]:
+    """The trend's Vega-Lite: a solid revenue line with labelled points, a dashed reference."""
     color = {
         "field": "series", "type": "nominal", "sort": series,
-        "scale": {"domain": series, "range": [BLUE, ORANGE]},
-        "legend": None,
+        "scale": {"domain": series, "range": [BLUE, ORANGE]}, "legend": None,
     }  # fmt: skip
     x = {"field": "week", "type": "ordinal", "sort": labels, "title": None, "axis": {"labelAngle": 0}}
     # The value axis starts at zero: a line's height is then proportional to the revenue, so
@@ -102,10 +117,8 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
         "field": "value", "type": "quantitative", "title": None, "scale": {"zero": True},
         "axis": {"tickCount": 4, "labelExpr": "datum.value ? format(datum.value, '$~s') : '$0'"},
     }  # fmt: skip
-    title: dict[str, Any] = {"text": f"Revenue, last {len(values)} weeks"}
-    if notes:
-        title["subtitle"] = notes
-    spec = {
+    revenue = series[0]
+    return {
         "$schema": SCHEMA,
         "title": title,
         "width": WIDTH, "height": HEIGHT, "config": CONFIG,
@@ -120,12 +133,6 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
             *(_labels(revenue, outline) for outline in OUTLINES),
         ],
     }  # fmt: skip
-    alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
-    if bench is not None:
-        alt += f"; {report.industry} benchmark growth {pct(h.benchmark_growth)}/week"
-    else:
-        alt += "; no benchmark growth reference"
-    return Chart("revenue-trend", f"Revenue, last {len(values)} weeks", alt + ".", spec)
 
 
 def _labels(series: str, outline: dict[str, Any]) -> dict[str, Any]:

@@ -206,3 +206,11 @@ def test_the_benchmark_reference_only_for_a_whole_trend_of_an_active_customer() 
     partial = figures(customer([100.0] * 8, {-3: 4}))
     assert partial["benchmark_growth"] is None and partial["trend_days"][4] == 4
     assert figures(customer([0, 0, 0, 100.0, 100.0, 100.0, 100.0, 100.0]))["benchmark_growth"] is None
+
+
+def test_a_partial_weeks_channel_mix_says_how_many_days_it_covers(reports: list[Report]) -> None:
+    report = reports[0]
+    h = dataclasses.replace(report.headline, trend_days=[7] * 7 + [4])  # type: ignore[type-var]
+    chart = by_name(dataclasses.replace(report, headline=h))["channel-mix"]
+    assert chart.spec["title"]["subtitle"].startswith("this week (4 of 7 days of data) vs its baseline")
+    assert by_name(report)["channel-mix"].spec["title"]["subtitle"].startswith("this week vs its baseline")

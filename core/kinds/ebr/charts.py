@@ -161,9 +161,11 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
         if share is not None
     ]
     period = {"field": "period", "type": "nominal", "sort": periods}
+    days = h.trend_days[-1] if h.trend_days else 7
+    week = this_week + (f" ({days} of 7 days of data)" if days < 7 else "")
     spec = {
         "$schema": SCHEMA,
-        "title": {"text": "Share of revenue by channel", "subtitle": f"this week vs its baseline, {BASELINE_SPAN}"},
+        "title": {"text": "Share of revenue by channel", "subtitle": f"{week} vs its baseline, {BASELINE_SPAN}"},
         "width": WIDTH, "height": {"step": 17}, "config": CONFIG,
         "data": {"values": values},
         "encoding": {

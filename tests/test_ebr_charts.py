@@ -213,4 +213,7 @@ def test_a_partial_weeks_channel_mix_says_how_many_days_it_covers(reports: list[
     h = dataclasses.replace(report.headline, trend_days=[7] * 7 + [4])  # type: ignore[type-var]
     chart = by_name(dataclasses.replace(report, headline=h))["channel-mix"]
     assert chart.spec["title"]["subtitle"].startswith("this week (4 of 7 days of data) vs its baseline")
+    assert chart.alt_text.startswith(
+        "Share of revenue by channel, this week (4 of 7 days of data) vs its baseline"
+    )
     assert by_name(report)["channel-mix"].spec["title"]["subtitle"].startswith("this week vs its baseline")

@@ -190,5 +190,5 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
             + (f" vs {pct(base, 0)}" if base is not None else "")
         )
     against = f" vs its baseline ({BASELINE_SPAN})" if len(periods) > 1 else ""
-    alt = f"Share of revenue by channel, this week{against}: " + "; ".join(parts) + "."
+    alt = f"Share of revenue by channel, {week}{against}: " + "; ".join(parts) + "."
     return Chart("channel-mix", "Share of revenue by channel", alt, spec)

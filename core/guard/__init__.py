@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
+from core.charts import Chart, inline_rows
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
@@ -51,6 +52,7 @@ RULES = (
     "unscoped_table",  # a subject table read without a filter on this subject alone
     "result_set_other_subject",  # a result set holding another subject's id or name
     "text_names_other_subject",  # answer text naming another subject's id or name
+    "chart_other_subject",  # a chart whose data, title or alt text holds another subject
 )
 
 
@@ -117,7 +119,21 @@ def check_text(text: str, scope: Scope) -> Verdict:
     """The verdict on an answer's text (or all of it that is known so far)."""
     if scope.subjects.names_other(text, scope.subject_id):
         return Verdict("text_names_other_subject", "the answer names another subject")
+    if _charts_name_others(answer.charts, scope):
+        return Verdict("chart_other_subject", "a chart shows or names another subject")
     return ALLOWED
+
+
+def _charts_name_others(charts: Iterable[Chart], scope: Scope) -> bool:
+    """A chart's inline data is a result set too, and its title and alt text are text."""
+    for chart in charts:
+        rows = [r for r in inline_rows(chart.spec) if isinstance(r, dict)]
+        columns = tuple(dict.fromkeys(k for r in rows for k in r))
+        table = ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+        words = f"{chart.title} {chart.alt_text}"
+        if _tables_name_others([table], scope) or scope.subjects.names_other(words, scope.subject_id):
+            return True
+    return False
 
 
 def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:

@@ -93,13 +93,20 @@ ALLOWED = Verdict()
 
 
 def check(answer: Answer, scope: Scope) -> Verdict:
-    """The verdict on `answer`: every statement, then every result set, then the text."""
+    """The verdict on `answer`: every statement, then every result set, the text, the charts."""
     for statement in answer.sql:
         verdict = check_sql(statement, scope)
         if not verdict.ok:
             return verdict
     verdict = check_table(answer.tables, scope)
-    return verdict if not verdict.ok else check_text(answer.text, scope)
+    if not verdict.ok:
+        return verdict
+    verdict = check_text(answer.text, scope)
+    if not verdict.ok:
+        return verdict
+    if _charts_name_others(answer.charts, scope):
+        return Verdict("chart_other_subject", "a chart shows or names another subject")
+    return ALLOWED
 
 
 def check_sql(statement: str, scope: Scope) -> Verdict:
@@ -119,8 +126,6 @@ def check_text(text: str, scope: Scope) -> Verdict:
     """The verdict on an answer's text (or all of it that is known so far)."""
     if scope.subjects.names_other(text, scope.subject_id):
         return Verdict("text_names_other_subject", "the answer names another subject")
-    if _charts_name_others(answer.charts, scope):
-        return Verdict("chart_other_subject", "a chart shows or names another subject")
     return ALLOWED
 
 

@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/coaching_email.py --reps 10000
 	$(BIN)/python bench/coaching_followup.py
 	$(BIN)/python bench/stream_latency.py
+	$(BIN)/python bench/charts.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

@@ -361,11 +361,14 @@ class ReportEngine:
 
         `listener` hears the answer while the agent makes it: statuses, and text the guard has
         cleared (core/guard/stream.py), in pieces that add up to the returned answer's text.
-        If the guard withholds the answer, AnswerWithheld is raised, possibly after some text
-        went out (cleared then, e.g. before a later sentence named another customer): the
-        caller replaces what it showed with the refusal. (Should the agent's final text not
-        continue what it streamed, which Cortex allows, the listener has a prefix of it: the
-        returned answer's text is the one to keep.)"""
+        It is called on the thread that reads the agent's stream: what it does there delays
+        the rest of the answer. If the guard withholds the answer, AnswerWithheld is raised,
+        possibly after some text went out (cleared then, e.g. before a later sentence named
+        another customer): the caller replaces what it showed with the refusal; any other
+        error after some text (the agent failing mid-answer) leaves what went out unfinished.
+        Should the agent's final text not continue what it streamed (Cortex may rewrite it in
+        its aggregate), the listener has heard less than the answer: the returned answer's
+        text is the one to keep. A listener that raises hears no more; the answer goes on."""
         question = validate_question(question)
         self.authorize(requester, subject_id)
         report = self.store.load(subject_id, week, self.kind.name)

@@ -26,9 +26,10 @@ from core.agent.testing import ScriptedAgent, Sql, Status, Streamed
 from core.errors import AgentUnavailable, AnswerWithheld
 from core.guard import Scope, Subjects, check_text
 from core.guard.stream import GuardGate
-from core.kinds import EBR
+from core.kinds import COACHING, EBR
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests import test_cortex_engine as cortex_tests
+from tests.conftest import AS_OF
 from tests.cortex_scripts import LEAKS, ME, OTHER, OTHER_NAME, SARAH_SQL, WEEK, T
 from tests.cortex_server import CortexServer, Fault
 from tests.test_cortex_client import CONTEXT, PROMPT, agent_for
@@ -36,6 +37,7 @@ from tests.test_cortex_engine import cortex_settings
 
 server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local Cortex server, as there
 ADMIN = Requester(is_admin=True)
+AISHA = "REP005"
 MY_SQL = f"SELECT SUM(revenue) FROM {T}.conversions WHERE customer_id = '{ME}' AND {WEEK}"
 
 
@@ -404,3 +406,32 @@ def test_pieces_judged_one_by_one_are_the_text_judged_whole(seed: int) -> None:
             assert streamed == clean
         else:  # up to the name at most (the piece holding it goes nowhere), and nothing of it
             assert passes.startswith(streamed)
+
+
+def test_a_coaching_follow_up_on_the_local_analyst_is_heard_in_one_go(demo_home: Path) -> None:
+    warehouse = EmbeddedWarehouse(demo_home)
+    settings = Settings(home=demo_home, today=AS_OF)
+    with ReportEngine(settings, warehouse, LocalAnalyst(warehouse), kind=COACHING) as engine:
+        engine.generate(engine.targets(customer_id=AISHA), engine.week())
+        heard = Heard()
+        result = engine.ask(ADMIN, AISHA, "How many calls?", listener=heard)
+    assert heard.events == [("status", QUERYING, ""), ("text", result.answer.text, "")]
+
+
+def test_a_status_message_naming_another_customer_goes_without_its_words(
+    scripted: tuple[ReportEngine, dict[str | None, Any]],
+) -> None:
+    engine, script = scripted
+    script[None] = Streamed(
+        Status(PLANNING, f"Comparing with {OTHER_NAME}"),
+        Status(QUERYING, "Running SQL"),
+        Sql(MY_SQL),
+        "Fine.",
+    )
+    heard = Heard()
+    engine.ask(ADMIN, ME, "status?", listener=heard)
+    assert heard.events == [
+        ("status", PLANNING, ""),
+        ("status", QUERYING, "Running SQL"),
+        ("text", "Fine.", ""),
+    ]

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
+from core.charts import Chart, inline_rows
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
@@ -51,6 +52,7 @@ RULES = (
     "unscoped_table",  # a subject table read without a filter on this subject alone
     "result_set_other_subject",  # a result set holding another subject's id or name
     "text_names_other_subject",  # answer text naming another subject's id or name
+    "chart_other_subject",  # a chart whose data, title or alt text holds another subject
 )
 
 
@@ -91,13 +93,20 @@ ALLOWED = Verdict()
 
 
 def check(answer: Answer, scope: Scope) -> Verdict:
-    """The verdict on `answer`: every statement, then every result set, then the text."""
+    """The verdict on `answer`: every statement, then every result set, the text, the charts."""
     for statement in answer.sql:
         verdict = check_sql(statement, scope)
         if not verdict.ok:
             return verdict
     verdict = check_table(answer.tables, scope)
-    return verdict if not verdict.ok else check_text(answer.text, scope)
+    if not verdict.ok:
+        return verdict
+    verdict = check_text(answer.text, scope)
+    if not verdict.ok:
+        return verdict
+    if _charts_name_others(answer.charts, scope):
+        return Verdict("chart_other_subject", "a chart shows or names another subject")
+    return ALLOWED
 
 
 def check_sql(statement: str, scope: Scope) -> Verdict:
@@ -118,6 +127,18 @@ def check_text(text: str, scope: Scope) -> Verdict:
     if scope.subjects.names_other(text, scope.subject_id):
         return Verdict("text_names_other_subject", "the answer names another subject")
     return ALLOWED
+
+
+def _charts_name_others(charts: Iterable[Chart], scope: Scope) -> bool:
+    """A chart's inline data is a result set too, and its title and alt text are text."""
+    for chart in charts:
+        rows = [r for r in inline_rows(chart.spec) if isinstance(r, dict)]
+        columns = tuple(dict.fromkeys(k for r in rows for k in r))
+        table = ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+        words = f"{chart.title} {chart.alt_text}"
+        if _tables_name_others([table], scope) or scope.subjects.names_other(words, scope.subject_id):
+            return True
+    return False
 
 
 def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:

@@ -3,7 +3,8 @@
 `GuardGate` is the AnswerListener the engine gives a guarded agent in place of the caller's.
 The agent tells it every statement it ran and every result set it showed as soon as it
 knows them (the Relay's `sql` and `table` hooks), before the text that follows them, and
-the text in pieces. The gate checks each statement and result set at once; text goes on
+the text in pieces. The gate checks each statement and result set at once, and each
+status's message (one naming another subject goes on without it); text goes on
 only while every check so far has passed, and only up to a point where its words are
 settled (`Subjects.settled`: not in the middle of a word, nor after the first words of a
 name that may go on), once that piece names no other subject (no name or id spans the
@@ -40,7 +41,9 @@ class GuardGate:
 
     def status(self, phase: str, message: str = "") -> None:
         if self.verdict.ok:
-            self._out.status(phase, message)
+            # The service's own words ("Querying revenue for ...") are text a person sees too:
+            # one that names another subject goes without them, the phase alone.
+            self._out.status(phase, message if check_text(message, self.scope).ok else "")
 
     def sql(self, statement: str) -> None:
         if self.verdict.ok:

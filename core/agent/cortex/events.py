@@ -16,6 +16,11 @@ SQL and result sets, from every shape Snowflake emits: tool results' JSON (`sql`
 Result sets follow Snowflake's SQL API ResultSet (`resultSetMetaData.rowType[].name`,
 `data`); snake_case keys, `columns` and row objects are accepted too.
 
+Charts. `response.chart` (and a final `chart` content item) carries a Vega-Lite v5 spec as
+a JSON string in `chart_spec`: it becomes an `Answer.charts` entry (core.charts.agent_chart),
+once; a spec that is not inline data only (a `url` anywhere) or too large is left out and
+logged, so rendering never fetches anything.
+
 Sources come from search tool results and citations. The assistant message id comes
 from the final `response` event's metadata, else from the assistant `metadata` event
 (flat, or nested as `{"metadata": {...}}`).
@@ -51,6 +56,7 @@ from typing import Any
 
 from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING, Answer, Relay, ResultTable
 from core.agent.cortex.sse import Event
+from core.charts import Chart, agent_chart
 from core.errors import AgentRequestError, AgentUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,6 +94,7 @@ class AnswerBuilder:
     sources: list[str] = field(default_factory=list)
     tables: list[ResultTable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
     elicitation: bool = False
     cancelled: bool = False
     assistant_id: int | None = None
@@ -98,6 +105,7 @@ class AnswerBuilder:
     relay: Relay = field(default_factory=lambda: Relay(None))
     _tools: dict[str, str] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
+    _chart_specs: set[str] = field(default_factory=set)
     _last_index: int = 0
     _awaiting_sql: set[str] = field(default_factory=set)  # SQL tool calls whose SQL has not come
     _live: str = ""  # the text the relay has been given
@@ -121,11 +129,6 @@ class AnswerBuilder:
         if event.name in _TEXTUAL:
             self._go_live()
         return self.finished
-
-    @property
-    def live_text(self) -> str:
-        """The text given to the relay so far."""
-        return self._live
 
     def _go_live(self) -> None:
         """Hand the relay what the text has grown by, unless SQL it may depend on is awaited."""
@@ -165,7 +168,7 @@ class AnswerBuilder:
         message_id = self.final_id if self.final_id is not None else self.assistant_id
         return Answer(
             text, message_id, tuple(self.sql), tuple(self.sources), tuple(self.tables),
-            tuple(self.warnings), self.elicitation,
+            tuple(self.warnings), self.elicitation, tuple(self.charts),
         )  # fmt: skip
 
     # -- handlers, one per event name --------------------------------------------------
@@ -249,6 +252,18 @@ class AnswerBuilder:
     def _warning(self, p: Mapping[str, Any]) -> None:
         self._add_warning(p)
 
+    def _chart(self, p: Mapping[str, Any]) -> None:
+        spec = p.get("chart_spec", p.get("spec"))
+        key = spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True, default=str)
+        if key in self._chart_specs:  # the final response repeats the streamed chart
+            return
+        self._chart_specs.add(key)
+        chart, why = agent_chart(spec, len(self.charts) + 1)
+        if chart is None:
+            log.warning("Cortex agent chart left out: %s", why)
+        else:
+            self.charts.append(chart)
+
     def _metadata(self, p: Mapping[str, Any]) -> None:
         nested = p.get("metadata")
         meta = nested if isinstance(nested, Mapping) else p
@@ -293,7 +308,10 @@ class AnswerBuilder:
             if isinstance(item.get("text"), Mapping):
                 self._annotations(item["text"])
         elif isinstance(body, Mapping):
-            handler = {"tool_result": self._tool_result, "tool_use": self._tool_use, "table": self._table}
+            handler = {
+                "tool_result": self._tool_result, "tool_use": self._tool_use, "table": self._table,
+                "chart": self._chart,
+            }  # fmt: skip
             if kind in handler:
                 handler[str(kind)](body)
 
@@ -363,6 +381,7 @@ _HANDLERS: dict[str, Callable[[AnswerBuilder, Mapping[str, Any]], None]] = {
     "response.tool_result": AnswerBuilder._tool_result,
     "response.tool_result.analyst.delta": AnswerBuilder._analyst_delta,
     "response.table": AnswerBuilder._table,
+    "response.chart": AnswerBuilder._chart,
     "response.warning": AnswerBuilder._warning,
     "metadata": AnswerBuilder._metadata,
     "response": AnswerBuilder._response,

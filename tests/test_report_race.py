@@ -171,8 +171,8 @@ def clear(warehouse: Warehouse) -> None:
 STEPS = 4  # of one save: the MERGE, reading the rows back, the sections' transaction, the last delete
 
 
-def test_a_save_takes_the_steps_the_interleavings_cover(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def test_a_save_takes_the_steps_the_interleavings_cover(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         assert steps_of_one_save(warehouse) == STEPS
 
 
@@ -213,8 +213,8 @@ def check_every_interleaving(first: Warehouse, second: Warehouse, a_pause: int) 
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def embedded(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield warehouse
 
 

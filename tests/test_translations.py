@@ -20,8 +20,8 @@ QUERY = (
 
 
 @pytest.fixture
-def wh(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def wh(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         warehouse.execute(
             "INSERT INTO CUSTOMER_SUCCESS_DATA.ANALYTICS.customers (customer_id, customer_name, industry) "
             "VALUES ('CUST_1', 'One', 'Retail'), ('CUST_2', 'Two', 'Retail')"

@@ -161,7 +161,7 @@ def warehouse(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Warehouse]:
     if request.param == "embedded":
-        with EmbeddedWarehouse(tmp_path / "home") as embedded:
+        with EmbeddedWarehouse(request.getfixturevalue("empty_home")) as embedded:
             yield embedded
         return
     server: dict[str, object] = request.getfixturevalue("fakesnow_kwargs")
@@ -284,8 +284,8 @@ def test_the_ledger_runs_natively_on_the_embedded_warehouse(tmp_path: Path) -> N
         assert embedded.translated == before + 1  # other statements still go through it
 
 
-def test_ledger_writes_in_a_transaction_belong_to_it(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path / "home") as embedded:
+def test_ledger_writes_in_a_transaction_belong_to_it(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as embedded:
         store = DeliveryStore(embedded)
         store.claim("CUST_1-20261109", SARAH)
         with pytest.raises(RuntimeError), embedded.transaction():

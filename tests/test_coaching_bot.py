@@ -106,9 +106,9 @@ def test_a_bad_coaching_schedule_is_one_config_error_naming_its_setting(schedule
 
 
 @pytest.fixture
-def runs(tmp_path: Path) -> Iterator[RunClaims]:
+def runs(empty_home: Path) -> Iterator[RunClaims]:
     """Run claims on a real (empty) embedded warehouse: the source of "has this run happened"."""
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield RunClaims(warehouse, owner="bot-test")
 
 
@@ -254,8 +254,8 @@ class RecordingFlow:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as w:
+def warehouse(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as w:
         yield w
 
 

@@ -175,7 +175,10 @@ def test_a_parent_posted_but_not_recorded_is_found_not_posted_again(
     engine.warehouse.execute("UPDATE report_runs SET status = 'failed' WHERE scope = 'weekly:csm:CSM002'")
     before = len(slack.calls_to("chat.postMessage"))
 
-    rerun = job(engine, settings, client, owner="bot-b").run(WEEK, ["CSM002"], scope="weekly:csm:CSM002")
+    # The rerun looks again for the missing replies once a post of the dead attempt could
+    # no longer land (its client's timeout after it began): 1 s here, not the default 30.
+    quick = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=1)
+    rerun = job(engine, settings, quick, owner="bot-b").run(WEEK, ["CSM002"], scope="weekly:csm:CSM002")
     assert (rerun["status"], rerun["dms_sent"], rerun["messages_posted"]) == ("completed", 2, 2)
     assert len(slack.calls_to("chat.postMessage")) == before + 2
     assert_each_report_exactly_once(slack, engine, ["CSM002"])

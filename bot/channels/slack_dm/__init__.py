@@ -10,7 +10,9 @@ def open_channel(services: ChannelServices) -> SlackDm | None:
     """The channel, or None without a Slack client (no SLACK_BOT_TOKEN)."""
     if services.client is None or services.poster is None or services.people is None:
         return None
-    return SlackDm(services.client, services.poster, services.deliveries, services.people)
+    return SlackDm(
+        services.client, services.poster, services.deliveries, services.people, services.settings.charts
+    )
 
 
 __all__ = ["SlackDm", "open_channel"]

@@ -28,8 +28,16 @@ NOT_FOUND = "not found in Slack by their email; set csm_assignments.slack_user_i
 class SlackDm(Channel):
     name = "slack"
 
-    def __init__(self, client: WebClient, poster: Poster, deliveries: DeliveryStore, people: People) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        poster: Poster,
+        deliveries: DeliveryStore,
+        people: People,
+        charts: bool = True,
+    ) -> None:
         self.client, self.poster, self.deliveries, self.people = client, poster, deliveries, people
+        self.charts = charts  # settings.charts: the reports' chart images in their threads
 
     def deliver(self, parcel: Parcel, stopping: Callable[[], bool]) -> Outcome:
         """The parcel's reports, in order, to the recipient's DM."""
@@ -59,8 +67,9 @@ class SlackDm(Channel):
                 )
             else:
                 sent = deliver(
-                    self.client, self.deliveries, report, user_id, poster=self.poster, channel=channel
-                )
+                    self.client, self.deliveries, report, user_id,
+                    poster=self.poster, channel=channel, charts=self.charts,
+                )  # fmt: skip
             _count(sent, report, person, outcome)
         return outcome
 
@@ -87,6 +96,9 @@ class SlackDm(Channel):
 def _count(sent: Delivery, report: Report, person: Recipient, outcome: Outcome) -> None:
     outcome.messages += sent.posted
     where = f"{report.customer_id} to {person.person_id}"
+    if sent.charts_error:
+        problem = f"{where}: sent without its charts ({sent.charts_error})"
+        outcome.problems.append((problem, problem))
     if sent.ok:
         outcome.delivered += 1
     elif sent.status == "busy":

@@ -88,5 +88,10 @@ def _text_problems(text: Any, limit: int, at: str, *, required: bool) -> list[st
     return []
 
 
+def problem_messages(problems: list[str]) -> dict[str, list[str]]:
+    """The `response_metadata` Slack attaches to a refusal it can explain."""
+    return _messages(problems)
+
+
 def _messages(problems: list[str]) -> dict[str, list[str]]:
     return {"messages": [f"[ERROR] {problem}" for problem in problems]}

@@ -10,6 +10,19 @@ from typing import Any
 
 _ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 
+# Slack's documented limits, as (per channel per second, per workspace per minute): Tier 2 is
+# "20+ per minute", Tier 4 "100+ per minute" (docs.slack.dev/apis/web-api/rate-limits; each
+# method's page names its tier). setStatus is "special" there: taken here as chat.postMessage's
+# one per second per channel, since it is shown in one thread.
+TIERS: dict[str, tuple[int | None, int | None]] = {
+    "chat.startStream": (None, 20),  # Tier 2
+    "chat.appendStream": (None, 100),  # Tier 4
+    "chat.stopStream": (None, 20),  # Tier 2
+    "assistant.threads.setStatus": (1, None),  # special
+    "files.getUploadURLExternal": (None, 100),  # Tier 4
+    "files.completeUploadExternal": (None, 100),  # Tier 4
+}
+
 
 @dataclass
 class Refusal:

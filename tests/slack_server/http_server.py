@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# (verb, path with query, headers with lower-case names, body) -> (status, extra headers, JSON body)
-App = Callable[[str, str, Mapping[str, str], bytes], tuple[int, dict[str, str], dict[str, Any]]]
+# (verb, path with query, headers with lower-case names, body) -> (status, extra headers, body): a
+# dict body is written as JSON, bytes as plain text (the file upload URL answers "OK - <size>").
+App = Callable[[str, str, Mapping[str, str], bytes], tuple[int, dict[str, str], dict[str, Any] | bytes]]
 
 
 class _Server(ThreadingHTTPServer):
@@ -34,9 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = self.server.app(
             self.command, self.path, {name.lower(): value for name, value in self.headers.items()}, body
         )
-        data = json.dumps(payload).encode("utf-8")
+        text = isinstance(payload, bytes)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"{'text/plain' if text else 'application/json'}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)

@@ -30,9 +30,15 @@ class ServerState:
     """Everything the server records; every read and write holds `_cond`."""
 
     def __init__(
-        self, team_id: str, bot_user_id: str, bot_id: str, app_id: str, echo_bot_events: bool
+        self,
+        team_id: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
+        echo_bot_events: bool,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.workspace = Workspace(team_id, bot_user_id, bot_id, app_id)
+        self.workspace = Workspace(team_id, bot_user_id, bot_id, app_id, clock)
         self.bot_token = f"xoxb-test-{secrets.token_hex(12)}"
         self.app_token = f"xapp-test-{secrets.token_hex(12)}"
         self.echo_bot_events = echo_bot_events

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .assistant_api import (
+    assistant_threads_set_status,
+    chat_append_stream,
+    chat_start_stream,
+    chat_stop_stream,
+)
 from .blocks import check_message, check_view
+from .files_api import files_complete_upload_external, files_get_upload_url_external
 from .records import ApiError, random_id
 from .workspace import Workspace, public
 
@@ -245,4 +252,10 @@ METHODS: dict[str, Method] = {
     "users.lookupByEmail": Method(users_lookup_by_email),
     "views.publish": Method(views_publish),
     "reactions.add": Method(reactions_add),
+    "chat.startStream": Method(chat_start_stream),
+    "chat.appendStream": Method(chat_append_stream),
+    "chat.stopStream": Method(chat_stop_stream),
+    "assistant.threads.setStatus": Method(assistant_threads_set_status),
+    "files.getUploadURLExternal": Method(files_get_upload_url_external),
+    "files.completeUploadExternal": Method(files_complete_upload_external),
 }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import events
-from .faults import FaultRule, RateLimit, Refusal
+from .faults import TIERS, FaultRule, RateLimit, Refusal
+from .files_api import UPLOAD_PATH, receive_upload
 from .records import ApiError, Call
 from .state import ServerState
 from .web_api import read_request
@@ -65,12 +65,28 @@ class WebApiSide(ServerState):
             self._limits[method] = limit
         return limit
 
+    def limit_as_documented(self, *methods: str) -> dict[str, RateLimit]:
+        """Enforce the per-minute tier Slack documents for each method (all of `TIERS` by default).
+
+        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app); methods Slack
+        marks "special" get the figure noted in `TIERS`. chat.postMessage keeps its own limit_rate.
+        """
+        return {
+            method: self.limit_rate(
+                method, per_channel_per_second=per_second, per_workspace_per_minute=per_minute
+            )
+            for method, (per_second, per_minute) in TIERS.items()
+            if not methods or method in methods
+        }
+
     def _serve_http(
         self, verb: str, target: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    ) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
         url = urlsplit(target)
         if url.path.startswith("/api/"):
             return self._serve_api(url.path[len("/api/") :], url.query, headers, body)
+        if url.path.startswith(UPLOAD_PATH) and verb == "POST":
+            return self._serve_upload(url.path[len(UPLOAD_PATH) :], headers, body)
         if url.path in self._response_urls:
             return self._serve_response_url(url.path, headers, body)
         return 404, {}, {"ok": False, "error": "not_found"}
@@ -85,7 +101,7 @@ class WebApiSide(ServerState):
         except ApiError as exc:
             params, refusal = {}, Refusal(200, exc.response())
         with self._cond:
-            now, kind = time.monotonic(), self._token_kind(token)
+            now, kind = self.workspace.now(), self._token_kind(token)
             before = self._echo_before(method, params)
             refusal = refusal or self._refusal(method, params, kind, now)
             response = refusal.body if refusal else self._call(method, params)
@@ -115,7 +131,8 @@ class WebApiSide(ServerState):
             if refusal is not None:
                 return refusal
         limit = self._limits.get(method)
-        channel = self.workspace.channel_key(params["channel"]) if "channel" in params else None
+        named = params.get("channel", params.get("channel_id"))
+        channel = self.workspace.channel_key(named) if named is not None else None
         return limit.refuse(channel, now) if limit else None
 
     def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +140,18 @@ class WebApiSide(ServerState):
             return {"ok": True, **self._methods[method].fn(self.workspace, params)}
         except ApiError as exc:
             return exc.response()
+
+    def _serve_upload(
+        self, ticket: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The bytes of an announced file, POSTed to its upload URL (no token: the URL is the secret)."""
+        with self._cond:
+            status, answer = receive_upload(self.workspace, ticket, headers.get("content-type", ""), body)
+            params = {"ticket": ticket[:6] + "…", "bytes": len(body)}
+            response = {"ok": status == 200, "answer": answer.decode()}
+            self._calls.append(Call("upload", params, response, status, self.workspace.now(), "upload_url"))
+            self._cond.notify_all()
+        return status, {}, answer
 
     def _serve_response_url(
         self, path: str, headers: Mapping[str, str], body: bytes
@@ -141,7 +170,9 @@ class WebApiSide(ServerState):
                     {"channel": channel, "user": user, "text": text, "blocks": blocks}
                 )
             response = {"ok": True}
-            self._calls.append(Call("response_url", params, response, 200, time.monotonic(), "response_url"))
+            self._calls.append(
+                Call("response_url", params, response, 200, self.workspace.now(), "response_url")
+            )
             self._cond.notify_all()
         return 200, {}, response
 

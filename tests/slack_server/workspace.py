@@ -6,24 +6,41 @@ Not thread-safe by itself: `SlackServer` holds its lock around every use.
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from typing import Any
 
 from .blocks import MAX_TEXT
-from .records import ApiError, TsClock
+from .records import ApiError, StatusUpdate, Stream, TsClock, Upload
 
-_PUBLIC_KEYS = ("type", "subtype", "user", "bot_id", "app_id", "text", "blocks", "ts", "thread_ts", "team")
+_PUBLIC_KEYS = (
+    "type", "subtype", "user", "bot_id", "app_id", "text", "blocks", "ts", "thread_ts", "team", "files", "upload",
+)  # fmt: skip
 _THREAD_KEYS = ("reply_count", "reply_users_count", "reply_users", "latest_reply", "parent_user_id", "edited")
 
 
 class Workspace:
     """Users, the bot's DM channels and every message currently posted."""
 
-    def __init__(self, team_id: str, bot_user_id: str, bot_id: str, app_id: str) -> None:
+    def __init__(
+        self,
+        team_id: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
         self.users: dict[str, dict[str, Any]] = {}
         self.views: dict[str, list[dict[str, Any]]] = {}
         self.ephemerals: list[dict[str, Any]] = []
         self.clock = TsClock()
+        self.now = now  # seconds, monotonic: when calls arrive, statuses expire, appends land
+        self.streams: dict[tuple[str, str], Stream] = {}  # (channel, ts) -> stream
+        self.statuses: dict[tuple[str, str], list[StatusUpdate]] = {}  # (channel, thread root) -> history
+        self.uploads: dict[str, Upload] = {}  # file id -> upload
+        self.outside: set[str] = set()  # channels the bot is not a member of
+        self.base_url = ""  # where the server listens, for upload URLs and file links
         self._dms: dict[str, str] = {}  # user id -> D channel
         self._channels: dict[str, dict[str, dict[str, Any]]] = {}  # channel -> ts -> message
         self.add_user(bot_user_id, email=None, name="weekly-report", is_bot=True)
@@ -93,6 +110,13 @@ class Workspace:
             return name
         raise ApiError("channel_not_found")
 
+    def member_channel(self, channel: Any, *, user_ids: bool = True) -> str:
+        """`channel()` for methods that need the bot in the channel: not_in_channel otherwise."""
+        name = self.channel(channel, user_ids=user_ids)
+        if name in self.outside:
+            raise ApiError("not_in_channel")
+        return name
+
     def channel_key(self, channel: Any) -> str:
         """The channel a call writes to, for rate limiting; never refuses."""
         try:
@@ -127,7 +151,30 @@ class Workspace:
         if parent is not None:
             message["parent_user_id"] = parent["user"]
         self._channels.setdefault(channel, {})[ts] = message
+        if thread_ts and user == self.bot_user_id:
+            self._reply_clears_status(channel, thread_ts)
         return message
+
+    # assistant thread status
+
+    def set_status(
+        self, channel: str, thread_ts: str, status: str, loading_messages: tuple[str, ...]
+    ) -> None:
+        history = self.statuses.setdefault((channel, thread_ts), [])
+        history.append(StatusUpdate(channel, thread_ts, status, loading_messages, self.now()))
+
+    def current_status(self, channel: str, thread_ts: str, expires_after: float) -> StatusUpdate | None:
+        """The status a person sees in the thread now: the latest one, unless cleared or expired."""
+        history = self.statuses.get((channel, thread_ts))
+        if not history or not history[-1].status or self.now() - history[-1].at >= expires_after:
+            return None
+        return history[-1]
+
+    def _reply_clears_status(self, channel: str, thread_ts: str) -> None:
+        """Slack removes the thread's status when the app replies in it."""
+        history = self.statuses.get((channel, thread_ts))
+        if history and history[-1].status:
+            history.append(StatusUpdate(channel, thread_ts, "", (), self.now(), cleared_by="reply"))
 
     def post_as_bot(self, channel: str, *, text: str, thread_ts: str | None = None, **fields: Any) -> dict:
         return self.post(

@@ -86,14 +86,22 @@ def movement(
 
 
 def sparkline(values: list[float]) -> str:
-    """Eight weekly values as unicode blocks, lowest to highest."""
+    """Weekly values as unicode blocks whose heights are in proportion to the values.
+
+    The scale runs from zero (or the lowest value, if one is negative) to the highest value,
+    never from the lowest to the highest: a 15 % rise then looks like 15 % (▇█), not like
+    a climb from nothing, and a 25 % fall ends three quarters of the way up, not at the
+    bottom. Each block is the value in eighths of the scale, rounded, at least the lowest.
+    """
     if not values:
         return ""
-    low, high = min(values), max(values)
-    if high == low:
-        return SPARK_BLOCKS[3] * len(values)
-    scale = (len(SPARK_BLOCKS) - 1) / (high - low)
-    return "".join(SPARK_BLOCKS[round((v - low) * scale)] for v in values)
+    low, high = min(0.0, *values), max(0.0, *values)
+    if high == low:  # all zero
+        return SPARK_BLOCKS[0] * len(values)
+    steps = len(SPARK_BLOCKS)
+    return "".join(
+        SPARK_BLOCKS[min(steps - 1, max(0, round((v - low) / (high - low) * steps) - 1))] for v in values
+    )
 
 
 def benchmark_comparison(m: Any, industry: str) -> str:

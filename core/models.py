@@ -63,6 +63,16 @@ class Headline:
     # "What matters this week": at most three talking points for the next call, each with its
     # figure (core.recommendations.what_matters; empty in reports stored before)
     talking_points: list[str] = field(default_factory=list)
+    # What the report's charts show (core.kinds.ebr.charts), all from the run's queries; empty
+    # in reports stored before charts, which then have none. The revenue of the 8 trend weeks,
+    # oldest first (the last is the report week), and the days of data each covers;
+    trend_revenue: list[float] = field(default_factory=list)
+    trend_days: list[int] = field(default_factory=list)
+    # the industry's weekly revenue growth benchmark, when the trend can be set against it;
+    benchmark_growth: float | None = None
+    # per channel, largest first: {"channel", "revenue" (this week), "share" (of this week's
+    # revenue), "baseline_share" (of the baseline window's revenue; None without one)}.
+    channel_mix: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def health_line(self) -> str:

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.charts import Chart
 from core.directory import Directory, Requester, validate_customer_id
 from core.errors import InvalidWeek
 from core.kinds.base import ReportKind, Subject, Target
-from core.kinds.ebr.analysis import analyse
+from core.kinds.ebr.analysis import SPARK_WEEKS, Analysis, analyse
 from core.kinds.ebr.analytics import COVERAGE_SQL, Analytics, CustomerData, Snapshot
+from core.kinds.ebr.charts import ebr_charts
 from core.kinds.ebr.recommendations import what_matters
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.kinds.ebr.sections import SECTIONS
-from core.models import NO_DATA, PARTIAL, Headline
+from core.models import NO_DATA, PARTIAL, Headline, Report
 from core.settings import DEFAULT_AGENT, Settings
 from core.warehouse.base import ANALYTICS
 from core.weeks import Week
@@ -115,6 +117,9 @@ class ExecutiveReview(ReportKind):
         briefing = what_matters(analyse(facts))
         return {"verdict": briefing.verdict, "talking_points": briefing.points}
 
+    def charts(self, report: Report) -> Sequence[Chart]:
+        return ebr_charts(report)
+
     def coverage(self, warehouse: Warehouse, week: Week) -> None:
         row = warehouse.query(COVERAGE_SQL)[0]
         first, last = row["first_day"], row["last_day"]
@@ -142,7 +147,34 @@ def headline(data: CustomerData) -> Headline:
         sparkline=analysis.sparkline, health=analysis.health.label, health_reasons=analysis.health.because,
         revenue_previous=m["revenue"].previous, excluded_values=analysis.excluded_values,
         partial_note=analysis.partial_note or "", talking_points=list(briefing.points),
+        **chart_figures(data, analysis),
     )  # fmt: skip
+
+
+def chart_figures(data: CustomerData, analysis: Analysis) -> dict[str, Any]:
+    """The queried figures the report's charts show (core.kinds.ebr.charts), for its Headline."""
+    weeks = range(1 - SPARK_WEEKS, 1)
+    growth = data.benchmarks.get("weekly_revenue_growth")
+    # The benchmark is a weekly growth rate: set against the trend only when the trend is a
+    # run of whole weeks from a positive first week (the report's own compounded growth is
+    # computed under the same condition), and the customer was active the whole span.
+    comparable = data.whole(*weeks) and analysis.new_since is None and analysis.revenue_trend[0] > 0
+    baseline_total = sum(ch.baseline_revenue or 0.0 for ch in analysis.channels)
+    mix = [
+        {
+            "channel": ch.channel,
+            "revenue": ch.revenue,
+            "share": ch.revenue_share,
+            "baseline_share": (ch.baseline_revenue or 0.0) / baseline_total if baseline_total > 0 else None,
+        }
+        for ch in analysis.channels
+    ]
+    return {
+        "trend_revenue": list(analysis.revenue_trend),
+        "trend_days": [data.days(k) for k in weeks],
+        "benchmark_growth": growth.value if growth is not None and comparable else None,
+        "channel_mix": mix,
+    }
 
 
 EBR = ExecutiveReview()

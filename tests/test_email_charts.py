@@ -90,7 +90,7 @@ def assert_charts_inline(message: EmailMessage, demo: Demo, kind: ChartedReview)
 
 
 def test_smtp_delivers_the_charts_inline_as_cid_images(email_demo: Demo, charted: ChartedReview) -> None:
-    message = render(email_demo.parcels["CSM001"], SENDER)
+    message = render(email_demo.parcels["CSM001"], SENDER, charts=True)
     with SmtpServer() as server:
         provider = SmtpProvider("127.0.0.1", server.port)
         provider.send(message)
@@ -101,9 +101,7 @@ def test_smtp_delivers_the_charts_inline_as_cid_images(email_demo: Demo, charted
     assert {cid: p.get_payload(decode=True) for cid, p in inline_parts(got.message).items()} == sent
 
 
-def test_with_charts_off_or_no_charts_the_email_is_as_before(
-    email_demo: Demo, charted: ChartedReview
-) -> None:
+def test_with_charts_off_the_email_is_as_before(email_demo: Demo, charted: ChartedReview) -> None:
     parcel = email_demo.parcels["CSM001"]
     off = render(parcel, SENDER, charts=False)
     assert [p.get_content_type() for p in off.get_payload()] == ["text/plain", "text/html"]  # type: ignore[union-attr]
@@ -115,7 +113,7 @@ def test_sendgrid_gets_the_charts_as_inline_attachments(
     email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi, charted: ChartedReview
 ) -> None:
     parcel = email_demo.parcels["CSM001"]
-    channel = EmailChannel(email_ledger, SendGridProvider("SG.test-key", api.url), SENDER)
+    channel = EmailChannel(email_ledger, SendGridProvider("SG.test-key", api.url), SENDER, charts=True)
     assert channel.deliver(parcel, never).delivered == 1
     channel.close()
     body = api.requests[0].json()
@@ -130,7 +128,9 @@ def test_sendgrid_gets_the_charts_as_inline_attachments(
 def test_ses_sends_the_same_mime_with_its_inline_images(
     email_demo: Demo, email_ledger: DeliveryStore, api: HttpApi, charted: ChartedReview
 ) -> None:
-    channel = EmailChannel(email_ledger, SesProvider("eu-west-1", "AKIDLOCAL", "secret", api.url), SENDER)
+    channel = EmailChannel(
+        email_ledger, SesProvider("eu-west-1", "AKIDLOCAL", "secret", api.url), SENDER, charts=True
+    )
     assert channel.deliver(email_demo.parcels["CSM001"], never).delivered == 1
     channel.close()
     [raw] = api.sent_raw()

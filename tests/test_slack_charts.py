@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from bot.channels.slack_dm.delivery import PART_EVENT, Poster, deliver
 from bot.channels.slack_dm.render import slack_sections
 from bot.charts.files import chart_filename
 from bot.pacing import Pacer
-from core import DeliveryStore, Report, ReportEngine
+from bot.runner import BotRunner
+from core import DeliveryStore, Report, ReportEngine, load_settings
 from tests.chart_kind import CHART_NAMES, ChartedReview, charted_ebr
+from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
 
 SARAH = "U0SARAH01"
@@ -91,7 +94,7 @@ def parts(slack: SlackServer, channel: str | None) -> list[int]:
 def test_the_charts_are_one_reply_after_the_parent_with_titles_and_alt_text(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report, charted: ChartedReview
 ) -> None:
-    sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH)
+    sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
 
     assert sent.ok and sent.charts == tuple(names(report)) and sent.charts_error is None
     assert sent.posted == 1 + 1 + len(slack_sections(report))  # parent, the charts, the sections
@@ -109,7 +112,7 @@ def test_the_charts_are_one_reply_after_the_parent_with_titles_and_alt_text(
     assert [f["name"] for f in first["files"]] == names(report)  # right under the parent
     assert first["thread_ts"] == sent.ts and rest and all(not m.get("files") for m in rest)
     assert parts(slack, sent.channel) == list(range(1, len(slack_sections(report)) + 1))
-    assert all(u.content and u.content.startswith(b"\x89PNG") for u in slack.workspace.uploads.values())
+    assert all((u.content or b"").startswith(b"\x89PNG") for u in slack.uploaded_files(sent.channel))
 
 
 def test_a_report_without_charts_or_with_charts_off_uploads_nothing(
@@ -127,7 +130,7 @@ def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     sections and finds the charts in the thread by their file names."""
     store = DeliveryStore(engine.warehouse)
     slack.fail("chat.postMessage", status=200, error="fatal_error", when=lambda p: bool(p.get("thread_ts")))
-    first = deliver(client, store, report, SARAH)
+    first = deliver(client, store, report, SARAH, charts=True)
     assert (first.status, first.error) == (
         "failed",
         f"thread reply 1 of {len(slack_sections(report))}: fatal_error",
@@ -135,7 +138,7 @@ def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     assert shared(slack, first.channel) == [names(report)]
 
     slack.clear_faults()
-    again = deliver(client, store, report, SARAH)
+    again = deliver(client, store, report, SARAH, charts=True)
     assert again.ok and again.ts == first.ts and again.charts == tuple(names(report))
     assert len(slack.calls_to(COMPLETE)) == 1 and shared(slack, again.channel) == [names(report)]
     assert parts(slack, again.channel) == list(range(1, len(slack_sections(report)) + 1))
@@ -150,13 +153,13 @@ def test_a_failed_upload_fails_the_delivery_and_the_resume_uploads_the_charts(
     store = DeliveryStore(engine.warehouse)
     slack.fail("files.getUploadURLExternal", status=503)
     poster = Poster(client, sleep=lambda _: None)
-    first = deliver(client, store, report, SARAH, poster=poster)
+    first = deliver(client, store, report, SARAH, poster=poster, charts=True)
     assert (first.status, first.error) == ("failed", "chart images: service_unavailable")
     assert store.get(report.report_id, SARAH).status == "failed"  # type: ignore[union-attr]
     assert shared(slack, first.channel) == [] and parts(slack, first.channel) == []
 
     slack.clear_faults()
-    again = deliver(client, store, report, SARAH, poster=poster)
+    again = deliver(client, store, report, SARAH, poster=poster, charts=True)
     assert again.ok and shared(slack, again.channel) == [names(report)]
     assert len(slack.calls_to(COMPLETE)) == 1
     assert parts(slack, again.channel) == list(range(1, len(slack_sections(report)) + 1))
@@ -169,8 +172,9 @@ def test_an_upload_whose_answer_was_lost_is_found_not_uploaded_again(
     the thread before trying again, finds the charts and goes on."""
     slack.fail(COMPLETE, status=500, times=1, after=True)
     sent = deliver(
-        client, DeliveryStore(engine.warehouse), report, SARAH, poster=Poster(client, sleep=lambda _: None)
-    )
+        client, DeliveryStore(engine.warehouse), report, SARAH,
+        poster=Poster(client, sleep=lambda _: None), charts=True,
+    )  # fmt: skip
     assert sent.ok and sent.charts == tuple(names(report))
     assert len(slack.calls_to(COMPLETE)) == 1 and shared(slack, sent.channel) == [names(report)]
 
@@ -181,12 +185,12 @@ def test_lost_ledger_writes_find_the_charts_instead_of_uploading_again(
     """A process killed as it delivered can lose its ledger writes: the row reads as never
     tried, yet the thread has everything. Nothing is posted or uploaded again."""
     store = DeliveryStore(engine.warehouse)
-    first = deliver(client, store, report, SARAH)
+    first = deliver(client, store, report, SARAH, charts=True)
     engine.warehouse.execute(
         "UPDATE report_deliveries SET status = 'pending', attempts = 0, slack_channel_id = NULL, "
         "message_ts = NULL, delivered_at = NULL"
     )
-    again = deliver(client, store, report, SARAH)
+    again = deliver(client, store, report, SARAH, charts=True)
     assert (again.status, again.ts, again.posted, again.charts) == ("delivered", first.ts, 0, first.charts)
     assert len(slack.calls_to(COMPLETE)) == 1
 
@@ -197,7 +201,7 @@ def test_an_upload_refused_for_good_delivers_the_report_without_its_charts(
     """An app not yet reinstalled with files:write: the text is the report, so it goes; the
     missing pictures are said (and alerted by the channel)."""
     slack.fail("files.getUploadURLExternal", status=200, error="missing_scope")
-    sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH)
+    sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
     assert sent.ok and (sent.charts, sent.charts_error) == ((), "missing_scope")
     assert parts(slack, sent.channel) == list(range(1, len(slack_sections(report)) + 1))
     assert not slack.calls_to(COMPLETE)
@@ -209,8 +213,9 @@ def test_a_rate_limited_upload_waits_and_is_completed_once(
     slack.fail(COMPLETE, status=429, times=1, retry_after=2)
     waited: list[float] = []
     sent = deliver(
-        client, DeliveryStore(engine.warehouse), report, SARAH, poster=Poster(client, sleep=waited.append)
-    )
+        client, DeliveryStore(engine.warehouse), report, SARAH,
+        poster=Poster(client, sleep=waited.append), charts=True,
+    )  # fmt: skip
     assert sent.ok and waited == [2.0]
     assert [c.status for c in slack.calls_to(COMPLETE)] == [429, 200]
     assert shared(slack, sent.channel) == [names(report)]
@@ -233,3 +238,39 @@ def test_the_charts_reply_is_paced_like_a_post(
         took.append(clock.at)
     sections = len(slack_sections(report))
     assert took == [float(sections), float(sections + 1)]
+
+
+def test_a_slash_command_gets_a_report_thread_with_the_ebr_charts(demo_home: Path) -> None:
+    """End to end as `weekly-report bot` runs it (settings from the environment, charts on by
+    default): the EBR's own charts arrive in the thread, each a PNG with its title and alt text."""
+    with SlackServer(echo_bot_events=True) as server:
+        server.add_user(SARAH, email="sarah.johnson@example.com", name="Sarah Johnson")
+        bot = BotRunner(
+            load_settings(
+                {
+                    "WEEKLY_REPORT_HOME": str(demo_home),
+                    "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
+                    "SLACK_BOT_TOKEN": server.bot_token,
+                    "SLACK_APP_TOKEN": server.app_token,
+                    "SLACK_API_URL": server.api_url,
+                    "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"),
+                    "WEEKLY_REPORT_POST_INTERVAL": "0",
+                }
+            )
+        )
+        bot.start(schedule=False)
+        try:
+            assert server.wait_connected(timeout=10)
+            server.send_slash_command("/weekly-report", "CUST_12345", user_id=SARAH)
+            server.wait_for(lambda: len(parts(server, SARAH)) == 3, timeout=60, what="the report's thread")
+            assert bot.services.wait_idle(30)
+        finally:
+            bot.stop(grace=30)
+        [with_files] = [m for m in thread(server, SARAH) if m.get("files")]
+        assert thread(server, SARAH)[0]["ts"] == with_files["ts"]  # right under the parent
+        report_id = with_files["files"][0]["name"].removesuffix("-revenue-trend.png")
+        assert [f["name"] for f in with_files["files"]] == [
+            chart_filename(report_id, "revenue-trend"), chart_filename(report_id, "channel-mix"),
+        ]  # fmt: skip
+        assert all(f["title"] and len(f["alt_txt"]) > 40 for f in with_files["files"])
+        assert all((u.content or b"").startswith(b"\x89PNG") for u in server.uploaded_files(SARAH))

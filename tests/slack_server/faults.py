@@ -31,6 +31,7 @@ class Refusal:
     status: int
     body: dict[str, Any]
     retry_after: int | None = None
+    landed: bool = False  # the method ran (its effects stay); only its answer is this one
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
@@ -40,7 +41,8 @@ class Refusal:
 class FaultRule:
     """Fail calls to `method` that satisfy `when`: every Nth of them, at most `times`, or all.
 
-    `seen` counts the matching calls so far and `fired` the ones it failed.
+    `seen` counts the matching calls so far and `fired` the ones it failed. With `after`, a
+    failed call is carried out first and only its answer lost (a 5xx after the work was done).
     """
 
     method: str
@@ -52,6 +54,7 @@ class FaultRule:
     error: str | None = None
     seen: int = 0
     fired: int = 0
+    after: bool = False
 
     def __post_init__(self) -> None:
         if self.status == 429 and self.retry_after is None:
@@ -68,7 +71,7 @@ class FaultRule:
         if self.every is not None and self.seen % self.every:
             return None
         self.fired += 1
-        return Refusal(self.status, {"ok": False, "error": self.error}, self.retry_after)
+        return Refusal(self.status, {"ok": False, "error": self.error}, self.retry_after, self.after)
 
 
 @dataclass

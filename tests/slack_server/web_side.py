@@ -41,13 +41,15 @@ class WebApiSide(ServerState):
         times: int | None = None,
         when: Callable[[dict[str, Any]], bool] | None = None,
         error: str | None = None,
+        after: bool = False,
     ) -> FaultRule:
         """Answer calls to `method` with `status` (429 carries Retry-After, 1 s by default).
 
         `when` picks the calls considered; of those, every `every`-th fails, at most `times`
-        in all; with neither, all of them fail.
+        in all; with neither, all of them fail. `after`: the call is carried out, then answered
+        with the failure (the answer lost after the work was done).
         """
-        rule = FaultRule(method, status, retry_after, every, times, when, error)
+        rule = FaultRule(method, status, retry_after, every, times, when, error, after=after)
         with self._cond:
             self._faults.append(rule)
         return rule
@@ -104,6 +106,8 @@ class WebApiSide(ServerState):
             now, kind = self.workspace.now(), self._token_kind(token)
             before = self._echo_before(method, params)
             refusal = refusal or self._refusal(method, params, kind, now)
+            if refusal is not None and refusal.landed:
+                self._call(method, params)
             response = refusal.body if refusal else self._call(method, params)
             status = refusal.status if refusal else 200
             self._calls.append(Call(method, params, response, status, now, kind))

@@ -92,7 +92,7 @@ class EmailChannel(Channel):
         sleep: Callable[[float], None] = time.sleep,
         retries: int = RETRIES,
         backoff: float = BACKOFF_BASE,
-        charts: bool = True,
+        charts: bool = False,
     ) -> None:
         self.deliveries, self.provider, self.sender = deliveries, provider, sender
         self.charts = charts  # settings.charts: the reports' charts as inline images

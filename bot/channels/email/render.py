@@ -91,10 +91,10 @@ def _inliner(kind: str) -> css_inline.CSSInliner:
 
 
 def render(
-    parcel: Parcel, sender: str, now: dt.datetime | None = None, *, charts: bool = True
+    parcel: Parcel, sender: str, now: dt.datetime | None = None, *, charts: bool = False
 ) -> EmailMessage:
     """The email of `parcel`, from `sender` ("address" or "Name <address>") to its recipient,
-    with its reports' charts inline unless `charts` is False (WEEKLY_REPORT_CHARTS=off).
+    with its reports' charts inline when `charts` (settings.charts: the channel passes it).
 
     Raises ValueError when the recipient's address cannot be written in a header.
     """
@@ -132,7 +132,7 @@ def render(
     return message
 
 
-def inline_images(parcel: Parcel, sender: str, charts: bool = True) -> dict[str, list[InlineImage]]:
+def inline_images(parcel: Parcel, sender: str, charts: bool) -> dict[str, list[InlineImage]]:
     """Report id -> its charts, rendered, each with a Content-ID unique to this email."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     found: dict[str, list[InlineImage]] = {}

@@ -34,7 +34,7 @@ class SlackDm(Channel):
         poster: Poster,
         deliveries: DeliveryStore,
         people: People,
-        charts: bool = True,
+        charts: bool = False,
     ) -> None:
         self.client, self.poster, self.deliveries, self.people = client, poster, deliveries, people
         self.charts = charts  # settings.charts: the reports' chart images in their threads

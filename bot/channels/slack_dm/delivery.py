@@ -272,14 +272,14 @@ def deliver(
     *,
     poster: Poster | None = None,
     channel: str | None = None,
-    charts: bool = True,
+    charts: bool = False,
 ) -> Delivery:
     """DM `report` to `user_id`, recorded under `recipient` (default: the user id).
 
     A (report, recipient) already delivered is not posted again; an interrupted one is
     resumed (see the module docstring); one in progress elsewhere is left alone ("busy").
-    The report's charts (its kind's, unless `charts` is False: WEEKLY_REPORT_CHARTS=off) are
-    shared as images in one thread reply, right after the parent.
+    With `charts` (settings.charts, WEEKLY_REPORT_CHARTS: the channels pass it), the report's
+    charts (its kind's) are shared as images in one thread reply, right after the parent.
     """
     poster = poster or Poster(client)
     key = recipient or user_id

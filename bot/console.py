@@ -121,7 +121,7 @@ def run_console(
         with ConsoleSlack(email, name, out) as slack:
             local = dataclasses.replace(settings, slack_bot_token=slack.token, slack_api_url=slack.api_url)
             session = ConsoleSession(create_app(local, services), slack, services, out)
-            out.write(f"weekly-report console, as {name} <{email}>.\n{HELP}\n")
+            out.write(f"weekly-report console, as {name} <{email}>.\n{HELP}\n{slack.charts_notice()}\n")
             while True:
                 if stdin.isatty():
                     out.write("you> ")

@@ -58,6 +58,16 @@ def test_socket_mode_scopes_and_app_home() -> None:
         "commands", "chat:write", "im:history", "im:read", "im:write",
         "app_mentions:read", "users:read", "users:read.email",
         "channels:history", "groups:history",  # the rollup/alert channels' resume check
+        "files:write",  # chart uploads (files_upload_v2); streaming and setStatus need only chat:write
     }  # fmt: skip
     home = m["features"]["app_home"]
     assert home["home_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
+
+
+def test_interactivity_is_on_over_socket_mode_without_a_request_url() -> None:
+    """Feedback and suggested-question buttons reach the app as block_actions over the socket."""
+    interactivity = manifest()["settings"]["interactivity"]
+    assert interactivity == {"is_enabled": True}
+    assert (
+        "assistant_view" not in manifest()["features"]
+    )  # no setSuggestedPrompts/setTitle: no assistant:write

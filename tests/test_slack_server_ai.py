@@ -9,13 +9,17 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from tests.slack_server import SlackServer
-from tests.test_slack_server import MICHAEL, SARAH, TS
+from tests.test_slack_server import MICHAEL, SARAH, TS, _close, _connect
 
 TEAM = "T00000001"
 
@@ -200,6 +204,7 @@ def test_streaming_in_a_channel_needs_the_recipient_and_membership(
     server.leave_channel("C0REPORTS")
     refused = lambda: web.chat_appendStream(channel=channel, ts=started["ts"], markdown_text="a")  # noqa: E731
     assert _error(refused)["error"] == "not_in_channel"
+    assert _error(lambda: web.chat_postMessage(channel=channel, text="hi"))["error"] == "not_in_channel"
 
 
 def test_stream_methods_are_limited_at_their_documented_tiers(server: SlackServer, web: WebClient) -> None:
@@ -382,3 +387,229 @@ def test_upload_methods_are_limited_at_tier_4(server: SlackServer, web: WebClien
     with pytest.raises(SlackApiError) as info:
         no_retry.files_getUploadURLExternal(filename="a.png", length=1)
     assert info.value.response.status_code == 429 and info.value.response.headers["Retry-After"]
+
+
+# blocks and clicks
+
+FEEDBACK = {
+    "type": "context_actions",
+    "block_id": "answer-feedback",
+    "elements": [
+        {
+            "type": "feedback_buttons",
+            "action_id": "feedback",
+            "positive_button": {"text": {"type": "plain_text", "text": "👍"}, "value": "fu-1:positive"},
+            "negative_button": {"text": {"type": "plain_text", "text": "👎"}, "value": "fu-1:negative"},
+        }
+    ],
+}
+ASK = {
+    "type": "actions",
+    "block_id": "suggested",
+    "elements": [
+        {
+            "type": "button",
+            "action_id": "ask",
+            "text": {"type": "plain_text", "text": "Why?"},
+            "value": "Why?",
+        }
+    ],
+}
+
+
+def _table(rows: int, cells: int) -> dict:
+    return {"type": "table", "rows": [[{"type": "raw_text", "text": "x"}] * cells for _ in range(rows)]}
+
+
+def test_ai_blocks_are_accepted_within_their_limits_and_refused_beyond(web: WebClient) -> None:
+    rich = {
+        "type": "rich_text",
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": "a"}]}],
+    }
+    good = [
+        {"type": "markdown", "text": "**Revenue** rose"},
+        {"type": "table", "rows": [[{"type": "raw_text", "text": "Email"}, rich]] + _table(99, 2)["rows"]},
+        ASK,
+        FEEDBACK,
+    ]
+    assert web.chat_postMessage(channel=SARAH, text="answer", blocks=good)["ok"]
+    assert web.chat_postMessage(channel=SARAH, text="wide", blocks=[_table(1, 20)])["ok"]
+
+    long_button = dict(
+        ASK, elements=[dict(ASK["elements"][0], text={"type": "plain_text", "text": "w" * 76})]
+    )
+    one_sided = {
+        "type": "context_actions",
+        "elements": [
+            {"type": "feedback_buttons", "positive_button": FEEDBACK["elements"][0]["positive_button"]}
+        ],
+    }
+    wrong_element = {"type": "context_actions", "elements": [ASK["elements"][0]]}
+    bad = {
+        "rows": [_table(101, 1)],
+        "cells": [_table(1, 21)],
+        "cell type": [{"type": "table", "rows": [[{"type": "mrkdwn", "text": "x"}]]}],
+        "two tables": [_table(1, 1), _table(1, 1)],
+        "markdown": [{"type": "markdown", "text": "m" * 12_001}],
+        "empty markdown": [{"type": "markdown", "text": ""}],
+        "button text": [long_button],
+        "feedback": [one_sided],
+        "context_actions element": [wrong_element],
+        "six context actions": [dict(FEEDBACK, elements=FEEDBACK["elements"] * 6)],
+    }
+    for name, blocks in bad.items():
+        error = _error(lambda blocks=blocks: web.chat_postMessage(channel=SARAH, text="x", blocks=blocks))
+        assert error["error"] == "invalid_blocks", name
+        assert "json-pointer:/blocks" in error["response_metadata"]["messages"][0], name
+
+
+def test_clicks_arrive_as_block_actions_over_socket_mode_to_bolt(server: SlackServer, web: WebClient) -> None:
+    app = App(client=web)
+    clicked: list[tuple[dict, dict]] = []
+
+    @app.action("ask")
+    @app.action("feedback")
+    def on_click(ack: object, body: dict, action: dict) -> None:
+        ack()  # type: ignore[operator]
+        clicked.append((body, action))
+
+    handler = SocketModeHandler(app, app_token=server.app_token)
+    handler.connect()
+    try:
+        server.wait_connected()
+        channel, question = _question(server, web)
+        answer = web.chat_postMessage(
+            channel=channel, thread_ts=question, text="answer", blocks=[ASK, FEEDBACK]
+        )
+
+        ask = server.click(SARAH, SARAH, answer["ts"], "ask")
+        assert server.wait_ack(ask).payload is None
+        vote = server.click(SARAH, channel, answer["ts"], "feedback", value="fu-1:negative")
+        server.wait_ack(vote)
+        server.wait_for(lambda: len(clicked) == 2, what="both clicks reaching the listener")
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        server.drop_connections()
+        server.wait_for(lambda: not handler.client.is_connected(), what="the client seeing the close")
+        handler.close()
+
+    envelope = server.envelope(ask)
+    assert envelope["type"] == "interactive" and envelope["accepts_response_payload"] is False
+    (body, action), (vote_body, vote_action) = clicked
+    assert body["type"] == "block_actions" and body["user"]["id"] == SARAH and body["team"]["id"] == TEAM
+    assert body["channel"]["id"] == channel and body["api_app_id"] == "A0WEEKLY01"
+    assert body["container"] == {
+        "type": "message", "message_ts": answer["ts"], "channel_id": channel,
+        "is_ephemeral": False, "thread_ts": question,
+    }  # fmt: skip
+    assert body["message"]["ts"] == answer["ts"] and body["message"]["blocks"] == [ASK, FEEDBACK]
+    assert body["response_url"].startswith(server.api_url.removesuffix("api/"))
+    assert (action["type"], action["action_id"], action["block_id"], action["value"]) == (
+        "button", "ask", "suggested", "Why?",
+    )  # fmt: skip
+    assert (vote_action["type"], vote_action["block_id"], vote_action["value"]) == (
+        "feedback_buttons", "answer-feedback", "fu-1:negative",
+    )  # fmt: skip
+    assert vote_action["text"]["text"] == "👎" and vote_body["message"]["thread_ts"] == question
+
+
+def test_a_click_must_name_a_button_the_message_has(server: SlackServer, web: WebClient) -> None:
+    answer = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK, FEEDBACK])
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "nope")
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "feedback", value="fu-1:maybe")
+    with pytest.raises(LookupError):
+        server.click(SARAH, SARAH, answer["ts"], "ask", value="something else")
+    assert server.envelopes == []
+
+
+def test_a_stream_ended_by_slack_or_by_the_person_refuses_more_text(
+    server: SlackServer, web: WebClient
+) -> None:
+    channel, question = _question(server, web)
+    expired = web.chat_startStream(channel=channel, thread_ts=question, markdown_text="Part one")["ts"]
+    stopped = web.chat_startStream(channel=channel, thread_ts=question, markdown_text="Other")["ts"]
+    server.end_stream(SARAH, expired)
+    server.end_stream(channel, stopped, by="user")
+    append = lambda ts: web.chat_appendStream(channel=channel, ts=ts, markdown_text=" two")  # noqa: E731
+    assert _error(lambda: append(expired))["error"] == "message_not_in_streaming_state"
+    assert _error(lambda: append(stopped))["error"] == "stopped_by_user"
+    # the fallback a bot takes: the message is still its own to update
+    assert web.chat_update(channel=channel, ts=expired, text="Part one two")["ok"]
+    assert [s.stopped_by for s in server.streams()] == ["slack", "user"]
+
+
+def test_a_clicks_response_url_replaces_or_deletes_the_message(server: SlackServer, web: WebClient) -> None:
+    app = _connect(server)
+    try:
+        first = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK])
+        second = web.chat_postMessage(channel=SARAH, text="answer", blocks=[ASK, FEEDBACK])
+        clicks = [
+            server.click(SARAH, SARAH, first["ts"], "ask"),
+            server.click(SARAH, SARAH, second["ts"], "feedback", value="fu-1:positive"),
+        ]
+        for envelope_id in clicks:
+            server.wait_ack(envelope_id)
+    finally:
+        _close(server, app)
+    replace, delete = (WebhookClient(app.request(e).payload["response_url"]) for e in clicks)
+    assert replace.send(text="Thanks!", replace_original=True).status_code == 200
+    assert delete.send(text="", delete_original=True).status_code == 200
+    [kept] = server.messages(SARAH)
+    assert (
+        kept["ts"] == first["ts"] and kept["text"] == "Thanks!" and kept["blocks"] is None and kept["edited"]
+    )
+    assert delete.send(text="", delete_original=True).status_code == 404  # already gone
+
+
+def test_bolts_say_stream_answers_a_mention_in_a_channel_thread(server: SlackServer, web: WebClient) -> None:
+    app = App(client=web)
+
+    @app.event("app_mention")
+    def answer(say_stream: Any) -> None:
+        streamer = say_stream(buffer_size=1)
+        streamer.append(markdown_text="Revenue rose ")
+        streamer.append(markdown_text="12%.")
+        streamer.stop()
+
+    handler = SocketModeHandler(app, app_token=server.app_token)
+    handler.connect()
+    try:
+        server.wait_connected()
+        question = server.send_app_mention(SARAH, "C0REPORTS", "what moved revenue?")
+        server.wait_ack(question)
+        server.wait_for(lambda: server.streams() and not server.streams()[0].streaming, what="the stream")
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        server.drop_connections()
+        server.wait_for(lambda: not handler.client.is_connected(), what="the client seeing the close")
+        handler.close()
+    [stream] = server.streams("C0REPORTS")
+    mention = server.messages("C0REPORTS")[0]
+    assert stream.text == "Revenue rose 12%." and stream.thread_ts == mention["ts"]
+    assert (stream.recipient_user_id, stream.recipient_team_id) == (SARAH, TEAM)
+
+
+def test_a_fault_after_the_work_loses_only_the_answer(server: SlackServer, web: WebClient) -> None:
+    channel, report = _question(server, web)
+    server.fail("files.completeUploadExternal", status=500, times=1, after=True)
+    with pytest.raises(SlackApiError) as lost:
+        web.files_upload_v2(content=_png(4, 4), filename="trend.png", channel=channel, thread_ts=report)
+    assert lost.value.response.status_code == 500
+    [_, shared] = web.conversations_replies(channel=channel, ts=report)["messages"]
+    assert [f["name"] for f in shared["files"]] == [
+        "trend.png"
+    ]  # it landed: a resume must not upload it again
+    assert server.calls_to("files.completeUploadExternal")[0].status == 500
+
+
+def test_post_and_update_take_markdown_text_alone(server: SlackServer, web: WebClient) -> None:
+    channel, question = _question(server, web)
+    posted = web.chat_postMessage(channel=channel, thread_ts=question, markdown_text="**Revenue** rose")
+    updated = web.chat_update(channel=channel, ts=posted["ts"], markdown_text="**Revenue** rose 12%")
+    assert updated["text"] == "**Revenue** rose 12%" and server.messages(SARAH)[-1]["text"] == updated["text"]
+    conflict = lambda: web.chat_postMessage(channel=channel, text="x", markdown_text="y")  # noqa: E731
+    assert _error(conflict)["error"] == "markdown_text_conflict"
+    too_long = lambda: web.chat_update(channel=channel, ts=posted["ts"], markdown_text="m" * 12_001)  # noqa: E731
+    assert _error(too_long)["error"] == "msg_too_long"

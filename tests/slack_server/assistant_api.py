@@ -3,7 +3,8 @@ assistant.threads.setStatus, with the arguments, limits and error codes Slack do
 
 Sources: docs.slack.dev/reference/methods/chat.startStream, chat.appendStream, chat.stopStream,
 assistant.threads.setStatus (and the slack-api-ref JSON built from them): startStream and
-stopStream are Tier 2, appendStream Tier 4, setStatus "special"; all need `chat:write`.
+stopStream are Tier 2, appendStream Tier 4, setStatus "special" (no figure published); all
+need `chat:write` (setStatus since Slack's 2026-03-05 scope change).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def chat_stop_stream(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
             raise ApiError("invalid_blocks", errors=problems, response_metadata=problem_messages(problems))
     text = _streamed_text(params)
     _append(ws, stream, message, text, "chat.stopStream")
-    stream.stopped_at = ws.now()
+    stream.stopped_at, stream.stopped_by = ws.now(), "app"
     if blocks:
         stream.blocks = blocks
         message["blocks"] = blocks
@@ -103,6 +104,8 @@ def _streaming(ws: Workspace, params: dict[str, Any]) -> tuple[str, Stream, dict
     if message.get("bot_id") != ws.bot_id:
         raise ApiError("message_not_owned_by_app")
     stream = ws.streams.get((channel, message["ts"]))
+    if stream is not None and stream.stopped_by == "user":
+        raise ApiError("stopped_by_user")
     if stream is None or not stream.streaming:
         raise ApiError("message_not_in_streaming_state")
     return channel, stream, message

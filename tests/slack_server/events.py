@@ -99,3 +99,72 @@ def bot_message_changed(ws: Workspace, before: dict[str, Any], after: dict[str, 
         "ts": ts,
         "event_ts": ts,
     }
+
+
+def block_actions(
+    ws: Workspace,
+    message: dict[str, Any],
+    action: dict[str, Any],
+    *,
+    user_id: str,
+    response_url: str,
+    token: str,
+) -> dict[str, Any]:
+    """The `interactive` envelope payload of a click on an element of a message the app posted."""
+    user = ws.users.get(user_id) or {"name": user_id.lower()}
+    channel = message["channel"]
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": channel,
+        "is_ephemeral": False,
+    }
+    if message.get("thread_ts"):
+        container["thread_ts"] = message["thread_ts"]
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user["name"], "name": user["name"], "team_id": ws.team_id},
+        "api_app_id": ws.app_id,
+        "token": token,
+        "container": container,
+        "trigger_id": f"{int(time.time())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}",
+        "team": {"id": ws.team_id, "domain": "test-team"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "general"},
+        "message": public(message, metadata=False) | {"type": "message"},
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [action | {"action_ts": f"{time.time():.6f}"}],
+    }
+
+
+def clicked_action(message: dict[str, Any], action_id: str, value: str | None) -> dict[str, Any]:
+    """The `actions[0]` of a click on the button (or feedback button) `action_id` in `message`.
+
+    A button's own value is sent; for feedback_buttons `value` picks the positive or negative
+    one. LookupError when the message has no such element or value.
+    """
+    for block in message.get("blocks") or []:
+        elements = list(block.get("elements") or [])
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("action_id") != action_id:
+                continue
+            found = {"action_id": action_id, "block_id": block.get("block_id", ""), "type": element["type"]}
+            if element["type"] == "feedback_buttons":
+                sides = [element["positive_button"], element["negative_button"]]
+                button = next((b for b in sides if b["value"] == value), None)
+                if button is None:
+                    raise LookupError(f"{action_id} has no button with value {value!r}")
+                return found | {"value": button["value"], "text": button["text"]}
+            if element["type"] in ("button", "icon_button"):
+                if value is not None and value != element.get("value"):
+                    raise LookupError(f"button {action_id} has value {element.get('value')!r}, not {value!r}")
+                found |= {"text": element["text"]}
+                for key in ("value", "style"):
+                    if key in element:
+                        found[key] = element[key]
+                return found
+    raise LookupError(f"no button {action_id!r} in message {message['ts']}")

@@ -12,13 +12,12 @@ _ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"
 
 # Slack's documented limits, as (per channel per second, per workspace per minute): Tier 2 is
 # "20+ per minute", Tier 4 "100+ per minute" (docs.slack.dev/apis/web-api/rate-limits; each
-# method's page names its tier). setStatus is "special" there: taken here as chat.postMessage's
-# one per second per channel, since it is shown in one thread.
+# method's page names its tier). assistant.threads.setStatus is "special" with no published
+# figure, so it is not here: limit it with limit_rate() when a test wants it limited.
 TIERS: dict[str, tuple[int | None, int | None]] = {
     "chat.startStream": (None, 20),  # Tier 2
     "chat.appendStream": (None, 100),  # Tier 4
     "chat.stopStream": (None, 20),  # Tier 2
-    "assistant.threads.setStatus": (1, None),  # special
     "files.getUploadURLExternal": (None, 100),  # Tier 4
     "files.completeUploadExternal": (None, 100),  # Tier 4
 }
@@ -31,7 +30,7 @@ class Refusal:
     status: int
     body: dict[str, Any]
     retry_after: int | None = None
-    landed: bool = False  # the method ran (its effects stay); only its answer is this one
+    after: bool = False  # the method ran first: its work is done, only its answer is lost
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
@@ -41,8 +40,8 @@ class Refusal:
 class FaultRule:
     """Fail calls to `method` that satisfy `when`: every Nth of them, at most `times`, or all.
 
-    `seen` counts the matching calls so far and `fired` the ones it failed. With `after`, a
-    failed call is carried out first and only its answer lost (a 5xx after the work was done).
+    `seen` counts the matching calls so far and `fired` the ones it failed. With `after`, the
+    method runs first and only its answer is replaced (a response lost after the work landed).
     """
 
     method: str
@@ -52,9 +51,9 @@ class FaultRule:
     times: int | None = None
     when: Callable[[dict[str, Any]], bool] | None = None
     error: str | None = None
+    after: bool = False
     seen: int = 0
     fired: int = 0
-    after: bool = False
 
     def __post_init__(self) -> None:
         if self.status == 429 and self.retry_after is None:

@@ -105,6 +105,7 @@ class Stream:
     appends: list[StreamAppend] = field(default_factory=list)
     stopped_at: float | None = None
     blocks: list[dict[str, Any]] | None = None
+    stopped_by: str | None = None  # "app" (chat.stopStream), "user" or "slack" (streaming state expired)
 
     @property
     def text(self) -> str:

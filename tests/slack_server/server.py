@@ -120,6 +120,16 @@ class SlackServer(WebApiSide, SocketModeSide):
             found = [s for (c, _), s in self.workspace.streams.items() if key in (None, c)]
             return copy.deepcopy(found)
 
+    def end_stream(self, channel: str, ts: str, *, by: str = "slack") -> None:
+        """End a stream from Slack's side: `by="slack"` as when its streaming state expires (later
+        calls get message_not_in_streaming_state), `by="user"` as when the person stops it
+        (stopped_by_user). What was streamed stays in the message."""
+        if by not in ("slack", "user"):
+            raise ValueError(f"by must be 'slack' or 'user', not {by!r}")
+        with self._cond:
+            stream = self.workspace.streams[(self.workspace.channel_key(channel), ts)]
+            stream.stopped_at, stream.stopped_by = self.workspace.now(), by
+
     def status_history(self, channel: str, thread_ts: str) -> list[StatusUpdate]:
         """Every assistant.threads.setStatus in a thread, oldest first ("" clears; a bot reply clears too)."""
         with self._cond:

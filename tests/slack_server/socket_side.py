@@ -140,7 +140,7 @@ class SocketModeSide(ServerState):
         path = f"/commands/{self.workspace.team_id}/{random_id('', 12)}/{secrets.token_hex(12)}"
         with self._cond:
             channel = channel_id or self.workspace.dm_channel(user_id)
-            self._response_urls[path] = (channel, user_id)
+            self._response_urls[path] = (channel, user_id, None)
             payload = events.slash_command(
                 self.workspace,
                 command,
@@ -193,6 +193,29 @@ class SocketModeSide(ServerState):
             if views:
                 event["view"] = copy.deepcopy(views[-1])
         return self.send_event(event)
+
+    def click(
+        self, user_id: str, channel: str, message_ts: str, action_id: str, value: str | None = None
+    ) -> str:
+        """`user_id` clicks the button `action_id` in a message the app posted: a `block_actions`
+        payload arrives in an `interactive` envelope, shaped as Slack shapes it (actions, block_id,
+        message, container with thread_ts, user, channel, team, response_url). For
+        feedback_buttons (in a context_actions block) `value` names the button clicked (its
+        positive or negative value); a button sends its own value. Returns the envelope id."""
+        path = f"/actions/{self.workspace.team_id}/{random_id('', 12)}/{secrets.token_hex(12)}"
+        with self._cond:
+            message = self.workspace.find(self.workspace.channel_key(channel), message_ts)
+            action = events.clicked_action(message, action_id, value)
+            self._response_urls[path] = (message["channel"], user_id, message["ts"])
+            payload = events.block_actions(
+                self.workspace,
+                message,
+                action,
+                user_id=user_id,
+                response_url=self._base_url() + path,
+                token=self._verification_token,
+            )
+        return self.send_envelope("interactive", payload)
 
     def _store_user_message(self, channel: str, user_id: str, text: str, thread_ts: str | None) -> dict:
         return self.workspace.post(

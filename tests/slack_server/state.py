@@ -53,7 +53,8 @@ class ServerState:
         self._envelopes: dict[str, Envelope] = {}
         self._acks: dict[str, Ack] = {}
         self._frames: list[dict[str, Any]] = []
-        self._response_urls: dict[str, tuple[str, str]] = {}  # path -> (channel, user)
+        # path -> (channel, user, ts of the message clicked in, for a block_actions response_url)
+        self._response_urls: dict[str, tuple[str, str, str | None]] = {}
         self._http: HttpServer | None = None
         self._socket: SocketModeServer | None = None
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .assistant_api import (
+    MARKDOWN_TEXT,
     assistant_threads_set_status,
     chat_append_stream,
     chat_start_stream,
@@ -96,7 +97,8 @@ def auth_test(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = ws.channel(params.get("channel"))
+    channel = ws.member_channel(params.get("channel"))
+    params = _markdown_as_text(params)
     check_message(params.get("text"), params.get("blocks"))
     message = ws.post_as_bot(
         channel,
@@ -114,12 +116,28 @@ def chat_update(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     message = ws.find(channel, params.get("ts"))
     if message.get("bot_id") != ws.bot_id:
         raise ApiError("cant_update_message")
+    params = _markdown_as_text(params)
     check_message(params.get("text") or message["text"], params.get("blocks", message["blocks"]))
     for key in ("text", "blocks", "metadata"):
         if key in params:
             message[key] = params[key]
     message["edited"] = {"user": ws.bot_user_id, "ts": ws.clock.next()}
     return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": public(message)}
+
+
+def _markdown_as_text(params: dict[str, Any]) -> dict[str, Any]:
+    """`markdown_text` (standard Markdown, <= 12,000 chars, alone) stands for the message's text."""
+    markdown = params.get("markdown_text")
+    if markdown is None:
+        return params
+    if params.get("text") or params.get("blocks"):
+        raise ApiError("markdown_text_conflict")
+    if len(str(markdown)) > MARKDOWN_TEXT:
+        raise ApiError("msg_too_long")
+    return {key: value for key, value in params.items() if key != "markdown_text"} | {
+        "text": str(markdown),
+        "blocks": None,
+    }
 
 
 def chat_delete(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from .faults import TIERS, FaultRule, RateLimit, Refusal
 from .files_api import UPLOAD_PATH, receive_upload
 from .records import ApiError, Call
 from .state import ServerState
-from .web_api import read_request
+from .web_api import flag, read_request
 
 _ECHOED = ("chat.postMessage", "chat.update")
 
@@ -46,10 +46,10 @@ class WebApiSide(ServerState):
         """Answer calls to `method` with `status` (429 carries Retry-After, 1 s by default).
 
         `when` picks the calls considered; of those, every `every`-th fails, at most `times`
-        in all; with neither, all of them fail. `after`: the call is carried out, then answered
-        with the failure (the answer lost after the work was done).
+        in all; with neither, all of them fail. With `after`, the method runs first and only
+        its answer is replaced: the work landed, the response was lost.
         """
-        rule = FaultRule(method, status, retry_after, every, times, when, error, after=after)
+        rule = FaultRule(method, status, retry_after, every, times, when, error, after)
         with self._cond:
             self._faults.append(rule)
         return rule
@@ -70,8 +70,8 @@ class WebApiSide(ServerState):
     def limit_as_documented(self, *methods: str) -> dict[str, RateLimit]:
         """Enforce the per-minute tier Slack documents for each method (all of `TIERS` by default).
 
-        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app); methods Slack
-        marks "special" get the figure noted in `TIERS`. chat.postMessage keeps its own limit_rate.
+        Tier 2 is 20 calls a minute, Tier 3 50, Tier 4 100 (per workspace and app). Methods Slack
+        marks "special" without a figure (chat.postMessage, setStatus) are left to limit_rate().
         """
         return {
             method: self.limit_rate(
@@ -106,8 +106,8 @@ class WebApiSide(ServerState):
             now, kind = self.workspace.now(), self._token_kind(token)
             before = self._echo_before(method, params)
             refusal = refusal or self._refusal(method, params, kind, now)
-            if refusal is not None and refusal.landed:
-                self._call(method, params)
+            if refusal is not None and refusal.after:
+                self._call(method, params)  # done, but the caller never hears of it
             response = refusal.body if refusal else self._call(method, params)
             status = refusal.status if refusal else 200
             self._calls.append(Call(method, params, response, status, now, kind))
@@ -165,20 +165,40 @@ class WebApiSide(ServerState):
         except ApiError as exc:
             return 400, {}, exc.response()
         with self._cond:
-            channel, user = self._response_urls[path]
-            text, blocks = params.get("text") or "", params.get("blocks")
-            if params.get("response_type") == "in_channel":
-                self.workspace.post_as_bot(channel, text=text, blocks=blocks)
-            else:
-                self.workspace.ephemerals.append(
-                    {"channel": channel, "user": user, "text": text, "blocks": blocks}
-                )
-            response = {"ok": True}
+            try:
+                self._respond(path, params)
+                status, response = 200, {"ok": True}
+            except ApiError as exc:
+                status, response = 404, exc.response()
             self._calls.append(
-                Call("response_url", params, response, 200, self.workspace.now(), "response_url")
+                Call("response_url", params, response, status, self.workspace.now(), "response_url")
             )
             self._cond.notify_all()
-        return 200, {}, response
+        return status, {}, response
+
+    def _respond(self, path: str, params: dict[str, Any]) -> None:
+        """What a POST to a response_url does: a message, an ephemeral one, or (after a click) an edit."""
+        channel, user, clicked = self._response_urls[path]
+        text, blocks = params.get("text") or "", params.get("blocks")
+        if clicked and flag(params, "delete_original"):
+            self.workspace.delete(channel, clicked)
+        elif clicked and flag(params, "replace_original"):
+            message = self.workspace.find(channel, clicked)
+            message.update(text=text, blocks=blocks)
+            message["edited"] = {"user": self.workspace.bot_user_id, "ts": self.workspace.clock.next()}
+        elif params.get("response_type") == "in_channel":
+            thread_ts = params.get("thread_ts") or None
+            self.workspace.post_as_bot(channel, text=text, blocks=blocks, thread_ts=thread_ts)
+        else:
+            self.workspace.ephemerals.append(
+                {
+                    "channel": channel,
+                    "user": user,
+                    "text": text,
+                    "blocks": blocks,
+                    "thread_ts": params.get("thread_ts"),
+                }
+            )
 
     # bot echoes
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from bot.charts import render_png
 from core import Report
@@ -78,6 +79,20 @@ def rendered(files: Sequence[ChartFile]) -> list[tuple[ChartFile, bytes]]:
 def _png(spec: str, chart: Chart) -> bytes:
     """Keyed by the spec's JSON (a spec is a dict, not hashable); `chart` rides along unhashed."""
     return render_png(chart)
+
+
+def save_charts(report: Report, folder: Path) -> list[tuple[ChartFile, Path]]:
+    """The report's charts written to `folder` (made if missing) under their file names, each
+    with its path; a report shown again overwrites its own images, nothing else."""
+    images = rendered(chart_files(report))
+    if images:
+        folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for f, png in images:
+        path = folder / f.filename
+        path.write_bytes(png)
+        saved.append((f, path))
+    return saved
 
 
 def _short(exc: Exception) -> str:

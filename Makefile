@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/coaching_generate.py --reps 10000
 	$(BIN)/python bench/coaching_email.py --reps 10000
 	$(BIN)/python bench/coaching_followup.py
+	$(BIN)/python bench/charts_run.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.channels.base import Channel, Outcome, Parcel, Preview, Recipient
 from bot.channels.slack_dm.delivery import Delivery, Poster, deliver, open_dm, why
+from bot.charts.files import chart_files, render_ahead
 from core import DeliveryStore, Report, Week
 
 if TYPE_CHECKING:
@@ -55,9 +56,12 @@ class SlackDm(Channel):
             )
             return outcome
         channel: str | None = None
+        ahead = iter(parcel.reports)
+        self._render_ahead(next(ahead, None))
         for report in parcel.reports:
             if stopping():
                 return outcome
+            self._render_ahead(next(ahead, None))  # the next report's: drawn while this one posts
             try:
                 channel = channel or open_dm(self.poster, user_id)
             except (SlackClientError, OSError) as exc:
@@ -72,6 +76,12 @@ class SlackDm(Channel):
                 )  # fmt: skip
             _count(sent, report, person, outcome)
         return outcome
+
+    def _render_ahead(self, report: Report | None) -> None:
+        """Start drawing a report's charts, so they are ready when its turn comes (each report
+        waits about a second per message for Slack's pacing anyway)."""
+        if self.charts and report is not None:
+            render_ahead(chart_files(report))
 
     def preview(self, recipient: Recipient, kind: str, week: Week, report_ids: tuple[str, ...]) -> Preview:
         try:

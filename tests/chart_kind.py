@@ -34,18 +34,19 @@ class ChartedReview(ExecutiveReview):
                 CHART_NAMES[0],
                 f"{report.customer_name}: revenue and conversions",
                 f"Bar chart: revenue ${h.revenue:,.0f}, {h.conversions:,.0f} conversions in the week.",
-                _bars(figures),
+                bars(figures),
             ),
             Chart(
                 CHART_NAMES[1],
                 f"{report.customer_name}: click-through",
                 f"Bar chart: click-through {ctr[0]['value']}% in the week.",
-                _bars(ctr),
+                bars(ctr),
             ),
         )
 
 
-def _bars(values: list[dict[str, Any]]) -> dict[str, Any]:
+def bars(values: list[dict[str, Any]]) -> dict[str, Any]:
+    """A horizontal bar chart of (figure, value) rows, from zero."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": 240,

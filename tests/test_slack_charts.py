@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.channels.slack_dm.delivery import PART_EVENT, Poster, deliver
+from bot.channels.slack_dm.delivery import PART_EVENT, Poster, deliver, share_charts
 from bot.channels.slack_dm.render import slack_sections
 from bot.charts.files import chart_filename
 from bot.pacing import Pacer
 from bot.runner import BotRunner
 from core import DeliveryStore, Report, ReportEngine, load_settings
-from tests.chart_kind import CHART_NAMES, ChartedReview, charted_ebr
+from core.charts import Chart
+from tests.chart_kind import CHART_NAMES, ChartedReview, bars, charted_ebr
 from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
 
@@ -274,3 +275,27 @@ def test_a_slash_command_gets_a_report_thread_with_the_ebr_charts(demo_home: Pat
         ]  # fmt: skip
         assert all(f["title"] and len(f["alt_txt"]) > 40 for f in with_files["files"])
         assert all((u.content or b"").startswith(b"\x89PNG") for u in server.uploaded_files(SARAH))
+
+
+def test_an_answers_charts_are_shared_once_in_its_thread(client: WebClient, slack: SlackServer) -> None:
+    """A Cortex answer's charts (no ledger row): one reply; a lost answer is found, not repeated;
+    an error no retry mends is returned, not raised (the answer's text is already posted)."""
+    parent = client.chat_postMessage(channel=SARAH, text="a report")
+    channel, ts = str(parent["channel"]), str(parent["ts"])
+    charts = [
+        Chart(
+            name,
+            f"Answer chart {name}",
+            f"Bar chart: {name} {n * 10}.",
+            bars([{"figure": name, "value": n * 10}]),
+        )
+        for n, name in enumerate(CHART_NAMES, start=1)
+    ]
+    slack.fail(COMPLETE, status=500, times=1, after=True)
+    poster = Poster(client, sleep=lambda _: None)
+    assert share_charts(poster, channel, ts, charts, "R-1-answer-7") is None
+    assert shared(slack, channel) == [[f"R-1-answer-7-{n}.png" for n in CHART_NAMES]]
+    assert len(slack.calls_to(COMPLETE)) == 1
+
+    slack.fail("files.getUploadURLExternal", status=200, error="missing_scope")
+    assert share_charts(poster, channel, ts, charts, "R-1-answer-8") == "missing_scope"

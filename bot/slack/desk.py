@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.channels.slack_dm.delivery import Poster, deliver
+from bot.channels.slack_dm.delivery import Poster, deliver, share_charts
 from bot.schedule import next_coaching_run, next_run
 from bot.services import Services
 from bot.slack.coaching import CoachingDesk
@@ -296,6 +296,9 @@ class Desk:
             client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
             )
+        if result.answer.charts and self.services.settings.charts:  # the Cortex agent's own charts
+            stem = f"{link.report_id}-answer-{result.answer.message_id or placeholder}"
+            share_charts(Poster(client, self.services.pacer), channel, thread_ts, result.answer.charts, stem)
         log.info(
             "answered a follow-up on %s (agent message %s -> %s)",
             link.report_id, result.parent_message_id, result.answer.message_id,

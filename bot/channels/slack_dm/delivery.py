@@ -36,10 +36,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 
 from bot.channels.slack_dm.render import slack_parent, slack_sections
-from bot.charts.files import ChartFile, chart_files, rendered
+from bot.charts.files import ChartFile, chart_filename, chart_files, rendered
 from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
 from core import DeliveryRecord, DeliveryStore, Report
+from core.charts import Chart
 from core.deliveries import DELIVERED
 
 log = logging.getLogger("weekly_report.bot.delivery")
@@ -480,6 +481,48 @@ class _Thread:
 
     parts: dict[int, str] = field(default_factory=dict)  # part number -> ts
     files: dict[str, str] = field(default_factory=dict)  # chart file name -> ts of its message
+
+
+def share_charts(
+    poster: Poster, channel: str, thread_ts: str, charts: Sequence[Chart], stem: str
+) -> str | None:
+    """`charts` (a follow-up answer's, from the Cortex agent) as images in one reply in the
+    thread, named `<stem>-<chart>.png`; None when shared (or none could be drawn), else why not.
+
+    An answer has no ledger row: a failed attempt that may have landed is looked for in the
+    thread by those names before it is tried again, so it is not shared twice.
+    """
+    files = [ChartFile(c, chart_filename(stem, c.name or f"chart-{n}")) for n, c in enumerate(charts, 1)]
+    images = rendered(files)
+    if not images:
+        return None
+    uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
+    names = {u.filename for u in uploads}
+
+    def found() -> dict[str, Any] | None:
+        shared = _file_names_in_thread(poster, channel, thread_ts)
+        return {"channel": channel, "files": sorted(names)} if names <= shared else None
+
+    try:
+        poster.upload(channel, thread_ts, uploads, found)
+    except (SlackClientError, OSError) as exc:
+        log.warning("the charts of an answer in %s could not be shared (%s)", channel, why(exc))
+        return why(exc)
+    return None
+
+
+def _file_names_in_thread(poster: Poster, channel: str, ts: str) -> set[str]:
+    names: set[str] = set()
+    cursor = None
+    while True:
+        page = poster.call(
+            poster.client.conversations_replies, channel=channel, ts=ts, limit=200, cursor=cursor
+        )
+        for m in page.get("messages") or []:
+            names.update(str(f.get("name")) for f in m.get("files") or ())
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return names
 
 
 def find_in_history(

@@ -84,6 +84,11 @@ def shared(slack: SlackServer, channel: str | None) -> list[list[str]]:
     return [[f["name"] for f in m["files"]] for m in thread(slack, channel) if m.get("files")]
 
 
+def part_of(params: dict[str, Any]) -> int | None:
+    """The part number a chat.postMessage call's metadata names."""
+    return ((params.get("metadata") or {}).get("event_payload") or {}).get("part")
+
+
 def parts(slack: SlackServer, channel: str | None) -> list[int]:
     return [
         m["metadata"]["event_payload"]["part"]
@@ -92,7 +97,7 @@ def parts(slack: SlackServer, channel: str | None) -> list[int]:
     ]
 
 
-def test_the_charts_are_one_reply_after_the_parent_with_titles_and_alt_text(
+def test_the_charts_are_one_reply_after_the_first_section_with_titles_and_alt_text(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report, charted: ChartedReview
 ) -> None:
     sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
@@ -109,9 +114,9 @@ def test_the_charts_are_one_reply_after_the_parent_with_titles_and_alt_text(
     assert [(c.params["filename"], c.params["alt_txt"]) for c in announced] == list(
         zip(names(report), [c.alt_text for c in charts], strict=True)
     )
-    first, *rest = thread(slack, sent.channel)
-    assert [f["name"] for f in first["files"]] == names(report)  # right under the parent
-    assert first["thread_ts"] == sent.ts and rest and all(not m.get("files") for m in rest)
+    first, second, *rest = thread(slack, sent.channel)
+    assert [f["name"] for f in second["files"]] == names(report)  # after the first section
+    assert second["thread_ts"] == sent.ts and not first.get("files") and all(not m.get("files") for m in rest)
     assert parts(slack, sent.channel) == list(range(1, len(slack_sections(report)) + 1))
     assert all((u.content or b"").startswith(b"\x89PNG") for u in slack.uploaded_files(sent.channel))
 
@@ -127,14 +132,14 @@ def test_a_report_without_charts_or_with_charts_off_uploads_nothing(
 def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report
 ) -> None:
-    """The charts landed, then the thread's first section failed: the resume posts the
-    sections and finds the charts in the thread by their file names."""
+    """The charts landed, then the thread's second section failed: the resume posts the
+    sections missing and finds the charts in the thread by their file names."""
     store = DeliveryStore(engine.warehouse)
-    slack.fail("chat.postMessage", status=200, error="fatal_error", when=lambda p: bool(p.get("thread_ts")))
+    slack.fail("chat.postMessage", status=200, error="fatal_error", when=lambda p: part_of(p) == 2)
     first = deliver(client, store, report, SARAH, charts=True)
     assert (first.status, first.error) == (
         "failed",
-        f"thread reply 1 of {len(slack_sections(report))}: fatal_error",
+        f"thread reply 2 of {len(slack_sections(report))}: fatal_error",
     )
     assert shared(slack, first.channel) == [names(report)]
 
@@ -143,21 +148,21 @@ def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     assert again.ok and again.ts == first.ts and again.charts == tuple(names(report))
     assert len(slack.calls_to(COMPLETE)) == 1 and shared(slack, again.channel) == [names(report)]
     assert parts(slack, again.channel) == list(range(1, len(slack_sections(report)) + 1))
-    assert again.posted == len(slack_sections(report))
+    assert again.posted == len(slack_sections(report)) - 1
 
 
 def test_a_failed_upload_fails_the_delivery_and_the_resume_uploads_the_charts(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report
 ) -> None:
     """Slack down through every retry of the upload: the delivery fails (the ledger says so)
-    before any section, and the next attempt uploads the missing charts, then the sections."""
+    after the first section, and the next attempt uploads the missing charts, then the rest."""
     store = DeliveryStore(engine.warehouse)
     slack.fail("files.getUploadURLExternal", status=503)
     poster = Poster(client, sleep=lambda _: None)
     first = deliver(client, store, report, SARAH, poster=poster, charts=True)
     assert (first.status, first.error) == ("failed", "chart images: service_unavailable")
     assert store.get(report.report_id, SARAH).status == "failed"  # type: ignore[union-attr]
-    assert shared(slack, first.channel) == [] and parts(slack, first.channel) == []
+    assert shared(slack, first.channel) == [] and parts(slack, first.channel) == [1]
 
     slack.clear_faults()
     again = deliver(client, store, report, SARAH, poster=poster, charts=True)
@@ -268,7 +273,7 @@ def test_a_slash_command_gets_a_report_thread_with_the_ebr_charts(demo_home: Pat
         finally:
             bot.stop(grace=30)
         [with_files] = [m for m in thread(server, SARAH) if m.get("files")]
-        assert thread(server, SARAH)[0]["ts"] == with_files["ts"]  # right under the parent
+        assert thread(server, SARAH)[1]["ts"] == with_files["ts"]  # after the first section
         report_id = with_files["files"][0]["name"].removesuffix("-revenue-trend.png")
         assert [f["name"] for f in with_files["files"]] == [
             chart_filename(report_id, "revenue-trend"), chart_filename(report_id, "channel-mix"),

@@ -5,21 +5,26 @@ A chart's file name names its report and chart (`CUST_12345-20261109-revenue-tre
 Slack keeps it with the upload, and a file share carries no message metadata, so that name
 is how a resumed delivery tells which charts its thread already has.
 
-Rendering (vl-convert, about 0.1-0.2 s a chart on a busy 2-core host) runs on a small pool of
-its own, each spec once: `render_ahead` starts the charts a delivery will need next, so they
-are drawn while it waits between posts (Slack's one a second per channel) rather than after.
-(A child process instead measured slower: its start-up, and the same two busy cores.)
+Rendering (vl-convert, 0.05-0.2 s a chart on a busy 2-core host, half a second to start) runs
+in a child process, each spec once: vl-convert holds the GIL while it draws, so drawn in the
+run's own process it would stall every delivery thread (their posts late to their paced
+slots: a Monday run 1.40x as long with charts instead of about 1.27x). `warm_up` starts the
+child, `render_ahead` the charts a delivery will need next, so they are drawn while it waits
+between posts (Slack's one a second per channel). Should the child die, charts are drawn
+in-process from then on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +38,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Rendered charts remembered (about 30-60 kB of PNG each): a weekly run's Slack and email
 # deliveries of one report are close together, so a few hundred suffice.
 RENDERED_KEPT = 256
-# vl-convert (which lets go of the GIL while it draws) renders about twice as fast on two
-# threads as on one on 2 cores, no faster on more.
-RENDER_THREADS = 2
+# Two children (one a core) draw the first charts of every CSM's first report, all needed
+# a few seconds into a run, in half the time one would take.
+RENDER_PROCESSES = 2
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,11 @@ def render_ahead(files: Iterable[ChartFile]) -> None:
         _RENDERER.future(f.chart)
 
 
+def forget_rendered() -> None:
+    """Forget every chart drawn (a benchmark's runs each draw their own)."""
+    _RENDERER.forget()
+
+
 def warm_up() -> None:
     """Start the renderer now (vl-convert takes a second or two to start), for a run that will
     draw charts once its reports are ready: it starts while they are generated."""
@@ -101,31 +111,28 @@ _WARM_UP = Chart("warm-up", "", "", {"mark": "point", "data": {"values": [{"x": 
 
 
 class _Renderer:
-    """Renders each spec once on a pool of its own; the latest RENDERED_KEPT are remembered."""
+    """Renders each spec once in a child process; the latest RENDERED_KEPT are remembered."""
 
-    def __init__(self, kept: int = RENDERED_KEPT, threads: int = RENDER_THREADS) -> None:
-        self._kept, self._threads = kept, threads
-        self._pool: ThreadPoolExecutor | None = None  # started on first use
+    def __init__(self, kept: int = RENDERED_KEPT, processes: int = RENDER_PROCESSES) -> None:
+        self._kept, self._processes = kept, processes
+        self._pool: ProcessPoolExecutor | None = None  # started on first use
+        self._broken = False  # the child died: draw here from then on
         self._lock = threading.Lock()
         self._futures: OrderedDict[str, Future[bytes]] = OrderedDict()  # spec JSON -> PNG
 
     def png(self, chart: Chart) -> bytes:
-        """The chart's PNG: remembered, being drawn (waited for), or drawn here and now, also
-        when it is queued behind others' (this caller would only wait for them)."""
-        queued = self.future(chart)
-        if not queued.cancel():
-            return queued.result()
-        mine: Future[bytes] = Future()
-        mine.set_running_or_notify_cancel()
-        with self._lock:
-            self._keep(_key(chart), mine)
+        """The chart's PNG: remembered, or drawn (waited for)."""
         try:
-            png = render_png(chart)
-        except BaseException as exc:
-            mine.set_exception(exc)
-            raise
-        mine.set_result(png)
-        return png
+            return self.future(chart).result()
+        except BrokenProcessPool:
+            log.warning("the chart renderer process died; drawing charts in this process")
+            with self._lock:
+                self._broken, self._futures = True, OrderedDict()
+            return self.future(chart).result()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._futures.clear()
 
     def future(self, chart: Chart) -> Future[bytes]:
         """The chart's rendering: the one remembered (unless it failed), else one started."""
@@ -135,17 +142,28 @@ class _Renderer:
             if found is not None and not found.cancelled() and not (found.done() and found.exception()):
                 self._futures.move_to_end(key)
                 return found
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="chart-render")
-            started = self._pool.submit(render_png, chart)  # a failure is tried again next time
-            self._keep(key, started)
+            started = self._start(chart)  # a failure is tried again next time
+            self._futures[key] = started
+            while len(self._futures) > self._kept:
+                self._futures.popitem(last=False)
             return started
 
-    def _keep(self, key: str, future: Future[bytes]) -> None:
-        self._futures[key] = future
-        self._futures.move_to_end(key)
-        while len(self._futures) > self._kept:
-            self._futures.popitem(last=False)
+    def _start(self, chart: Chart) -> Future[bytes]:
+        if not self._broken:
+            if self._pool is None:
+                # spawn, not fork: a forked child would inherit locks the run's threads hold
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
+            try:
+                return self._pool.submit(render_png, chart)
+            except BrokenProcessPool:
+                self._broken = True
+        done: Future[bytes] = Future()
+        try:
+            done.set_result(render_png(chart))
+        except ValueError as exc:
+            done.set_exception(exc)
+        return done
 
 
 def _key(chart: Chart) -> str:

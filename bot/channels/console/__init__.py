@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.base import Channel, ChannelServices, Outcome, Parcel, Preview, Recipient
+from bot.channels.slack_dm.delivery import CHARTS_AFTER_PART
 from bot.channels.slack_dm.render import slack_parent, slack_sections
-from bot.charts.files import save_charts
+from bot.charts.files import ChartFile, save_charts
 from bot.text import slack_as_text
 from core import Report, Settings, Week
 
@@ -57,18 +58,26 @@ class Console(Channel):
 
 def print_report(out: TextIO | None, report: Report, charts_dir: Path | None = None) -> list[Path]:
     """A report's parent message, then its thread, as a terminal shows them; with `charts_dir`,
-    its chart images saved there and shown first in the thread, as Slack gets them. Returns
+    its chart images saved there and shown after the first reply, as Slack gets them. Returns
     the images' paths."""
     print("\n" + slack_as_text(slack_parent(report)), file=out)
     saved = save_charts(report, charts_dir) if charts_dir is not None else []
+    sections = slack_sections(report)
+    for n, message in enumerate(sections, start=1):
+        print("\n  ↳ in thread:", file=out)
+        print(slack_as_text(message, indent="    "), file=out)
+        if n == min(CHARTS_AFTER_PART, len(sections)):
+            _print_images(out, saved)
+    if not sections:
+        _print_images(out, saved)
+    return [path for _, path in saved]
+
+
+def _print_images(out: TextIO | None, saved: list[tuple[ChartFile, Path]]) -> None:
     if saved:
         print("\n  ↳ in thread:", file=out)
         for f, path in saved:
             print(f"    [image: {f.title} — {f.alt_text}] {path}", file=out)
-    for message in slack_sections(report):
-        print("\n  ↳ in thread:", file=out)
-        print(slack_as_text(message, indent="    "), file=out)
-    return [path for _, path in saved]
 
 
 def charts_folder(settings: Settings) -> Path | None:

@@ -61,7 +61,6 @@ class SlackDm(Channel):
         for report in parcel.reports:
             if stopping():
                 return outcome
-            self._render_ahead(next(ahead, None))  # the next report's: drawn while this one posts
             try:
                 channel = channel or open_dm(self.poster, user_id)
             except (SlackClientError, OSError) as exc:
@@ -74,6 +73,10 @@ class SlackDm(Channel):
                     self.client, self.deliveries, report, user_id,
                     poster=self.poster, channel=channel, charts=self.charts,
                 )  # fmt: skip
+            # The next report's, drawn in the seconds before its turn (its parent and first
+            # section are posted first); not sooner, so that every CSM's first report's charts
+            # are drawn before any CSM's second report's.
+            self._render_ahead(next(ahead, None))
             _count(sent, report, person, outcome)
         return outcome
 

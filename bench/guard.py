@@ -12,7 +12,10 @@ the demo warehouse, writes CUST_12345's report, then asks follow-ups through
 2. every benign script (its SQL filtered on CUST_12345), `--rounds` times: each must pass;
 3. the guard's own time per answer (`core.guard.check` on the answers the client
    assembled), against an index of `--customers` known customers, median and p99; and the
-   time to build that index (once per run).
+   time to build that index (once per run);
+4. the streaming gate's time per text delta (`core.guard.stream.GuardGate`, what a listener
+   of ReportEngine.ask waits on for each piece): the benign answers' text, and a longer one,
+   cut into 12-character deltas, against the same index.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from core.agent.base import Answer, AskContext
 from core.demo import load_demo
 from core.errors import AnswerWithheld
 from core.guard import Scope, Subjects, check
+from core.guard.stream import GuardGate
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_scripts import BENIGN, LEAKS, ME, shape_of
@@ -59,6 +63,11 @@ def main() -> int:
     index_seconds, subjects = _index(args.customers)
     timings = _guard_times(answers, subjects, args.repeat)
     _report(withheld, wrong, passed, refused, args.rounds, index_seconds, timings, args.customers)
+    gate = _gate_times([a.text for a in answers if a.text] + [LONG_ANSWER], subjects, args.repeat)
+    print(
+        f"Streaming gate per text delta ({len(gate):,} deltas of 12 characters): "
+        f"median {statistics.median(gate) * 1e6:.0f} µs, p99 {gate[int(len(gate) * 0.99)] * 1e6:.0f} µs"
+    )
     return 0 if not wrong and not refused else 1
 
 
@@ -121,6 +130,36 @@ def _guard_times(answers: list[Answer], subjects: Subjects, repeat: int) -> list
             started = time.perf_counter()
             check(answer, scope)
             times.append(time.perf_counter() - started)
+    return sorted(times)
+
+
+LONG_ANSWER = (
+    "Revenue for the week was $36,895, up 3.9% on the week before, and click-through held at 2.82%, "
+    "above the retail benchmark. Email carried most of the gain: its conversions rose while push "
+    "stayed flat. Shifting some volume from push to SMS, which returns more per send, is the "
+    "clearest next step; the win-back case study shows what that did for a similar retailer. "
+) * 4
+
+
+class _Deaf:
+    def status(self, phase: str, message: str = "") -> None:
+        pass
+
+    def text(self, delta: str) -> None:
+        pass
+
+
+def _gate_times(texts: list[str], subjects: Subjects, repeat: int) -> list[float]:
+    """Seconds GuardGate.text takes per 12-character delta of each text, sorted."""
+    scope = Scope(EBR_SCOPE, ME, subjects)
+    times = []
+    for _ in range(repeat):
+        for text in texts:
+            gate = GuardGate(_Deaf(), scope)
+            for start in range(0, len(text), 12):
+                started = time.perf_counter()
+                gate.text(text[start : start + 12])
+                times.append(time.perf_counter() - started)
     return sorted(times)
 
 

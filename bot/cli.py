@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   weekly-report generate --mode all --week 2026-11-09
   weekly-report show --customer-id CUST_12345 --format md
   weekly-report ask --customer-id CUST_12345 "What was revenue by channel last week?"
+  weekly-report feedback --week-start 2026-11-09
   weekly-report sql "SELECT customer_id, status FROM weekly_reports" --format json
   weekly-report send-weekly --dry-run
   weekly-report coaching --send-emails --send-slack
@@ -80,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="recent run history")
     p.add_argument("--limit", type=positive_int, default=20, help="how many runs, newest first (default 20)")
     p.set_defaults(handler=commands.runs)
+
+    p = sub.add_parser(
+        "feedback",
+        help="feedback on follow-up answers: counts per kind and week, and the questions voted down",
+    )
+    p.add_argument(
+        "--week-start", metavar="DATE", help="only reports of the week containing DATE (YYYY-MM-DD)"
+    )
+    p.set_defaults(handler=commands.feedback)
 
     p = sub.add_parser(
         "send-weekly",

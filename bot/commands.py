@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.channels.console import charts_folder, print_report
+from bot.live import TerminalAnswer
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, table
 from core import (
@@ -25,9 +26,11 @@ from core import (
     validate_csm_id,
     validate_customer_id,
 )
-from core.errors import ConfigError, InputError, WarehouseLocked
+from core.errors import ConfigError, InputError, WarehouseLocked, WeeklyReportError
+from core.feedback import by_week, feedback_counts, negative_feedback
 from core.warehouse import open_embedded
 from core.warehouse.base import ANALYTICS, COACHING, split_statements
+from core.weeks import week_containing
 
 
 def _settings() -> Settings:
@@ -216,8 +219,18 @@ def ask(args: argparse.Namespace) -> int:
     with engine:
         requester = _requester(settings, args.as_email)
         week = engine.week(args.week) if args.week else None
-        result = engine.ask(requester, customer_id, args.question, week)
-    print(result.answer.text)
+        # On a terminal the answer shows as it is made; piped, it is printed whole as it ends.
+        live = TerminalAnswer(sys.stdout, sys.stderr) if sys.stdout.isatty() else None
+        try:
+            result = engine.ask(requester, customer_id, args.question, week, listener=live)
+        except WeeklyReportError:
+            if live is not None:
+                live.retract()  # the refusal (printed by main) replaces what went out
+            raise
+    if live is not None:
+        live.finish(result.answer.text)
+    else:
+        print(result.answer.text)
     print(
         f"\n(report {result.report.report_id}, agent thread {result.report.agent_thread_id}: "
         f"message {result.parent_message_id} → {result.answer.message_id})",
@@ -261,6 +274,7 @@ def runs(args: argparse.Namespace) -> int:
     settings = _settings()
     with open_warehouse(settings) as warehouse:
         history = ReportStore(warehouse).runs(args.limit)
+        feedback = by_week(feedback_counts(warehouse))
     if not history:
         print("No runs yet.")
         return 0
@@ -275,7 +289,39 @@ def runs(args: argparse.Namespace) -> int:
         "dms_sent",
         "dms_failed",
     ]
-    print(table([*columns, "notes"], [[*(r[c] for c in columns), _run_notes(r)] for r in history]))
+    print(
+        table(
+            [*columns, "feedback", "notes"],
+            [[*(r[c] for c in columns), _votes(feedback, r["week_start"]), _run_notes(r)] for r in history],
+        )
+    )
+    return 0
+
+
+def _votes(weeks: dict[dt.date, tuple[int, int]], week_start: object) -> str:
+    """A run's week's feedback clicks: "+3 -1" (all kinds' answers on that week's reports)."""
+    day = week_start.date() if isinstance(week_start, dt.datetime) else week_start
+    up, down = weeks.get(day, (0, 0)) if isinstance(day, dt.date) else (0, 0)
+    return f"+{up} -{down}"
+
+
+def feedback(args: argparse.Namespace) -> int:
+    """`weekly-report feedback`: the answers' feedback clicks per kind and week, then the
+    questions whose answers were voted down."""
+    settings = _settings()
+    week_start = week_containing(_date(args.week_start, "--week-start")).start if args.week_start else None
+    with open_warehouse(settings) as warehouse:
+        counts, negative = feedback_counts(warehouse, week_start), negative_feedback(warehouse, week_start)
+    if not counts:
+        print(f"No follow-up answers{f' on reports of the week of {week_start}' if week_start else ''} yet.")
+        return 0
+    rows = [[c.kind, c.week_start, c.answers, c.positive, c.negative, c.answers - c.positive - c.negative]
+            for c in counts]  # fmt: skip
+    print(table(["kind", "week_start", "answers", "positive", "negative", "no_feedback"], rows))
+    if negative:
+        print("\nQuestions with negative feedback (latest click):")
+        print(table(["kind", "week_start", "report_id", "question", "by"],
+                    [[n.kind, n.week_start, n.report_id, n.question, n.by or ""] for n in negative]))  # fmt: skip
     return 0
 
 

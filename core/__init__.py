@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from core import collector
-from core.agent import Agent, Answer, AskContext, make_agent, workers
+from core.agent import Agent, Answer, AnswerListener, AskContext, make_agent, workers
 from core.deliveries import DeliveryRecord, DeliveryStore, ThreadLink, on_demand_recipient
 from core.directory import Assignment, Directory, Requester, validate_csm_id, validate_customer_id
 from core.engine import FollowUp, ReportEngine
@@ -27,6 +27,7 @@ from core.weeks import Week, last_complete_week
 __all__ = [
     "Agent",
     "Answer",
+    "AnswerListener",
     "AskContext",
     "Assignment",
     "Claim",

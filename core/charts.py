@@ -7,6 +7,7 @@ image is for the channels (bot/charts), so core stays free of any medium.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,3 +22,96 @@ class Chart:
     title: str
     alt_text: str
     spec: dict[str, Any] = field(compare=False)
+
+
+# An agent's spec (Cortex `response.chart`) is rendered only when it cannot make the renderer
+# fetch anything: every value inline, no `url` anywhere (data, images, nested layers), and
+# small enough to render in a few milliseconds.
+MAX_SPEC_CHARS = 100_000
+MAX_ALT_CHARS = 300
+ALT_ROWS = 8  # data rows the alt text states
+
+
+def agent_chart(spec_text: object, number: int) -> tuple[Chart | None, str]:
+    """The agent's Vega-Lite spec (a JSON string) as a Chart named `agent-chart-<number>`, or
+    (None, why it was refused): not JSON, too large, data not inline, or a `url` anywhere."""
+    if isinstance(spec_text, dict):
+        spec_text = json.dumps(spec_text)
+    if not isinstance(spec_text, str):
+        return None, f"the spec is a {type(spec_text).__name__}, not a JSON string"
+    if len(spec_text) > MAX_SPEC_CHARS:
+        return None, f"the spec has {len(spec_text):,} characters (at most {MAX_SPEC_CHARS:,})"
+    try:
+        spec = json.loads(spec_text)
+    except json.JSONDecodeError:
+        return None, "the spec is not JSON"
+    if not isinstance(spec, dict):
+        return None, "the spec is not a JSON object"
+    if (where := _url_in({k: v for k, v in spec.items() if k != "$schema"})) is not None:
+        return None, f"the spec refers to a URL ({where}): only inline data is rendered"
+    rows = inline_rows(spec)
+    if not rows:
+        return None, "the spec has no inline data values"
+    title = _title(spec) or "Chart"
+    return Chart(f"agent-chart-{number}", title, _alt_text(spec, title, rows), spec), ""
+
+
+def _url_in(node: Any, path: str = "") -> str | None:
+    """The path of the first `url` key (or a nested `$schema`) under `node`, else None."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in ("url", "$schema"):
+                return here
+            if (found := _url_in(value, here)) is not None:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if (found := _url_in(value, f"{path}[{i}]")) is not None:
+                return found
+    return None
+
+
+def inline_rows(spec: dict[str, Any]) -> list[Any]:
+    """The rows of the spec's inline data: top-level `data.values`, else its `datasets`, else
+    the first layer's."""
+    data = spec.get("data")
+    if isinstance(data, dict) and isinstance(data.get("values"), list):
+        return list(data["values"])
+    for values in (spec.get("datasets") or {}).values() if isinstance(spec.get("datasets"), dict) else ():
+        if isinstance(values, list) and values:
+            return list(values)
+    for part in spec.get("layer") or spec.get("vconcat") or spec.get("hconcat") or ():
+        if isinstance(part, dict) and (rows := inline_rows(part)):
+            return rows
+    return []
+
+
+def _title(spec: dict[str, Any]) -> str:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return " ".join(str(title).split()) if title else ""
+
+
+def _alt_text(spec: dict[str, Any], title: str, rows: list[Any]) -> str:
+    """The title, the description, and the first rows' values: "Revenue by channel: email
+    20957, sms 6943 (+3 more rows)"."""
+    description = spec.get("description")
+    head = title + (f" ({' '.join(str(description).split())})" if description else "")
+    shown = [
+        ", ".join(_cell(v) for v in r.values()) if isinstance(r, dict) else _cell(r) for r in rows[:ALT_ROWS]
+    ]
+    more = f" (+{len(rows) - ALT_ROWS} more rows)" if len(rows) > ALT_ROWS else ""
+    text = f"{head}: " + "; ".join(shown) + more
+    return text if len(text) <= MAX_ALT_CHARS else text[: MAX_ALT_CHARS - 1] + "…"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return " ".join(str(value).split())

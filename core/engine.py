@@ -22,10 +22,11 @@ from typing import Any, Self, TypeVar
 
 from core import collector
 from core.agent import workers as agent_workers
-from core.agent.base import Agent, Answer, AskContext
+from core.agent.base import Agent, Answer, AnswerListener, AskContext
 from core.directory import Directory, Requester
 from core.errors import AnswerWithheld, InputError, ReportNotFound, WeeklyReportError
 from core.guard import Scope, Subjects, check
+from core.guard.stream import GuardGate
 from core.kinds import EBR, ReportKind, Section, Subject, Target
 from core.kinds.base import Facts, get_kind
 from core.models import COMPLETE, FAILED, NO_DATA, PARTIAL, Report, SectionResult
@@ -348,16 +349,32 @@ class ReportEngine:
         return results, thread_id, parent or None
 
     def ask(
-        self, requester: Requester, customer_id: str, question: str, week: Week | None = None
+        self,
+        requester: Requester,
+        subject_id: str,
+        question: str,
+        week: Week | None = None,
+        listener: AnswerListener | None = None,
     ) -> FollowUp:
         """Ask a follow-up on the stored report's agent thread, after its last assistant message
-        (`customer_id`: the report's subject)."""
+        (`subject_id`: the report's subject, e.g. an EBR's customer id).
+
+        `listener` hears the answer while the agent makes it: statuses, and text the guard has
+        cleared (core/guard/stream.py), in pieces that add up to the returned answer's text.
+        It is called on the thread that reads the agent's stream: what it does there delays
+        the rest of the answer. If the guard withholds the answer, AnswerWithheld is raised,
+        possibly after some text went out (cleared then, e.g. before a later sentence named
+        another customer): the caller replaces what it showed with the refusal; any other
+        error after some text (the agent failing mid-answer) leaves what went out unfinished.
+        Should the agent's final text not continue what it streamed (Cortex may rewrite it in
+        its aggregate), the listener has heard less than the answer: the returned answer's
+        text is the one to keep. A listener that raises hears no more; the answer goes on."""
         question = validate_question(question)
-        self.authorize(requester, customer_id)
-        report = self.store.load(customer_id, week, self.kind.name)
+        self.authorize(requester, subject_id)
+        report = self.store.load(subject_id, week, self.kind.name)
         if report.status == NO_DATA:
             raise ReportNotFound(
-                f"there is no data for {customer_id} in the week of {report.week.start}, so nothing to ask about"
+                f"there is no data for {subject_id} in the week of {report.week.start}, so nothing to ask about"
             )
         if not report.agent_thread_id:
             raise ReportNotFound(
@@ -369,7 +386,7 @@ class ReportEngine:
         )
         asked_by = requester.email or requester.csm_id or ("admin" if requester.is_admin else None)
         try:
-            answer = self._ask_checked(report.agent_thread_id, parent, question, context, asked_by)
+            answer = self._ask_checked(report.agent_thread_id, parent, question, context, asked_by, listener)
         except AnswerWithheld as withheld:  # stored as refused: the refusal, never the answer
             reason = f"{withheld.rule}: {withheld.reason}"
             self.store.record_followup(
@@ -382,19 +399,29 @@ class ReportEngine:
         return FollowUp(report, answer, parent, followup_id)
 
     def _ask_checked(
-        self, thread_id: str, parent: int, prompt: str, context: AskContext, asked_by: str | None = None
+        self,
+        thread_id: str,
+        parent: int,
+        prompt: str,
+        context: AskContext,
+        asked_by: str | None = None,
+        listener: AnswerListener | None = None,
     ) -> Answer:
         """The agent's answer, once the guard found it touches the context's subject only.
 
         Otherwise AnswerWithheld (its rule, no data), after one security log line naming the
         report, who asked (None: a report's generation) and the rule. An agent that runs only
-        the project's own subject-bound SQL (`Agent.guarded` False) is not checked.
+        the project's own subject-bound SQL (`Agent.guarded` False) is not checked, and its
+        listener hears it directly; a checked agent's hears it through a GuardGate.
         """
-        answer = self.agent.ask(thread_id, parent, prompt, context)
         if not self.agent.guarded:
-            return answer
-        verdict = check(answer, Scope(self.kind.scope, context.subject_id, self._known_subjects(context)))
+            return self.agent.ask(thread_id, parent, prompt, context, listener)
+        gate = GuardGate(listener, self._scope(context)) if listener is not None else None
+        answer = self.agent.ask(thread_id, parent, prompt, context, gate)
+        verdict = check(answer, gate.scope if gate is not None else self._scope(context))
         if verdict.rule is None:
+            if gate is not None:
+                gate.finish(answer.text)
             return answer
         security_log.warning(
             "answer withheld: report %s, asked by %s, rule %s (%s)",
@@ -402,6 +429,9 @@ class ReportEngine:
             verdict.rule, verdict.reason,
         )  # fmt: skip
         raise AnswerWithheld(context.subject_id, verdict.rule, verdict.reason)
+
+    def _scope(self, context: AskContext) -> Scope:
+        return Scope(self.kind.scope, context.subject_id, self._known_subjects(context))
 
     def _known_subjects(self, context: AskContext) -> Subjects:
         """Every subject's id and name, indexed once per run (again if the subject is new)."""

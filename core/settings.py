@@ -60,6 +60,8 @@ ENV_NAMES = {
     "concurrency": "WEEKLY_REPORT_CONCURRENCY",
     "agent_rpm": "WEEKLY_REPORT_AGENT_RPM",
     "slack_post_interval": "WEEKLY_REPORT_POST_INTERVAL",
+    "slack_streaming": "WEEKLY_REPORT_STREAMING",
+    "slack_timeout": "WEEKLY_REPORT_SLACK_TIMEOUT",
     "today": "WEEKLY_REPORT_TODAY",
     "email_provider": "WEEKLY_REPORT_EMAIL_PROVIDER",
     "email_from": "WEEKLY_REPORT_EMAIL_FROM",
@@ -139,6 +141,13 @@ class Settings:
     # Seconds between posts to one Slack channel. Unset: Slack's 1 s plus bot.delivery's margin;
     # tests whose subject is not pacing set 0 (the workspace budget per minute still holds).
     slack_post_interval: float | None = None
+    # Follow-up answers streamed into Slack threads (chat.startStream) with a thread status;
+    # off: posted and edited in place, as where Slack says streaming is not available.
+    slack_streaming: bool = True
+    # Seconds a Slack Web API call may take before the client gives up. Also how long a post
+    # sent by a process that died may still land: a resumed delivery waits that long (from its
+    # start) before it posts what it did not find (bot/channels/slack_dm/delivery.py).
+    slack_timeout: float = 30.0
     # Pins "today" (YYYY-MM-DD) for reproducible runs and tests; normally unset.
     today: dt.date | None = None
     # Email (bot/channels/email): the provider, else the first configured of EMAIL_PROVIDERS.
@@ -265,6 +274,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more")
     if s.slack_post_interval is not None and not s.slack_post_interval >= 0:
         raise ConfigError("WEEKLY_REPORT_POST_INTERVAL must be a number of seconds, 0 or more")
+    if not (math.isfinite(s.slack_timeout) and s.slack_timeout > 0):
+        raise ConfigError("WEEKLY_REPORT_SLACK_TIMEOUT must be a number of seconds, more than 0")
     _validate_delivery(s.delivery)
     if s.cortex_token_type not in CORTEX_TOKEN_TYPES:
         raise ConfigError(

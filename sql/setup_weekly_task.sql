@@ -60,8 +60,8 @@ SECTIONS = [
      "2. Engagement, as one component of account health: the engagement score against the industry "
      "benchmark (in line means within 5 %) and its last 4 weeks against the 4 before. Do not give an overall "
      "Healthy / Watch / At risk verdict: the report states the account's verdict, made from all its signals.\n"
-     "3. Channel effectiveness: revenue, conversions and click-through by channel, and how each changed week "
-     "over week.\n"
+     "3. Channel effectiveness, as a Markdown table with one row per channel: revenue, its share of the "
+     "total, conversions, click-through, and how revenue changed week over week.\n"
      "4. Attribution insights: which channels lead under each attribution model, and where the models "
      "disagree.\nUse figures from the data only."),
     ("recommendations", "Recommendations & Best Practices",

@@ -89,6 +89,9 @@ class Fault:
     `response`), so that a client that never hangs up fails its test instead of hanging it.
     `message` replaces the message of the error body, the `error` event or the warning, with
     `{token}` standing for the credential the request carried (a server that echoes it).
+    `first_text` and `pace` stream a turn as a slow model writes it: event by event, the
+    first `response.text.delta` `first_text` seconds after the request arrived and each
+    later one `pace` seconds after the one before (Recorded.text_sent says when each went).
     """
 
     kind: str = "run"
@@ -104,6 +107,8 @@ class Fault:
     script: Script | None = None  # the turn's events instead of the standard answer (tests/cortex_scripts.py)
     latency: float = 0.0
     lasts: float = 30.0
+    first_text: float | None = None  # paced: the first text delta this long after the request...
+    pace: float = 0.0  # ... and each later one this long after the one before
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +139,7 @@ class Recorded:
     finished: float | None = None
     status: int | None = None
     hung_up: bool = False  # the client closed the connection while the server was still answering
+    text_sent: list[float] = field(default_factory=list)  # when each text delta was written (monotonic)
 
     @property
     def prompt(self) -> str:
@@ -381,8 +387,13 @@ class CortexServer:
             events = list(_events(r.prompt, thread.thread_id, user_id, assistant_id, mode, message))
         # An answer that is ready goes out in one write (a send per event costs the server
         # ~2 ms of Python per call); the faults that cut the stream write event by event.
-        h.start_stream(at_once=mode not in ("drop", "truncate", "stall", "linger"))
+        paced = fault is not None and (fault.first_text is not None or fault.pace > 0)
+        h.start_stream(at_once=not paced and mode not in ("drop", "truncate", "stall", "linger"))
         for i, (name, data) in enumerate(events):
+            if paced and name == "response.text.delta":
+                assert fault is not None
+                after = r.text_sent[-1] + fault.pace if r.text_sent else r.started + (fault.first_text or 0.0)
+                time.sleep(max(after - time.monotonic(), 0.0))
             if mode in ("drop", "truncate", "stall") and i == CUT_AFTER:
                 if mode == "drop":
                     h.drop()
@@ -395,6 +406,8 @@ class CortexServer:
                 # Persist before the final event: a client may chain its next turn at once.
                 self._commit(thread, r, user_id, assistant_id, events)
             h.event(name, data)
+            if name == "response.text.delta":
+                r.text_sent.append(time.monotonic())
         if mode == "done":
             h.raw_event("data: [DONE]\n\n")
         if mode == "linger":

@@ -44,10 +44,10 @@ def test_console_runs_the_commands_dms_and_follow_ups_through_the_app(
     assert "• Northwind Outfitters: `CUST_12345`" in out  # help, with her customers
     assert ":no_entry: Sorry, CUST_45678 is not assigned to CSM001." in out
     assert "▌ Weekly report: Northwind Outfitters (CUST_12345)" in out  # the parent message
-    assert out.count("  ↳ in thread:") == 4  # three sections and the placeholder
-    assert "Looking into it…" in out
-    answer = out.split("↳ in thread (updated):")[1]
-    assert "Revenue by channel" in answer and "email" in answer
+    assert out.count("  ↳ in thread:") == 5  # three sections, the suggested questions, the answer
+    assert "weekly-report is thinking…" in out  # the thread's status while the answer is made
+    answer = out.split("is thinking…")[1]  # then streamed into the thread
+    assert "Revenue by channel" in answer and "email" in answer and "[Good answer] [Bad answer]" in answer
     assert "App Home:" in out and "*Next scheduled delivery:* Monday" in out
     assert "Only /weekly-report is a command here." in out
     assert "(CUST_23456)" not in out  # nothing after `quit` ran

@@ -15,7 +15,7 @@ from fakesnow import server as fakesnow_server
 from slack_sdk import WebClient
 
 from bot.channels.slack_dm.delivery import REPORT_EVENT, deliver
-from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.channels.slack_dm.render import slack_parent, slack_thread
 from core import (
     DeliveryStore,
     Report,
@@ -64,7 +64,7 @@ def test_deliver_posts_the_parent_then_each_section_in_its_thread(
 ) -> None:
     sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH)
 
-    assert sent.ok and sent.channel == slack.dm_channel(SARAH) and len(sent.replies) == 3
+    assert sent.ok and sent.channel == slack.dm_channel(SARAH) and len(sent.replies) == 4  # + suggestions
     parent, *thread = [m for m in slack.messages(sent.channel) if m.get("bot_id")]
     assert parent["ts"] == sent.ts and parent["blocks"] == slack_parent(report).blocks
     assert parent["metadata"] == {
@@ -76,7 +76,7 @@ def test_deliver_posts_the_parent_then_each_section_in_its_thread(
             "recipient": SARAH,
         },
     }
-    assert [m["blocks"] for m in thread] == [m.blocks for m in slack_sections(report)]
+    assert [m["blocks"] for m in thread] == [m.blocks for m in slack_thread(report)]
     assert all(m["thread_ts"] == sent.ts for m in thread)
     [row] = ledger(engine)
     assert (row["report_id"], row["recipient"], row["slack_channel_id"], row["message_ts"]) == (
@@ -93,7 +93,7 @@ def test_a_delivered_report_is_not_posted_twice_to_the_same_recipient(
     first = deliver(client, store, report, SARAH)
     again = deliver(client, store, report, SARAH)
     assert (again.status, again.channel, again.ts) == ("delivered", first.channel, first.ts)
-    assert len(slack.calls_to("chat.postMessage")) == 4
+    assert len(slack.calls_to("chat.postMessage")) == 5
     # an on-demand delivery has a ledger row of its own, and its thread maps back too
     extra = deliver(client, store, report, SARAH, on_demand_recipient(SARAH))
     assert extra.ok and extra.ts != first.ts and len(ledger(engine)) == 2
@@ -117,7 +117,7 @@ def test_a_delivery_whose_ledger_writes_were_lost_finds_its_messages_instead_of_
     )
     again = deliver(client, store, report, SARAH)
     assert (again.status, again.ts, again.posted) == ("delivered", first.ts, 0)
-    assert len(slack.calls_to("chat.postMessage")) == 4  # the parent and its 3 replies, once
+    assert len(slack.calls_to("chat.postMessage")) == 5  # the parent and its 4 replies, once
 
 
 def test_without_conversations_open_the_user_id_is_posted_to(
@@ -161,7 +161,7 @@ def warehouse(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Warehouse]:
     if request.param == "embedded":
-        with EmbeddedWarehouse(tmp_path / "home") as embedded:
+        with EmbeddedWarehouse(request.getfixturevalue("empty_home")) as embedded:
             yield embedded
         return
     server: dict[str, object] = request.getfixturevalue("fakesnow_kwargs")
@@ -284,8 +284,8 @@ def test_the_ledger_runs_natively_on_the_embedded_warehouse(tmp_path: Path) -> N
         assert embedded.translated == before + 1  # other statements still go through it
 
 
-def test_ledger_writes_in_a_transaction_belong_to_it(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path / "home") as embedded:
+def test_ledger_writes_in_a_transaction_belong_to_it(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as embedded:
         store = DeliveryStore(embedded)
         store.claim("CUST_1-20261109", SARAH)
         with pytest.raises(RuntimeError), embedded.transaction():

@@ -187,7 +187,7 @@ def test_all_sends_one_thread_per_customer(bot: Bot) -> None:
         "CUST_12345", "CUST_23456", "CUST_34567",
     ]  # fmt: skip
     for parent in parents:
-        assert len(thread_replies(bot.slack, SARAH, parent["ts"])) == 3
+        assert len(thread_replies(bot.slack, SARAH, parent["ts"])) == 4  # 3 sections, suggested questions
     rows = bot.services.engine.warehouse.query(
         "SELECT slack_channel_id, message_ts, status FROM report_deliveries"
     )
@@ -212,7 +212,7 @@ def test_after_a_reassignment_the_engine_refuses(bot: Bot) -> None:
     )
     bot.dm(SARAH, "What was revenue by channel?", thread_ts=parent["ts"])
     bot.settle()
-    [reply] = thread_replies(bot.slack, SARAH, parent["ts"])[3:]
+    [reply] = thread_replies(bot.slack, SARAH, parent["ts"])[4:]
     assert reply["text"] == ":no_entry: Sorry, CUST_12345 is not assigned to CSM001."
     assert bot.count("followups") == 0
     # The cached roster still lists it for her, so the ack accepts; the engine refuses before any work.
@@ -337,9 +337,9 @@ def test_a_failed_thread_reply_is_recorded_and_the_person_told(bot: Bot) -> None
     [row] = bot.services.engine.warehouse.query("SELECT * FROM report_deliveries")
     [parent] = report_parents(bot.slack, SARAH)
     assert (row["status"], row["message_ts"], row["attempts"]) == ("failed", parent["ts"], 1)
-    assert row["last_error"] == "thread reply 1 of 3: msg_too_long"
+    assert row["last_error"] == "thread reply 1 of 4: msg_too_long"
     assert bot.responses.texts == [
-        ":warning: I could not DM you the report for CUST_12345 (thread reply 1 of 3: msg_too_long)."
+        ":warning: I could not DM you the report for CUST_12345 (thread reply 1 of 4: msg_too_long)."
     ]
 
 
@@ -348,7 +348,7 @@ def test_a_rate_limited_post_is_retried_after_retry_after(bot: Bot) -> None:
     bot.command("CUST_12345")
     bot.settle()
     calls = bot.slack.calls_to("chat.postMessage")
-    assert [c.status for c in calls] == [429, 200, 200, 200, 200]
+    assert [c.status for c in calls] == [429, 200, 200, 200, 200, 200]
     assert calls[1].at - calls[0].at >= 1.0  # Retry-After honoured
     [row] = bot.services.engine.warehouse.query("SELECT status, attempts FROM report_deliveries")
     assert (row["status"], row["attempts"]) == ("delivered", 1)
@@ -465,7 +465,7 @@ def test_a_stuck_follow_up_frees_the_reports_lock_at_the_turn_deadline(
     bot.dm(SARAH, next_one, thread_ts=parent["ts"])  # waits for the report's lock, held by the stuck turn
     bot.settle()
     elapsed = time.monotonic() - started
-    stuck_reply, answer = thread_replies(bot.slack, SARAH, parent["ts"])[3:]
+    stuck_reply, answer = thread_replies(bot.slack, SARAH, parent["ts"])[4:]
     assert elapsed < 5.0  # the stuck turn's stream would have gone on for 15 s
     assert "did not finish within CORTEX_TURN_TIMEOUT=1s; the stream was closed" in stuck_reply["text"]
     assert "revenue grew 4.2%" in answer["text"] and f"Asked: {next_one}" in answer["text"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.channels.slack_dm.render import slack_parent, slack_thread
 from bot.runner import BotRunner
 from core import ReportEngine, load_settings
 from tests.conftest import AS_OF, REPORT_WEEK
@@ -118,8 +118,8 @@ def test_command_acks_at_once_then_dms_the_report_as_a_thread(
     assert parent["blocks"] == slack_parent(report).blocks
     assert parent["metadata"]["event_payload"]["report_id"] == report.report_id
     thread = replies(slack, SARAH, parent["ts"])
-    assert [m["blocks"] for m in thread] == [m.blocks for m in slack_sections(report)]
-    assert len(thread) == len(report.sections) == 3
+    assert [m["blocks"] for m in thread] == [m.blocks for m in slack_thread(report)]
+    assert len(thread) == len(report.sections) + 1 == 4  # the sections, then the suggested questions
 
     [row] = engine_of(runner).warehouse.query(
         "SELECT recipient, slack_channel_id, message_ts, status, attempts FROM report_deliveries"
@@ -129,10 +129,10 @@ def test_command_acks_at_once_then_dms_the_report_as_a_thread(
         parent["channel"], parent["ts"], "delivered", 1,
     )  # fmt: skip
     assert slack.calls_to("conversations.open")[0].params["users"] == SARAH
-    # its own four posts came back as events: each acknowledged, none answered
+    # its own five posts came back as events: each acknowledged, none answered
     echoes = [e for e in slack.envelopes if e["type"] == "events_api" and e["payload"]["event"].get("bot_id")]
-    assert len(echoes) == 4 and all(slack.wait_ack(e["envelope_id"]) for e in echoes)
-    assert len(bot_messages(slack, SARAH)) == 4
+    assert len(echoes) == 5 and all(slack.wait_ack(e["envelope_id"]) for e in echoes)
+    assert len(bot_messages(slack, SARAH)) == 5
     for secret in (slack.bot_token, slack.app_token):
         assert secret not in caplog.text
 
@@ -157,15 +157,13 @@ def test_follow_up_in_the_thread_continues_the_reports_agent_thread(
     before = engine.store.load("CUST_12345")
 
     slack.send_dm(SARAH, "What was revenue by channel last week?", thread_ts=parent["ts"])
-    slack.wait_for(lambda: slack.calls_to("chat.update"), timeout=30, what="the answer")
+    slack.wait_for(lambda: slack.streams(SARAH), timeout=30, what="the answer")
     assert runner.services.wait_idle(30)
 
-    [update] = slack.calls_to("chat.update")
-    answer = next(m for m in bot_messages(slack, SARAH) if m["ts"] == update.params["ts"])
+    [stream] = slack.streams(SARAH)  # streamed into the thread (tests/test_bot_answers.py)
+    answer = next(m for m in bot_messages(slack, SARAH) if m["ts"] == stream.ts)
     assert answer["thread_ts"] == parent["ts"]
     assert "Revenue by channel" in answer["text"] and "email" in answer["text"]
-    placeholder = next(c for c in slack.calls_to("chat.postMessage") if c.response.get("ts") == answer["ts"])
-    assert placeholder.params["text"] == "Looking into it…"
 
     after = engine.store.load("CUST_12345")
     [followup] = engine.warehouse.query(
@@ -179,7 +177,7 @@ def test_follow_up_in_the_thread_continues_the_reports_agent_thread(
 
     # the next question continues after that answer
     slack.send_dm(SARAH, "How does click-through compare to the benchmark?", thread_ts=parent["ts"])
-    slack.wait_for(lambda: len(slack.calls_to("chat.update")) == 2, timeout=30, what="the second answer")
+    slack.wait_for(lambda: len(slack.streams(SARAH)) == 2, timeout=30, what="the second answer")
     assert runner.services.wait_idle(30)
     second = engine.warehouse.query("SELECT parent_message_id FROM followups ORDER BY asked_at")[1]
     assert second["parent_message_id"] == after.last_message_id
@@ -271,13 +269,13 @@ def test_thirty_commands_at_once_are_all_acknowledged_in_time(
     assert max(latencies) <= ACK_CONTRACT
     assert all(a.payload and "Preparing the weekly report" in a.payload["text"] for a in acks)
 
-    # 30 reports × 4 messages to one DM (not paced here: see the runner fixture)
+    # 30 reports × 5 messages to one DM (not paced here: see the runner fixture)
     slack.wait_for(lambda: len(parents(slack, SARAH)) == 30, timeout=240, what="30 report threads")
     assert runner.services.wait_idle(60)
     assert count(runner, "weekly_reports") == 3  # concurrent requests for one report generate it once
     assert count(runner, "report_deliveries") == 30
     for parent in parents(slack, SARAH):
-        assert len(replies(slack, SARAH, parent["ts"])) == 3
+        assert len(replies(slack, SARAH, parent["ts"])) == 4  # 3 sections, the suggested questions
 
 
 def test_stopping_ends_even_when_the_socket_mode_session_runner_re_arms_its_session(

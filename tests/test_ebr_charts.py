@@ -95,11 +95,9 @@ def test_the_channel_mix_is_the_sections_channel_figures_and_the_baseline_window
             if v["period"] == "baseline":
                 assert v["share"] == pytest.approx(baseline[v["channel"]] / sum(baseline.values()))
         for v in (v for v in values if v["period"] == "this week"):
-            # The section's channel line: "**email:** $20,957 revenue (57% of total, ...".
+            # The section's channel effectiveness row: "| email | $20,957 | 57% | ...".
             row = next(m for m in r.headline.channel_mix if m["channel"] == v["channel"])  # type: ignore[union-attr]
-            assert f"**{v['channel']}:** {money(row['revenue'])} revenue ({pct(v['share'], 0)} of total" in (
-                r.full_report
-            )
+            assert f"| {v['channel']} | {money(row['revenue'])} | {pct(v['share'], 0)} |" in r.full_report
             assert f"{v['channel']} {pct(v['share'], 0)} ({money(row['revenue'])})" in chart.alt_text
         assert sum(v["share"] for v in values if v["period"] == "this week") == pytest.approx(1)
 
@@ -145,3 +143,77 @@ def test_no_charts_without_data_or_for_a_report_stored_before_charts(reports: li
     assert [c.alt_text for c in get_kind("ebr").charts(again)] == [
         c.alt_text for c in by_name(report).values()
     ]
+
+
+def test_a_compiled_spec_reused_with_another_reports_data_renders_as_vega_lite_would(
+    reports: list[Report],
+) -> None:
+    import vl_convert
+
+    from bot import charts as renderer
+
+    mixes = [by_name(r)["channel-mix"] for r in reports]
+    first, second = next(
+        (a, b) for a in mixes for b in mixes
+        if a is not b and a.spec["encoding"]["y"]["sort"] == b.spec["encoding"]["y"]["sort"]
+    )  # fmt: skip
+    renderer.render_png(first)
+    kept = len(renderer._compiled)
+    png = renderer.render_png(second)
+    assert len(renderer._compiled) == kept  # the first one's compiled Vega, with the second's data
+    assert png == bytes(vl_convert.vegalite_to_png(second.spec, scale=renderer.SCALE))
+    assert png != renderer.render_png(first)
+
+
+def test_a_partial_week_is_starred_and_without_a_benchmark_there_is_no_reference(
+    reports: list[Report],
+) -> None:
+    report = reports[0]
+    h = dataclasses.replace(report.headline, trend_days=[7] * 7 + [3], benchmark_growth=None)  # type: ignore[type-var]
+    chart = by_name(dataclasses.replace(report, headline=h))["revenue-trend"]
+    weeks = [v["week"] for v in chart.spec["data"]["values"]]
+    assert weeks == ["Sep 21", "Sep 28", "Oct 5", "Oct 12", "Oct 19", "Oct 26", "Nov 2", "Nov 9*"]
+    assert chart.spec["title"]["subtitle"] == ["* partial week: only the days with data"]
+    assert chart.alt_text.endswith("; no benchmark growth reference.")
+    assert " to Nov 9*: " in chart.alt_text
+    flat = dataclasses.replace(h, trend_revenue=[0.0] * 8, channel_mix=[])
+    assert by_name(dataclasses.replace(report, headline=flat)) == {}
+
+
+def customer(revenue: list[float], short: dict[int, int] | None = None) -> Any:
+    from core.kinds.ebr.analytics import Benchmark, CustomerData
+
+    data = CustomerData("CUST_1", "Test Co", "Retail", None, None)
+    data.benchmarks = {"weekly_revenue_growth": Benchmark(0.01, 0.005)}
+    for offset, value in zip(range(-7, 1), revenue, strict=True):
+        if value:
+            data.week(offset).add_conversions(10, value)
+            data.week(offset).add_engagement(1000, 200, 20, 600, 10)
+    data.short_weeks = short or {}
+    return data
+
+
+def test_the_benchmark_reference_only_for_a_whole_trend_of_an_active_customer() -> None:
+    from core.kinds.ebr.analysis import analyse
+    from core.kinds.ebr.kind import chart_figures
+
+    def figures(data: Any) -> dict[str, Any]:
+        return chart_figures(data, analyse(data))
+
+    whole = figures(customer([100.0] * 8))
+    assert whole["benchmark_growth"] == 0.01 and whole["trend_revenue"] == [100.0] * 8
+    assert whole["trend_days"] == [7] * 8
+    partial = figures(customer([100.0] * 8, {-3: 4}))
+    assert partial["benchmark_growth"] is None and partial["trend_days"][4] == 4
+    assert figures(customer([0, 0, 0, 100.0, 100.0, 100.0, 100.0, 100.0]))["benchmark_growth"] is None
+
+
+def test_a_partial_weeks_channel_mix_says_how_many_days_it_covers(reports: list[Report]) -> None:
+    report = reports[0]
+    h = dataclasses.replace(report.headline, trend_days=[7] * 7 + [4])  # type: ignore[type-var]
+    chart = by_name(dataclasses.replace(report, headline=h))["channel-mix"]
+    assert chart.spec["title"]["subtitle"].startswith("this week (4 of 7 days of data) vs its baseline")
+    assert chart.alt_text.startswith(
+        "Share of revenue by channel, this week (4 of 7 days of data) vs its baseline"
+    )
+    assert by_name(report)["channel-mix"].spec["title"]["subtitle"].startswith("this week vs its baseline")

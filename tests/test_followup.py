@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,11 +150,24 @@ def load(warehouse: EmbeddedWarehouse) -> None:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedWarehouse]:
-    home: Path = tmp_path_factory.mktemp("followup")
+def make_followup_home(home: Path) -> None:
+    """The follow-up modules' warehouse: an empty one with `load`'s rows (conftest's
+    followup_template makes it once per run; each module opens a copy)."""
     with EmbeddedWarehouse(home) as wh:
         load(wh)
+
+
+def followup_warehouse(template: Path, tmp_path_factory: pytest.TempPathFactory) -> EmbeddedWarehouse:
+    home = tmp_path_factory.mktemp("followup") / "home"
+    shutil.copytree(template, home)
+    return EmbeddedWarehouse(home)
+
+
+@pytest.fixture(scope="module")
+def warehouse(
+    followup_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedWarehouse]:
+    with followup_warehouse(followup_template, tmp_path_factory) as wh:
         yield wh
 
 

@@ -4,6 +4,7 @@ the dates it asks about, or (when it must be) refused honestly."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,13 +12,14 @@ from core.agent.local.followup import FollowupAnswerer
 from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.question_set import CASES, Case, score
-from tests.test_followup import CONTEXT, load
+from tests.test_followup import CONTEXT, followup_warehouse
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path_factory.mktemp("question-set")) as wh:
-        load(wh)
+def warehouse(
+    followup_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedWarehouse]:
+    with followup_warehouse(followup_template, tmp_path_factory) as wh:
         yield wh
 
 

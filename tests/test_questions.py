@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,15 +19,16 @@ from core.agent.local.followup import FollowupAnswerer
 from core.format import change, money, number
 from core.kinds.ebr.search import CaseStudyIndex
 from core.warehouse.embedded import EmbeddedWarehouse
-from tests.test_followup import ACME, CONTEXT, WEEK, T, load
+from tests.test_followup import ACME, CONTEXT, WEEK, T, followup_warehouse
 
 D = dt.date
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path_factory.mktemp("questions")) as wh:
-        load(wh)
+def warehouse(
+    followup_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedWarehouse]:
+    with followup_warehouse(followup_template, tmp_path_factory) as wh:
         yield wh
 
 

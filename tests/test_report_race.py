@@ -171,16 +171,37 @@ def clear(warehouse: Warehouse) -> None:
 STEPS = 4  # of one save: the MERGE, reading the rows back, the sections' transaction, the last delete
 
 
-def test_a_save_takes_the_steps_the_interleavings_cover(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def test_a_save_takes_the_steps_the_interleavings_cover(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         assert steps_of_one_save(warehouse) == STEPS
 
 
+def distinct_pauses(a_pause: int) -> list[int]:
+    """B's pause points that, with A's `a_pause`, make a distinct order of steps.
+
+    The order is A[:a], B[:b], A[a:], B[b:]. With b = 0, or with a = STEPS (A has no step left
+    to pause before), it is A whole then B whole, for any a or b: those 9 pairs are one order,
+    run once, as (STEPS, 0). The other 16 pairs are all distinct orders, and all run."""
+    if a_pause == STEPS:
+        return [0]
+    return list(range(1, STEPS + 1))
+
+
+def test_the_interleavings_run_are_every_distinct_order_of_steps_once() -> None:
+    def order(a: int, b: int) -> tuple[str, ...]:
+        return (*[f"A{i}" for i in range(a)], *[f"B{i}" for i in range(b)],
+                *[f"A{i}" for i in range(a, STEPS)], *[f"B{i}" for i in range(b, STEPS)])  # fmt: skip
+
+    every = {order(a, b) for a in range(STEPS + 1) for b in range(STEPS + 1)}
+    run = [order(a, b) for a in range(STEPS + 1) for b in distinct_pauses(a)]
+    assert len(run) == len(set(run)) and set(run) == every
+
+
 def check_every_interleaving(first: Warehouse, second: Warehouse, a_pause: int) -> set[str]:
-    """A paused after `a_pause` steps, B after each number of steps in turn (split by `a_pause`
-    so that the interleavings run on several test workers)."""
+    """A paused after `a_pause` steps, B after each number of steps in turn that makes a new
+    order (split by `a_pause` so that the interleavings run on several test workers)."""
     winners = set()
-    for b_pause in range(STEPS + 1):
+    for b_pause in distinct_pauses(a_pause):
         clear(first)
         ReportStore(first).save([report("old")], refresh=True)  # a report delivered earlier
         interleave(first, second, a_pause, b_pause)
@@ -192,8 +213,8 @@ def check_every_interleaving(first: Warehouse, second: Warehouse, a_pause: int) 
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def embedded(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield warehouse
 
 

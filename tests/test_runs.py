@@ -77,8 +77,8 @@ def claim_together(bots: list[RunClaims], scope: str = SCOPE) -> list[Claim]:
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def embedded(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield warehouse
 
 

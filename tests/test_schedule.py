@@ -151,9 +151,9 @@ def test_next_run_for_app_home() -> None:
 
 
 @pytest.fixture
-def runs(tmp_path: Path) -> Iterator[RunClaims]:
+def runs(empty_home: Path) -> Iterator[RunClaims]:
     """Run claims on a real (empty) embedded warehouse: the source of "has this run happened"."""
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield RunClaims(warehouse, owner="bot-test")
 
 

@@ -57,6 +57,8 @@ def test_connector_default_connection_name_is_honoured(tmp_path: Path) -> None:
         ({"CORTEX_MAX_RETRY_AFTER": "-1"}, "CORTEX_MAX_RETRY_AFTER must be a number of seconds, 0 or more"),
         ({"WEEKLY_REPORT_POST_INTERVAL": "-1"}, "WEEKLY_REPORT_POST_INTERVAL must be a number of seconds"),
         ({"WEEKLY_REPORT_POST_INTERVAL": "soon"}, "WEEKLY_REPORT_POST_INTERVAL has an invalid value"),
+        ({"WEEKLY_REPORT_SLACK_TIMEOUT": "0"}, "WEEKLY_REPORT_SLACK_TIMEOUT must be a number of seconds"),
+        ({"WEEKLY_REPORT_SLACK_TIMEOUT": "inf"}, "WEEKLY_REPORT_SLACK_TIMEOUT must be a number of seconds"),
     ],
 )
 def test_bad_settings_are_clear(tmp_path: Path, env: dict[str, str], message: str) -> None:

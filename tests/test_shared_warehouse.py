@@ -135,8 +135,8 @@ def test_the_cli_reads_while_the_console_runs(demo_home: Path) -> None:
 
 
 @pytest.fixture
-def held(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def held(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         yield warehouse
 
 

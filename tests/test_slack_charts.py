@@ -16,7 +16,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.channels.slack_dm.delivery import PART_EVENT, Poster, deliver, share_charts
-from bot.channels.slack_dm.render import slack_sections
+from bot.channels.slack_dm.render import slack_thread
 from bot.charts.files import chart_filename
 from bot.pacing import Pacer
 from bot.runner import BotRunner
@@ -103,7 +103,7 @@ def test_the_charts_are_one_reply_after_the_first_section_with_titles_and_alt_te
     sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
 
     assert sent.ok and sent.charts == tuple(names(report)) and sent.charts_error is None
-    assert sent.posted == 1 + 1 + len(slack_sections(report))  # parent, the charts, the sections
+    assert sent.posted == 1 + 1 + len(slack_thread(report))  # parent, the charts, the sections
     [complete] = slack.calls_to(COMPLETE)
     assert (complete.params["channel_id"], complete.params["thread_ts"]) == (sent.channel, sent.ts)
     charts = charted.charts(report)
@@ -117,7 +117,7 @@ def test_the_charts_are_one_reply_after_the_first_section_with_titles_and_alt_te
     first, second, *rest = thread(slack, sent.channel)
     assert [f["name"] for f in second["files"]] == names(report)  # after the first section
     assert second["thread_ts"] == sent.ts and not first.get("files") and all(not m.get("files") for m in rest)
-    assert parts(slack, sent.channel) == list(range(1, len(slack_sections(report)) + 1))
+    assert parts(slack, sent.channel) == list(range(1, len(slack_thread(report)) + 1))
     assert all((u.content or b"").startswith(b"\x89PNG") for u in slack.uploaded_files(sent.channel))
 
 
@@ -125,7 +125,7 @@ def test_a_report_without_charts_or_with_charts_off_uploads_nothing(
     engine: ReportEngine, client: WebClient, slack: SlackServer, report: Report
 ) -> None:
     sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=False)
-    assert sent.ok and sent.charts == () and sent.posted == 1 + len(slack_sections(report))
+    assert sent.ok and sent.charts == () and sent.posted == 1 + len(slack_thread(report))
     assert not [c for c in slack.calls if c.method.startswith("files.")]
 
 
@@ -139,7 +139,7 @@ def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     first = deliver(client, store, report, SARAH, charts=True)
     assert (first.status, first.error) == (
         "failed",
-        f"thread reply 2 of {len(slack_sections(report))}: fatal_error",
+        f"thread reply 2 of {len(slack_thread(report))}: fatal_error",
     )
     assert shared(slack, first.channel) == [names(report)]
 
@@ -147,8 +147,8 @@ def test_a_delivery_stopped_after_the_upload_resumes_without_uploading_again(
     again = deliver(client, store, report, SARAH, charts=True)
     assert again.ok and again.ts == first.ts and again.charts == tuple(names(report))
     assert len(slack.calls_to(COMPLETE)) == 1 and shared(slack, again.channel) == [names(report)]
-    assert parts(slack, again.channel) == list(range(1, len(slack_sections(report)) + 1))
-    assert again.posted == len(slack_sections(report)) - 1
+    assert parts(slack, again.channel) == list(range(1, len(slack_thread(report)) + 1))
+    assert again.posted == len(slack_thread(report)) - 1
 
 
 def test_a_failed_upload_fails_the_delivery_and_the_resume_uploads_the_charts(
@@ -168,7 +168,7 @@ def test_a_failed_upload_fails_the_delivery_and_the_resume_uploads_the_charts(
     again = deliver(client, store, report, SARAH, poster=poster, charts=True)
     assert again.ok and shared(slack, again.channel) == [names(report)]
     assert len(slack.calls_to(COMPLETE)) == 1
-    assert parts(slack, again.channel) == list(range(1, len(slack_sections(report)) + 1))
+    assert parts(slack, again.channel) == list(range(1, len(slack_thread(report)) + 1))
 
 
 def test_an_upload_whose_answer_was_lost_is_found_not_uploaded_again(
@@ -209,7 +209,7 @@ def test_an_upload_refused_for_good_delivers_the_report_without_its_charts(
     slack.fail("files.getUploadURLExternal", status=200, error="missing_scope")
     sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
     assert sent.ok and (sent.charts, sent.charts_error) == ((), "missing_scope")
-    assert parts(slack, sent.channel) == list(range(1, len(slack_sections(report)) + 1))
+    assert parts(slack, sent.channel) == list(range(1, len(slack_thread(report)) + 1))
     assert not slack.calls_to(COMPLETE)
 
 
@@ -242,7 +242,7 @@ def test_the_charts_reply_is_paced_like_a_post(
         )  # fmt: skip
         assert sent.ok
         took.append(clock.at)
-    sections = len(slack_sections(report))
+    sections = len(slack_thread(report))
     assert took == [float(sections), float(sections + 1)]
 
 
@@ -268,7 +268,7 @@ def test_a_slash_command_gets_a_report_thread_with_the_ebr_charts(demo_home: Pat
         try:
             assert server.wait_connected(timeout=10)
             server.send_slash_command("/weekly-report", "CUST_12345", user_id=SARAH)
-            server.wait_for(lambda: len(parts(server, SARAH)) == 3, timeout=60, what="the report's thread")
+            server.wait_for(lambda: len(parts(server, SARAH)) >= 3, timeout=60, what="the report's thread")
             assert bot.services.wait_idle(30)
         finally:
             bot.stop(grace=30)

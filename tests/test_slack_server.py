@@ -311,6 +311,26 @@ def test_server_error_faults_by_count_and_by_predicate(server: SlackServer, web:
     assert web.chat_postMessage(channel=MICHAEL, text="fine now")["ok"]
 
 
+def test_a_request_whose_client_died_mid_body_is_never_run_nor_recorded() -> None:
+    """http.client sends a request's headers and its body in two writes: a client killed
+    between them (or mid-body) leaves the server a request shorter than its Content-Length.
+    Slack never sees that request whole, so it runs nothing; the local server neither posts
+    it nor records it as a call (it used to record a 200 `channel_not_found` post, which
+    counted as a 37th post in tests/test_weekly_cli.py's kill test)."""
+    server = _start()
+    body = json.dumps({"channel": SARAH, "text": "never sent whole"}).encode()
+    for sent in (b"", body[: len(body) // 2]):  # headers only; headers and half the body
+        with socket.create_connection(("127.0.0.1", urlsplit(server.api_url).port or 80)) as raw:
+            raw.sendall(
+                b"POST /api/chat.postMessage HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json; charset=utf-8\r\n"
+                + f"Authorization: Bearer {server.bot_token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                + sent
+            )
+    server.stop()  # joins every request's thread
+    assert server.calls_to("chat.postMessage") == [] and server.messages(SARAH) == []
+
+
 def test_per_channel_rate_limit_is_enforced_per_channel(server: SlackServer) -> None:
     server.limit_rate("chat.postMessage", per_channel_per_second=1, per_workspace_per_minute=300)
     web = WebClient(

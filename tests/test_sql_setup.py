@@ -397,8 +397,8 @@ def test_semantic_model_names_and_synonyms_are_unambiguous() -> None:
     assert not collisions, "ambiguous names in the semantic model:\n" + "\n".join(collisions)
 
 
-def test_semantic_model_names_only_tables_and_columns_of_setup_sql(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path) as warehouse:
+def test_semantic_model_names_only_tables_and_columns_of_setup_sql(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         physical = information_schema(warehouse)
     tables = model_tables()
     for name, table in tables.items():
@@ -723,7 +723,7 @@ class _Session:
 
 
 def test_weekly_task_procedure_stores_reports_as_generations(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    empty_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The procedure's own statements, run on the embedded warehouse: a report it stores reads
     whole, and replacing it leaves only the new generation's sections."""
@@ -744,7 +744,7 @@ def test_weekly_task_procedure_stores_reports_as_generations(
         return [(key, i, title, f"{key} {thread}", i, "complete", None) for i, (key, title, _) in
                 enumerate(procedure["SECTIONS"], 1)]  # fmt: skip
 
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         session = _Session(warehouse)
         assert procedure["store"](session, row("partial", "t1"), sections("t1"))
         assert procedure["store"](session, row("complete", "t2"), sections("t2"))

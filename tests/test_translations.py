@@ -20,8 +20,8 @@ QUERY = (
 
 
 @pytest.fixture
-def wh(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
-    with EmbeddedWarehouse(tmp_path / "home") as warehouse:
+def wh(empty_home: Path) -> Iterator[EmbeddedWarehouse]:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         warehouse.execute(
             "INSERT INTO CUSTOMER_SUCCESS_DATA.ANALYTICS.customers (customer_id, customer_name, industry) "
             "VALUES ('CUST_1', 'One', 'Retail'), ('CUST_2', 'Two', 'Retail')"
@@ -85,3 +85,23 @@ def test_a_kept_query_without_placeholders_ignores_values_as_a_first_run_does(wh
     assert wh.fetch(plain, [5])[1] == [(2,)]
     assert _kept(plain)
     assert wh.fetch(plain, [5])[1] == [(2,)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers",
+        "SELECT customer_id AS Cid, COUNT(*) n, 1 + 1, 'a' FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers GROUP BY 1",
+        "SELECT c.customer_id, d.customer_id FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers c "
+        "JOIN CUSTOMER_SUCCESS_DATA.ANALYTICS.customers d USING (customer_id)",
+        "SELECT OBJECT_CONSTRUCT('a', 1) AS o, CURRENT_DATE()",
+        "SHOW TABLES",
+        "DELETE FROM CUSTOMER_SUCCESS_DATA.ANALYTICS.customers WHERE customer_id = 'none'",
+    ],
+)
+def test_result_columns_are_the_names_fakesnow_describes(wh: EmbeddedWarehouse, sql: str) -> None:
+    """`fetch` names the columns from the result fakesnow holds, not from its `description`
+    (which plans the statement again on every read): the same names, in the same order."""
+    columns, _ = wh.fetch(sql)
+    described = [d.name for d in wh._cursor.description or []]
+    assert columns == described and columns

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from core.warehouse.embedded import EmbeddedWarehouse
 from tests.slack_server import SlackServer
 from tests.test_weekly_job import WEEK, assert_each_report_exactly_once
 
-TIMEOUT = 180  # generous: a run posts 36 messages, 12 of them to one DM at one a second
+TIMEOUT = 180  # generous: a run posts 45 messages (9 reports, each a parent, 3 sections and the suggested questions), 15 of them to one DM at one a second
+IN_FLIGHT = 3.0  # WEEKLY_REPORT_SLACK_TIMEOUT: how long a dead process's post may still land
 
 
 def env(home: Path, slack: SlackServer | None, paced: bool) -> dict[str, str]:
-    """`paced`: Slack's one post a second per channel, as in production; else no pause (not the subject)."""
+    """`paced`: Slack's one post a second per channel, as in production; else no pause (not the subject).
+    A restart waits IN_FLIGHT seconds (not 30) before it posts what a killed run may have in flight."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WEEKLY_REPORT_"))}
     environ |= {
         "WEEKLY_REPORT_HOME": str(home),
@@ -34,6 +37,7 @@ def env(home: Path, slack: SlackServer | None, paced: bool) -> dict[str, str]:
     }
     if not paced:
         environ["WEEKLY_REPORT_POST_INTERVAL"] = "0"
+    environ["WEEKLY_REPORT_SLACK_TIMEOUT"] = str(IN_FLIGHT)
     if slack is not None:
         environ |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.api_url}
     return environ
@@ -80,7 +84,7 @@ def test_send_weekly_twice_with_one_post_in_five_rate_limited_sends_each_report_
     assert code == 0 and again["already_claimed"] and again["run_id"] == summary["run_id"]
     check_delivered(demo_home, slack)
     posted = [c for c in slack.calls_to("chat.postMessage") if c.status == 200]
-    assert len(posted) == 36
+    assert len(posted) == 45
     # one message per second per DM channel, at most (the server's clock, generous for jitter)
     by_channel: dict[str, list[float]] = {}
     for call in posted:
@@ -118,7 +122,39 @@ def test_killed_mid_run_and_started_again_no_duplicates_no_losses(
     assert code == 0, err
     assert (summary["status"], summary["dms_sent"], summary["run_id"]) == ("completed", 9, run.run_id)
     check_delivered(demo_home, slack)
-    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 36
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 45
+
+
+def test_a_post_in_flight_when_the_process_is_killed_lands_late_and_is_not_posted_again(
+    demo_home: Path, slack: SlackServer
+) -> None:
+    """Slack takes the first post, its sender is SIGKILLed, and the post is stored only after
+    the restarted process has looked for it in that DM's history: a request sent before a
+    crash can land late. The restart must not post it again (the parent, or any part)."""
+    victim: list[subprocess.Popen[str]] = []
+    held: dict[str, Any] = {}
+
+    def kill_its_sender(params: dict[str, Any]) -> bool:
+        os.kill(victim[0].pid, signal.SIGKILL)
+        held.update(channel=params.get("channel"), killed=time.monotonic())
+        return True
+
+    def restart_looked() -> bool:  # the restart has read the held post's DM since the kill
+        return any(
+            c.at > held["killed"] and c.params.get("channel") == held["channel"]
+            for c in slack.calls_to("conversations.history") + slack.calls_to("conversations.replies")
+        )
+
+    hold = slack.hold("chat.postMessage", restart_looked, when=kill_its_sender)
+    victim.append(send_weekly(demo_home, slack))
+    victim[0].communicate(timeout=TIMEOUT)
+    assert victim[0].returncode == -signal.SIGKILL and hold.held == 1
+    code, summary, err = finish(send_weekly(demo_home, slack))
+    assert code == 0, err
+    assert restart_looked()  # the held post landed after the restart's first look, not by timeout
+    assert (summary["status"], summary["dms_sent"]) == ("completed", 9)
+    check_delivered(demo_home, slack)
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.ok]) == 45
 
 
 def test_dry_run_writes_nothing(demo_home: Path, slack: SlackServer) -> None:

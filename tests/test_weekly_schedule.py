@@ -47,9 +47,9 @@ def test_a_run_missed_earlier_today_is_delivered_once_when_the_bot_comes_back(
     bot.start()
     try:
         slack.wait_for(
-            lambda: len(slack.calls_to("chat.postMessage")) >= 36,
+            lambda: len(slack.calls_to("chat.postMessage")) >= 45,
             timeout=120,
-            what="the missed run's 36 posts",
+            what="the missed run's 45 posts",
         )
         claims = RunClaims(bot.services.engine.warehouse)
         slack.wait_for(lambda: claims.get(week, f"weekly:{zone}") and claims.get(week, f"weekly:{zone}").finished,
@@ -68,7 +68,7 @@ def test_a_run_missed_earlier_today_is_delivered_once_when_the_bot_comes_back(
         assert again.schedule.catch_up() == []
     finally:
         again.stop(grace=30)
-    assert len(slack.calls_to("chat.postMessage")) == 36
+    assert len(slack.calls_to("chat.postMessage")) == 45
 
 
 def test_csm_timezones_get_their_own_monday_eight(slack: SlackServer, demo_home: Path) -> None:

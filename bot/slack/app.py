@@ -7,6 +7,7 @@ real payloads to the same app.
 from __future__ import annotations
 
 import logging
+import math
 from urllib.error import URLError
 
 from slack_bolt import App
@@ -41,6 +42,7 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url.rstrip("/") + "/",  # the SDK appends method names to it
+        timeout=math.ceil(settings.slack_timeout),  # slack_sdk declares whole seconds
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),

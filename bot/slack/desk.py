@@ -15,16 +15,14 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot.channels.slack_dm.delivery import Poster, deliver, share_charts
+from bot.channels.slack_dm.delivery import Poster, deliver
 from bot.schedule import next_coaching_run, next_run
 from bot.services import Services
+from bot.slack.answers import AnswerDesk
 from bot.slack.coaching import CoachingDesk
 from bot.slack.identity import People
 from bot.slack.replies import (
     COMMAND,
-    LOOKING_INTO_IT,
-    NOT_A_REPORT_THREAD,
-    answer_messages,
     channel_words,
     coaching_when,
     escape,
@@ -33,7 +31,7 @@ from bot.slack.replies import (
     working_on,
 )
 from bot.slack.requests import Coaching, EmailChoice, Help, OneReport, Pause, Request, Resume
-from core import Preferences, ReportEngine, Requester, Target, ThreadLink, channels_for, on_demand_recipient
+from core import Preferences, Requester, Target, channels_for, on_demand_recipient
 from core.errors import InputError, NotAuthorized, UnknownCustomer
 
 log = logging.getLogger("weekly_report.bot")
@@ -62,6 +60,7 @@ class Desk:
         self.services, self.people = services, people
         self.engine = services.engine
         self.coaching = CoachingDesk(services, people)
+        self.answers = AnswerDesk(services, people, streaming=services.settings.slack_streaming)
 
     # -- requests for reports ------------------------------------------------------------
 
@@ -240,66 +239,14 @@ class Desk:
 
     # -- follow-up questions -------------------------------------------------------------
 
-    def follow_up(self, client: WebClient, user_id: str, channel: str, thread_ts: str, question: str) -> None:
-        """A reply in a thread: answered in that thread when the thread is a report's, by the
-        engine of the report's kind, once it has authorised the person for the report's subject."""
-
-        def say(text: str) -> str | None:
-            return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
-
-        try:
-            link = self.services.deliveries.thread(channel, thread_ts)
-            if link is None:
-                say(NOT_A_REPORT_THREAD)
-                return
-            engine = self.services.engine_for(link.kind)  # the kind the report is of
-            requester = self.people.person(client, user_id).requester
-            engine.authorize(requester, link.customer_id)
-        except Exception as exc:
-            say(tell(exc))
-            return
-        placeholder = say(LOOKING_INTO_IT)
-        if placeholder is None:
-            return
-
-        def failed(exc: Exception) -> None:
-            client.chat_update(channel=channel, ts=placeholder, text=tell(exc))
-
-        try:
-            self.services.workers.submit(
-                f"follow-up on {link.report_id}",
-                lambda: self._answer(
-                    client, engine, requester, link, question, channel, thread_ts, placeholder
-                ),
-                on_error=failed,
-            )
-        except Exception as exc:
-            failed(exc)
-
-    def _answer(
+    def follow_up(
         self,
         client: WebClient,
-        engine: ReportEngine,
-        requester: Requester,
-        link: ThreadLink,
-        question: str,
+        user_id: str,
         channel: str,
         thread_ts: str,
-        placeholder: str,
+        question: str,
+        team_id: str | None = None,
     ) -> None:
-        # One question at a time per report: each continues after the previous answer.
-        with self.services.workers.exclusive(f"ask {link.report_id}"):
-            result = engine.ask(requester, link.customer_id, question, link.week)
-        first, *rest = answer_messages(result.answer.text)
-        client.chat_update(channel=channel, ts=placeholder, text=first.text, blocks=first.blocks)
-        for message in rest:
-            client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
-            )
-        if result.answer.charts and self.services.settings.charts:  # the Cortex agent's own charts
-            stem = f"{link.report_id}-answer-{result.answer.message_id or placeholder}"
-            share_charts(Poster(client, self.services.pacer), channel, thread_ts, result.answer.charts, stem)
-        log.info(
-            "answered a follow-up on %s (agent message %s -> %s)",
-            link.report_id, result.parent_message_id, result.answer.message_id,
-        )  # fmt: skip
+        """A reply in a thread: answered in that thread when it is a report's (bot/slack/answers.py)."""
+        self.answers.follow_up(client, user_id, channel, thread_ts, question, team_id)

@@ -5,14 +5,27 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from core.agent.base import Agent, Answer, AskContext, ResultTable
+from core.agent.base import (
+    PLANNING,
+    QUERYING,
+    SEARCHING,
+    WRITING,
+    Agent,
+    Answer,
+    AnswerListener,
+    AskContext,
+    ResultTable,
+)
 from core.settings import Settings
 from core.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from core.kinds import ReportKind
 
-__all__ = ["Agent", "Answer", "AskContext", "ResultTable", "make_agent", "workers"]
+__all__ = [
+    "PLANNING", "QUERYING", "SEARCHING", "WRITING", "Agent", "Answer", "AnswerListener", "AskContext",
+    "ResultTable", "make_agent", "workers",
+]  # fmt: skip
 
 
 def make_agent(settings: Settings, warehouse: Warehouse, kind: ReportKind | None = None) -> Agent:

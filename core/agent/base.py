@@ -10,6 +10,7 @@ core.agent.testing.ScriptedAgent.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from core.charts import Chart
 from core.weeks import Week
 
+log = logging.getLogger(__name__)
 Write = Callable[[], None]
 Store = Callable[[Write], None]
 
@@ -103,6 +105,60 @@ class AnswerListener(Protocol):
     def text(self, delta: str) -> None: ...
 
 
+class Relay:
+    """What an agent tells about an answer while it makes it; every call is a no-op without a listener.
+
+    Agents report through a Relay rather than to the listener itself: it repeats no status
+    (the same phase and message twice in a row), passes text only if not empty, and also
+    hands on, to a listener that has these optional hooks (the engine's guard gate,
+    core/guard/stream.py), every SQL statement the agent ran (`sql(statement)`) and every
+    result set it showed (`table(result)`), each as soon as the agent knows it and before
+    any text that follows it. The public AnswerListener needs neither hook.
+    """
+
+    def __init__(self, listener: AnswerListener | None) -> None:
+        self.listener = listener
+        self._status: tuple[str, str] | None = None
+        self._sql: Callable[[str], None] | None = _hook(listener, "sql")
+        self._table: Callable[[ResultTable], None] | None = _hook(listener, "table")
+
+    @property
+    def phase(self) -> str | None:
+        """The last phase told, None before any."""
+        return self._status[0] if self._status else None
+
+    def status(self, phase: str, message: str = "") -> None:
+        if self.listener is not None and (phase, message) != self._status:
+            self._status = (phase, message)
+            self._tell(self.listener.status, phase, message)
+
+    def text(self, delta: str) -> None:
+        if self.listener is not None and delta:
+            self._tell(self.listener.text, delta)
+
+    def _tell(self, call: Callable[..., None], *args: str) -> None:
+        """A listener that fails (a Slack stream gone wrong) hears no more of this answer; the
+        answer itself goes on, and its caller, which has it in the end, can still show it."""
+        try:
+            call(*args)
+        except Exception:
+            log.warning("the answer's listener failed; it hears no more of this answer", exc_info=True)
+            self.listener = None
+
+    def sql(self, statement: str) -> None:
+        if self._sql is not None:
+            self._sql(statement)
+
+    def table(self, result: ResultTable) -> None:
+        if self._table is not None:
+            self._table(result)
+
+
+def _hook(listener: AnswerListener | None, name: str) -> Any:
+    hook = getattr(listener, name, None)
+    return hook if callable(hook) else None
+
+
 class Agent(ABC):
     """A data agent that answers in threads."""
 
@@ -118,8 +174,19 @@ class Agent(ABC):
         """Create a thread; return its id."""
 
     @abstractmethod
-    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
-        """Ask `prompt` on `thread_id` after `parent_message_id` (0 for the first turn)."""
+    def ask(
+        self,
+        thread_id: str,
+        parent_message_id: int,
+        prompt: str,
+        context: AskContext,
+        listener: AnswerListener | None = None,
+    ) -> Answer:
+        """Ask `prompt` on `thread_id` after `parent_message_id` (0 for the first turn).
+
+        `listener` hears the answer while it is made (its statuses and text, in order, the
+        text adding up to the returned Answer's text), through a `Relay`; None for a report's
+        generation, where nobody is waiting."""
 
     @contextmanager
     def batch(self, store: Store = run_now) -> Iterator[None]:

@@ -6,7 +6,12 @@ A test scripts the agent's replies instead of subclassing a real agent:
     agent = ScriptedAgent({"business_value": AgentUnavailable("HTTP 503")}, otherwise=LocalAnalyst(wh))
     engine = ReportEngine(settings, warehouse, agent)
 
-A reply is text (an `Answer` with the next message id), an `Answer`, or an exception (raised).
+A reply is text (an `Answer` with the next message id), an `Answer`, a `Streamed` answer, or
+an exception (raised). A listener hears a text or an `Answer` in one go (its SQL first); a
+`Streamed` one step by step:
+
+    ScriptedAgent({None: Streamed(Status(QUERYING, "Running SQL"), Sql("SELECT ..."), "Revenue ", "grew.")})
+
 A mapping is keyed by section key (None: a follow-up question); what it does not script goes
 to `otherwise` (another agent, which then also starts the threads), else fails the test
 loudly. Every call is recorded in `asked`, in order.
@@ -20,9 +25,50 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from core.agent.base import Agent, Answer, AskContext, Store, run_now
+from core.agent.base import Agent, Answer, AnswerListener, AskContext, Relay, Store, run_now
 
-Reply = str | Answer | BaseException
+
+@dataclass(frozen=True)
+class Status:
+    """A scripted status step."""
+
+    phase: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A scripted step: a statement the agent ran (the guard gate hears it; the Answer has it)."""
+
+    statement: str
+
+
+class Streamed:
+    """A reply heard in steps: text pieces (str), `Status` and `Sql`, in order. The Answer is
+    `answer` if given, else the pieces' text and the statements, with the next message id."""
+
+    def __init__(self, *steps: str | Status | Sql, answer: Answer | None = None) -> None:
+        self.steps, self.answer = steps, answer
+
+    @property
+    def text(self) -> str:
+        return "".join(step for step in self.steps if isinstance(step, str))
+
+    @property
+    def sql(self) -> tuple[str, ...]:
+        return tuple(step.statement for step in self.steps if isinstance(step, Sql))
+
+    def play(self, relay: Relay) -> None:
+        for step in self.steps:
+            if isinstance(step, Status):
+                relay.status(step.phase, step.message)
+            elif isinstance(step, Sql):
+                relay.sql(step.statement)
+            else:
+                relay.text(step)
+
+
+Reply = str | Answer | Streamed | BaseException
 Script = Callable[["Asked"], Reply] | Mapping[str | None, Reply]
 
 
@@ -60,20 +106,37 @@ class ScriptedAgent(Agent):
         with self._lock:
             return f"thread-{next(self._ids)}"
 
-    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
+    def ask(
+        self,
+        thread_id: str,
+        parent_message_id: int,
+        prompt: str,
+        context: AskContext,
+        listener: AnswerListener | None = None,
+    ) -> Answer:
         asked = Asked(thread_id, parent_message_id, prompt, context)
         with self._lock:
             self.asked.append(asked)
         reply = self._reply(asked)
         if reply is None:
             assert self.otherwise is not None
-            return self.otherwise.ask(thread_id, parent_message_id, prompt, context)
+            return self.otherwise.ask(thread_id, parent_message_id, prompt, context, listener)
         if isinstance(reply, BaseException):
             raise reply
-        if isinstance(reply, Answer):
-            return reply
-        with self._lock:
-            return Answer(reply, next(self._ids))
+        relay = Relay(listener)
+        if isinstance(reply, Streamed):
+            reply.play(relay)
+            if reply.answer is not None:
+                return reply.answer
+            with self._lock:
+                return Answer(reply.text, next(self._ids), reply.sql)
+        if not isinstance(reply, Answer):
+            with self._lock:
+                reply = Answer(reply, next(self._ids))
+        for statement in reply.sql:
+            relay.sql(statement)
+        relay.text(reply.text)
+        return reply
 
     def _reply(self, asked: Asked) -> Reply | None:
         if callable(self.script):

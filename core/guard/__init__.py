@@ -12,6 +12,10 @@ per answer from that declaration, the subject's id and the known subjects (`Subj
 built once per run). `check(answer, scope)` returns a `Verdict`; only `Verdict.ok` answers
 go on. Verdicts name a rule and say why without quoting any data.
 
+An answer streamed to a person while it is made is checked piece by piece as it comes
+(stream.py: `GuardGate`, with `check_sql`, `check_table` and `check_text` below), so that
+the person sees only text every check so far has cleared.
+
 What it cannot see: figures the agent computed or remembered without SQL, data paraphrased
 in the text without the subject's id or name, subjects not in the known list, and SQL the
 service did not report in its event stream.
@@ -23,10 +27,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
+from core.charts import Chart, inline_rows
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
-__all__ = ["RULES", "Declaration", "Scope", "Subjects", "Verdict", "check"]
+__all__ = [
+    "RULES",
+    "Declaration",
+    "Scope",
+    "Subjects",
+    "Verdict",
+    "check",
+    "check_sql",
+    "check_table",
+    "check_text",
+]
 
 # Every rule a verdict may name, for documentation and the benchmark's tally.
 RULES = (
@@ -37,6 +52,7 @@ RULES = (
     "unscoped_table",  # a subject table read without a filter on this subject alone
     "result_set_other_subject",  # a result set holding another subject's id or name
     "text_names_other_subject",  # answer text naming another subject's id or name
+    "chart_other_subject",  # a chart whose data, title or alt text holds another subject
 )
 
 
@@ -77,16 +93,52 @@ ALLOWED = Verdict()
 
 
 def check(answer: Answer, scope: Scope) -> Verdict:
-    """The verdict on `answer`: every statement, then every result set, then the text."""
+    """The verdict on `answer`: every statement, then every result set, the text, the charts."""
     for statement in answer.sql:
-        verdict = check_statement(statement, scope.declaration, scope.subject_id)
-        if verdict is not None:
-            return Verdict(*verdict)
-    if _tables_name_others(answer.tables, scope):
+        verdict = check_sql(statement, scope)
+        if not verdict.ok:
+            return verdict
+    verdict = check_table(answer.tables, scope)
+    if not verdict.ok:
+        return verdict
+    verdict = check_text(answer.text, scope)
+    if not verdict.ok:
+        return verdict
+    if _charts_name_others(answer.charts, scope):
+        return Verdict("chart_other_subject", "a chart shows or names another subject")
+    return ALLOWED
+
+
+def check_sql(statement: str, scope: Scope) -> Verdict:
+    """The verdict on one statement the agent ran."""
+    refusal = check_statement(statement, scope.declaration, scope.subject_id)
+    return ALLOWED if refusal is None else Verdict(*refusal)
+
+
+def check_table(tables: Iterable[ResultTable], scope: Scope) -> Verdict:
+    """The verdict on result sets the agent carried."""
+    if _tables_name_others(tables, scope):
         return Verdict("result_set_other_subject", "a result set holds another subject's rows")
-    if scope.subjects.names_other(answer.text, scope.subject_id):
+    return ALLOWED
+
+
+def check_text(text: str, scope: Scope) -> Verdict:
+    """The verdict on an answer's text (or all of it that is known so far)."""
+    if scope.subjects.names_other(text, scope.subject_id):
         return Verdict("text_names_other_subject", "the answer names another subject")
     return ALLOWED
+
+
+def _charts_name_others(charts: Iterable[Chart], scope: Scope) -> bool:
+    """A chart's inline data is a result set too, and its title and alt text are text."""
+    for chart in charts:
+        rows = [r for r in inline_rows(chart.spec) if isinstance(r, dict)]
+        columns = tuple(dict.fromkeys(k for r in rows for k in r))
+        table = ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+        words = f"{chart.title} {chart.alt_text}"
+        if _tables_name_others([table], scope) or scope.subjects.names_other(words, scope.subject_id):
+            return True
+    return False
 
 
 def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:

@@ -31,6 +31,7 @@ class Subjects:
         for candidates in index.values():
             candidates.sort(key=lambda c: -len(c[0]))  # the longest name wins at a position
         self._index = dict(index)
+        self._longest = max((len(words) for c in index.values() for words, _ in c), default=1)
 
     def knows(self, subject_id: str) -> bool:
         return subject_id.upper() in self._known
@@ -48,6 +49,22 @@ class Subjects:
                 return True
             i += length or 1
         return False
+
+    def settled(self, text: str) -> int:
+        """How much of `text`, an answer still growing, can be judged now: up to its last
+        complete word, less any words at its end that may be the start of a longer name
+        ("Meridian Health" while "Partners" may follow). Words already judged cannot
+        become part of a name by what follows them."""
+        words = list(_WORD.finditer(text))
+        end = len(text)
+        if words and words[-1].end() == len(text):  # the last word may go on ("CUST_456" + "78")
+            end = words.pop().start()
+        tail = [w.group(0).lower() for w in words[-self._longest :]]
+        for k in range(len(tail), 0, -1):  # the longest run of words that may be a name's start
+            run = tuple(tail[-k:])
+            if any(len(name) > k and name[:k] == run for name, _ in self._index.get(run[0], ())):
+                return words[-k].start()
+        return end
 
     def _match(self, words: list[str], i: int, own: str) -> tuple[int, bool]:
         """(words matched at position i, whether only other subjects bear that name)."""

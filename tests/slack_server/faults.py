@@ -74,6 +74,29 @@ class FaultRule:
 
 
 @dataclass
+class Hold:
+    """Take calls to `method` that satisfy `when` (at most `times`) but answer, and store, them
+    only once `until()` is true or `timeout` seconds passed: a request that reached Slack and
+    lands late (as one sent by a process just before it died can). Both predicates run under
+    the server's lock; `held` counts the calls held so far."""
+
+    method: str
+    until: Callable[[], bool]
+    when: Callable[[dict[str, Any]], bool] | None = None
+    times: int | None = 1
+    timeout: float = 60.0
+    held: int = 0
+
+    def holds(self, method: str, params: dict[str, Any]) -> bool:
+        if method != self.method or (self.times is not None and self.held >= self.times):
+            return False
+        if self.when is not None and not self.when(params):
+            return False
+        self.held += 1
+        return True
+
+
+@dataclass
 class RateLimit:
     """Sliding-window limits on one method: per channel per second and per workspace per minute."""
 

@@ -32,6 +32,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-request (killed between http.client's write of the
+            # headers and that of the body): Slack never gets the request whole, so runs none of it.
+            self.close_connection = True
+            return
         status, headers, payload = self.server.app(
             self.command, self.path, {name.lower(): value for name, value in self.headers.items()}, body
         )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .faults import FaultRule, RateLimit
+from .faults import FaultRule, Hold, RateLimit
 from .http_server import HttpServer
 from .records import Ack, Call, Envelope
 from .socket_mode import SocketModeServer
@@ -47,6 +47,7 @@ class ServerState:
         self._methods = {**METHODS, "apps.connections.open": Method(self._issue_socket_url, token="app")}
         self._calls: list[Call] = []
         self._faults: list[FaultRule] = []
+        self._holds: list[Hold] = []
         self._limits: dict[str, RateLimit] = {}
         self._tickets: set[str] = set()
         self._sockets: dict[int, SocketState] = {}

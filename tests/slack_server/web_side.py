@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import events
-from .faults import TIERS, FaultRule, RateLimit, Refusal
+from .faults import TIERS, FaultRule, Hold, RateLimit, Refusal
 from .files_api import UPLOAD_PATH, receive_upload
 from .records import ApiError, Call
 from .state import ServerState
@@ -57,6 +57,23 @@ class WebApiSide(ServerState):
     def clear_faults(self) -> None:
         with self._cond:
             self._faults.clear()
+            self._holds.clear()
+
+    def hold(
+        self,
+        method: str,
+        until: Callable[[], bool],
+        *,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+        times: int | None = 1,
+        timeout: float = 60.0,
+    ) -> Hold:
+        """Store and answer calls to `method` (those `when` picks, at most `times`) only once
+        `until()` is true, or after `timeout` seconds: a post that lands late. Other calls go on."""
+        rule = Hold(method, until, when, times, timeout)
+        with self._cond:
+            self._holds.append(rule)
+        return rule
 
     def limit_rate(
         self, method: str, per_channel_per_second: int | None = 1, per_workspace_per_minute: int | None = None
@@ -102,6 +119,10 @@ class WebApiSide(ServerState):
             params, token = read_request(headers, body, query)
         except ApiError as exc:
             params, refusal = {}, Refusal(200, exc.response())
+        with self._cond:
+            held = next((h for h in self._holds if refusal is None and h.holds(method, params)), None)
+            if held is not None:  # waiting releases the lock: the server answers other calls meanwhile
+                self._cond.wait_for(held.until, held.timeout)
         with self._cond:
             now, kind = self.workspace.now(), self._token_kind(token)
             before = self._echo_before(method, params)

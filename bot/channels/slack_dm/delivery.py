@@ -6,7 +6,9 @@ delivery progresses (pending -> sending -> posted -> delivered, or failed), and 
 message carries Slack message metadata naming its report, recipient and part. So a delivery
 interrupted anywhere (a crash between a post and its record included) resumes without
 posting anything twice: a parent whose ts was never recorded is found in the DM's history
-by its metadata, and a thread gets only the parts that `conversations.replies` lacks.
+by its metadata, and a thread gets only the parts that `conversations.replies` lacks. A post
+the interrupted attempt sent just before its process died can reach Slack late, after that
+lookup: so what a lookup misses is looked up once more, once such a post can no longer land.
 
 The report's charts go into the thread as one reply right after its first part: one
 files_upload_v2 call, so one `files.completeUploadExternal` and one message for all of them.
@@ -35,13 +37,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 
-from bot.channels.slack_dm.render import slack_parent, slack_sections
+from bot.channels.slack_dm.render import slack_parent, slack_thread
 from bot.charts.files import ChartFile, chart_filename, chart_files, rendered
 from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
 from core import DeliveryRecord, DeliveryStore, Report
 from core.charts import Chart
-from core.deliveries import DELIVERED
+from core.deliveries import DELIVERED, POSTED, SENDING
 
 log = logging.getLogger("weekly_report.bot.delivery")
 # Message metadata marking a report's parent message and its thread replies.
@@ -219,6 +221,14 @@ class Poster:
             if landed is not None:
                 return landed
 
+    @property
+    def in_flight(self) -> float:
+        """Seconds a post may take to land: the client's timeout (the most it waits for one)."""
+        return float(self.client.timeout)
+
+    def pause(self, seconds: float) -> None:
+        self._sleep(seconds)
+
     def call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """A read or idempotent call (not a post), with the same handling of 429s and 5xx."""
         for attempt in range(RATE_LIMITED_RETRIES + 1):
@@ -314,6 +324,13 @@ class _Sending:
         # the last writes with it). Looking them up costs one history read; posting again
         # would be a duplicate DM.
         self.resuming = before.attempts > 0 or not before.created
+        # A row an attempt left midway (`sending`, or `posted` with replies to go): its process
+        # may have died with one post on the way (an attempt posts one message at a time), and
+        # Slack can store that post after our lookup: a request sent before a crash lands late.
+        # So a lookup that misses something is repeated once that post can no longer land: the
+        # client's timeout after this attempt began (the dead process sent it before then).
+        self.in_doubt = before.status in (SENDING, POSTED)
+        self.settled = time.monotonic() + poster.in_flight
         self.posted = 0
 
     def run(self, channel: str | None) -> Delivery:
@@ -324,15 +341,20 @@ class _Sending:
             if ts is None or channel is None:
                 channel = channel or open_dm(self.poster, self.user_id)
                 parent = self._find_parent(channel) if self.resuming else None
+                if parent is None and self._settle():
+                    parent = self._find_parent(channel)
                 if parent is None:
                     parent = self._post_parent(channel)
+                    self.in_doubt = False  # a new thread: nothing of an earlier attempt can land in it
                 channel, ts = str(parent.get("channel") or channel), str(parent["ts"])
                 self.deliveries.posted(report.report_id, key, channel, ts)
         except (SlackClientError, OSError) as exc:
             return self._failed(None, None, f"parent message: {why(exc)}")
-        sections = slack_sections(report)
+        sections = slack_thread(report)  # the sections, then the suggested questions (each a part)
         try:
             have = self._present(channel, ts) if self.resuming else _Thread()
+            if self._lacks(have, len(sections)) and self._settle():
+                have = self._present(channel, ts)
         except (SlackClientError, OSError) as exc:
             return self._failed(channel, ts, f"reading the thread: {why(exc)}")
         # The charts follow the first reply (an EBR's Performance vs Benchmarks, which they
@@ -407,6 +429,25 @@ class _Sending:
             self.posted += 1
             have.files.update(dict.fromkeys(names, ""))
         return tuple(f.filename for f in self.charts if f.filename in have.files), None
+
+    def _lacks(self, have: _Thread, parts: int) -> bool:
+        """Whether the thread misses a part or a chart of this delivery."""
+        return len(have.parts) < parts or any(f.filename not in have.files for f in self.charts)
+
+    def _settle(self) -> bool:
+        """Once, for a delivery an earlier attempt left midway: wait until that attempt's last
+        post has landed or never will, and say to look again (True)."""
+        if not self.in_doubt:
+            return False
+        self.in_doubt = False
+        pause = self.settled - time.monotonic()
+        if pause > 0:
+            log.info(
+                "%s for %s: waiting %.1fs for a post of the interrupted attempt to land before looking again",
+                self.report.report_id, self.key, pause,
+            )  # fmt: skip
+            self.poster.pause(pause)
+        return True
 
     def _post_parent(self, channel: str) -> dict[str, Any]:
         metadata = {"event_type": REPORT_EVENT, "event_payload": self._payload()}

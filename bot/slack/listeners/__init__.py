@@ -11,7 +11,7 @@ from slack_bolt import App
 from bot.cache import TtlCache
 from bot.slack.desk import Desk
 from bot.slack.home import HomeTab
-from bot.slack.listeners import commands, errors, events
+from bot.slack.listeners import actions, commands, errors, events
 
 COMMANDS = commands.COMMANDS
 EVENTS = events.EVENTS
@@ -23,4 +23,5 @@ def register(app: App, desk: Desk, home: HomeTab, seen: TtlCache[bool]) -> None:
     app.middleware(errors.dedupe(seen))
     commands.register(app, desk)
     events.register(app, desk, home)
+    actions.register(app, desk.answers)
     app.error(errors.handle)

@@ -33,7 +33,7 @@ def register(app: App, desk: Desk, home: HomeTab) -> None:
         user_id, channel, text = event["user"], event["channel"], event.get("text") or ""
         thread_ts = event.get("thread_ts")
         if thread_ts and thread_ts != event.get("ts"):
-            desk.follow_up(client, user_id, channel, thread_ts, text)
+            desk.follow_up(client, user_id, channel, thread_ts, text, context.team_id)
             return
 
         def say(reply: str) -> str | None:

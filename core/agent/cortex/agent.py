@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.agent.base import Agent, Answer, AskContext
+from core.agent.base import Agent, Answer, AnswerListener, AskContext
 from core.agent.cortex.client import CortexClient
 from core.kinds import get_kind
 
@@ -26,10 +26,17 @@ class CortexAgent(Agent):
     def start_thread(self) -> str:
         return self.client.create_thread()
 
-    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
+    def ask(
+        self,
+        thread_id: str,
+        parent_message_id: int,
+        prompt: str,
+        context: AskContext,
+        listener: AnswerListener | None = None,
+    ) -> Answer:
         if context.section_key is None:
             prompt = scoped(prompt, context)
-        return self.client.run(thread_id, parent_message_id, prompt)
+        return self.client.run(thread_id, parent_message_id, prompt, listener)
 
     def close(self) -> None:
         """Release the HTTP connections and any Snowflake session held for authentication."""

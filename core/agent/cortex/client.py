@@ -25,13 +25,14 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
 import requests.adapters
 import urllib3.exceptions
 
-from core.agent.base import Answer
+from core.agent.base import Answer, AnswerListener, Relay
 from core.agent.cortex import sse
 from core.agent.cortex.auth import Auth
 from core.agent.cortex.config import CortexConfig
@@ -160,16 +161,23 @@ class CortexClient:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def run(self, thread_id: str, parent_message_id: int, prompt: str) -> Answer:
-        """Ask `prompt` on the thread after `parent_message_id`; the streamed answer, assembled."""
+    def run(
+        self, thread_id: str, parent_message_id: int, prompt: str, listener: AnswerListener | None = None
+    ) -> Answer:
+        """Ask `prompt` on the thread after `parent_message_id`; the streamed answer, assembled.
+
+        `listener` hears it as it streams (events.AnswerBuilder says what and when). Only an
+        attempt whose stream produced no event at all is retried, so it never hears a turn twice.
+        """
         body = {
             "thread_id": int(thread_id) if thread_id.isascii() and thread_id.isdigit() else thread_id,
             "parent_message_id": parent_message_id,
             "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
             "tool_choice": {"type": "auto"},
         }
-        what = f"running {self.config.agent}"
-        return self._call("POST", self.config.agent.run_path, what, self._answer, body=body, stream=True)
+        what, relay = f"running {self.config.agent}", Relay(listener)
+        answer = partial(self._answer, relay=relay)
+        return self._call("POST", self.config.agent.run_path, what, answer, body=body, stream=True)
 
     def close(self) -> None:
         self._session.close()
@@ -310,9 +318,9 @@ class CortexClient:
             f"CORTEX_TURN_TIMEOUT={seconds(self.config.turn_timeout)}s{then}"
         )
 
-    def _answer(self, response: requests.Response, deadline: _Deadline) -> Answer:
+    def _answer(self, response: requests.Response, deadline: _Deadline, relay: Relay) -> Answer:
         what = f"running {self.config.agent}"
-        builder = AnswerBuilder(self.auth.redact)
+        builder = AnswerBuilder(self.auth.redact, relay=relay)
         if "text/event-stream" not in response.headers.get("Content-Type", ""):
             builder.feed(sse.Event("response", response.text))  # `"stream": false` shape
             return builder.answer()

@@ -16,6 +16,11 @@ SQL and result sets, from every shape Snowflake emits: tool results' JSON (`sql`
 Result sets follow Snowflake's SQL API ResultSet (`resultSetMetaData.rowType[].name`,
 `data`); snake_case keys, `columns` and row objects are accepted too.
 
+Charts. `response.chart` (and a final `chart` content item) carries a Vega-Lite v5 spec as
+a JSON string in `chart_spec`: it becomes an `Answer.charts` entry (core.charts.agent_chart),
+once; a spec that is not inline data only (a `url` anywhere) or too large is left out and
+logged, so rendering never fetches anything.
+
 Sources come from search tool results and citations. The assistant message id comes
 from the final `response` event's metadata, else from the assistant `metadata` event
 (flat, or nested as `{"metadata": {...}}`).
@@ -28,6 +33,17 @@ response's `warnings[]`, e.g. 399569 when a tool was not accessible and the agen
 without it) are collected into `Answer.warnings` and logged once each.
 
 Secrets are redacted (`redact`) from every message before it is shortened, logged or raised.
+
+Live. A `Relay` (core.agent.base) hears the answer as it comes: `response.status`,
+`response.tool_result.status`, thinking and tool use become statuses (PLANNING, QUERYING for
+Cortex Analyst and `system_execute_sql`, SEARCHING for Cortex Search, WRITING at the first
+text), with the service's message; each statement and result set is handed on as soon as it
+is seen; and the text goes out as it grows, as exactly what `text()` then is, so the pieces
+add up to the Answer's text (an aggregated `response.text` that merely repeats the deltas
+adds nothing; one that rewrites what already went out stops the live text, and the Answer
+has the service's final word). While a SQL tool (Cortex Analyst) has been called and
+neither its SQL nor its result has come, no text goes out: the statement it ran may yet
+show that the text must not be shown.
 """
 
 from __future__ import annotations
@@ -38,14 +54,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.agent.base import Answer, ResultTable
+from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING, Answer, Relay, ResultTable
 from core.agent.cortex.sse import Event
+from core.charts import Chart, agent_chart
 from core.errors import AgentRequestError, AgentUnavailable
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_CODES = {"408", "409", "429", "500", "502", "503", "504"}
-QUIET = {"response.status", "response.thinking", "response.thinking.delta", "response.tool_result.status"}
+QUIET = {"response.thinking", "response.thinking.delta"}
+# Tools whose runs are SQL the guard must see (Cortex Analyst's names vary across builds).
+SQL_TOOLS = ("cortex_analyst", "analyst", "text2sql", "text_to_sql", "execute_sql")
+# Words in a `response.status` status or message, and the phase they mean (first match wins).
+STATUS_PHASES = (
+    (("search",), SEARCHING),
+    (("sql", "analyst", "query", "queries"), QUERYING),
+    (("answer", "respond", "writing"), WRITING),
+)
 
 
 @dataclass
@@ -69,6 +94,7 @@ class AnswerBuilder:
     sources: list[str] = field(default_factory=list)
     tables: list[ResultTable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
     elicitation: bool = False
     cancelled: bool = False
     assistant_id: int | None = None
@@ -76,9 +102,14 @@ class AnswerBuilder:
     user_id: int | None = None
     finished: bool = False
     events: int = 0
+    relay: Relay = field(default_factory=lambda: Relay(None))
     _tools: dict[str, str] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
+    _chart_specs: set[str] = field(default_factory=set)
     _last_index: int = 0
+    _awaiting_sql: set[str] = field(default_factory=set)  # SQL tool calls whose SQL has not come
+    _live: str = ""  # the text the relay has been given
+    _diverged: bool = False  # the service rewrote text that had gone out: no more live text
 
     def feed(self, event: Event) -> bool:
         """Take one event; True once the stream is complete."""
@@ -90,10 +121,29 @@ class AnswerBuilder:
         if handler is None:
             if event.name not in QUIET:
                 log.debug("Cortex event %s ignored", event.name)
+            elif event.name.startswith("response.thinking") and self.relay.phase != PLANNING:
+                self.relay.status(PLANNING)
             return False
         payload = _payload(event)
         handler(self, payload)
+        if event.name in _TEXTUAL:
+            self._go_live()
         return self.finished
+
+    def _go_live(self) -> None:
+        """Hand the relay what the text has grown by, unless SQL it may depend on is awaited."""
+        if self._awaiting_sql or self._diverged or self.relay.listener is None:
+            return
+        text = self.text()
+        if not text.startswith(self._live):
+            self._diverged = True
+            log.debug("Cortex text rewritten after %d characters went out; live text stops", len(self._live))
+            return
+        if len(text) > len(self._live):
+            if self.relay.phase != WRITING:
+                self.relay.status(WRITING)
+            self.relay.text(text[len(self._live) :])
+            self._live = text
 
     def text(self) -> str:
         """The answer text: the final response's text items, else the blocks' texts."""
@@ -118,7 +168,7 @@ class AnswerBuilder:
         message_id = self.final_id if self.final_id is not None else self.assistant_id
         return Answer(
             text, message_id, tuple(self.sql), tuple(self.sources), tuple(self.tables),
-            tuple(self.warnings), self.elicitation,
+            tuple(self.warnings), self.elicitation, tuple(self.charts),
         )  # fmt: skip
 
     # -- handlers, one per event name --------------------------------------------------
@@ -141,23 +191,59 @@ class AnswerBuilder:
         if isinstance(annotation, Mapping):
             self._add_source(annotation.get("doc_title") or annotation.get("doc_id"))
 
+    def _status(self, p: Mapping[str, Any]) -> None:
+        status, message = str(p.get("status") or ""), str(p.get("message") or "")
+        self.relay.status(self._phase_of(f"{status} {message}".lower()), _one_line(self.redact(message), 150))
+
+    def _tool_status(self, p: Mapping[str, Any]) -> None:
+        kind = str(p.get("tool_type") or p.get("type") or self._tools.get(str(p.get("tool_use_id")), ""))
+        message = _one_line(self.redact(str(p.get("message") or p.get("status") or "")), 150)
+        self.relay.status(_tool_phase(kind) or self._phase_of(message.lower()), message)
+
+    def _phase_of(self, words: str) -> str:
+        """The phase a status's words mean; a tool being run is the last tool called."""
+        for keys, phase in STATUS_PHASES:
+            if any(key in words for key in keys):
+                return phase
+        if "tool" in words and self._tools:
+            return _tool_phase(list(self._tools.values())[-1]) or PLANNING
+        return PLANNING
+
     def _tool_use(self, p: Mapping[str, Any]) -> None:
-        self._tools[str(p.get("tool_use_id"))] = str(p.get("type") or "")
+        tool_id, kind = str(p.get("tool_use_id")), str(p.get("type") or "")
+        self._tools[tool_id] = kind
         tool_input = p.get("input")
+        # In the final response a tool use is a record of what was done, not news.
+        phase = _tool_phase(kind) if not self.finished else None
+        if phase is not None and self.relay.phase != phase:
+            self.relay.status(phase)
         if isinstance(tool_input, Mapping) and isinstance(tool_input.get("sql"), str):
             self._add_sql(tool_input["sql"])  # `system_execute_sql`: the statement it runs
+        elif phase == QUERYING:
+            self._awaiting_sql.add(tool_id)
 
     def _tool_result(self, p: Mapping[str, Any]) -> None:
-        kind = str(p.get("type") or self._tools.get(str(p.get("tool_use_id")), ""))
+        tool_id = str(p.get("tool_use_id"))
+        kind = str(p.get("type") or self._tools.get(tool_id, ""))
         for item in p.get("content") or ():
             if isinstance(item, Mapping) and isinstance(item.get("json"), Mapping):
                 self._tool_json(kind, item["json"])
+        self._resolve(tool_id, kind)  # whatever it ran is known now (maybe nothing)
+
+    def _resolve(self, tool_id: str, kind: str) -> None:
+        """A SQL tool's call is answered: its text may go out. A result without the call's id
+        (some builds) answers every SQL call awaited, if it is a SQL tool's."""
+        if tool_id in self._awaiting_sql:
+            self._awaiting_sql.discard(tool_id)
+        elif tool_id == "None" and _tool_phase(kind) == QUERYING:
+            self._awaiting_sql.clear()
 
     def _analyst_delta(self, p: Mapping[str, Any]) -> None:
         delta = p.get("delta")
         if isinstance(delta, Mapping):
             if isinstance(delta.get("sql"), str):
                 self._add_sql(delta["sql"])
+                self._resolve(str(p.get("tool_use_id")), "cortex_analyst")
             self._add_table(delta.get("result_set"))
 
     def _table(self, p: Mapping[str, Any]) -> None:
@@ -165,6 +251,18 @@ class AnswerBuilder:
 
     def _warning(self, p: Mapping[str, Any]) -> None:
         self._add_warning(p)
+
+    def _chart(self, p: Mapping[str, Any]) -> None:
+        spec = p.get("chart_spec", p.get("spec"))
+        key = spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True, default=str)
+        if key in self._chart_specs:  # the final response repeats the streamed chart
+            return
+        self._chart_specs.add(key)
+        chart, why = agent_chart(spec, len(self.charts) + 1)
+        if chart is None:
+            log.warning("Cortex agent chart left out: %s", why)
+        else:
+            self.charts.append(chart)
 
     def _metadata(self, p: Mapping[str, Any]) -> None:
         nested = p.get("metadata")
@@ -176,6 +274,8 @@ class AnswerBuilder:
             self.user_id = message_id
 
     def _response(self, p: Mapping[str, Any]) -> None:
+        self.finished = True  # set first: what the items hold is the turn's record (_tool_use)
+        self._awaiting_sql.clear()  # every statement the turn ran is in its items, if anywhere
         meta = p.get("metadata")
         if isinstance(meta, Mapping):
             self.final_id = _int(meta.get("assistant_message_id"))
@@ -186,7 +286,6 @@ class AnswerBuilder:
         for warning in p.get("warnings") or ():
             self._add_warning(warning)
         self.cancelled = str(p.get("status") or "").lower() == "cancelled"
-        self.finished = True
 
     def _error(self, p: Mapping[str, Any]) -> None:
         code = str(p.get("code") or p.get("error_code") or "")
@@ -209,7 +308,10 @@ class AnswerBuilder:
             if isinstance(item.get("text"), Mapping):
                 self._annotations(item["text"])
         elif isinstance(body, Mapping):
-            handler = {"tool_result": self._tool_result, "tool_use": self._tool_use, "table": self._table}
+            handler = {
+                "tool_result": self._tool_result, "tool_use": self._tool_use, "table": self._table,
+                "chart": self._chart,
+            }  # fmt: skip
             if kind in handler:
                 handler[str(kind)](body)
 
@@ -243,11 +345,13 @@ class AnswerBuilder:
         text = sql.strip()
         if text and text not in self.sql:
             self.sql.append(text)
+            self.relay.sql(text)
 
     def _add_table(self, result_set: object) -> None:
         table = result_table(result_set)
         if table is not None and table not in self.tables:
             self.tables.append(table)
+            self.relay.table(table)
 
     def _add_source(self, source: object) -> None:
         if source and str(source) not in self.sources:
@@ -268,6 +372,8 @@ class AnswerBuilder:
 
 
 _HANDLERS: dict[str, Callable[[AnswerBuilder, Mapping[str, Any]], None]] = {
+    "response.status": AnswerBuilder._status,
+    "response.tool_result.status": AnswerBuilder._tool_status,
     "response.text.delta": AnswerBuilder._text_delta,
     "response.text": AnswerBuilder._text,
     "response.text.annotation": AnswerBuilder._annotation,
@@ -275,11 +381,27 @@ _HANDLERS: dict[str, Callable[[AnswerBuilder, Mapping[str, Any]], None]] = {
     "response.tool_result": AnswerBuilder._tool_result,
     "response.tool_result.analyst.delta": AnswerBuilder._analyst_delta,
     "response.table": AnswerBuilder._table,
+    "response.chart": AnswerBuilder._chart,
     "response.warning": AnswerBuilder._warning,
     "metadata": AnswerBuilder._metadata,
     "response": AnswerBuilder._response,
     "error": AnswerBuilder._error,
 }
+
+
+# Events after which the answer's text may have grown.
+_TEXTUAL = {"response.text.delta", "response.text", "response", "response.tool_result",
+            "response.tool_result.analyst.delta"}  # fmt: skip
+
+
+def _tool_phase(kind: str) -> str | None:
+    """What calling a tool of this type means to a person waiting: searching or querying."""
+    kind = kind.lower()
+    if "search" in kind:
+        return SEARCHING
+    if any(name in kind for name in SQL_TOOLS):
+        return QUERYING
+    return None
 
 
 def assemble(events: Iterable[Event], redact: Callable[[str], str] = str) -> Answer:

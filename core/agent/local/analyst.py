@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from core.agent.base import Agent, Answer, AskContext, Store, run_now
+from core.agent.base import QUERYING, Agent, Answer, AnswerListener, AskContext, Relay, Store, run_now
 from core.agent.local.followup import FollowupAnswerer
 from core.agent.local.threads import ThreadStore
 from core.errors import AgentRequestError, UnknownCustomer
@@ -62,7 +62,25 @@ class LocalAnalyst(Agent):
             # A report's sections are built within one batch: its findings are no longer needed.
             self._findings.clear()
 
-    def ask(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
+    def ask(
+        self,
+        thread_id: str,
+        parent_message_id: int,
+        prompt: str,
+        context: AskContext,
+        listener: AnswerListener | None = None,
+    ) -> Answer:
+        """The answer, from the project's own SQL; a listener hears QUERYING while it runs,
+        then the whole text in one go (there is nothing to stream before it is written)."""
+        relay = Relay(listener)
+        relay.status(QUERYING)
+        answer = self._answer(thread_id, parent_message_id, prompt, context)
+        for statement in answer.sql:
+            relay.sql(statement)
+        relay.text(answer.text)
+        return answer
+
+    def _answer(self, thread_id: str, parent_message_id: int, prompt: str, context: AskContext) -> Answer:
         if context.kind != EBR.name:  # another kind answers with its own SQL (ReportKind.answer_locally)
             text, sql, sources = get_kind(context.kind).answer_locally(self.warehouse, prompt, context)
         elif context.section_key is not None:

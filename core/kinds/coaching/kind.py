@@ -26,7 +26,8 @@ from core.kinds.coaching.facts import IN_RUN, CoachingFacts, RepFacts, load_fact
 from core.kinds.coaching.headline import CoachingHeadline
 from core.kinds.coaching.scope import COACHING_SCOPE
 from core.kinds.coaching.sections import SECTIONS, review, section_sql, section_text
-from core.models import NO_DATA
+from core.kinds.coaching.suggestions import coaching_questions
+from core.models import NO_DATA, Report
 from core.settings import DEFAULT_COACHING_AGENT, Settings
 from core.templating import render
 from core.warehouse.base import COACHING as SCHEMA
@@ -258,6 +259,10 @@ class CoachingReview(ReportKind):
         detail = {k: metadata.get(k) for k in _DETAIL}
         name = str(metadata.get("subject_name", subject_id))
         return Subject(subject_id, name, str(metadata.get("manager_id") or ""), detail)
+
+    def suggested_questions(self, report: Report) -> Sequence[str]:
+        headline = report.headline
+        return coaching_questions(headline if isinstance(headline, CoachingHeadline) else None)
 
     def coverage(self, warehouse: Warehouse, week: Week) -> None:
         row = warehouse.query(COVERAGE_SQL)[0]

@@ -20,16 +20,17 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Okabe–Ito: told apart with every common colour-vision deficiency, and in greyscale
 # (blue is dark, orange light).
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#555555"
-WIDTH, HEIGHT = 520, 220  # the plot area; twice this in pixels once rendered (bot.charts.SCALE)
+WIDTH, HEIGHT = 540, 220  # the plot area; twice this in pixels once rendered (bot.charts.SCALE)
 # Large type: the image is shown at ~360 px in Slack's thumbnail, about 0.6 of its size here.
 CONFIG: dict[str, Any] = {
     "font": "sans-serif",
-    "title": {"fontSize": 17, "subtitleFontSize": 13, "anchor": "start", "subtitleColor": GREY},
-    "axis": {"labelFontSize": 13, "titleFontSize": 13, "grid": False, "domainColor": GREY},
-    "legend": {"labelFontSize": 13, "orient": "top", "title": None, "labelLimit": 400},
+    "title": {"fontSize": 18, "subtitleFontSize": 14, "anchor": "start", "subtitleColor": GREY, "offset": 12},
+    "axis": {"labelFontSize": 14, "titleFontSize": 14, "grid": False, "domainColor": GREY},
+    "legend": {"labelFontSize": 14, "orient": "top", "title": None, "labelLimit": 400},
     "view": {"stroke": None},
     "background": "white",
 }
+OUTLINES: tuple[dict[str, Any], ...] = ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
 BASELINE = "baseline"
 BASELINE_SPAN = "the 8 weeks before last week"
 
@@ -80,14 +81,33 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
         rows += [
             {"week": w, "series": name, "value": v, "label": ""} for w, v in zip(labels, bench, strict=True)
         ]
-        notes.append(f"{name} ({report.industry}) from the {labels[0]} week's revenue")
+        # Said in the subtitle rather than a legend (a legend costs a fifth of the render).
+        notes.append(
+            f"Dashed: {report.industry} benchmark growth, {pct(h.benchmark_growth)}/week from the "
+            f"{labels[0]} week's revenue"
+        )
     if any("*" in w for w in labels):
         notes.append("* partial week: only the days with data")
+    title: dict[str, Any] = {"text": f"Revenue, last {len(values)} weeks"}
+    if notes:
+        title["subtitle"] = notes
     series = [revenue] + ([name] if bench is not None else [])
+    spec = _trend_spec(title, rows, labels, series)
+    alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
+    if bench is not None:
+        alt += f"; {report.industry} benchmark growth {pct(h.benchmark_growth)}/week"
+    else:
+        alt += "; no benchmark growth reference"
+    return Chart("revenue-trend", f"Revenue, last {len(values)} weeks", alt + ".", spec)
+
+
+def _trend_spec(
+    title: dict[str, Any], rows: list[dict[str, Any]], labels: list[str], series: list[str]
+) -> dict[str, Any]:
+    """The trend's Vega-Lite: a solid revenue line with labelled points, a dashed reference."""
     color = {
         "field": "series", "type": "nominal", "sort": series,
-        "scale": {"domain": series, "range": [BLUE, ORANGE]},
-        "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3} if bench is not None else None,
+        "scale": {"domain": series, "range": [BLUE, ORANGE]}, "legend": None,
     }  # fmt: skip
     x = {"field": "week", "type": "ordinal", "sort": labels, "title": None, "axis": {"labelAngle": 0}}
     # The value axis starts at zero: a line's height is then proportional to the revenue, so
@@ -97,10 +117,8 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
         "field": "value", "type": "quantitative", "title": None, "scale": {"zero": True},
         "axis": {"tickCount": 4, "labelExpr": "datum.value ? format(datum.value, '$~s') : '$0'"},
     }  # fmt: skip
-    title: dict[str, Any] = {"text": f"Revenue, last {len(values)} weeks"}
-    if notes:
-        title["subtitle"] = notes
-    spec = {
+    revenue = series[0]
+    return {
         "$schema": SCHEMA,
         "title": title,
         "width": WIDTH, "height": HEIGHT, "config": CONFIG,
@@ -112,17 +130,20 @@ def revenue_trend(report: Report, h: Headline) -> Chart | None:
                                "scale": {"domain": series, "range": [[1, 0], [6, 4]]}}}},
             {"transform": [{"filter": {"field": "series", "equal": revenue}}],
              "mark": {"type": "point", "filled": True, "size": 60}},
-            {"transform": [{"filter": {"field": "series", "equal": revenue}}],
-             "mark": {"type": "text", "dy": -14, "fontSize": 12, "fontWeight": "bold"},
-             "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}},
+            *(_labels(revenue, outline) for outline in OUTLINES),
         ],
     }  # fmt: skip
-    alt = f"Revenue by week, {labels[0]} to {labels[-1]}: " + ", ".join(money(v) for v in values)
-    if bench is not None:
-        alt += f"; {report.industry} benchmark growth {pct(h.benchmark_growth)}/week"
-    else:
-        alt += "; no benchmark growth reference"
-    return Chart("revenue-trend", f"Revenue, last {len(values)} weeks", alt + ".", spec)
+
+
+def _labels(series: str, outline: dict[str, Any]) -> dict[str, Any]:
+    """The revenue points' labels; drawn twice, a white outline of them under them, so they
+    stay readable where the line crosses them."""
+    mark: dict[str, Any] = {"type": "text", "dy": -14, "fontSize": 13, "fontWeight": "bold"}
+    return {
+        "transform": [{"filter": {"field": "series", "equal": series}}],
+        "mark": {**mark, **outline},
+        "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}},
+    }
 
 
 def channel_mix(report: Report, h: Headline) -> Chart | None:
@@ -140,9 +161,11 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
         if share is not None
     ]
     period = {"field": "period", "type": "nominal", "sort": periods}
+    days = h.trend_days[-1] if h.trend_days else 7
+    week = this_week + (f" ({days} of 7 days of data)" if days < 7 else "")
     spec = {
         "$schema": SCHEMA,
-        "title": {"text": "Share of revenue by channel", "subtitle": f"this week vs its baseline, {BASELINE_SPAN}"},
+        "title": {"text": "Share of revenue by channel", "subtitle": f"{week} vs its baseline, {BASELINE_SPAN}"},
         "width": WIDTH, "height": {"step": 17}, "config": CONFIG,
         "data": {"values": values},
         "encoding": {
@@ -155,7 +178,7 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
         },
         "layer": [
             {"mark": {"type": "bar", "height": {"band": 1}}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12},
+            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14},
              "encoding": {"text": {"field": "label"}, "color": {"value": "#222222"}}},
         ],
     }  # fmt: skip
@@ -167,5 +190,5 @@ def channel_mix(report: Report, h: Headline) -> Chart | None:
             + (f" vs {pct(base, 0)}" if base is not None else "")
         )
     against = f" vs its baseline ({BASELINE_SPAN})" if len(periods) > 1 else ""
-    alt = f"Share of revenue by channel, this week{against}: " + "; ".join(parts) + "."
+    alt = f"Share of revenue by channel, {week}{against}: " + "; ".join(parts) + "."
     return Chart("channel-mix", "Share of revenue by channel", alt, spec)

@@ -20,6 +20,7 @@ from core.kinds.ebr.charts import ebr_charts
 from core.kinds.ebr.recommendations import what_matters
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.kinds.ebr.sections import SECTIONS
+from core.kinds.ebr.suggestions import ebr_questions
 from core.models import NO_DATA, PARTIAL, Headline, Report
 from core.settings import DEFAULT_AGENT, Settings
 from core.warehouse.base import ANALYTICS
@@ -116,6 +117,9 @@ class ExecutiveReview(ReportKind):
     def judgement(self, facts: Any) -> dict[str, Any]:
         briefing = what_matters(analyse(facts))
         return {"verdict": briefing.verdict, "talking_points": briefing.points}
+
+    def suggested_questions(self, report: Report) -> Sequence[str]:
+        return ebr_questions(report.headline if isinstance(report.headline, Headline) else None)
 
     def charts(self, report: Report) -> Sequence[Chart]:
         return ebr_charts(report)

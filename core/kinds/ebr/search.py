@@ -9,6 +9,7 @@ memory; `SQL` is the statement that read it, reported with every answer that cit
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
@@ -136,3 +137,20 @@ class CaseStudyIndex:
             if tf:
                 score += self._idf[term] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / self._avg))
         return score
+
+
+# The cited studies' titles, the ids bound as one JSON array (as core.kinds.coaching.facts binds its reps).
+TITLES_SQL = (
+    f"SELECT case_study_id, title FROM {ANALYTICS}.case_studies "
+    "WHERE case_study_id IN (SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) f)"
+)
+
+
+def case_study_titles(warehouse: Warehouse, ids: Iterable[str]) -> dict[str, str]:
+    """Case-study id -> title for the ids an answer cited (`Answer.sources`); ids that are not
+    case studies (a coaching answer's call ids, say) are simply absent."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = warehouse.query(TITLES_SQL, [json.dumps(wanted)])
+    return {str(r["case_study_id"]): str(r["title"]) for r in rows}

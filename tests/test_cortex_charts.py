@@ -1,0 +1,184 @@
+"""Cortex `response.chart`: a Vega-Lite spec string becomes an Answer chart, only when inline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.charts import render_png
+from core import ReportEngine, Requester, Settings
+from core.agent.base import Answer, AskContext
+from core.agent.cortex import RetryPolicy, build_cortex_agent
+from core.agent.cortex.events import assemble
+from core.agent.cortex.sse import Event
+from core.charts import MAX_SPEC_CHARS, Chart
+from core.errors import AnswerWithheld
+from core.guard import Scope, Subjects, check
+from core.kinds.ebr.scope import EBR_SCOPE
+from core.weeks import Week
+from tests import test_cortex_guard as guard_tests
+from tests.cortex_scripts import BENIGN, ME, OTHER_NAME
+from tests.cortex_server import CortexServer, Fault, _events
+
+SPEC: dict[str, Any] = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "title": "Revenue by channel",
+    "description": "Last week, CUST_12345",
+    "data": {"values": [{"channel": "email", "revenue": 20957.1}, {"channel": "sms", "revenue": 6943}]},
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "channel", "type": "nominal"},
+        "y": {"field": "revenue", "type": "quantitative"},
+    },
+}
+
+
+def turn(*charts: object, final: bool = True) -> list[Event]:
+    """A turn's events with `response.chart` events, the final response repeating them."""
+    items: list[dict[str, Any]] = [{"type": "text", "text": "Email leads."}]
+    events = [Event("response.text.delta", json.dumps({"content_index": 0, "text": "Email leads."}))]
+    for i, spec in enumerate(charts):
+        text = spec if isinstance(spec, str) else json.dumps(spec)
+        events.append(Event("response.chart", json.dumps({"content_index": i + 1, "chart_spec": text})))
+        items.append({"type": "chart", "chart": {"chart_spec": text}})
+    response = {"role": "assistant", "content": items if final else items[:1]}
+    return [*events, Event("response", json.dumps(response))]
+
+
+def test_a_chart_becomes_one_answer_chart_with_its_numbers_in_the_alt_text() -> None:
+    answer = assemble(turn(SPEC))
+    (chart,) = answer.charts  # the final response's copy is not a second chart
+    assert (chart.name, chart.title) == ("agent-chart-1", "Revenue by channel")
+    assert chart.alt_text == "Revenue by channel (Last week, CUST_12345): email, 20,957.1; sms, 6,943"
+    assert chart.spec == SPEC
+    png = render_png(chart)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_chart_only_in_the_final_response_counts_too_and_many_rows_are_cut_short() -> None:
+    rows = [{"week": f"W{i}", "revenue": i * 1000} for i in range(40)]
+    spec = {**SPEC, "title": {"text": "Weekly revenue"}, "data": {"values": rows}}
+    response = {"role": "assistant", "content": [{"type": "text", "text": "ok"},
+                                                  {"type": "chart", "chart": {"chart_spec": json.dumps(spec)}}]}  # fmt: skip
+    (chart,) = assemble([Event("response", json.dumps(response))]).charts
+    assert chart.alt_text.startswith("Weekly revenue (Last week, CUST_12345): W0, 0; W1, 1,000;")
+    assert chart.alt_text.endswith("W7, 7,000 (+32 more rows)")
+
+
+UNSAFE = {
+    "data url": {**SPEC, "data": {"url": "https://example.com/revenue.csv"}},
+    "layer data url": {**SPEC, "data": None, "layer": [{"data": {"url": "data/x.json"}, "mark": "bar"}]},
+    "image url": {**SPEC, "mark": "image", "encoding": {"url": {"value": "http://169.254.169.254/"}}},
+    "lookup url": {**SPEC, "transform": [{"lookup": "a", "from": {"data": {"url": "x.csv"}, "key": "a"}}]},
+    "nested $schema": {**SPEC, "layer": [{"$schema": "https://evil.example/x.json"}]},
+    "no inline data": {**SPEC, "data": {"name": "table"}},
+    "too large": {**SPEC, "data": {"values": [{"channel": "x" * 100, "revenue": 1}] * 1000}},
+    "not json": "{this is not json",
+    "not an object": "[1, 2, 3]",
+}
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+def test_a_spec_that_could_fetch_or_is_too_large_is_refused_and_the_answer_stands(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = UNSAFE[name]
+    if name == "too large":
+        assert len(json.dumps(spec)) > MAX_SPEC_CHARS
+    with caplog.at_level(logging.WARNING, logger="core.agent.cortex.events"):
+        answer = assemble(turn(spec, SPEC))
+    assert answer.text == "Email leads."
+    assert [c.title for c in answer.charts] == ["Revenue by channel"]  # the safe one stays
+    assert "chart left out" in caplog.text
+
+
+# -- through the local Cortex server over HTTP ---------------------------------------------------
+
+
+def with_chart(prompt: str, thread_id: int, user_id: int, assistant_id: int) -> Iterator[tuple[str, Any]]:
+    """The server's normal turn, with a chart before its final response (and in it)."""
+    for name, data in _events(prompt, thread_id, user_id, assistant_id, "normal"):
+        if name == "response":
+            yield "response.chart", {"content_index": 6, "chart_spec": json.dumps(SPEC)}
+            data = {
+                **data,
+                "content": [*data["content"], {"type": "chart", "chart": {"chart_spec": json.dumps(SPEC)}}],
+            }
+        yield name, data
+
+
+def test_an_agents_chart_reaches_the_answer_over_http() -> None:
+    with CortexServer() as server:
+        server.faults.append(Fault(script=with_chart))
+        settings = Settings(
+            agent="cortex", cortex_base_url=server.url, cortex_token=server.token,
+            snowflake_connections_file=Path("/nonexistent/connections.toml"),
+        )  # fmt: skip
+        agent = build_cortex_agent(settings, retry=RetryPolicy(base=0.02, cap=0.1))
+        context = AskContext("CUST_12345", "Acme Retail", "Retail", Week(dt.date(2026, 11, 9)), None)
+        answer = agent.ask(agent.start_thread(), 0, "How did channels do for CUST_12345?", context)
+    assert [c.name for c in answer.charts] == ["agent-chart-1"]
+    assert "email, 20,957.1" in answer.charts[0].alt_text
+
+
+# -- the guard reads a chart's data like a result set ----------------------------------------------
+
+SCOPE = Scope(
+    EBR_SCOPE,
+    "CUST_12345",
+    Subjects({"CUST_12345": "Acme Retail", "CUST_45678": "Meridian"}, EBR_SCOPE.id_pattern),
+)
+
+
+def chart_of(rows: list[dict[str, Any]], title: str = "Revenue") -> Chart:
+    return Chart("agent-chart-1", title, title, {**SPEC, "data": {"values": rows}})
+
+
+def test_a_chart_showing_another_customer_withholds_the_answer() -> None:
+    mine = chart_of([{"customer_id": "CUST_12345", "revenue": 1}])
+    assert check(Answer("ok", 1, charts=(mine,)), SCOPE).ok
+    for other in (
+        chart_of([{"customer_id": "CUST_45678", "revenue": 1}]),
+        chart_of([{"customer": "Meridian", "revenue": 1}]),
+        chart_of([{"channel": "email", "revenue": 1}], title="Acme Retail vs Meridian"),
+    ):
+        assert check(Answer("ok", 1, charts=(other,)), SCOPE).rule == "chart_other_subject"
+
+
+# -- through the engine: the guard sees the chart ---------------------------------------------------
+
+server, engine = guard_tests.server, guard_tests.engine  # the local Cortex server and a Cortex engine
+
+
+def charted(rows: list[dict[str, Any]]) -> Any:
+    """A benign scripted turn (SQL filtered on the customer) that also sends a chart of `rows`."""
+    spec = json.dumps({**SPEC, "data": {"values": rows}})
+
+    def script(prompt: str, thread_id: int, user_id: int, assistant_id: int) -> Iterator[tuple[str, Any]]:
+        for name, data in BENIGN["in_one_id"](prompt, thread_id, user_id, assistant_id):
+            if name == "response":
+                yield "response.chart", {"content_index": 4, "chart_spec": spec}
+            yield name, data
+
+    return script
+
+
+def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_withheld(
+    engine: ReportEngine, server: CortexServer
+) -> None:
+    server.faults.append(
+        Fault(prompt="by channel", script=charted([{"channel": "email", "revenue": 1.0}]), times=1)
+    )
+    result = engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Chart my revenue by channel")
+    assert [c.title for c in result.answer.charts] == ["Revenue by channel"]
+    leak = charted([{"customer": OTHER_NAME, "revenue": 48210.0}])
+    server.faults.append(Fault(prompt="Compare", script=leak, times=1))
+    with pytest.raises(AnswerWithheld) as withheld:
+        engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Compare my revenue with others")
+    assert withheld.value.rule == "chart_other_subject"

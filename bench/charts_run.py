@@ -47,7 +47,7 @@ from _common import print_table  # also puts the checkout on sys.path
 from slack_delivery import _parts_seen
 from slack_sdk import WebClient
 
-from bot.channels.slack_dm.render import slack_sections
+from bot.channels.slack_dm.render import slack_thread
 from bot.charts.files import chart_files, forget_rendered
 from bot.weekly import WeeklyJob
 from core import DeliveryStore, ReportEngine, RunClaims, Settings, Week, make_agent
@@ -78,7 +78,7 @@ def main() -> int:
         engine.generate(engine.targets(), week, trigger="manual")
         generation = time.monotonic() - started
         reports = [engine.store.load(c, week) for customers in csms.values() for c in customers]
-        sections = {r.customer_id: len(slack_sections(r)) for r in reports}
+        sections = {r.customer_id: len(slack_thread(r)) for r in reports}  # parts: sections, suggestions
         charts = {r.customer_id: len(chart_files(r)) for r in reports}
         rows, ok = [], True
         if args.prerendered:

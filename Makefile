@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/coaching_followup.py
 	$(BIN)/python bench/stream_latency.py
 	$(BIN)/python bench/charts.py
+	$(BIN)/python bench/charts_run.py
 
 clean:
 	rm -rf $(VENV) .weekly-report .pytest_cache .mypy_cache .ruff_cache

@@ -56,7 +56,7 @@ def main() -> int:
         os.environ.pop(name, None)  # the local server is on 127.0.0.1
     with tempfile.TemporaryDirectory(prefix="weekly-report-slack-") as scratch, SlackServer() as slack:
         home = Path(scratch)
-        settings = Settings(home=home, today=AS_OF)
+        settings = Settings(home=home, today=AS_OF, charts=False)  # with charts: bench/charts_run.py
         warehouse = EmbeddedWarehouse(home)
         load_demo(warehouse, AS_OF, max(args.csms, 9))
         customers = _one_csm_each(warehouse, slack, args.csms)

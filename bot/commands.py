@@ -7,8 +7,9 @@ import datetime as dt
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
-from bot.channels.console import print_report
+from bot.channels.console import charts_folder, print_report
 from bot.live import TerminalAnswer
 from bot.progress import ProgressBar
 from bot.text import as_csv, as_json, plain, table
@@ -88,7 +89,7 @@ def demo(args: argparse.Namespace) -> int:
         week = engine.week(None)
         targets = engine.targets()
         summary = engine.generate(targets, week, trigger="manual", progress=ProgressBar("Generating"))
-        _print_monday_dms(engine, summary.reports)
+        _print_monday_dms(engine, summary.reports, charts_folder(settings))
         print(_summary_line(summary.as_dict()))
         coached = _print_coaching(settings, engine)
     return 0 if summary.reports_failed == 0 and coached else 1
@@ -136,8 +137,9 @@ def _demo_data_current(engine: ReportEngine) -> bool:
     return last is not None and last >= week.end and last_call is not None and last_call.date() >= week.start
 
 
-def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:
-    """Each CSM's DMs as Slack would show them: per customer a parent message and its thread."""
+def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report], charts: Path | None) -> None:
+    """Each CSM's DMs as Slack would show them: per customer a parent message and its thread
+    (its chart images saved to `charts`)."""
     by_csm: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for a in engine.directory.assignments():
@@ -149,7 +151,7 @@ def _print_monday_dms(engine: ReportEngine, reports: dict[str, Report]) -> None:
             f"\n{'=' * 78}\nMonday DMs for {names[csm_id]} ({csm_id}): {len(customers)} report(s)\n{'=' * 78}"
         )
         for customer_id in customers:
-            print_report(None, reports[customer_id])
+            print_report(None, reports[customer_id], charts)
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -192,7 +194,7 @@ def show(args: argparse.Namespace) -> int:
     if args.format == "md":
         print(report.full_report)
     elif args.format == "slack":
-        print_report(None, report)
+        print_report(None, report, charts_folder(settings))
     else:
         print(json.dumps(_report_json(report), indent=2, default=plain))
     return 0

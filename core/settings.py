@@ -76,6 +76,7 @@ ENV_NAMES = {
     "smtp_username": "SMTP_USERNAME",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_use_tls": "SMTP_USE_TLS",
+    "charts": "WEEKLY_REPORT_CHARTS",
 }
 SECRET_KEYS = {
     "cortex_token", "cortex_private_key_passphrase", "slack_bot_token", "slack_app_token",
@@ -163,6 +164,9 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     smtp_use_tls: bool = False  # STARTTLS after connecting
+    # Chart images with each report (Slack thread uploads, inline email images, the console's
+    # chart folder); off (WEEKLY_REPORT_CHARTS=off) sends the text alone, as before charts.
+    charts: bool = True
 
     @property
     def chosen_email_provider(self) -> str:

@@ -72,7 +72,9 @@ def empty_home(empty_template: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(demo_home: Path) -> Settings:
-    return Settings(home=demo_home, today=AS_OF)
+    """Without chart images (test_slack_charts's and test_email_charts's subject): rendering
+    them costs a fraction of a second per report, which every other delivery test would pay."""
+    return Settings(home=demo_home, today=AS_OF, charts=False)
 
 
 @pytest.fixture
@@ -84,8 +86,9 @@ def engine(settings: Settings) -> Iterator[ReportEngine]:
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
-    """The environment the `weekly-report` command sees: the demo copy, a pinned date, and no
-    pause between posts to one channel (pacing is test_pacing's and test_weekly_cli's subject)."""
+    """The environment the `weekly-report` command sees: the demo copy, a pinned date, no
+    pause between posts to one channel (pacing is test_pacing's and test_weekly_cli's subject)
+    and no chart images (the chart tests' subject: test_slack_charts, test_email_charts...)."""
     for name in (
         "WEEKLY_REPORT_BACKEND",
         "WEEKLY_REPORT_AGENT",
@@ -96,6 +99,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, demo_home: Path) -> Path:
     monkeypatch.setenv("WEEKLY_REPORT_HOME", str(demo_home))
     monkeypatch.setenv("WEEKLY_REPORT_TODAY", AS_OF.isoformat())
     monkeypatch.setenv("WEEKLY_REPORT_POST_INTERVAL", "0")
+    monkeypatch.setenv("WEEKLY_REPORT_CHARTS", "off")
     monkeypatch.setenv("WEEKLY_REPORT_CONFIG", str(demo_home / "no-such-config.toml"))
     return demo_home
 

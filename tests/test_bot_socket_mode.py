@@ -50,6 +50,7 @@ def runner(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
         "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"),
         # No pause between posts to one DM: pacing is test_pacing's and test_weekly_cli's subject.
         "WEEKLY_REPORT_POST_INTERVAL": "0",
+        "WEEKLY_REPORT_CHARTS": "off",  # chart images are test_slack_charts's subject
     }
     bot = BotRunner(load_settings(environ))
     bot.start(schedule=False)  # the Slack side only: no Monday catch-up mid-test

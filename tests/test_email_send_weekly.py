@@ -34,6 +34,7 @@ def send_weekly(home: Path, smtp: SmtpServer) -> subprocess.Popen[str]:
     environ |= {
         "WEEKLY_REPORT_HOME": str(home), "WEEKLY_REPORT_TODAY": "2026-11-18",
         "WEEKLY_REPORT_CONFIG": str(home / "no-such-config.toml"),
+        "WEEKLY_REPORT_CHARTS": "off",  # chart images are test_email_charts's subject
         "WEEKLY_REPORT_DELIVERY": "email", "WEEKLY_REPORT_EMAIL_FROM": "Weekly Report <reports@example.com>",
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
     }  # fmt: skip

@@ -33,6 +33,7 @@ def env(home: Path, slack: SlackServer | None, paced: bool) -> dict[str, str]:
         "WEEKLY_REPORT_HOME": str(home),
         "WEEKLY_REPORT_TODAY": "2026-11-18",
         "WEEKLY_REPORT_CONFIG": str(home / "no-such-config.toml"),
+        "WEEKLY_REPORT_CHARTS": "off",  # chart images are test_slack_charts's subject
     }
     if not paced:
         environ["WEEKLY_REPORT_POST_INTERVAL"] = "0"

@@ -26,6 +26,7 @@ def bot_settings(slack: SlackServer, home: Path, **extra: str) -> Settings:
             "SLACK_API_URL": slack.api_url,
             "WEEKLY_REPORT_CONFIG": str(home / "no-such-config.toml"),
             "WEEKLY_REPORT_POST_INTERVAL": "0",  # pacing is test_pacing's and test_weekly_cli's subject
+            "WEEKLY_REPORT_CHARTS": "off",  # chart images are test_slack_charts's subject
             **extra,
         }
     )

@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
 )
 
+from bot.channels.slack_dm.delivery import Poster, share_charts
 from bot.mrkdwn import escape, split_text
 from bot.services import Services
 from bot.slack.identity import People
@@ -174,6 +175,10 @@ class AnswerDesk:
             answer.text,
             answer_blocks(result.followup_id, bool(answer.sql), self._titles(engine, answer.sources)),
         )
+        if answer.charts and self.services.settings.charts:  # the Cortex agent's own charts
+            poster = Poster(reply.client, self.services.pacer)
+            stem = f"{link.report_id}-answer-{result.followup_id}"
+            share_charts(poster, reply.channel, reply.thread_ts, answer.charts, stem)
         self.streaming = self.streaming and not reply.unavailable
         self.statuses = self.statuses and not status.unavailable
         log.info(

@@ -162,7 +162,10 @@ class Desk:
         for target in targets:
             report = run.reports.get(target.subject_id) or engine.store.load(target.subject_id, week)
             recipient = on_demand_recipient(user_id)
-            sent = deliver(client, self.services.deliveries, report, user_id, recipient, poster=poster)
+            sent = deliver(
+                client, self.services.deliveries, report, user_id, recipient,
+                poster=poster, charts=self.services.settings.charts,
+            )  # fmt: skip
             if not sent.ok:
                 failures.append(f"{target.customer_id} ({sent.error})")
         if failures:

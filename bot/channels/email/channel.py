@@ -60,7 +60,12 @@ def email_channel(services: EmailServices) -> Channel | None:
     implicit_console = settings.chosen_email_provider == "console" and not settings.email_provider
     if implicit_console and "email" not in (settings.delivery or ()):
         return None
-    return EmailChannel(services.deliveries, make_provider(settings, services.out), settings.email_from)
+    return EmailChannel(
+        services.deliveries,
+        make_provider(settings, services.out),
+        settings.email_from,
+        charts=settings.charts,
+    )
 
 
 def ledger_key(parcel: Parcel) -> tuple[str, str]:
@@ -87,8 +92,10 @@ class EmailChannel(Channel):
         sleep: Callable[[float], None] = time.sleep,
         retries: int = RETRIES,
         backoff: float = BACKOFF_BASE,
+        charts: bool = False,
     ) -> None:
         self.deliveries, self.provider, self.sender = deliveries, provider, sender
+        self.charts = charts  # settings.charts: the reports' charts as inline images
         # Printed to the console, an email is a preview like the console channel's: nothing is
         # recorded, so configuring a provider later still sends that week's email.
         self.records = provider.name != "console"
@@ -101,7 +108,7 @@ class EmailChannel(Channel):
         if problem:  # bad input: said in one line, and nothing written
             return self._failed(parcel, f"cannot address the email: {problem}", attempts=0)
         if not self.records:
-            self.provider.send(render(parcel, self.sender))
+            self.provider.send(render(parcel, self.sender, charts=self.charts))
             return Outcome(delivered=1, messages=1)
         key, rcpt = ledger_key(parcel)
         record = self.deliveries.claim(key, rcpt)
@@ -115,7 +122,7 @@ class EmailChannel(Channel):
         if record.status == FAILED and (record.last_error or "").startswith(UNCERTAIN):
             return Outcome(failed=1, problems=[(self._line(parcel, record.last_error), None)])
         try:
-            message = render(parcel, self.sender)
+            message = render(parcel, self.sender, charts=self.charts)
         except ValueError as exc:  # an address or name that cannot be written in a header
             error = f"cannot address the email: {' '.join(str(exc).split())[:200]}"
             self.deliveries.failed(key, rcpt, error)

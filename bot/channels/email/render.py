@@ -7,15 +7,22 @@ the email as text, then cmark-gfm converts it (its safe mode, the default, would
 HTML and blanks javascript: links anyway). cmark-gfm is C: some 20 times faster than the
 pure-Python parsers, which took most of an email's rendering time. The stylesheet `digest.css` is inlined into `style` attributes
 (css-inline), since many clients drop `<style>` blocks.
+
+Each report's charts (bot.charts.files, the images its Slack thread gets) travel inside the
+email as inline images: multipart/alternative [text, multipart/related [HTML, PNG, ...]],
+each PNG with a Content-ID the HTML shows as `<img src="cid:...">` with its alt text and a
+width. The text part names them by title and alt text (the numbers they show).
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import datetime as dt
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -28,11 +35,37 @@ import jinja2
 from markupsafe import Markup
 
 from bot.channels.base import Parcel
+from bot.charts import SCALE
+from bot.charts.files import ChartFile, chart_files, rendered
 from core.templating import TEMPLATES_DIR, new_environment
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 # What can open raw HTML (or an autolink) in CommonMark: `<` then a letter, `/`, `!` or `?`.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+MAX_IMAGE_WIDTH = 600  # px: an email's usual body width; wider charts are shown scaled down
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A chart as the email shows it: the template reads `cid`, `title`, `alt_text`, `width`."""
+
+    file: ChartFile
+    png: bytes = field(repr=False)
+    cid: str  # without the angle brackets of the Content-ID header
+
+    @property
+    def title(self) -> str:
+        return self.file.title
+
+    @property
+    def alt_text(self) -> str:
+        return self.file.alt_text
+
+    @property
+    def width(self) -> int:
+        """CSS pixels: the PNG's width (IHDR) at the scale it was rendered, at most MAX_IMAGE_WIDTH."""
+        pixels = int.from_bytes(self.png[16:20], "big") if self.png[12:16] == b"IHDR" else 0
+        return min(round(pixels / SCALE), MAX_IMAGE_WIDTH) if pixels else MAX_IMAGE_WIDTH
 
 
 @cache
@@ -57,15 +90,19 @@ def _inliner(kind: str) -> css_inline.CSSInliner:
     return css_inline.CSSInliner(extra_css=css, load_remote_stylesheets=False, keep_style_tags=False)
 
 
-def render(parcel: Parcel, sender: str, now: dt.datetime | None = None) -> EmailMessage:
-    """The email of `parcel`, from `sender` ("address" or "Name <address>") to its recipient.
+def render(
+    parcel: Parcel, sender: str, now: dt.datetime | None = None, *, charts: bool = False
+) -> EmailMessage:
+    """The email of `parcel`, from `sender` ("address" or "Name <address>") to its recipient,
+    with its reports' charts inline when `charts` (settings.charts: the channel passes it).
 
     Raises ValueError when the recipient's address cannot be written in a header.
     """
     problem = address_problem(parcel.recipient.email)
     if problem:
         raise ValueError(problem)
-    context = _context(parcel)
+    images = inline_images(parcel, sender, charts)
+    context = _context(parcel) | {"charts": images}
     env = environment()
     folder = f"{parcel.kind}/email"
     subject = " ".join(env.get_template(f"{folder}/subject.txt.j2").render(**context).split())
@@ -87,8 +124,47 @@ def render(parcel: Parcel, sender: str, now: dt.datetime | None = None) -> Email
     # collision (a tenth of an email's rendering time). Both parts are quoted-printable,
     # where "=" is always written "=3D", so no line of theirs can start with "--==".
     message["Content-Type"] = f'multipart/alternative; boundary="==weekly-report-{uuid.uuid4().hex}=="'
-    message.set_payload([_text_part(text, "plain"), _text_part(html, "html")])
+    html_part = _text_part(html, "html")
+    shown = [image for report_images in images.values() for image in report_images]
+    if shown:
+        html_part = _related(html_part, shown)
+    message.set_payload([_text_part(text, "plain"), html_part])
     return message
+
+
+def inline_images(parcel: Parcel, sender: str, charts: bool) -> dict[str, list[InlineImage]]:
+    """Report id -> its charts, rendered, each with a Content-ID unique to this email."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    found: dict[str, list[InlineImage]] = {}
+    for report in parcel.reports:
+        images = rendered(chart_files(report, charts))
+        if images:
+            # The file name names the report and chart: unique within the email, and readable
+            # in a client that lists the images.
+            found[report.report_id] = [InlineImage(f, png, f"{f.filename}@{domain}") for f, png in images]
+    return found
+
+
+def _related(html: EmailMessage, images: list[InlineImage]) -> EmailMessage:
+    """multipart/related: the HTML first (its root), then each image it shows by cid."""
+    related = EmailMessage()
+    # Our own boundary, as for the alternative: base64 and quoted-printable lines never start "--==".
+    related["Content-Type"] = (
+        f'multipart/related; type="text/html"; boundary="==weekly-report-{uuid.uuid4().hex}=="'
+    )
+    related.set_payload([html, *(_image_part(i) for i in images)])
+    return related
+
+
+def _image_part(image: InlineImage) -> EmailMessage:
+    part = EmailMessage()
+    name = image.file.filename
+    part["Content-Type"] = f'image/png; name="{name}"'
+    part.set_raw("Content-Transfer-Encoding", "base64")
+    part.set_raw("Content-ID", f"<{image.cid}>")
+    part["Content-Disposition"] = f'inline; filename="{name}"'
+    part.set_payload(base64.encodebytes(image.png).decode("ascii"))
+    return part
 
 
 def _text_part(body: str, subtype: str) -> EmailMessage:

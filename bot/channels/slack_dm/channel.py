@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.channels.base import Channel, Outcome, Parcel, Preview, Recipient
 from bot.channels.slack_dm.delivery import Delivery, Poster, deliver, open_dm, why
+from bot.charts.files import chart_files, render_ahead
 from core import DeliveryStore, Report, Week
 
 if TYPE_CHECKING:
@@ -28,8 +29,16 @@ NOT_FOUND = "not found in Slack by their email; set csm_assignments.slack_user_i
 class SlackDm(Channel):
     name = "slack"
 
-    def __init__(self, client: WebClient, poster: Poster, deliveries: DeliveryStore, people: People) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        poster: Poster,
+        deliveries: DeliveryStore,
+        people: People,
+        charts: bool = False,
+    ) -> None:
         self.client, self.poster, self.deliveries, self.people = client, poster, deliveries, people
+        self.charts = charts  # settings.charts: the reports' chart images in their threads
 
     def deliver(self, parcel: Parcel, stopping: Callable[[], bool]) -> Outcome:
         """The parcel's reports, in order, to the recipient's DM."""
@@ -47,6 +56,8 @@ class SlackDm(Channel):
             )
             return outcome
         channel: str | None = None
+        ahead = iter(parcel.reports)
+        self._render_ahead(next(ahead, None))
         for report in parcel.reports:
             if stopping():
                 return outcome
@@ -59,10 +70,21 @@ class SlackDm(Channel):
                 )
             else:
                 sent = deliver(
-                    self.client, self.deliveries, report, user_id, poster=self.poster, channel=channel
-                )
+                    self.client, self.deliveries, report, user_id,
+                    poster=self.poster, channel=channel, charts=self.charts,
+                )  # fmt: skip
+            # The next report's, drawn in the seconds before its turn (its parent and first
+            # section are posted first); not sooner, so that every CSM's first report's charts
+            # are drawn before any CSM's second report's.
+            self._render_ahead(next(ahead, None))
             _count(sent, report, person, outcome)
         return outcome
+
+    def _render_ahead(self, report: Report | None) -> None:
+        """Start drawing a report's charts, so they are ready when its turn comes (each report
+        waits about a second per message for Slack's pacing anyway)."""
+        if self.charts and report is not None:
+            render_ahead(chart_files(report))
 
     def preview(self, recipient: Recipient, kind: str, week: Week, report_ids: tuple[str, ...]) -> Preview:
         try:
@@ -87,6 +109,9 @@ class SlackDm(Channel):
 def _count(sent: Delivery, report: Report, person: Recipient, outcome: Outcome) -> None:
     outcome.messages += sent.posted
     where = f"{report.customer_id} to {person.person_id}"
+    if sent.charts_error:
+        problem = f"{where}: sent without its charts ({sent.charts_error})"
+        outcome.problems.append((problem, problem))
     if sent.ok:
         outcome.delivered += 1
     elif sent.status == "busy":

@@ -10,7 +10,14 @@ by its metadata, and a thread gets only the parts that `conversations.replies` l
 the interrupted attempt sent just before its process died can reach Slack late, after that
 lookup: so what a lookup misses is looked up once more, once such a post can no longer land.
 
-Retries belong to `Poster`, the one layer that posts: it paces every post (bot.pacing),
+The report's charts go into the thread as one reply right after its first part: one
+files_upload_v2 call, so one `files.completeUploadExternal` and one message for all of them.
+A file share carries no message metadata; its files' names do (`<report id>-<chart>.png`,
+bot.charts.files), and a resume finds the charts already shared by those names in the
+replies' `files`, uploading only the ones missing.
+
+Retries belong to `Poster`, the one layer that posts: it paces every post, an upload's
+message included (bot.pacing),
 waits out a 429's Retry-After, and retries server and connection errors with jittered
 backoff, first checking whether the failed post landed after all. Its client is a twin of
 the given one with no retry handlers, so slack_sdk never retries a post behind its back
@@ -23,17 +30,19 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 
 from bot.channels.slack_dm.render import slack_parent, slack_thread
+from bot.charts.files import ChartFile, chart_filename, chart_files, rendered
 from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
 from core import DeliveryRecord, DeliveryStore, Report
+from core.charts import Chart
 from core.deliveries import DELIVERED, POSTED, SENDING
 
 log = logging.getLogger("weekly_report.bot.delivery")
@@ -53,8 +62,19 @@ PACING_MARGIN = 0.25
 # (to 60.3 s) just enough that a post let go at the window's edge never arrives inside it.
 PACER_CLOCK_SLOWDOWN = 0.005
 HISTORY_PAGES = 10  # pages of 200 messages searched for an unrecorded parent
+CHARTS_AFTER_PART = 1  # the thread reply the charts follow
 
 Found = Callable[[], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to share: its name (what a resume looks for), title, alt text and bytes."""
+
+    filename: str
+    title: str
+    alt_txt: str
+    content: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,10 @@ class Delivery:
     error: str | None = None
     replies: tuple[str, ...] = ()
     posted: int = 0  # messages this call posted (0 for one delivered before)
+    charts: tuple[str, ...] = ()  # file names of the chart images in the thread
+    # Why the charts are not in the thread though the report is (e.g. missing_scope): the
+    # text is the report, so an error no retry mends costs the pictures, not the delivery.
+    charts_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,17 +138,66 @@ class Poster:
         found: Found | None = None,
     ) -> dict[str, Any]:
         """Post `message`; `found()` looks for it when a failed attempt may have landed."""
+
+        def attempt() -> dict[str, Any]:
+            return dict(
+                self.client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
+                    metadata=metadata, unfurl_links=False, unfurl_media=False,
+                ).data  # type: ignore[arg-type]
+            )  # fmt: skip
+
+        return self._send(channel, attempt, found, (OSError,))
+
+    def upload(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        files: Sequence[Upload],
+        found: Found | None = None,
+    ) -> dict[str, Any]:
+        """Share `files` in one message with slack_sdk's files_upload_v2 (a URL and an upload per
+        file, then one files.completeUploadExternal, which posts the message): paced and retried
+        as a post, since it is one; `found()` looks for it when a failed attempt may have landed.
+
+        An attempt that fails before the completion posted nothing (Slack drops uploads never
+        completed), so trying again with new uploads is safe once `found()` says it did not land.
+        """
+
+        def attempt() -> dict[str, Any]:
+            sent = dict(
+                self.client.files_upload_v2(
+                    file_uploads=[
+                        {"filename": f.filename, "content": f.content, "title": f.title, "alt_txt": f.alt_txt}
+                        for f in files
+                    ],
+                    channel=channel,
+                    thread_ts=thread_ts,
+                ).data  # type: ignore[arg-type]
+            )
+            if self.pacer is not None:
+                # The pacer counted this message when the upload began; it reaches the channel
+                # only with the completion, the uploads later: the next post keeps a full
+                # interval from there.
+                self.pacer.back_off(self.pacer.interval, channel)
+            return sent
+
+        # SlackRequestError: files_upload_v2's upload of the bytes was refused (not 200)
+        return self._send(channel, attempt, found, (OSError, SlackRequestError))
+
+    def _send(
+        self,
+        channel: str,
+        attempt: Callable[[], dict[str, Any]],
+        found: Found | None,
+        transient: tuple[type[Exception], ...],
+    ) -> dict[str, Any]:
         limited = failed = 0
         while True:
             if self.pacer is not None:
                 self.pacer.wait(channel)
             try:
-                return dict(
-                    self.client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
-                        metadata=metadata, unfurl_links=False, unfurl_media=False,
-                    ).data  # type: ignore[arg-type]
-                )  # fmt: skip
+                return attempt()
             except SlackApiError as exc:
                 status = exc.response.status_code
                 if status == 429 and limited < RATE_LIMITED_RETRIES:
@@ -134,7 +207,7 @@ class Poster:
                 if status < 500 or failed >= SERVER_ERROR_RETRIES:
                     raise
                 error: Exception = exc
-            except OSError as exc:  # URLError, timeouts, resets: the post may have landed
+            except transient as exc:  # URLError, timeouts, resets: the post may have landed
                 if failed >= SERVER_ERROR_RETRIES:
                     raise
                 error = exc
@@ -211,11 +284,14 @@ def deliver(
     *,
     poster: Poster | None = None,
     channel: str | None = None,
+    charts: bool = False,
 ) -> Delivery:
     """DM `report` to `user_id`, recorded under `recipient` (default: the user id).
 
     A (report, recipient) already delivered is not posted again; an interrupted one is
     resumed (see the module docstring); one in progress elsewhere is left alone ("busy").
+    With `charts` (settings.charts, WEEKLY_REPORT_CHARTS: the channels pass it), the report's
+    charts (its kind's) are shared as images in one thread reply, after its first part.
     """
     poster = poster or Poster(client)
     key = recipient or user_id
@@ -224,7 +300,8 @@ def deliver(
         return Delivery(report.report_id, key, user_id, record.channel, record.message_ts, DELIVERED)
     if not deliveries.start_attempt(report.report_id, key, record):
         return Delivery(report.report_id, key, user_id, record.channel, record.message_ts, "busy")
-    return _Sending(poster, deliveries, report, user_id, key, record).run(channel)
+    files = chart_files(report, charts)
+    return _Sending(poster, deliveries, report, user_id, key, record, files).run(channel)
 
 
 class _Sending:
@@ -238,9 +315,10 @@ class _Sending:
         user_id: str,
         key: str,
         before: DeliveryRecord,
+        charts: Sequence[ChartFile] = (),
     ) -> None:
         self.poster, self.deliveries, self.report = poster, deliveries, report
-        self.user_id, self.key, self.before = user_id, key, before
+        self.user_id, self.key, self.before, self.charts = user_id, key, before, charts
         # Anything but a row this claim created may have messages in Slack already: an attempt
         # counted, or one whose count was lost with the process that made it (a kill can take
         # the last writes with it). Looking them up costs one history read; posting again
@@ -274,20 +352,35 @@ class _Sending:
             return self._failed(None, None, f"parent message: {why(exc)}")
         sections = slack_thread(report)  # the sections, then the suggested questions (each a part)
         try:
-            have = self._parts_present(channel, ts) if self.resuming else {}
-            if len(have) < len(sections) and self._settle():
-                have = self._parts_present(channel, ts)
+            have = self._present(channel, ts) if self.resuming else _Thread()
+            if self._lacks(have, len(sections)) and self._settle():
+                have = self._present(channel, ts)
         except (SlackClientError, OSError) as exc:
             return self._failed(channel, ts, f"reading the thread: {why(exc)}")
+        # The charts follow the first reply (an EBR's Performance vs Benchmarks, which they
+        # illustrate); drawn meanwhile, they are ready by then.
+        charts_after = min(CHARTS_AFTER_PART, len(sections))
+        charts: tuple[str, ...] = ()
+        charts_error: str | None = None
         replies: list[str] = []
         for n, message in enumerate(sections, start=1):
-            if n in have:
-                replies.append(have[n])
-                continue
+            if n in have.parts:
+                replies.append(have.parts[n])
+            else:
+                try:
+                    replies.append(str(self._post_part(channel, ts, message, n, len(sections))["ts"]))
+                except (SlackClientError, OSError) as exc:
+                    return self._failed(channel, ts, f"thread reply {n} of {len(sections)}: {why(exc)}")
+            if n == charts_after:
+                try:
+                    charts, charts_error = self._share_charts(channel, ts, have)
+                except (SlackClientError, OSError) as exc:
+                    return self._failed(channel, ts, f"chart images: {why(exc)}")
+        if charts_after == 0:
             try:
-                replies.append(str(self._post_part(channel, ts, message, n, len(sections))["ts"]))
+                charts, charts_error = self._share_charts(channel, ts, have)
             except (SlackClientError, OSError) as exc:
-                return self._failed(channel, ts, f"thread reply {n} of {len(sections)}: {why(exc)}")
+                return self._failed(channel, ts, f"chart images: {why(exc)}")
         self.deliveries.delivered(report.report_id, key)
         log.info(
             "delivered %s to %s (%s, %d thread replies)",
@@ -305,7 +398,41 @@ class _Sending:
             DELIVERED,
             replies=tuple(replies),
             posted=self.posted,
+            charts=charts,
+            charts_error=charts_error,
         )
+
+    def _share_charts(self, channel: str, ts: str, have: _Thread) -> tuple[tuple[str, ...], str | None]:
+        """The charts the thread lacks, uploaded in one reply; the file names now in the thread,
+        and the error that kept them out if no retry can mend it (a scope, a revoked file
+        permission). Transient failures raise: the delivery fails and its resume uploads them."""
+        missing = [f for f in self.charts if f.filename not in have.files]
+        images = rendered(missing)
+        if images:
+            uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
+            names = {u.filename for u in uploads}
+
+            def found() -> dict[str, Any] | None:
+                landed = self._present(channel, ts).files
+                return {"channel": channel, "files": sorted(names)} if names <= set(landed) else None
+
+            try:
+                self.poster.upload(channel, ts, uploads, found)
+            except SlackApiError as exc:
+                if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                    raise
+                log.warning(
+                    "the charts of %s for %s were not uploaded (%s); the report goes without them",
+                    self.report.report_id, self.user_id, why(exc),
+                )  # fmt: skip
+                return tuple(f.filename for f in self.charts if f.filename in have.files), why(exc)
+            self.posted += 1
+            have.files.update(dict.fromkeys(names, ""))
+        return tuple(f.filename for f in self.charts if f.filename in have.files), None
+
+    def _lacks(self, have: _Thread, parts: int) -> bool:
+        """Whether the thread misses a part or a chart of this delivery."""
+        return len(have.parts) < parts or any(f.filename not in have.files for f in self.charts)
 
     def _settle(self) -> bool:
         """Once, for a delivery an earlier attempt left midway: wait until that attempt's last
@@ -332,7 +459,7 @@ class _Sending:
         metadata = {"event_type": PART_EVENT, "event_payload": self._payload() | {"part": n, "of": total}}
 
         def found() -> dict[str, Any] | None:
-            landed = self._parts_present(channel, ts).get(n)
+            landed = self._present(channel, ts).parts.get(n)
             return {"channel": channel, "ts": landed} if landed else None
 
         return self._post(channel, message, ts, metadata, found)
@@ -370,9 +497,11 @@ class _Sending:
             )
         return found
 
-    def _parts_present(self, channel: str, ts: str) -> dict[int, str]:
-        """Part number -> ts of the thread replies this delivery already has."""
-        present: dict[int, str] = {}
+    def _present(self, channel: str, ts: str) -> _Thread:
+        """The thread replies this delivery already has: its parts (by metadata) and the chart
+        files (by name: a file share carries no metadata)."""
+        present = _Thread()
+        names = {f.filename for f in self.charts}
         cursor = None
         while True:
             page = self.poster.call(
@@ -380,8 +509,13 @@ class _Sending:
                 channel=channel, ts=ts, include_all_metadata=True, limit=200, cursor=cursor,
             )  # fmt: skip
             for m in page.get("messages") or []:
-                if m.get("ts") != ts and _is_ours(m, PART_EVENT, self.report.report_id, self.key):
-                    present.setdefault(int(m["metadata"]["event_payload"]["part"]), str(m["ts"]))
+                if m.get("ts") == ts:
+                    continue
+                if _is_ours(m, PART_EVENT, self.report.report_id, self.key):
+                    present.parts.setdefault(int(m["metadata"]["event_payload"]["part"]), str(m["ts"]))
+                for f in m.get("files") or ():
+                    if f.get("name") in names:
+                        present.files.setdefault(str(f["name"]), str(m["ts"]))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return present
@@ -392,6 +526,56 @@ class _Sending:
         return Delivery(
             self.report.report_id, self.key, self.user_id, channel, ts, "failed", error, posted=self.posted
         )
+
+
+@dataclass
+class _Thread:
+    """What a report's thread holds of its delivery."""
+
+    parts: dict[int, str] = field(default_factory=dict)  # part number -> ts
+    files: dict[str, str] = field(default_factory=dict)  # chart file name -> ts of its message
+
+
+def share_charts(
+    poster: Poster, channel: str, thread_ts: str, charts: Sequence[Chart], stem: str
+) -> str | None:
+    """`charts` (a follow-up answer's, from the Cortex agent) as images in one reply in the
+    thread, named `<stem>-<chart>.png`; None when shared (or none could be drawn), else why not.
+
+    An answer has no ledger row: a failed attempt that may have landed is looked for in the
+    thread by those names before it is tried again, so it is not shared twice.
+    """
+    files = [ChartFile(c, chart_filename(stem, c.name or f"chart-{n}")) for n, c in enumerate(charts, 1)]
+    images = rendered(files)
+    if not images:
+        return None
+    uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
+    names = {u.filename for u in uploads}
+
+    def found() -> dict[str, Any] | None:
+        shared = _file_names_in_thread(poster, channel, thread_ts)
+        return {"channel": channel, "files": sorted(names)} if names <= shared else None
+
+    try:
+        poster.upload(channel, thread_ts, uploads, found)
+    except (SlackClientError, OSError) as exc:
+        log.warning("the charts of an answer in %s could not be shared (%s)", channel, why(exc))
+        return why(exc)
+    return None
+
+
+def _file_names_in_thread(poster: Poster, channel: str, ts: str) -> set[str]:
+    names: set[str] = set()
+    cursor = None
+    while True:
+        page = poster.call(
+            poster.client.conversations_replies, channel=channel, ts=ts, limit=200, cursor=cursor
+        )
+        for m in page.get("messages") or []:
+            names.update(str(f.get("name")) for f in m.get("files") or ())
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return names
 
 
 def find_in_history(

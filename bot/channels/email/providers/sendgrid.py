@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from email.message import EmailMessage
 from typing import Any
 
@@ -56,13 +57,40 @@ def payload(message: EmailMessage) -> dict[str, Any]:
         for kind in ("plain", "html")
         if (part := message.get_body((kind,))) is not None
     ]
-    return {
+    body = {
         "personalizations": [{"to": to}],
         "from": _person(sender.addr_spec, sender.display_name),
         "subject": str(message["Subject"]),
         "content": parts,
         "headers": {name: str(message[name]) for name in ("Message-ID", "Auto-Submitted") if message[name]},
     }
+    inline = _inline_images(message)
+    if inline:
+        body["attachments"] = inline
+    return body
+
+
+def _inline_images(message: EmailMessage) -> list[dict[str, str]]:
+    """The HTML's inline images (its multipart/related parts with a Content-ID) as SendGrid's
+    inline attachments: SendGrid builds the MIME itself, and shows each where the HTML's
+    `cid:` names its content_id."""
+    found = []
+    for part in message.walk():
+        cid = part["Content-ID"]
+        if part.get_content_maintype() != "image" or not cid:
+            continue
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        found.append(
+            {
+                "content": base64.b64encode(payload).decode("ascii"),
+                "type": part.get_content_type(),
+                "filename": part.get_filename() or "image",
+                "disposition": "inline",
+                "content_id": str(cid).strip().removeprefix("<").removesuffix(">"),
+            }
+        )
+    return found
 
 
 def _person(address: str, name: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
 )
 
-from bot.channels.slack_dm.delivery import Poster, share_charts
+from bot.channels.slack_dm.delivery import Poster, share_charts, without_retries
 from bot.mrkdwn import escape, split_text
 from bot.services import Services
 from bot.slack.identity import People
@@ -131,8 +131,10 @@ class AnswerDesk:
         except Exception as exc:
             say(tell(exc))
             return
-        if echo:  # before the status: a reply in the thread would clear it
-            say(f":speech_balloon: _{escape(question)}_")
+        if echo:  # before the status: a reply in the thread would clear it; never retried (twice)
+            without_retries(client).chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=f":speech_balloon: _{escape(question)}_"
+            )
         status = ThreadStatus(client, channel, thread_ts, self.status_refresh, enabled=self.statuses)
         reply = StreamedReply(
             client, channel, thread_ts, status, user_id=user_id, team_id=team_id,

@@ -58,18 +58,21 @@ FLUSH_SECONDS = 1.0  # at most one appendStream per second per answer
 MAX_BLOCKS = 50
 CLOCK_SKEW = 60.0  # seconds: how far Slack's clock may be behind ours when looking for a lost stream
 # What Slack answers when this app, token or workspace cannot stream (or set a status) at all:
-# the answer is then posted and edited instead, and the bot stops trying.
-UNAVAILABLE = frozenset(
+# the answer is then posted and edited instead, and the bot stops trying (`unsupported`).
+UNSUPPORTED = frozenset(
     {
         "unknown_method",
         "not_allowed",
         "not_allowed_token_type",
         "feature_not_enabled",
-        "method_not_supported_for_channel_type",
         "missing_scope",
         "not_implemented",
     }
 )
+# What Slack answers when only this channel cannot take a stream or a status: this answer is
+# posted and edited instead, and later answers (other channels) try again.
+UNAVAILABLE_HERE = frozenset({"method_not_supported_for_channel_type"})
+UNAVAILABLE = UNSUPPORTED | UNAVAILABLE_HERE
 
 
 def slack_error(exc: Exception) -> str:
@@ -92,6 +95,7 @@ class ThreadStatus:
     ) -> None:
         self.client, self.channel, self.thread_ts, self.refresh = client, channel, thread_ts, refresh
         self.unavailable = not enabled  # Slack refused setStatus as not available here
+        self.unsupported = False  # ... because this app or workspace cannot set one anywhere
         self._words: str | None = None
         self._lock = threading.Lock()  # held across each call, so a refresh never lands after clear()
         self._stopped = threading.Event()
@@ -136,6 +140,7 @@ class ThreadStatus:
         except (SlackClientError, OSError) as exc:
             # A status is a courtesy: the answer goes on without it.
             self.unavailable = slack_error(exc) in UNAVAILABLE
+            self.unsupported = slack_error(exc) in UNSUPPORTED
             log.info("assistant.threads.setStatus failed (%s)", slack_error(exc) or type(exc).__name__)
 
 
@@ -164,6 +169,7 @@ class StreamedReply:
         self.user_id, self.team_id = user_id, team_id
         self.flush_seconds, self.message_limit, self._clock = flush_seconds, message_limit, clock
         self.unavailable = not streaming  # post + update instead of streaming
+        self.unsupported = False  # Slack said this app or workspace cannot stream anywhere
         self.heard = ""  # the answer's text heard so far, as the agent wrote it
         self.messages: list[str] = []  # ts of each message this answer put in the thread
         self.placeholder: str | None = None
@@ -333,7 +339,7 @@ class StreamedReply:
         error = slack_error(exc)
         if error in UNAVAILABLE and not self.messages:
             log.info("streaming is not available here (%s): posting the answer instead", error)
-            self.unavailable = True
+            self.unavailable, self.unsupported = True, error in UNSUPPORTED
             self._post_placeholder()
         else:
             log.warning("streaming an answer failed (%s): posting it instead", error or type(exc).__name__)

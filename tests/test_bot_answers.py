@@ -314,3 +314,18 @@ def test_repeated_clicks_are_told_apart_by_thread_question_and_time() -> None:
     assert not clicks.claim(key)  # just answered
     now[0] = 40.5
     assert clicks.claim(key)  # asked again, on purpose
+
+
+def test_a_clicked_question_is_echoed_once_when_the_echos_reply_is_lost(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    parent = request_report(slack, runner, SARAH, "CUST_23456")
+    suggestions = replies(slack, SARAH, parent["ts"])[-1]
+    slack.fail("chat.postMessage", status=500, times=1, after=True)  # the echo lands, its answer is lost
+    click(slack, runner, SARAH, suggestions["ts"], f"{SUGGESTED_ACTION}_1", done=lambda: answered(slack) == 1)
+    said = [
+        m["text"] for m in replies(slack, SARAH, parent["ts"]) if m["text"].startswith(":speech_balloon:")
+    ]
+    assert len(said) == 1  # the bot's client retries server errors, but not this post
+    [stream] = slack.streams(SARAH)
+    assert not stream.streaming and stream.blocks  # answered all the same

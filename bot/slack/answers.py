@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -34,7 +35,14 @@ from bot.mrkdwn import escape, split_text
 from bot.services import Services
 from bot.slack.identity import People
 from bot.slack.replies import NOT_A_REPORT_THREAD, tell
-from bot.slack.stream import FLUSH_SECONDS, STATUS_REFRESH, STATUS_WORDS, StreamedReply, ThreadStatus
+from bot.slack.stream import (
+    FLUSH_SECONDS,
+    STATUS_REFRESH,
+    STATUS_WORDS,
+    StreamedReply,
+    ThreadStatus,
+    describe,
+)
 from core import ReportEngine, Requester, ThreadLink
 from core.agent.base import PLANNING
 from core.engine import validate_question
@@ -202,10 +210,13 @@ class AnswerDesk:
     ) -> None:
         """Echo a clicked question, show the status and queue the answer; `release` is called
         once the answer is in the thread (or failed)."""
-        if echo:  # before the status: a reply in the thread would clear it; never retried (twice)
-            without_retries(client).chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=f":speech_balloon: _{escape(question)}_"
-            )
+        if echo:  # before the status: a reply in the thread would clear it
+            try:  # never retried: a retried 500 whose first attempt landed would say it twice
+                without_retries(client).chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=f":speech_balloon: _{escape(question)}_"
+                )
+            except (SlackClientError, OSError) as exc:  # the echo is a courtesy: answered anyway
+                log.warning("could not echo a clicked question (%s)", describe(exc))
         status = ThreadStatus(client, channel, thread_ts, self.status_refresh, enabled=self.statuses)
         reply = StreamedReply(
             client, channel, thread_ts, status, user_id=user_id, team_id=team_id,

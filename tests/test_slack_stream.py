@@ -290,7 +290,18 @@ def test_a_placeholder_is_not_posted_twice_by_a_retried_server_error(
         base_url=slack.api_url,
         retry_handlers=[ServerErrorRetryHandler(max_retry_count=2)],
     )
-    slack.fail("chat.postMessage", status=500, times=1, after=True)
+    slack.fail("chat.postMessage", status=500, times=1, after=True)  # posted, its answer lost
+    answer = reply(retrying, thread, streaming=False)
+    [placeholder] = replies(slack, thread)
+    assert placeholder["text"] == LOOKING_INTO_IT and answer.placeholder == placeholder["ts"]
+    answer.finish("Revenue was $36,895.", FEEDBACK)  # the placeholder it found is edited
+    assert [m["text"] for m in replies(slack, thread)] == ["Revenue was $36,895."]
+
+
+def test_a_placeholder_refused_by_slack_is_an_error(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
+    slack.fail("chat.postMessage", status=200, error="channel_not_found", times=1)
     with pytest.raises(SlackApiError):
-        reply(retrying, thread, streaming=False)
-    assert [m["text"] for m in replies(slack, thread)] == [LOOKING_INTO_IT]
+        reply(client, thread, streaming=False)
+    assert not replies(slack, thread)

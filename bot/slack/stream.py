@@ -369,8 +369,17 @@ class StreamedReply:
     # -- posting (no streaming) ---------------------------------------------------------------
 
     def _post_placeholder(self) -> None:
-        if self.placeholder is None:
+        if self.placeholder is not None:
+            return
+        since = time.time()
+        try:
             self.placeholder = self._post_message(LOOKING_INTO_IT, None)
+        except (SlackClientError, OSError) as exc:
+            # Not retried (it would be posted twice): one that landed anyway is the placeholder.
+            found = self._made_since(since, LOOKING_INTO_IT) if ambiguous(exc) else []
+            if not found:
+                raise
+            self.placeholder = found[-1]
 
     def _post(self, text: str, blocks: list[dict[str, Any]]) -> None:
         """The answer as mrkdwn messages, the placeholder edited into the first; `blocks` end the last."""

@@ -305,3 +305,21 @@ def test_a_placeholder_refused_by_slack_is_an_error(
     with pytest.raises(SlackApiError):
         reply(client, thread, streaming=False)
     assert not replies(slack, thread)
+
+
+@pytest.mark.parametrize(
+    ("error", "everywhere"),
+    [("method_not_supported_for_channel_type", False), ("not_allowed_token_type", True)],
+)
+def test_only_an_error_about_the_app_or_workspace_says_streaming_is_unsupported_everywhere(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str], error: str, everywhere: bool
+) -> None:
+    slack.fail("chat.startStream", status=200, error=error, times=1)
+    slack.fail("assistant.threads.setStatus", status=200, error=error, times=1)
+    answer = reply(client, thread, flush_seconds=0)
+    answer.status(QUERYING)
+    answer.text("Revenue was $36,895.")
+    answer.finish("Revenue was $36,895.", FEEDBACK)
+    assert answer.unavailable and answer.unsupported is everywhere  # posted and edited either way
+    assert answer._status.unavailable and answer._status.unsupported is everywhere
+    assert [m["text"] for m in replies(slack, thread)] == ["Revenue was $36,895."]

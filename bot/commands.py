@@ -315,9 +315,9 @@ def feedback(args: argparse.Namespace) -> int:
     if not counts:
         print(f"No follow-up answers{f' on reports of the week of {week_start}' if week_start else ''} yet.")
         return 0
-    rows = [[c.kind, c.week_start, c.answers, c.positive, c.negative, c.answers - c.positive - c.negative]
-            for c in counts]  # fmt: skip
-    print(table(["kind", "week_start", "answers", "positive", "negative", "no_feedback"], rows))
+    rows = [[c.kind, c.week_start, c.answers, c.positive, c.negative, c.answers - c.positive - c.negative,
+             c.refused] for c in counts]  # fmt: skip
+    print(table(["kind", "week_start", "answers", "positive", "negative", "no_feedback", "refused"], rows))
     if negative:
         print("\nQuestions with negative feedback (latest click):")
         print(table(["kind", "week_start", "report_id", "question", "by"],

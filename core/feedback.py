@@ -14,29 +14,37 @@ from core.warehouse import Warehouse
 from core.warehouse.base import ANALYTICS as T
 
 _JOIN = f"FROM {T}.followups f JOIN {T}.weekly_reports r ON r.report_id = f.report_id"
+# An answer is an exchange whose answer was shown (status 'answered'; rows stored before the
+# status column existed were all answers). A refused one (the guard withheld the answer) is
+# counted apart: it has no feedback buttons, so it is neither rated nor "no feedback".
+_ANSWERED = "COALESCE(f.status, 'answered') = 'answered'"
 COUNTS_SQL = (
-    "SELECT COALESCE(r.report_kind, 'ebr') AS kind, r.report_week_start AS week_start, COUNT(*) AS answers, "
-    "COUNT_IF(f.feedback = 'positive') AS positive, COUNT_IF(f.feedback = 'negative') AS negative "
+    "SELECT COALESCE(r.report_kind, 'ebr') AS kind, r.report_week_start AS week_start, "
+    f"COUNT_IF({_ANSWERED}) AS answers, COUNT_IF(f.status = 'refused') AS refused, "
+    f"COUNT_IF({_ANSWERED} AND f.feedback = 'positive') AS positive, "
+    f"COUNT_IF({_ANSWERED} AND f.feedback = 'negative') AS negative "
     f"{_JOIN} WHERE (? IS NULL OR r.report_week_start = ?) "
     "GROUP BY 1, 2 ORDER BY 2 DESC, 1"
 )
 NEGATIVE_SQL = (
     "SELECT COALESCE(r.report_kind, 'ebr') AS kind, r.report_week_start AS week_start, f.report_id, "
     f"f.question, f.feedback_by, f.feedback_at {_JOIN} "
-    "WHERE f.feedback = 'negative' AND (? IS NULL OR r.report_week_start = ?) "
+    f"WHERE f.feedback = 'negative' AND {_ANSWERED} AND (? IS NULL OR r.report_week_start = ?) "
     "ORDER BY f.feedback_at DESC, f.report_id"
 )
 
 
 @dataclass(frozen=True)
 class FeedbackCount:
-    """Follow-ups answered on one kind's reports of one week, and how many got each click."""
+    """Follow-ups answered on one kind's reports of one week, how many of those got each click,
+    and how many questions were refused (their answers withheld) besides."""
 
     kind: str
     week_start: dt.date
     answers: int
     positive: int
     negative: int
+    refused: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,12 @@ def feedback_counts(warehouse: Warehouse, week_start: dt.date | None = None) -> 
     rows = warehouse.query(COUNTS_SQL, [week_start, week_start])
     return [
         FeedbackCount(
-            str(r["kind"]), _day(r["week_start"]), int(r["answers"]), int(r["positive"]), int(r["negative"])
+            str(r["kind"]),
+            _day(r["week_start"]),
+            int(r["answers"]),
+            int(r["positive"]),
+            int(r["negative"]),
+            int(r["refused"]),
         )
         for r in rows
     ]

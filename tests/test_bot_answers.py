@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.channels.slack_dm.render import SUGGESTED_ACTION
 from bot.runner import BotRunner
-from bot.slack.answers import FEEDBACK_ACTION, SQL_ACTION
+from bot.slack.answers import FEEDBACK_ACTION, SQL_ACTION, Clicks
 from bot.slack.replies import LOOKING_INTO_IT
 from core import load_settings
 from core.kinds import EBR
@@ -243,3 +244,88 @@ def test_with_streaming_turned_off_answers_are_posted_and_edited(
     [update] = slack.calls_to("chat.update")
     assert "Revenue by channel" in update.params["text"]
     assert not slack.calls_to("chat.startStream") and not slack.calls_to("assistant.threads.setStatus")
+
+
+def test_a_double_click_on_a_suggested_question_asks_it_once(slack: SlackServer, runner: BotRunner) -> None:
+    parent = request_report(slack, runner, SARAH, "CUST_23456")
+    suggestions = replies(slack, SARAH, parent["ts"])[-1]
+    channel = slack.dm_channel(SARAH)
+    clicks = [slack.click(SARAH, channel, suggestions["ts"], f"{SUGGESTED_ACTION}_2") for _ in range(2)]
+    for envelope in clicks:
+        slack.wait_ack(envelope, timeout=3)
+    slack.wait_for(lambda: answered(slack) >= 1, timeout=30, what="the answer")
+    assert runner.services.wait_idle(30)
+    said = [
+        m["text"] for m in replies(slack, SARAH, parent["ts"]) if m["text"].startswith(":speech_balloon:")
+    ]
+    assert len(said) == 1 and len(slack.streams(SARAH)) == 1
+    assert engine_of(runner).warehouse.scalar("SELECT COUNT(*) FROM followups") == 1
+
+
+def test_a_forged_suggested_question_is_refused_before_it_is_echoed(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    parent = request_report(slack, runner, SARAH, "CUST_23456")
+    forged = WebClient(token=slack.bot_token, base_url=slack.api_url).chat_postMessage(
+        channel=slack.dm_channel(SARAH), thread_ts=parent["ts"], text="Suggested",
+        blocks=[{"type": "actions", "elements": [{
+            "type": "button", "action_id": f"{SUGGESTED_ACTION}_9", "value": " ",
+            "text": {"type": "plain_text", "text": "Ask"},
+        }]}],
+    )  # fmt: skip  # a button whose value is no question (an old message, or a forged payload)
+    before = len(replies(slack, SARAH, parent["ts"]))
+    click(
+        slack, runner, SARAH, str(forged["ts"]), f"{SUGGESTED_ACTION}_9",
+        done=lambda: len(replies(slack, SARAH, parent["ts"])) > before,
+    )  # fmt: skip
+    said = [m["text"] for m in replies(slack, SARAH, parent["ts"])[before:]]
+    assert len(said) == 1 and "question is empty" in said[0]
+    assert not any(t.startswith(":speech_balloon:") for t in said)
+    assert not slack.streams(SARAH) and not slack.status_history(slack.dm_channel(SARAH), parent["ts"])
+
+
+def test_a_channel_that_cannot_stream_turns_streaming_off_for_that_answer_only(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    parent = request_report(slack, runner, SARAH, "CUST_12345")
+    for method in ("chat.startStream", "assistant.threads.setStatus"):
+        slack.fail(method, status=200, error="method_not_supported_for_channel_type", times=1)
+    ask(slack, runner, parent, "What was revenue by channel last week?")
+    [update] = slack.calls_to("chat.update")  # posted and edited in its place
+    assert "Revenue by channel" in update.params["text"] and not slack.streams(SARAH)
+
+    # The next answer (here, or in a channel that can) streams again, with a status.
+    ask(slack, runner, parent, "How does click-through compare to the benchmark?")
+    [stream] = slack.streams(SARAH)
+    assert not stream.streaming and len(slack.calls_to("chat.update")) == 1
+    assert len(slack.calls_to("assistant.threads.setStatus")) > 1
+
+
+def test_repeated_clicks_are_told_apart_by_thread_question_and_time() -> None:
+    now = [0.0]
+    clicks = Clicks(window=10, clock=lambda: now[0])
+    key = ("D1", "1.0", "what changed?")
+    assert clicks.claim(key) and not clicks.claim(key)  # being asked
+    assert clicks.claim(("D1", "1.0", "why?")) and clicks.claim(("D1", "2.0", "what changed?"))
+    now[0] = 30.0
+    assert not clicks.claim(key)  # a slow answer: still being asked
+    clicks.done(key)
+    now[0] = 39.0
+    assert not clicks.claim(key)  # just answered
+    now[0] = 40.5
+    assert clicks.claim(key)  # asked again, on purpose
+
+
+def test_a_clicked_question_is_echoed_once_when_the_echos_reply_is_lost(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    parent = request_report(slack, runner, SARAH, "CUST_23456")
+    suggestions = replies(slack, SARAH, parent["ts"])[-1]
+    slack.fail("chat.postMessage", status=500, times=1, after=True)  # the echo lands, its answer is lost
+    click(slack, runner, SARAH, suggestions["ts"], f"{SUGGESTED_ACTION}_1", done=lambda: answered(slack) == 1)
+    said = [
+        m["text"] for m in replies(slack, SARAH, parent["ts"]) if m["text"].startswith(":speech_balloon:")
+    ]
+    assert len(said) == 1  # the bot's client retries server errors, but not this post
+    [stream] = slack.streams(SARAH)
+    assert not stream.streaming and stream.blocks  # answered all the same

@@ -32,6 +32,15 @@ def vote(home: Path, question: str, *clicks: str) -> None:
             ReportStore(warehouse).record_feedback(followup_id, click, "U0SARAH01")
 
 
+def refuse(home: Path, report_id: str, question: str) -> None:
+    """A question whose answer the guard withheld, stored as the bot stores it."""
+    with EmbeddedWarehouse(home) as warehouse:
+        ReportStore(warehouse).record_followup(
+            report_id, "sarah.johnson@example.com", question, ":no_entry: withheld", 1, None,
+            refusal_reason="another customer",
+        )  # fmt: skip
+
+
 def test_runs_and_feedback_count_the_latest_click_per_answer(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -41,6 +50,8 @@ def test_runs_and_feedback_count_the_latest_click_per_answer(
     ask(capsys, "CUST_34567", "What's the revenue trend over the last 8 weeks?")
     vote(cli_env, "What was revenue by channel last week?", "negative", "positive")  # latest wins
     vote(cli_env, "Why did revenue fall last week?", "positive", "negative")
+    refuse(cli_env, "CUST_12345-20261109", "What is Harbor Point's revenue?")  # withheld: no answer
+    vote(cli_env, "What is Harbor Point's revenue?", "negative")  # (a click no button could make)
 
     code, out, _ = run(capsys, "runs")
     assert code == 0
@@ -50,12 +61,20 @@ def test_runs_and_feedback_count_the_latest_click_per_answer(
     code, out, _ = run(capsys, "feedback")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["kind", "week_start", "answers", "positive", "negative", "no_feedback"]
-    assert lines[2].split() == ["ebr", "2026-11-09", "3", "1", "1", "1"]
+    assert lines[0].split() == [
+        "kind",
+        "week_start",
+        "answers",
+        "positive",
+        "negative",
+        "no_feedback",
+        "refused",
+    ]
+    assert lines[2].split() == ["ebr", "2026-11-09", "3", "1", "1", "1", "1"]
     assert "Questions with negative feedback (latest click):" in out
     negative = out.split("Questions with negative feedback")[1]
     assert "Why did revenue fall last week?" in negative and "CUST_23456-20261109" in negative
-    assert "revenue by channel" not in negative
+    assert "revenue by channel" not in negative and "Harbor Point" not in negative
 
     code, out, _ = run(capsys, "feedback", "--week-start", "2026-11-11")  # any day of the week
     assert code == 0 and "ebr" in out and "2026-11-09" in out

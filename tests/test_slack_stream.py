@@ -9,6 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.slack.replies import LOOKING_INTO_IT
 from bot.slack.stream import APPEND_LIMIT, StreamedReply, ThreadStatus, boundary
@@ -189,14 +195,16 @@ def test_the_status_is_set_again_before_slack_lets_it_expire(
 ) -> None:
     status = ThreadStatus(client, *thread, refresh=0.05)
     status.show("Querying the warehouse…")
-    time.sleep(0.3)
+    # Waits for the refreshes rather than sleeping a fixed time: a loaded host may be slow.
+    slack.wait_for(lambda: len(slack.status_history(*thread)) >= 3, timeout=10, what="two refreshes")
     status.clear()
     history = slack.status_history(*thread)
     sets = [s for s in history if s.status]
     assert len(sets) >= 3 and all(s.loading_messages == ("Querying the warehouse…",) for s in sets)
     assert history[-1].status == ""
-    time.sleep(0.15)
-    assert slack.status_history(*thread) == history  # nothing after the clear
+    assert status._keeper is not None
+    status._keeper.join(timeout=10)  # the keeper has ended: nothing can come after the clear
+    assert not status._keeper.is_alive() and slack.status_history(*thread) == history
 
 
 def test_a_status_slack_refuses_is_not_tried_again(
@@ -216,3 +224,102 @@ def test_cuts_fall_on_paragraphs_then_lines_then_words() -> None:
     assert boundary("aaa bbb\nccc ddd", 13) == 7
     assert boundary("aaa bbb ccc", 9) == 7
     assert boundary("x" * 20 + "&amp;y", 23) == 20  # never inside an entity
+
+
+def test_the_final_blocks_survive_an_answer_whose_text_ends_at_a_message_cut(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
+    answer = reply(client, thread, message_limit=100, flush_seconds=0)
+    text = "a" * 60 + "\n" + "b" * 38 + "\n\n"  # 101 characters: over the limit by its last blank line
+    answer.text(text)
+    answer.finish(text, FEEDBACK)
+    [stream] = slack.streams(SARAH)
+    assert stream.text == "a" * 60 + "\n" + "b" * 38 and stream.blocks == FEEDBACK and not stream.streaming
+
+
+def test_the_final_blocks_end_the_last_message_of_an_answer_cut_in_several(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
+    answer = reply(client, thread, message_limit=100, flush_seconds=0)
+    text = ("word " * 19 + "\n\n") * 3  # paragraphs of 97 characters
+    for i in range(0, len(text), 7):
+        answer.text(text[i : i + 7])
+    answer.finish(text, FEEDBACK)
+    streams = slack.streams(SARAH)
+    assert len(streams) == 3 and not any(s.streaming for s in streams)
+    assert [s.blocks for s in streams] == [None, None, FEEDBACK]
+    assert [s.text.strip() for s in streams] == [("word " * 19).strip()] * 3
+
+
+def test_a_withheld_answer_whose_stream_start_was_lost_leaves_no_text(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
+    slack.fail("chat.startStream", status=500, times=1, after=True)  # made, but its answer lost
+    answer = reply(client, thread, flush_seconds=0)
+    answer.text("Northwind's revenue was $36,895, ")
+    answer.withheld(":no_entry: withheld.")
+    [stream] = slack.streams(SARAH)
+    assert not stream.streaming  # found, stopped and deleted
+    assert [m["text"] for m in replies(slack, thread)] == [":no_entry: withheld."]
+
+
+def test_a_lost_stream_start_leaves_one_answer_even_with_the_bots_retry_handlers(
+    slack: SlackServer, thread: tuple[str, str]
+) -> None:
+    retrying = WebClient(
+        token=slack.bot_token, base_url=slack.api_url, retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )  # fmt: skip  # as bot/slack/app.py's web_client
+    slack.fail("chat.startStream", status=500, times=1, after=True)
+    answer = reply(retrying, thread, flush_seconds=0)
+    answer.text("Revenue was $36,895.")
+    answer.finish("Revenue was $36,895.", FEEDBACK)
+    assert len(slack.calls_to("chat.startStream")) == 1  # not retried behind the reply's back
+    assert not any(s.streaming for s in slack.streams(SARAH))
+    [said] = replies(slack, thread)  # the answer once, with its blocks
+    assert said["text"] == "Revenue was $36,895." and said["blocks"][-1] == FEEDBACK[0]
+
+
+def test_a_placeholder_is_not_posted_twice_by_a_retried_server_error(
+    slack: SlackServer, thread: tuple[str, str]
+) -> None:
+    retrying = WebClient(
+        token=slack.bot_token,
+        base_url=slack.api_url,
+        retry_handlers=[ServerErrorRetryHandler(max_retry_count=2)],
+    )
+    slack.fail("chat.postMessage", status=500, times=1, after=True)  # posted, its answer lost
+    answer = reply(retrying, thread, streaming=False)
+    [placeholder] = replies(slack, thread)
+    assert placeholder["text"] == LOOKING_INTO_IT and answer.placeholder == placeholder["ts"]
+    answer.finish("Revenue was $36,895.", FEEDBACK)  # the placeholder it found is edited
+    assert [m["text"] for m in replies(slack, thread)] == ["Revenue was $36,895."]
+
+
+def test_a_placeholder_refused_by_slack_is_an_error(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str]
+) -> None:
+    slack.fail("chat.postMessage", status=200, error="channel_not_found", times=1)
+    with pytest.raises(SlackApiError):
+        reply(client, thread, streaming=False)
+    assert not replies(slack, thread)
+
+
+@pytest.mark.parametrize(
+    ("error", "everywhere"),
+    [("method_not_supported_for_channel_type", False), ("not_allowed_token_type", True)],
+)
+def test_only_an_error_about_the_app_or_workspace_says_streaming_is_unsupported_everywhere(
+    slack: SlackServer, client: WebClient, thread: tuple[str, str], error: str, everywhere: bool
+) -> None:
+    slack.fail("chat.startStream", status=200, error=error, times=1)
+    slack.fail("assistant.threads.setStatus", status=200, error=error, times=1)
+    answer = reply(client, thread, flush_seconds=0)
+    answer.status(QUERYING)
+    answer.text("Revenue was $36,895.")
+    answer.finish("Revenue was $36,895.", FEEDBACK)
+    assert answer.unavailable and answer.unsupported is everywhere  # posted and edited either way
+    assert answer._status.unavailable and answer._status.unsupported is everywhere
+    assert [m["text"] for m in replies(slack, thread)] == ["Revenue was $36,895."]

@@ -13,10 +13,13 @@ report's subject may give feedback on its answers or see their SQL.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -27,14 +30,22 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
 )
 
-from bot.channels.slack_dm.delivery import Poster, share_charts
+from bot.channels.slack_dm.delivery import Poster, share_charts, without_retries
 from bot.mrkdwn import escape, split_text
 from bot.services import Services
 from bot.slack.identity import People
 from bot.slack.replies import NOT_A_REPORT_THREAD, tell
-from bot.slack.stream import FLUSH_SECONDS, STATUS_REFRESH, STATUS_WORDS, StreamedReply, ThreadStatus
+from bot.slack.stream import (
+    FLUSH_SECONDS,
+    STATUS_REFRESH,
+    STATUS_WORDS,
+    StreamedReply,
+    ThreadStatus,
+    describe,
+)
 from core import ReportEngine, Requester, ThreadLink
 from core.agent.base import PLANNING
+from core.engine import validate_question
 from core.errors import AnswerWithheld, InputError
 from core.kinds.ebr.search import case_study_titles
 
@@ -44,6 +55,7 @@ FEEDBACK_ACTION = "answer_feedback"  # the feedback_buttons under an answer
 SQL_ACTION = "answer_sql"  # "How I got this"
 FEEDBACK = ("positive", "negative")
 NO_SUCH_ANSWER = "that answer is no longer stored, so there is nothing to show or rate"
+REPEAT_WINDOW = 10.0  # seconds after an answer during which a click of its question is a repeat
 NO_SQL = "that answer ran no SQL: it came from the report itself or from the case studies"
 
 
@@ -83,6 +95,35 @@ def sql_blocks(statements: Sequence[str]) -> list[dict[str, Any]]:
     return blocks[:50]
 
 
+class Clicks:
+    """The suggested questions being asked, by (channel, thread, question), and when each was
+    last answered: a click of one of them meanwhile, or within `window` seconds after, is a
+    repeat (a double click) and asks nothing. Clicks come from Bolt's threads: all under a lock."""
+
+    def __init__(self, window: float = REPEAT_WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window, self._clock = window, clock
+        self._asking: set[tuple[str, str, str]] = set()
+        self._answered: dict[tuple[str, str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: tuple[str, str, str]) -> bool:
+        """True when `key` may be asked now (and it is then being asked until `done`)."""
+        with self._lock:
+            now = self._clock()
+            self._answered = {k: t for k, t in self._answered.items() if now - t < self.window}
+            if key in self._asking or key in self._answered:
+                return False
+            self._asking.add(key)
+            return True
+
+    def done(self, key: tuple[str, str, str]) -> None:
+        """`key` was answered (or failed): repeats are still ignored for `window` seconds."""
+        with self._lock:
+            if key in self._asking:
+                self._asking.discard(key)
+                self._answered[key] = self._clock()
+
+
 class AnswerDesk:
     """Answers questions in report threads and handles the buttons under the answers."""
 
@@ -94,12 +135,14 @@ class AnswerDesk:
         status_refresh: float = STATUS_REFRESH,
         flush_seconds: float = FLUSH_SECONDS,
         streaming: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services, self.people = services, people
         self.status_refresh, self.flush_seconds = status_refresh, flush_seconds
         # False once Slack said this app or workspace cannot stream (or set a status): later
         # answers are posted and edited from the start.
         self.streaming = self.statuses = streaming
+        self._clicks = Clicks(clock=clock)  # suggested questions being asked (double clicks)
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -115,7 +158,9 @@ class AnswerDesk:
     ) -> None:
         """A question in a thread: answered in that thread when the thread is a report's, by the
         engine of the report's kind, once it has authorised the person for the report's subject.
-        `echo`: say the question in the thread first (a clicked suggestion, which Slack does not show)."""
+        `echo`: say the question in the thread first (a clicked suggestion, which Slack does not show),
+        once it is checked; a click of a suggestion already being asked here (or answered in the
+        last REPEAT_WINDOW seconds) is a double click and asks nothing."""
 
         def say(text: str) -> None:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
@@ -128,11 +173,50 @@ class AnswerDesk:
             engine = self.services.engine_for(link.kind)  # the kind the report is of
             requester = self.people.person(client, user_id).requester
             engine.authorize(requester, link.customer_id)
+            question = validate_question(question)  # before any echo: a forged value is not said
         except Exception as exc:
             say(tell(exc))
             return
+        asking = (channel, thread_ts, question.casefold()) if echo else None
+        if asking is not None and not self._clicks.claim(asking):
+            log.info("ignored a repeated click of a suggested question in %s %s", channel, thread_ts)
+            return
+
+        def release() -> None:
+            if asking is not None:
+                self._clicks.done(asking)
+
+        try:
+            self._ask(
+                client, user_id, channel, thread_ts, question, team_id, echo, engine, requester, link, release
+            )
+        except BaseException:
+            release()
+            raise
+
+    def _ask(
+        self,
+        client: WebClient,
+        user_id: str,
+        channel: str,
+        thread_ts: str,
+        question: str,
+        team_id: str | None,
+        echo: bool,
+        engine: ReportEngine,
+        requester: Requester,
+        link: ThreadLink,
+        release: Callable[[], None],
+    ) -> None:
+        """Echo a clicked question, show the status and queue the answer; `release` is called
+        once the answer is in the thread (or failed)."""
         if echo:  # before the status: a reply in the thread would clear it
-            say(f":speech_balloon: _{escape(question)}_")
+            try:  # never retried: a retried 500 whose first attempt landed would say it twice
+                without_retries(client).chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=f":speech_balloon: _{escape(question)}_"
+                )
+            except (SlackClientError, OSError) as exc:  # the echo is a courtesy: answered anyway
+                log.warning("could not echo a clicked question (%s)", describe(exc))
         status = ThreadStatus(client, channel, thread_ts, self.status_refresh, enabled=self.statuses)
         reply = StreamedReply(
             client, channel, thread_ts, status, user_id=user_id, team_id=team_id,
@@ -143,14 +227,19 @@ class AnswerDesk:
         )  # from here on, every path ends in finish/withheld/failed: cleared
 
         def failed(exc: Exception) -> None:
-            reply.failed(tell(exc))
+            try:
+                reply.failed(tell(exc))
+            finally:
+                release()
+
+        def answer() -> None:
+            try:
+                self._answer(engine, requester, link, question, reply, status)
+            finally:
+                release()
 
         try:
-            self.services.workers.submit(
-                f"follow-up on {link.report_id}",
-                lambda: self._answer(engine, requester, link, question, reply, status),
-                on_error=failed,
-            )
+            self.services.workers.submit(f"follow-up on {link.report_id}", answer, on_error=failed)
         except Exception as exc:
             failed(exc)
 
@@ -179,8 +268,10 @@ class AnswerDesk:
             poster = Poster(reply.client, self.services.pacer)
             stem = f"{link.report_id}-answer-{result.followup_id}"
             share_charts(poster, reply.channel, reply.thread_ts, answer.charts, stem)
-        self.streaming = self.streaming and not reply.unavailable
-        self.statuses = self.statuses and not status.unavailable
+        # Only an error that means this app or workspace cannot stream turns streaming off for
+        # good; one that is about this channel (its type) concerned this answer alone.
+        self.streaming = self.streaming and not reply.unsupported
+        self.statuses = self.statuses and not status.unsupported
         log.info(
             "answered a follow-up on %s (agent message %s -> %s, %s)",
             link.report_id, result.parent_message_id, answer.message_id,

@@ -16,6 +16,13 @@ Where Slack says streaming is not available (an app or workspace without it), th
 posted and edited as before streaming existed: a placeholder, then the answer in its place.
 An answer the guard withholds after some of it was streamed is taken back: the streamed
 messages are deleted and the refusal is said instead.
+
+Calls that make a message (startStream, appendStream, the placeholder and the posts) go through
+a twin of the client that never retries: a retried 500 whose first attempt landed would leave
+the answer twice. When a `chat.startStream` fails ambiguously (a server or connection error,
+after which Slack may have made the stream), the bot's message that it made is looked up in the
+thread, stopped and deleted before the answer falls back to posting, so that exactly one answer
+stands and a withheld answer leaves no text behind.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.slack_dm.delivery import without_retries
 from bot.mrkdwn import markdown
 from bot.slack.replies import LOOKING_INTO_IT, answer_messages
 from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
@@ -48,19 +56,23 @@ APPEND_LIMIT = 12_000  # characters of markdown_text per startStream / appendStr
 MESSAGE_LIMIT = 12_000  # characters one streamed message holds (a markdown block's limit)
 FLUSH_SECONDS = 1.0  # at most one appendStream per second per answer
 MAX_BLOCKS = 50
+CLOCK_SKEW = 60.0  # seconds: how far Slack's clock may be behind ours when looking for a lost stream
 # What Slack answers when this app, token or workspace cannot stream (or set a status) at all:
-# the answer is then posted and edited instead, and the bot stops trying.
-UNAVAILABLE = frozenset(
+# the answer is then posted and edited instead, and the bot stops trying (`unsupported`).
+UNSUPPORTED = frozenset(
     {
         "unknown_method",
         "not_allowed",
         "not_allowed_token_type",
         "feature_not_enabled",
-        "method_not_supported_for_channel_type",
         "missing_scope",
         "not_implemented",
     }
 )
+# What Slack answers when only this channel cannot take a stream or a status: this answer is
+# posted and edited instead, and later answers (other channels) try again.
+UNAVAILABLE_HERE = frozenset({"method_not_supported_for_channel_type"})
+UNAVAILABLE = UNSUPPORTED | UNAVAILABLE_HERE
 
 
 def slack_error(exc: Exception) -> str:
@@ -83,6 +95,7 @@ class ThreadStatus:
     ) -> None:
         self.client, self.channel, self.thread_ts, self.refresh = client, channel, thread_ts, refresh
         self.unavailable = not enabled  # Slack refused setStatus as not available here
+        self.unsupported = False  # ... because this app or workspace cannot set one anywhere
         self._words: str | None = None
         self._lock = threading.Lock()  # held across each call, so a refresh never lands after clear()
         self._stopped = threading.Event()
@@ -127,6 +140,7 @@ class ThreadStatus:
         except (SlackClientError, OSError) as exc:
             # A status is a courtesy: the answer goes on without it.
             self.unavailable = slack_error(exc) in UNAVAILABLE
+            self.unsupported = slack_error(exc) in UNSUPPORTED
             log.info("assistant.threads.setStatus failed (%s)", slack_error(exc) or type(exc).__name__)
 
 
@@ -148,10 +162,14 @@ class StreamedReply:
         message_limit: int = MESSAGE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client, self.channel, self.thread_ts, self._status = client, channel, thread_ts, status
+        # Calls that make a message are never retried behind our back (see the module's doc);
+        # idempotent ones (stop, update, delete, look-ups) keep the client's retries.
+        self.client, self._retrying = without_retries(client), client
+        self.channel, self.thread_ts, self._status = channel, thread_ts, status
         self.user_id, self.team_id = user_id, team_id
         self.flush_seconds, self.message_limit, self._clock = flush_seconds, message_limit, clock
         self.unavailable = not streaming  # post + update instead of streaming
+        self.unsupported = False  # Slack said this app or workspace cannot stream anywhere
         self.heard = ""  # the answer's text heard so far, as the agent wrote it
         self.messages: list[str] = []  # ts of each message this answer put in the thread
         self.placeholder: str | None = None
@@ -250,24 +268,64 @@ class StreamedReply:
                     self._stream(piece)
                 return ""
             cut = boundary(self._pending, room, whole=self._current is not None)
-            piece, self._pending = self._pending[:cut].rstrip(), self._pending[cut:].lstrip()
+            piece, rest = self._pending[:cut].rstrip(), self._pending[cut:]
             self._stream(piece)
+            if not rest.strip():
+                # Only white space after the cut: the message does not end here. Were it
+                # ended, the answer's last message would be closed before stopStream could
+                # carry the final blocks to it.
+                self._pending = "" if final else rest
+                return ""
+            self._pending = rest.lstrip()
             self._stop([])
 
     def _stream(self, piece: str) -> None:
         for start in range(0, max(len(piece), 1), APPEND_LIMIT):
             chunk = piece[start : start + APPEND_LIMIT]
             if self._current is None:
-                started = self.client.chat_startStream(
-                    channel=self.channel, thread_ts=self.thread_ts, markdown_text=chunk,
-                    recipient_user_id=self.user_id, recipient_team_id=self.team_id,
-                )  # fmt: skip
-                self._current = str(started["ts"])
+                self._current = self._start(chunk)
                 self.messages.append(self._current)
             elif chunk:
                 self.client.chat_appendStream(channel=self.channel, ts=self._current, markdown_text=chunk)
             self._sent += len(chunk)
         self._last = self._clock()
+
+    def _start(self, chunk: str) -> str:
+        """chat.startStream with `chunk`; the new message's ts. After an ambiguous failure the
+        message Slack may have made anyway is found, recorded and stopped (to be deleted)."""
+        since = time.time()
+        try:
+            started = self.client.chat_startStream(
+                channel=self.channel, thread_ts=self.thread_ts, markdown_text=chunk,
+                recipient_user_id=self.user_id, recipient_team_id=self.team_id,
+            )  # fmt: skip
+        except (SlackClientError, OSError) as exc:
+            if ambiguous(exc):
+                for ts in self._made_since(since, chunk):
+                    self.messages.append(ts)
+                    self._current = ts
+                    self._stop_quietly()
+            raise
+        return str(started["ts"])
+
+    def _made_since(self, since: float, chunk: str) -> list[str]:
+        """The bot's messages in the thread made since `since` with `chunk` as their text (what
+        a startStream whose answer was lost left behind); none when the thread cannot be read."""
+        try:
+            me = self._retrying.auth_test().get("bot_id")
+            found = self._retrying.conversations_replies(
+                channel=self.channel, ts=self.thread_ts, oldest=f"{since - CLOCK_SKEW:.6f}", limit=200
+            )
+        except (SlackClientError, OSError) as exc:
+            log.warning("could not look for a stream that may have started (%s)", describe(exc))
+            return []
+        known = {*self.messages, self.placeholder, self.thread_ts}
+        return [
+            str(m["ts"])
+            for m in found.get("messages") or []
+            if m.get("bot_id") == me and m.get("ts") not in known and float(m["ts"]) >= since - CLOCK_SKEW
+            and " ".join(str(m.get("text") or "").split()) == " ".join(chunk.split())
+        ]  # fmt: skip
 
     def _stop(self, blocks: list[dict[str, Any]], text: str = "") -> None:
         if self._current is None:
@@ -281,7 +339,7 @@ class StreamedReply:
         error = slack_error(exc)
         if error in UNAVAILABLE and not self.messages:
             log.info("streaming is not available here (%s): posting the answer instead", error)
-            self.unavailable = True
+            self.unavailable, self.unsupported = True, error in UNSUPPORTED
             self._post_placeholder()
         else:
             log.warning("streaming an answer failed (%s): posting it instead", error or type(exc).__name__)
@@ -300,7 +358,7 @@ class StreamedReply:
         self._stop_quietly()
         for ts in self.messages:
             try:
-                self.client.chat_delete(channel=self.channel, ts=ts)
+                self._retrying.chat_delete(channel=self.channel, ts=ts)
             except (SlackClientError, OSError) as exc:
                 log.warning(
                     "could not delete a streamed message (%s)", slack_error(exc) or type(exc).__name__
@@ -311,8 +369,17 @@ class StreamedReply:
     # -- posting (no streaming) ---------------------------------------------------------------
 
     def _post_placeholder(self) -> None:
-        if self.placeholder is None:
+        if self.placeholder is not None:
+            return
+        since = time.time()
+        try:
             self.placeholder = self._post_message(LOOKING_INTO_IT, None)
+        except (SlackClientError, OSError) as exc:
+            # Not retried (it would be posted twice): one that landed anyway is the placeholder.
+            found = self._made_since(since, LOOKING_INTO_IT) if ambiguous(exc) else []
+            if not found:
+                raise
+            self.placeholder = found[-1]
 
     def _post(self, text: str, blocks: list[dict[str, Any]]) -> None:
         """The answer as mrkdwn messages, the placeholder edited into the first; `blocks` end the last."""
@@ -322,7 +389,7 @@ class StreamedReply:
         for n, message in enumerate(messages):
             shown = message.blocks + (extra if n == len(messages) - 1 else [])
             if n == 0 and self.placeholder is not None:
-                self.client.chat_update(
+                self._retrying.chat_update(
                     channel=self.channel, ts=self.placeholder, text=message.text, blocks=shown
                 )
             else:
@@ -330,7 +397,7 @@ class StreamedReply:
 
     def _say(self, line: str) -> None:
         if self.placeholder is not None:
-            self.client.chat_update(channel=self.channel, ts=self.placeholder, text=line, blocks=[])
+            self._retrying.chat_update(channel=self.channel, ts=self.placeholder, text=line, blocks=[])
         else:
             self._post_message(line, None)
 
@@ -339,6 +406,18 @@ class StreamedReply:
             channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks
         )
         return sent.get("ts")
+
+
+def ambiguous(exc: Exception) -> bool:
+    """Whether a failed call may have done its work anyway: a server error or a lost connection
+    (a refusal such as `invalid_arguments` answers for a call that did nothing)."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, OSError)
+
+
+def describe(exc: Exception) -> str:
+    return slack_error(exc) or type(exc).__name__
 
 
 def boundary(text: str, room: int, whole: bool = False) -> int:

@@ -8,6 +8,7 @@ image is for the channels (bot/charts), so core stays free of any medium.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,42 @@ def inline_rows(spec: dict[str, Any]) -> list[Any]:
         if isinstance(part, dict) and (rows := inline_rows(part)):
             return rows
     return []
+
+
+def spec_tables(spec: Any) -> list[list[Any]]:
+    """Every list of inline rows anywhere in `spec`: each `values` list (of a `data`, a nested
+    layer's, a lookup's `from`, an axis's) and each `datasets` entry, however deep."""
+    tables: list[list[Any]] = []
+    for key, value in _walk(spec):
+        if key == "values" and isinstance(value, list):
+            tables.append(value)
+        elif key == "datasets" and isinstance(value, dict):
+            tables.extend(v for v in value.values() if isinstance(v, list))
+    return tables
+
+
+def spec_strings(spec: Any) -> set[str]:
+    """Every string anywhere in `spec`, keys included: titles, subtitles, axis and legend
+    titles, descriptions, a text mark's literal, expressions, data cells and column names."""
+    found: set[str] = set()
+    for key, value in _walk(spec):
+        if isinstance(key, str):
+            found.add(key)
+        if isinstance(value, str):
+            found.add(value)
+    return found
+
+
+def _walk(node: Any, key: object = None) -> Iterator[tuple[object, Any]]:
+    """(key, value) for `node` and every value under it (a list's items under its key), depth first."""
+    stack: list[tuple[object, Any]] = [(key, node)]
+    while stack:
+        key, node = stack.pop()
+        yield key, node
+        if isinstance(node, dict):
+            stack.extend(node.items())
+        elif isinstance(node, list):
+            stack.extend((None, item) for item in node)
 
 
 def _title(spec: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from core.agent.base import Answer, AskContext
 from core.agent.cortex import RetryPolicy, build_cortex_agent
 from core.agent.cortex.events import assemble
 from core.agent.cortex.sse import Event
-from core.charts import MAX_SPEC_CHARS, Chart
+from core.charts import MAX_SPEC_CHARS, Chart, agent_chart
 from core.errors import AnswerWithheld
 from core.guard import Scope, Subjects, check
 from core.kinds.ebr.scope import EBR_SCOPE
@@ -182,3 +182,52 @@ def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_wit
     with pytest.raises(AnswerWithheld) as withheld:
         engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Compare my revenue with others")
     assert withheld.value.rule == "chart_other_subject"
+
+
+# -- the guard reads every string and every data row of a spec, wherever it is -----------------
+
+BAR = {
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "channel", "type": "nominal"},
+        "y": {"field": "revenue", "type": "quantitative"},
+    },
+}
+MINE = {"values": [{"channel": "email", "revenue": 1}]}
+ELSEWHERE: dict[str, dict[str, Any]] = {
+    "second layer's data": {"title": "Revenue", "layer": [
+        {**BAR, "data": MINE},
+        {"data": {"values": [{"customer_id": "CUST_45678", "customer": "Meridian", "revenue": 9}]},
+         "mark": "text", "encoding": {"text": {"field": "customer"}}}]},
+    "datasets' second entry": {"title": "Revenue", "datasets": {"a": MINE["values"],
+        "b": [{"customer_id": "CUST_45678", "revenue": 9}]}, "data": {"name": "b"}, **BAR},
+    "subtitle": {"title": {"text": "Revenue", "subtitle": "compared with Meridian"}, "data": MINE, **BAR},
+    "axis title": {"title": "Revenue", "data": MINE, "mark": "bar", "encoding": {
+        "x": {"field": "channel", "type": "nominal", "title": "Meridian channels"},
+        "y": {"field": "revenue", "type": "quantitative"}}},
+    "text mark's literal": {"title": "Revenue", "data": MINE, "layer": [BAR,
+        {"mark": {"type": "text", "text": "Meridian: $9,000"}}]},
+    "label expression": {"title": "Revenue", "data": MINE, "mark": "bar", "encoding": {
+        "x": {"field": "channel", "type": "nominal", "axis": {"labelExpr": "'Meridian ' + datum.label"}},
+        "y": {"field": "revenue", "type": "quantitative"}}},
+    "a nested view's description": {"title": "Revenue", "vconcat": [
+        {**BAR, "data": MINE, "description": "next to CUST_45678"}]},
+    "a column named after them": {"title": "Revenue", "data": {"values": [{"channel": "email", "Meridian": 9}]},
+        **BAR},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ELSEWHERE)
+def test_another_customer_anywhere_in_a_spec_withholds_the_answer(where: str) -> None:
+    chart, why = agent_chart(json.dumps(ELSEWHERE[where]), 1)
+    assert chart is not None, why  # a spec that renders: only the guard can keep it out
+    assert check(Answer("ok", 1, charts=(chart,)), SCOPE).rule == "chart_other_subject"
+
+
+def test_the_same_places_naming_only_the_customer_pass() -> None:
+    spec = {"title": {"text": "Revenue", "subtitle": "Acme Retail, CUST_12345"}, "datasets": {
+        "b": [{"customer_id": "CUST_12345", "customer": "Acme Retail", "revenue": 9}]}, "layer": [
+        {**BAR, "data": MINE}, {"data": {"name": "b"}, "mark": {"type": "text", "text": "Acme Retail"}}]}  # fmt: skip
+    chart, why = agent_chart(json.dumps(spec), 1)
+    assert chart is not None, why
+    assert check(Answer("ok", 1, charts=(chart,)), SCOPE).ok

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
-from core.charts import Chart, inline_rows
+from core.charts import Chart, spec_strings, spec_tables
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
@@ -52,7 +52,7 @@ RULES = (
     "unscoped_table",  # a subject table read without a filter on this subject alone
     "result_set_other_subject",  # a result set holding another subject's id or name
     "text_names_other_subject",  # answer text naming another subject's id or name
-    "chart_other_subject",  # a chart whose data, title or alt text holds another subject
+    "chart_other_subject",  # a chart holding another subject anywhere: any data rows, any string
 )
 
 
@@ -130,15 +130,25 @@ def check_text(text: str, scope: Scope) -> Verdict:
 
 
 def _charts_name_others(charts: Iterable[Chart], scope: Scope) -> bool:
-    """A chart's inline data is a result set too, and its title and alt text are text."""
+    """Every list of rows anywhere in a chart's spec (any layer's data, every `datasets`
+    entry) is a result set too, and every string in it is text (titles, subtitles, axis and
+    legend titles, a text mark's literal, expressions, descriptions), as are its title and
+    alt text: whatever the renderer may draw is read."""
     for chart in charts:
-        rows = [r for r in inline_rows(chart.spec) if isinstance(r, dict)]
-        columns = tuple(dict.fromkeys(k for r in rows for k in r))
-        table = ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
-        words = f"{chart.title} {chart.alt_text}"
-        if _tables_name_others([table], scope) or scope.subjects.names_other(words, scope.subject_id):
+        if _tables_name_others(map(_as_table, spec_tables(chart.spec)), scope):
+            return True
+        words = spec_strings(chart.spec) | {chart.title, chart.alt_text}
+        if any(scope.subjects.names_other(w, scope.subject_id) for w in words):
             return True
     return False
+
+
+def _as_table(rows: list[object]) -> ResultTable:
+    """Inline rows as a result set (rows that are not objects hold no column: their strings
+    are read as text)."""
+    objects = [r for r in rows if isinstance(r, dict)]
+    columns = tuple(dict.fromkeys(str(k) for r in objects for k in r))
+    return ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in objects))
 
 
 def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:

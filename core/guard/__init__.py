@@ -4,7 +4,9 @@ An answer is allowed only when everything it reports touches the report's own su
 
     sql.py       every statement it ran reads only allowed tables, and every table that
                  holds subjects' rows only the rows of this subject
-    mentions.py  its text and result sets name no other known subject (id or name)
+    mentions.py  its text, its result sets and its charts name no other known subject (id or
+                 name); a chart is read whole: every list of data rows and every string in
+                 its spec, wherever the renderer may draw it from
 
 A report kind declares what its answers may touch (`Declaration`: the subject column, the
 tables holding subjects' rows, the other tables it may read); the engine builds one `Scope`
@@ -17,8 +19,9 @@ An answer streamed to a person while it is made is checked piece by piece as it 
 the person sees only text every check so far has cleared.
 
 What it cannot see: figures the agent computed or remembered without SQL, data paraphrased
-in the text without the subject's id or name, subjects not in the known list, and SQL the
-service did not report in its event stream.
+in the text without the subject's id or name (or spelled out by a chart's expressions, say
+`'Meri' + 'dian'`), subjects not in the known list, and SQL the service did not report in its
+event stream.
 """
 
 from __future__ import annotations

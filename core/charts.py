@@ -8,6 +8,8 @@ image is for the channels (bot/charts), so core stays free of any medium.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,16 +27,29 @@ class Chart:
 
 
 # An agent's spec (Cortex `response.chart`) is rendered only when it cannot make the renderer
-# fetch anything: every value inline, no `url` anywhere (data, images, nested layers), and
-# small enough to render in a few milliseconds.
+# fetch anything (every value inline, no `url` anywhere: data, images, nested layers) and its
+# cost is bounded by its size: no data generators (`sequence`, `graticule`, `sphere`, an
+# `impute` key sequence, the `sequence()` expression) nor transforms that make rows out of
+# parameters (`density`, `quantile`), at most MAX_ROWS inline rows in all, each view at most
+# MAX_VIEW_PIXELS a side (larger sizes are clamped). That is no promise of speed: a spec can
+# still be slow to draw (a fold over many fields, a facet per row), so the renderer draws in a
+# child process it ends after a timeout, and refuses a drawing too large to rasterise
+# (bot/charts: RENDER_TIMEOUT, MAX_DRAWING_SIDE).
 MAX_SPEC_CHARS = 100_000
+MAX_ROWS = 5_000
+MAX_VIEW_PIXELS = 1_200
 MAX_ALT_CHARS = 300
 ALT_ROWS = 8  # data rows the alt text states
+_GENERATORS = frozenset({"sequence", "graticule", "sphere"})  # a `data` that makes its own rows
+_ROW_MAKERS = frozenset({"density", "quantile"})  # transforms whose rows count is a parameter
+_PROSE = frozenset({"title", "subtitle", "description", "text"})  # words, never an expression
+_SEQUENCE_CALL = re.compile(r"\bsequence\s*\(")
 
 
 def agent_chart(spec_text: object, number: int) -> tuple[Chart | None, str]:
     """The agent's Vega-Lite spec (a JSON string) as a Chart named `agent-chart-<number>`, or
-    (None, why it was refused): not JSON, too large, data not inline, or a `url` anywhere."""
+    (None, why it was refused): not JSON, too large, data not inline, a `url` anywhere, a data
+    generator, or too many rows. A view wider or taller than MAX_VIEW_PIXELS is drawn at it."""
     if isinstance(spec_text, dict):
         spec_text = json.dumps(spec_text)
     if not isinstance(spec_text, str):
@@ -49,11 +64,50 @@ def agent_chart(spec_text: object, number: int) -> tuple[Chart | None, str]:
         return None, "the spec is not a JSON object"
     if (where := _url_in({k: v for k, v in spec.items() if k != "$schema"})) is not None:
         return None, f"the spec refers to a URL ({where}): only inline data is rendered"
+    if (why := _unbounded(spec)) is not None:
+        return None, why
     rows = inline_rows(spec)
     if not rows:
         return None, "the spec has no inline data values"
     title = _title(spec) or "Chart"
     return Chart(f"agent-chart-{number}", title, _alt_text(spec, title, rows), spec), ""
+
+
+def _unbounded(spec: dict[str, Any]) -> str | None:
+    """Why drawing `spec` could cost more than its size says (a generator, a transform making
+    rows, too many rows), else None; clamps every view's width and height to MAX_VIEW_PIXELS.
+    Inline rows are data: a column named `sequence` is no generator."""
+    rows = 0
+    stack: list[tuple[object, Any]] = [(None, spec)]  # (the key a value is under, the value)
+    while stack:
+        under, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((under, item) for item in node)
+            continue
+        if isinstance(node, str) and under not in _PROSE and _SEQUENCE_CALL.search(node):
+            return "the spec calls sequence() in an expression: a data generator"
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key == "values" and isinstance(value, list):
+                rows += len(value)
+            elif key == "datasets" and isinstance(value, dict):
+                rows += sum(len(v) for v in value.values() if isinstance(v, list))
+            elif key in _GENERATORS:
+                return f"the spec generates its data ({key}): only inline data is rendered"
+            elif key in _ROW_MAKERS or (key == "keyvals" and isinstance(value, dict)):
+                return f"the spec has a {key} transform, whose rows are a parameter"
+            elif key in ("width", "height") and _number(value) and value > MAX_VIEW_PIXELS:
+                node[key] = MAX_VIEW_PIXELS
+            else:
+                stack.append((key, value))
+    if rows > MAX_ROWS:
+        return f"the spec has {rows:,} data rows (at most {MAX_ROWS:,})"
+    return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _url_in(node: Any, path: str = "") -> str | None:
@@ -85,6 +139,42 @@ def inline_rows(spec: dict[str, Any]) -> list[Any]:
         if isinstance(part, dict) and (rows := inline_rows(part)):
             return rows
     return []
+
+
+def spec_tables(spec: Any) -> list[list[Any]]:
+    """Every list of inline rows anywhere in `spec`: each `values` list (of a `data`, a nested
+    layer's, a lookup's `from`, an axis's) and each `datasets` entry, however deep."""
+    tables: list[list[Any]] = []
+    for key, value in _walk(spec):
+        if key == "values" and isinstance(value, list):
+            tables.append(value)
+        elif key == "datasets" and isinstance(value, dict):
+            tables.extend(v for v in value.values() if isinstance(v, list))
+    return tables
+
+
+def spec_strings(spec: Any) -> set[str]:
+    """Every string anywhere in `spec`, keys included: titles, subtitles, axis and legend
+    titles, descriptions, a text mark's literal, expressions, data cells and column names."""
+    found: set[str] = set()
+    for key, value in _walk(spec):
+        if isinstance(key, str):
+            found.add(key)
+        if isinstance(value, str):
+            found.add(value)
+    return found
+
+
+def _walk(node: Any, key: object = None) -> Iterator[tuple[object, Any]]:
+    """(key, value) for `node` and every value under it (a list's items under its key), depth first."""
+    stack: list[tuple[object, Any]] = [(key, node)]
+    while stack:
+        key, node = stack.pop()
+        yield key, node
+        if isinstance(node, dict):
+            stack.extend(node.items())
+        elif isinstance(node, list):
+            stack.extend((None, item) for item in node)
 
 
 def _title(spec: dict[str, Any]) -> str:

@@ -430,13 +430,27 @@ class ReportEngine:
         )  # fmt: skip
         raise AnswerWithheld(context.subject_id, verdict.rule, verdict.reason)
 
-    def _scope(self, context: AskContext) -> Scope:
-        return Scope(self.kind.scope, context.subject_id, self._known_subjects(context))
+    def naming_no_other(self, subject_id: str, texts: Sequence[str]) -> list[str]:
+        """`texts` shown with an answer about `subject_id` that the guard did not read (the
+        titles of the case studies it cited, read from the warehouse), less any naming
+        another known subject by id or name: the mentions check of the answer's scope. Each
+        left out is logged, without its words."""
+        subjects = self._known_subjects(subject_id)
+        kept = [t for t in texts if not subjects.names_other(t, subject_id)]
+        if len(kept) < len(texts):
+            security_log.warning(
+                "left out %d of %d cited title(s) naming another subject, shown with an answer on %s",
+                len(texts) - len(kept), len(texts), subject_id,
+            )  # fmt: skip
+        return kept
 
-    def _known_subjects(self, context: AskContext) -> Subjects:
+    def _scope(self, context: AskContext) -> Scope:
+        return Scope(self.kind.scope, context.subject_id, self._known_subjects(context.subject_id))
+
+    def _known_subjects(self, subject_id: str) -> Subjects:
         """Every subject's id and name, indexed once per run (again if the subject is new)."""
         with self._subjects_lock:
-            if self._subjects is None or not self._subjects.knows(context.subject_id):
+            if self._subjects is None or not self._subjects.knows(subject_id):
                 names = self.kind.known_subjects(self.warehouse)
                 self._subjects = Subjects(dict(names), self.kind.scope.id_pattern)
             return self._subjects

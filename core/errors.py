@@ -102,6 +102,11 @@ class DeliveryError(WeeklyReportError):
     """A delivery channel could not deliver."""
 
 
+class ChartNotRendered(DeliveryError):
+    """The chart renderer gave up on one chart (it took too long, or its process died while
+    drawing it): the report or answer goes without that chart."""
+
+
 class EmailError(DeliveryError):
     """The email provider failed; the message names the provider and the cause, never a secret.
 

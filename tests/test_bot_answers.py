@@ -19,6 +19,7 @@ from bot.slack.answers import FEEDBACK_ACTION, SQL_ACTION, Clicks
 from bot.slack.replies import LOOKING_INTO_IT
 from core import load_settings
 from core.kinds import EBR
+from core.warehouse.base import ANALYTICS
 from tests import test_bot_socket_mode as socket_mode
 from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
@@ -329,3 +330,26 @@ def test_a_clicked_question_is_echoed_once_when_the_echos_reply_is_lost(
     assert len(said) == 1  # the bot's client retries server errors, but not this post
     [stream] = slack.streams(SARAH)
     assert not stream.streaming and stream.blocks  # answered all the same
+
+
+def test_a_cited_case_study_whose_title_names_another_customer_is_not_shown(
+    slack: SlackServer, runner: BotRunner
+) -> None:
+    warehouse = engine_of(runner).warehouse
+    other = warehouse.scalar(
+        f"SELECT customer_name FROM {ANALYTICS}.customers WHERE customer_id = 'CUST_12345'"
+    )
+    kept = warehouse.scalar("SELECT MIN(case_study_id) FROM case_studies")
+    warehouse.execute(  # every case study but one now names another customer in its title
+        "UPDATE case_studies SET title = title || ' at ' || ? WHERE case_study_id <> ?", [other, kept]
+    )
+    parent = request_report(slack, runner, SARAH, "CUST_23456")
+    suggestions = replies(slack, SARAH, parent["ts"])[-1]
+    click(slack, runner, SARAH, suggestions["ts"], f"{SUGGESTED_ACTION}_3", done=lambda: answered(slack) == 1)
+    [stream] = slack.streams(SARAH)
+    cited = " ".join(b["elements"][0]["text"] for b in stream.blocks or [] if b["type"] == "context")
+    assert other not in cited
+    shown = [
+        r["title"] for r in warehouse.query("SELECT title FROM case_studies") if f"_{r['title']}_" in cited
+    ]
+    assert all(other not in t for t in shown)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,16 +14,18 @@ from typing import Any
 import pytest
 
 from bot.charts import render_png
+from bot.charts.files import ChartFile, _Renderer, rendered
 from core import ReportEngine, Requester, Settings
 from core.agent.base import Answer, AskContext
 from core.agent.cortex import RetryPolicy, build_cortex_agent
 from core.agent.cortex.events import assemble
 from core.agent.cortex.sse import Event
-from core.charts import MAX_SPEC_CHARS, Chart
-from core.errors import AnswerWithheld
+from core.charts import MAX_SPEC_CHARS, MAX_VIEW_PIXELS, Chart, agent_chart
+from core.errors import AnswerWithheld, ChartNotRendered
 from core.guard import Scope, Subjects, check
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.weeks import Week
+from tests import chart_draw
 from tests import test_cortex_guard as guard_tests
 from tests.cortex_scripts import BENIGN, ME, OTHER_NAME
 from tests.cortex_server import CortexServer, Fault, _events
@@ -80,6 +84,33 @@ UNSAFE = {
     "no inline data": {**SPEC, "data": {"name": "table"}},
     "too large": {**SPEC, "data": {"values": [{"channel": "x" * 100, "revenue": 1}] * 1000}},
     "not json": "{this is not json",
+    # data generators and row-multiplying transforms: unbounded drawing time and memory
+    "sequence in a layer": {
+        **SPEC,
+        "layer": [{"data": {"sequence": {"start": 0, "stop": 10**7, "as": "x"}}, "mark": "point"}],
+    },
+    "graticule": {**SPEC, "layer": [{"data": {"graticule": {"step": [0.01, 0.01]}}, "mark": "geoshape"}]},
+    "sphere": {**SPEC, "layer": [{"data": {"sphere": True}, "mark": "geoshape"}]},
+    "sequence in a lookup": {
+        **SPEC,
+        "transform": [
+            {"lookup": "channel", "from": {"data": {"sequence": {"start": 0, "stop": 10**7}}, "key": "data"}}
+        ],
+    },
+    "sequence expression": {**SPEC, "transform": [{"calculate": "length(sequence(0, 1e9))", "as": "n"}]},
+    "impute key sequence": {
+        **SPEC,
+        "transform": [{"impute": "revenue", "key": "channel", "keyvals": {"start": 0, "stop": 10**8}}],
+    },
+    "density": {**SPEC, "transform": [{"density": "revenue", "steps": 10**8}]},
+    "quantile": {**SPEC, "transform": [{"quantile": "revenue", "step": 1e-9}]},
+    "too many rows": {
+        **SPEC,
+        "layer": [
+            {"data": {"values": [{"a": i} for i in range(3000)]}, "mark": "point"},
+            {"data": {"values": [{"a": i} for i in range(3000)]}, "mark": "point"},
+        ],
+    },
     "not an object": "[1, 2, 3]",
 }
 
@@ -91,6 +122,8 @@ def test_a_spec_that_could_fetch_or_is_too_large_is_refused_and_the_answer_stand
     spec = UNSAFE[name]
     if name == "too large":
         assert len(json.dumps(spec)) > MAX_SPEC_CHARS
+    if name == "too many rows":
+        assert len(json.dumps(spec)) < MAX_SPEC_CHARS
     with caplog.at_level(logging.WARNING, logger="core.agent.cortex.events"):
         answer = assemble(turn(spec, SPEC))
     assert answer.text == "Email leads."
@@ -182,3 +215,112 @@ def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_wit
     with pytest.raises(AnswerWithheld) as withheld:
         engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Compare my revenue with others")
     assert withheld.value.rule == "chart_other_subject"
+
+
+# -- the guard reads every string and every data row of a spec, wherever it is -----------------
+
+BAR = {
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "channel", "type": "nominal"},
+        "y": {"field": "revenue", "type": "quantitative"},
+    },
+}
+MINE = {"values": [{"channel": "email", "revenue": 1}]}
+ELSEWHERE: dict[str, dict[str, Any]] = {
+    "second layer's data": {"title": "Revenue", "layer": [
+        {**BAR, "data": MINE},
+        {"data": {"values": [{"customer_id": "CUST_45678", "customer": "Meridian", "revenue": 9}]},
+         "mark": "text", "encoding": {"text": {"field": "customer"}}}]},
+    "datasets' second entry": {"title": "Revenue", "datasets": {"a": MINE["values"],
+        "b": [{"customer_id": "CUST_45678", "revenue": 9}]}, "data": {"name": "b"}, **BAR},
+    "subtitle": {"title": {"text": "Revenue", "subtitle": "compared with Meridian"}, "data": MINE, **BAR},
+    "axis title": {"title": "Revenue", "data": MINE, "mark": "bar", "encoding": {
+        "x": {"field": "channel", "type": "nominal", "title": "Meridian channels"},
+        "y": {"field": "revenue", "type": "quantitative"}}},
+    "text mark's literal": {"title": "Revenue", "data": MINE, "layer": [BAR,
+        {"mark": {"type": "text", "text": "Meridian: $9,000"}}]},
+    "label expression": {"title": "Revenue", "data": MINE, "mark": "bar", "encoding": {
+        "x": {"field": "channel", "type": "nominal", "axis": {"labelExpr": "'Meridian ' + datum.label"}},
+        "y": {"field": "revenue", "type": "quantitative"}}},
+    "a nested view's description": {"title": "Revenue", "vconcat": [
+        {**BAR, "data": MINE, "description": "next to CUST_45678"}]},
+    "a column named after them": {"title": "Revenue", "data": {"values": [{"channel": "email", "Meridian": 9}]},
+        **BAR},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ELSEWHERE)
+def test_another_customer_anywhere_in_a_spec_withholds_the_answer(where: str) -> None:
+    chart, why = agent_chart(json.dumps(ELSEWHERE[where]), 1)
+    assert chart is not None, why  # a spec that renders: only the guard can keep it out
+    assert check(Answer("ok", 1, charts=(chart,)), SCOPE).rule == "chart_other_subject"
+
+
+def test_the_same_places_naming_only_the_customer_pass() -> None:
+    spec = {"title": {"text": "Revenue", "subtitle": "Acme Retail, CUST_12345"}, "datasets": {
+        "b": [{"customer_id": "CUST_12345", "customer": "Acme Retail", "revenue": 9}]}, "layer": [
+        {**BAR, "data": MINE}, {"data": {"name": "b"}, "mark": {"type": "text", "text": "Acme Retail"}}]}  # fmt: skip
+    chart, why = agent_chart(json.dumps(spec), 1)
+    assert chart is not None, why
+    assert check(Answer("ok", 1, charts=(chart,)), SCOPE).ok
+
+
+def test_an_oversized_chart_is_drawn_at_most_max_view_pixels_a_side() -> None:
+    spec = {
+        "title": "Revenue",
+        "data": MINE,
+        "vconcat": [{**BAR, "width": 3000, "height": 5000}, {**BAR, "width": 2000}],
+    }
+    chart, why = agent_chart(json.dumps(spec), 1)
+    assert chart is not None, why
+    assert [(v.get("width"), v.get("height")) for v in chart.spec["vconcat"]] == [
+        (MAX_VIEW_PIXELS, MAX_VIEW_PIXELS), (MAX_VIEW_PIXELS, None)]  # fmt: skip
+    png = render_png(chart, scale=1)
+    width, height = struct.unpack(">II", png[16:24])
+    assert width <= MAX_VIEW_PIXELS + 200 and height <= MAX_VIEW_PIXELS + 300 + 300  # the second view's 300
+
+
+# -- the renderer gives up on a chart: never in the bot's process, never forever ------------------
+
+
+def test_a_render_slower_than_the_timeout_is_given_up_and_the_renderer_recovers() -> None:
+    renderer = _Renderer(processes=1, timeout=0.05)  # a cold child alone takes a second to start
+    chart = Chart("agent-chart-1", "Revenue", "Revenue", SPEC)
+    started = time.monotonic()
+    with pytest.raises(ChartNotRendered, match=r"within 0\.05 s"):
+        renderer.png(chart)
+    assert time.monotonic() - started < 5  # the waiting stopped; the child was ended
+    renderer.timeout = 60.0
+    try:
+        assert renderer.png(chart)[:4] == b"\x89PNG"  # a new child draws the next one
+    finally:
+        renderer.close()
+
+
+def test_a_chart_whose_child_dies_is_left_out_not_drawn_in_the_bots_process() -> None:
+    renderer = _Renderer(processes=1, timeout=60.0, draw=chart_draw.die_on_poison)
+    poison = Chart("poison", "Revenue", "Revenue", SPEC)  # drawn here, it would end pytest itself
+    fine = Chart("agent-chart-1", "Revenue", "Revenue", {**SPEC, "title": "Fine"})
+    try:
+        with pytest.raises(ChartNotRendered, match="died"):
+            renderer.png(poison)
+        assert renderer.png(fine)[:4] == b"\x89PNG"
+    finally:
+        renderer.close()
+
+
+def test_a_row_or_a_title_that_says_sequence_is_words_not_a_generator() -> None:
+    rows = [{"sequence": 1, "sphere": "blue", "graticule": "x", "step": "sequence(1)"}]
+    spec = {**SPEC, "title": {"text": "Email sequence (welcome)", "subtitle": ["by sequence (step)"]}}
+    chart, why = agent_chart(json.dumps({**spec, "data": {"values": rows}}), 1)
+    assert chart is not None, why
+
+
+def test_a_drawing_too_large_to_rasterise_is_refused_before_its_pixels() -> None:
+    wide = {"title": "Revenue", "data": MINE, "hconcat": [{**BAR, "width": MAX_VIEW_PIXELS}] * 3}
+    chart, why = agent_chart(json.dumps(wide), 1)
+    assert chart is not None, why
+    with pytest.raises(ValueError, match="at most 2,400 a side"):
+        render_png(chart)
+    assert rendered([ChartFile(chart, "wide.png")]) == []  # left out, the rest goes on

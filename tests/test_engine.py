@@ -12,6 +12,7 @@ from core.agent.local.threads import IdSequence
 from core.agent.testing import ScriptedAgent
 from core.errors import AgentUnavailable, NotAuthorized
 from core.format import change, money, number, pct
+from core.warehouse.base import ANALYTICS
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK
 
@@ -197,3 +198,16 @@ def test_a_save_that_died_before_its_sections_is_regenerated_not_reused(engine: 
     assert (again.reports_generated, again.reports_reused) == (1, 8)
     report = engine.store.load("CUST_12345", WEEK)
     assert report.status == "complete" and [s.status for s in report.sections] == ["complete"] * 3
+
+
+def test_words_shown_with_an_answer_that_name_another_customer_are_left_out(engine: ReportEngine) -> None:
+    titles = [
+        "Winning back lapsed buyers",
+        "How Northwind Outfitters doubled its click-through",  # CUST_12345's own name
+        "Why CUST_23456 moved to SMS",  # another customer's id
+    ]
+    assert engine.naming_no_other("CUST_12345", titles) == titles[:2]
+    other = engine.warehouse.scalar(
+        f"SELECT customer_name FROM {ANALYTICS}.customers WHERE customer_id = 'CUST_23456'"
+    )
+    assert engine.naming_no_other("CUST_12345", [f"The {other} story"]) == []

@@ -7,6 +7,7 @@ uploads are paced like posts; an error no retry mends costs the pictures, not th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,3 +305,20 @@ def test_an_answers_charts_are_shared_once_in_its_thread(client: WebClient, slac
 
     slack.fail("files.getUploadURLExternal", status=200, error="missing_scope")
     assert share_charts(poster, channel, ts, charts, "R-1-answer-8") == "missing_scope"
+
+
+def test_a_chart_that_cannot_be_drawn_is_left_out_and_said_like_a_refused_upload(
+    engine: ReportEngine,
+    client: WebClient,
+    slack: SlackServer,
+    report: Report,
+    charted: ChartedReview,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good, other = ChartedReview.charts(charted, report)
+    too_wide = dataclasses.replace(other, spec={**other.spec, "width": 5000})  # over MAX_DRAWING_SIDE
+    monkeypatch.setattr(charted, "charts", lambda _report: (good, too_wide))
+    sent = deliver(client, DeliveryStore(engine.warehouse), report, SARAH, charts=True)
+    assert sent.ok and sent.charts == (names(report)[0],)
+    assert sent.charts_error == "1 of 2 chart(s) could not be drawn"
+    assert shared(slack, sent.channel) == [names(report)[:1]]

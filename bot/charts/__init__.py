@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -24,6 +25,12 @@ SCALE = 2.0
 # customer to the next only in their inline data, so the compiled Vega is kept per spec
 # without its data and the data put back in (bench/charts.py measures the gain).
 COMPILED_KEPT = 256
+# The largest drawing rasterised, in pixels a side before SCALE: an agent's views are clamped
+# to 1,200 px (core.charts.MAX_VIEW_PIXELS), but a facet or concatenation of many is wider
+# (4,800 px a side at scale 2 is at most 92 MB of pixels). The EBR's charts are about 600×300.
+MAX_DRAWING_SIDE = 2_400
+_SVG_ROOT = re.compile(r"<svg\b[^>]*>")
+_SVG_SIZE = re.compile(r'\s(width|height)="([0-9.]+)"')
 _compiled: OrderedDict[str, dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
 
@@ -31,11 +38,32 @@ _lock = threading.Lock()
 def render_png(chart: Chart, scale: float = SCALE) -> bytes:
     """The chart as PNG bytes. Nothing is fetched: a spec is rendered from its inline data
     only (an agent's spec that refers to a URL is refused before, see core.charts.agent_chart;
-    `allowed_base_urls=[]` makes the renderer refuse one too)."""
+    `allowed_base_urls=[]` makes the renderer refuse one too). Drawn as SVG first (the same
+    bytes as straight to PNG, at the same cost), so a drawing larger than MAX_DRAWING_SIDE is
+    refused (ValueError) before a pixel of it is allocated."""
     vega = compiled(chart.spec)
     if vega is None:
-        return bytes(vl_convert.vegalite_to_png(chart.spec, scale=scale, allowed_base_urls=[]))
-    return bytes(vl_convert.vega_to_png(vega, scale=scale, allowed_base_urls=[]))
+        svg = vl_convert.vegalite_to_svg(chart.spec, allowed_base_urls=[])
+    else:
+        svg = vl_convert.vega_to_svg(vega, allowed_base_urls=[])
+    width, height = _size(svg)
+    if max(width, height) > MAX_DRAWING_SIDE:
+        raise ValueError(
+            f"the chart would be {width:,.0f}×{height:,.0f} px (at most {MAX_DRAWING_SIDE:,} a side)"
+        )
+    return bytes(vl_convert.svg_to_png(svg, scale=scale))
+
+
+def _size(svg: str) -> tuple[float, float]:
+    """The width and height of an SVG drawing (its root element's attributes)."""
+    root = _SVG_ROOT.search(svg)
+    if root is None:
+        raise ValueError("the renderer drew no SVG")
+    size = dict(_SVG_SIZE.findall(root.group(0)))
+    try:
+        return float(size["width"]), float(size["height"])
+    except (KeyError, ValueError):
+        raise ValueError("the drawing has no size") from None
 
 
 def compiled(spec: dict[str, Any]) -> dict[str, Any] | None:

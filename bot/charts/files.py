@@ -10,8 +10,9 @@ in a child process, each spec once: vl-convert holds the GIL while it draws, so 
 run's own process it would stall every delivery thread (their posts late to their paced
 slots: a Monday run 1.40x as long with charts instead of about 1.27x). `warm_up` starts the
 child, `render_ahead` the charts a delivery will need next, so they are drawn while it waits
-between posts (Slack's one a second per channel). Should the child die, charts are drawn
-in-process from then on.
+between posts (Slack's one a second per channel). Never in the run's own process: a chart
+not drawn within RENDER_TIMEOUT, or whose child died twice, is given up (the report or answer
+goes without it, said like an upload that failed), its children ended and new ones started.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import logging
 import multiprocessing
 import re
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from pathlib import Path
 from bot.charts import render_png
 from core import Report
 from core.charts import Chart
+from core.errors import ChartNotRendered
 from core.kinds import get_kind
 
 log = logging.getLogger("weekly_report.bot.charts")
@@ -41,6 +44,9 @@ RENDERED_KEPT = 256
 # Two children (one a core) draw the first charts of every CSM's first report, all needed
 # a few seconds into a run, in half the time one would take.
 RENDER_PROCESSES = 2
+# How long a chart is waited for before it is given up (its report or answer goes without
+# it): an EBR chart takes 0.05-0.4 s, a cold child 1-2 s to start.
+RENDER_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,22 @@ def chart_filename(report_id: str, name: str) -> str:
 
 
 def rendered(files: Sequence[ChartFile]) -> list[tuple[ChartFile, bytes]]:
-    """Each chart with its PNG; a chart whose spec the renderer refuses is left out (logged),
-    so a bad chart never costs the report its delivery."""
+    """Each chart with its PNG; a chart whose spec the renderer refuses, or that it gave up on
+    (too slow, its process died), is left out (logged), so a bad chart never costs the report
+    or answer its delivery. Fewer images than files: see `not_drawn`."""
     images = []
     for f in files:
         try:
             images.append((f, f.png()))
-        except ValueError as exc:  # vl-convert's answer to a spec it cannot compile or draw
+        except (ValueError, ChartNotRendered) as exc:  # ValueError: a spec vl-convert cannot draw
             log.warning("chart %s could not be rendered (%s); sent without it", f.filename, _short(exc))
     return images
+
+
+def not_drawn(files: Sequence[ChartFile], images: Sequence[tuple[ChartFile, bytes]]) -> str | None:
+    """Why some of `files` have no image (as an upload's error is reported), else None."""
+    missing = len(files) - len(images)
+    return f"{missing} of {len(files)} chart(s) could not be drawn" if missing else None
 
 
 def render_ahead(files: Iterable[ChartFile]) -> None:
@@ -111,28 +124,55 @@ _WARM_UP = Chart("warm-up", "", "", {"mark": "point", "data": {"values": [{"x": 
 
 
 class _Renderer:
-    """Renders each spec once in a child process; the latest RENDERED_KEPT are remembered."""
+    """Renders each spec once in a child process; the latest RENDERED_KEPT are remembered.
 
-    def __init__(self, kept: int = RENDERED_KEPT, processes: int = RENDER_PROCESSES) -> None:
-        self._kept, self._processes = kept, processes
-        self._pool: ProcessPoolExecutor | None = None  # started on first use
-        self._broken = False  # the child died: draw here from then on
+    Never in this process: vl-convert holds the GIL while it draws, and an agent's spec that
+    exhausts V8's memory aborts the process drawing it. A chart not drawn within `timeout`
+    (waited for from when it is asked for) is given up: the children are ended, so that it
+    costs no more, and a new one draws the next chart. A chart whose child died is tried once
+    more in a new one (it may have died of another chart drawn beside it), then given up."""
+
+    def __init__(
+        self,
+        kept: int = RENDERED_KEPT,
+        processes: int = RENDER_PROCESSES,
+        timeout: float = RENDER_TIMEOUT,
+        draw: Callable[[Chart], bytes] = render_png,
+    ) -> None:
+        self._kept, self._processes, self._draw = kept, processes, draw
+        self.timeout = timeout
+        self._pool: ProcessPoolExecutor | None = None  # started on first use, again after a death
         self._lock = threading.Lock()
         self._futures: OrderedDict[str, Future[bytes]] = OrderedDict()  # spec JSON -> PNG
+        self._drawing: weakref.WeakSet[Future[bytes]] = weakref.WeakSet()  # started in this pool
 
     def png(self, chart: Chart) -> bytes:
-        """The chart's PNG: remembered, or drawn (waited for)."""
-        try:
-            return self.future(chart).result()
-        except BrokenProcessPool:
-            log.warning("the chart renderer process died; drawing charts in this process")
-            with self._lock:
-                self._broken, self._futures = True, OrderedDict()
-            return self.future(chart).result()
+        """The chart's PNG: remembered, or drawn (waited for at most `timeout` seconds).
+        Raises ChartNotRendered when given up, ValueError when vl-convert refuses the spec."""
+        for attempt in (1, 2):
+            future = self.future(chart)
+            try:
+                return future.result(timeout=self.timeout)
+            except TimeoutError:
+                self._restart(future)
+                raise ChartNotRendered(f"not drawn within {self.timeout:g} s; given up") from None
+            except (BrokenProcessPool, CancelledError):  # CancelledError: queued when a pool ended
+                self._restart(future)
+                if attempt == 2:
+                    raise ChartNotRendered("the renderer process died drawing it; given up") from None
+                log.warning("the chart renderer process died; drawing %s again in a new one", chart.name)
+        raise AssertionError("unreachable")
 
     def forget(self) -> None:
         with self._lock:
             self._futures.clear()
+
+    def close(self) -> None:
+        """End the children (a test's renderer)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            _end(pool)
 
     def future(self, chart: Chart) -> Future[bytes]:
         """The chart's rendering: the one remembered (unless it failed), else one started."""
@@ -149,21 +189,45 @@ class _Renderer:
             return started
 
     def _start(self, chart: Chart) -> Future[bytes]:
-        if not self._broken:
+        for _ in (1, 2):
             if self._pool is None:
                 # spawn, not fork: a forked child would inherit locks the run's threads hold
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
             try:
-                return self._pool.submit(render_png, chart)
-            except BrokenProcessPool:
-                self._broken = True
-        done: Future[bytes] = Future()
-        try:
-            done.set_result(render_png(chart))
-        except ValueError as exc:
-            done.set_exception(exc)
-        return done
+                future = self._pool.submit(self._draw, chart)
+            except BrokenProcessPool:  # it died since: a new one
+                _end(self._pool)
+                self._pool = None
+                continue
+            self._drawing.add(future)
+            return future
+        failed: Future[bytes] = Future()
+        failed.set_exception(BrokenProcessPool("the chart renderer cannot be started"))
+        return failed
+
+    def _restart(self, given_up: Future[bytes]) -> None:
+        """End the children of the pool that was drawing `given_up` (if no newer one took its
+        place): charts they were drawing fail with BrokenProcessPool, and are drawn again in
+        a new child when asked for."""
+        with self._lock:
+            pool = self._pool
+            if pool is None or given_up not in self._drawing:  # a newer pool: not its doing
+                return
+            self._pool, self._drawing = None, weakref.WeakSet()
+            for key, future in list(self._futures.items()):
+                if not future.done() or future is given_up:
+                    del self._futures[key]
+        _end(pool)
+
+
+def _end(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's children at once (ProcessPoolExecutor has no public way before Python
+    3.14's terminate_workers) and let it go without waiting."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _key(chart: Chart) -> str:

@@ -262,7 +262,9 @@ class AnswerDesk:
         answer = result.answer
         reply.finish(
             answer.text,
-            answer_blocks(result.followup_id, bool(answer.sql), self._titles(engine, answer.sources)),
+            answer_blocks(
+                result.followup_id, bool(answer.sql), self._titles(engine, link.customer_id, answer.sources)
+            ),
         )
         if answer.charts and self.services.settings.charts:  # the Cortex agent's own charts
             poster = Poster(reply.client, self.services.pacer)
@@ -279,8 +281,9 @@ class AnswerDesk:
         )  # fmt: skip
 
     @staticmethod
-    def _titles(engine: ReportEngine, sources: Sequence[str]) -> list[str]:
-        """The cited case studies' titles, in the order cited (none when they cannot be read)."""
+    def _titles(engine: ReportEngine, subject_id: str, sources: Sequence[str]) -> list[str]:
+        """The cited case studies' titles, in the order cited (none when they cannot be read),
+        less any naming another customer: the guard never read them."""
         if not sources:
             return []
         try:
@@ -288,7 +291,7 @@ class AnswerDesk:
         except Exception:
             log.exception("could not read the titles of the cited case studies")
             return []
-        return [titles[s] for s in dict.fromkeys(sources) if s in titles]
+        return engine.naming_no_other(subject_id, [titles[s] for s in dict.fromkeys(sources) if s in titles])
 
     # -- buttons ---------------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ An answer is allowed only when everything it reports touches the report's own su
 
     sql.py       every statement it ran reads only allowed tables, and every table that
                  holds subjects' rows only the rows of this subject
-    mentions.py  its text and result sets name no other known subject (id or name)
+    mentions.py  its text, its result sets and its charts name no other known subject (id or
+                 name); a chart is read whole: every list of data rows and every string in
+                 its spec, wherever the renderer may draw it from
 
 A report kind declares what its answers may touch (`Declaration`: the subject column, the
 tables holding subjects' rows, the other tables it may read); the engine builds one `Scope`
@@ -17,8 +19,9 @@ An answer streamed to a person while it is made is checked piece by piece as it 
 the person sees only text every check so far has cleared.
 
 What it cannot see: figures the agent computed or remembered without SQL, data paraphrased
-in the text without the subject's id or name, subjects not in the known list, and SQL the
-service did not report in its event stream.
+in the text without the subject's id or name (or spelled out by a chart's expressions, say
+`'Meri' + 'dian'`), subjects not in the known list, and SQL the service did not report in its
+event stream.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
-from core.charts import Chart, inline_rows
+from core.charts import Chart, spec_strings, spec_tables
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
@@ -52,7 +55,7 @@ RULES = (
     "unscoped_table",  # a subject table read without a filter on this subject alone
     "result_set_other_subject",  # a result set holding another subject's id or name
     "text_names_other_subject",  # answer text naming another subject's id or name
-    "chart_other_subject",  # a chart whose data, title or alt text holds another subject
+    "chart_other_subject",  # a chart holding another subject anywhere: any data rows, any string
 )
 
 
@@ -130,15 +133,25 @@ def check_text(text: str, scope: Scope) -> Verdict:
 
 
 def _charts_name_others(charts: Iterable[Chart], scope: Scope) -> bool:
-    """A chart's inline data is a result set too, and its title and alt text are text."""
+    """Every list of rows anywhere in a chart's spec (any layer's data, every `datasets`
+    entry) is a result set too, and every string in it is text (titles, subtitles, axis and
+    legend titles, a text mark's literal, expressions, descriptions), as are its title and
+    alt text: whatever the renderer may draw is read."""
     for chart in charts:
-        rows = [r for r in inline_rows(chart.spec) if isinstance(r, dict)]
-        columns = tuple(dict.fromkeys(k for r in rows for k in r))
-        table = ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
-        words = f"{chart.title} {chart.alt_text}"
-        if _tables_name_others([table], scope) or scope.subjects.names_other(words, scope.subject_id):
+        if _tables_name_others(map(_as_table, spec_tables(chart.spec)), scope):
+            return True
+        words = spec_strings(chart.spec) | {chart.title, chart.alt_text}
+        if any(scope.subjects.names_other(w, scope.subject_id) for w in words):
             return True
     return False
+
+
+def _as_table(rows: list[object]) -> ResultTable:
+    """Inline rows as a result set (rows that are not objects hold no column: their strings
+    are read as text)."""
+    objects = [r for r in rows if isinstance(r, dict)]
+    columns = tuple(dict.fromkeys(str(k) for r in objects for k in r))
+    return ResultTable(columns, tuple(tuple(r.get(c) for c in columns) for r in objects))
 
 
 def _tables_name_others(tables: Iterable[ResultTable], scope: Scope) -> bool:

@@ -38,7 +38,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 
 from bot.channels.slack_dm.render import slack_parent, slack_thread
-from bot.charts.files import ChartFile, chart_filename, chart_files, rendered
+from bot.charts.files import ChartFile, chart_filename, chart_files, not_drawn, rendered
 from bot.mrkdwn import SlackMessage
 from bot.pacing import Pacer
 from core import DeliveryRecord, DeliveryStore, Report
@@ -405,7 +405,8 @@ class _Sending:
     def _share_charts(self, channel: str, ts: str, have: _Thread) -> tuple[tuple[str, ...], str | None]:
         """The charts the thread lacks, uploaded in one reply; the file names now in the thread,
         and the error that kept them out if no retry can mend it (a scope, a revoked file
-        permission). Transient failures raise: the delivery fails and its resume uploads them."""
+        permission) or that some could not be drawn. Transient failures raise: the delivery fails
+        and its resume uploads them."""
         missing = [f for f in self.charts if f.filename not in have.files]
         images = rendered(missing)
         if images:
@@ -428,7 +429,7 @@ class _Sending:
                 return tuple(f.filename for f in self.charts if f.filename in have.files), why(exc)
             self.posted += 1
             have.files.update(dict.fromkeys(names, ""))
-        return tuple(f.filename for f in self.charts if f.filename in have.files), None
+        return tuple(f.filename for f in self.charts if f.filename in have.files), not_drawn(missing, images)
 
     def _lacks(self, have: _Thread, parts: int) -> bool:
         """Whether the thread misses a part or a chart of this delivery."""
@@ -540,15 +541,17 @@ def share_charts(
     poster: Poster, channel: str, thread_ts: str, charts: Sequence[Chart], stem: str
 ) -> str | None:
     """`charts` (a follow-up answer's, from the Cortex agent) as images in one reply in the
-    thread, named `<stem>-<chart>.png`; None when shared (or none could be drawn), else why not.
+    thread, named `<stem>-<chart>.png`; None when all are shared, else why not (the upload's
+    error, or how many could not be drawn).
 
     An answer has no ledger row: a failed attempt that may have landed is looked for in the
-    thread by those names before it is tried again, so it is not shared twice.
+    thread by those names before it is tried again, so it is not shared twice. A chart the
+    renderer gave up on is left out, and said so like an upload that failed.
     """
     files = [ChartFile(c, chart_filename(stem, c.name or f"chart-{n}")) for n, c in enumerate(charts, 1)]
     images = rendered(files)
     if not images:
-        return None
+        return not_drawn(files, images)
     uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
     names = {u.filename for u in uploads}
 
@@ -561,7 +564,7 @@ def share_charts(
     except (SlackClientError, OSError) as exc:
         log.warning("the charts of an answer in %s could not be shared (%s)", channel, why(exc))
         return why(exc)
-    return None
+    return not_drawn(files, images)
 
 
 def _file_names_in_thread(poster: Poster, channel: str, ts: str) -> set[str]:

@@ -405,6 +405,7 @@ def test_a_refresh_that_fails_keeps_the_delivered_report_and_says_so(
             settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, agent="cortex",
             cortex_base_url=cortex.url, cortex_token=cortex.token,
             snowflake_connections_file=Path("/nonexistent/connections.toml"),
+            slack_post_interval=0.0,  # as the `services` fixture: pacing is test_pacing's subject
         )  # fmt: skip
         services = Services.start(connected)
         try:
@@ -442,6 +443,7 @@ def cortex_bot(
         settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, agent="cortex",
         cortex_base_url=cortex.url, cortex_token=cortex.token, cortex_turn_timeout=1.0,
         snowflake_connections_file=Path("/nonexistent/connections.toml"),
+        slack_post_interval=0.0,  # as the `services` fixture: pacing is test_pacing's subject
     )  # fmt: skip
     services = Services.start(connected)
     yield Bot(create_app(connected, services), services, slack, responses)

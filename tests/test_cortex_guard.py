@@ -197,7 +197,10 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
 @pytest.fixture
 def bot(server: CortexServer, demo_home: Path, slack: SlackServer) -> Iterator[Bot]:
     settings: Settings = dataclasses.replace(
-        cortex_settings(server, demo_home), slack_bot_token=slack.bot_token, slack_api_url=slack.api_url
+        cortex_settings(server, demo_home),
+        slack_bot_token=slack.bot_token,
+        slack_api_url=slack.api_url,
+        slack_post_interval=0.0,  # no pause between posts to one DM: pacing is test_pacing's subject
     )
     services = Services.start(settings)
     responses = ResponseUrls()

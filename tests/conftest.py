@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 
 from core import ReportEngine, Settings, make_agent
 from core.demo import load_demo
@@ -113,6 +114,12 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
         for user_id, email, _ in CSMS.values():
             server.add_user(user_id, email=email, name=email.split("@")[0])
         yield server
+
+
+@pytest.fixture
+def client(slack: SlackServer) -> WebClient:
+    """slack_sdk's real client on the local Slack (`slack`)."""
+    return WebClient(token=slack.bot_token, base_url=slack.api_url)
 
 
 # The email tests' fixtures (email_demo: demo reports generated once per session; email_ledger).

@@ -32,20 +32,6 @@ COMPLETE = "files.completeUploadExternal"
 
 
 @pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with SlackServer() as server:
-        server.add_user(SARAH, email="sarah.johnson@example.com", name="Sarah Johnson")
-        yield server
-
-
-@pytest.fixture
-def client(slack: SlackServer) -> WebClient:
-    return WebClient(token=slack.bot_token, base_url=slack.api_url)
-
-
-@pytest.fixture
 def charted() -> Iterator[ChartedReview]:
     with charted_ebr() as kind:
         yield kind

@@ -5,7 +5,6 @@ cleanly, the fallback to post + update, a withheld answer taken back, and escapi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
@@ -23,20 +22,6 @@ from tests.slack_server import SlackServer
 
 SARAH = "U0SARAH01"
 FEEDBACK = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "the end"}]}]
-
-
-@pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with SlackServer() as server:
-        server.add_user(SARAH, email="sarah.johnson@example.com", name="Sarah Johnson")
-        yield server
-
-
-@pytest.fixture
-def client(slack: SlackServer) -> WebClient:
-    return WebClient(token=slack.bot_token, base_url=slack.api_url)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -410,15 +410,10 @@ class _Sending:
         missing = [f for f in self.charts if f.filename not in have.files]
         images = rendered(missing)
         if images:
-            uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
-            names = {u.filename for u in uploads}
-
-            def found() -> dict[str, Any] | None:
-                landed = self._present(channel, ts).files
-                return {"channel": channel, "files": sorted(names)} if names <= set(landed) else None
-
             try:
-                self.poster.upload(channel, ts, uploads, found)
+                names = upload_images(
+                    self.poster, channel, ts, images, lambda: self._present(channel, ts).files
+                )
             except SlackApiError as exc:
                 if exc.response.status_code == 429 or exc.response.status_code >= 500:
                     raise
@@ -503,23 +498,15 @@ class _Sending:
         files (by name: a file share carries no metadata)."""
         present = _Thread()
         names = {f.filename for f in self.charts}
-        cursor = None
-        while True:
-            page = self.poster.call(
-                self.poster.client.conversations_replies,
-                channel=channel, ts=ts, include_all_metadata=True, limit=200, cursor=cursor,
-            )  # fmt: skip
-            for m in page.get("messages") or []:
-                if m.get("ts") == ts:
-                    continue
-                if _is_ours(m, PART_EVENT, self.report.report_id, self.key):
-                    present.parts.setdefault(int(m["metadata"]["event_payload"]["part"]), str(m["ts"]))
-                for f in m.get("files") or ():
-                    if f.get("name") in names:
-                        present.files.setdefault(str(f["name"]), str(m["ts"]))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return present
+        for m in thread_messages(self.poster, channel, ts, include_all_metadata=True):
+            if m.get("ts") == ts:
+                continue
+            if _is_ours(m, PART_EVENT, self.report.report_id, self.key):
+                present.parts.setdefault(int(m["metadata"]["event_payload"]["part"]), str(m["ts"]))
+            for f in m.get("files") or ():
+                if f.get("name") in names:
+                    present.files.setdefault(str(f["name"]), str(m["ts"]))
+        return present
 
     def _failed(self, channel: str | None, ts: str | None, error: str) -> Delivery:
         self.deliveries.failed(self.report.report_id, self.key, error)
@@ -552,33 +539,53 @@ def share_charts(
     images = rendered(files)
     if not images:
         return not_drawn(files, images)
-    uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
-    names = {u.filename for u in uploads}
 
-    def found() -> dict[str, Any] | None:
-        shared = _file_names_in_thread(poster, channel, thread_ts)
-        return {"channel": channel, "files": sorted(names)} if names <= shared else None
+    def in_thread() -> set[str]:
+        return {
+            str(f.get("name"))
+            for m in thread_messages(poster, channel, thread_ts)
+            for f in m.get("files") or ()
+        }
 
     try:
-        poster.upload(channel, thread_ts, uploads, found)
+        upload_images(poster, channel, thread_ts, images, in_thread)
     except (SlackClientError, OSError) as exc:
         log.warning("the charts of an answer in %s could not be shared (%s)", channel, why(exc))
         return why(exc)
     return not_drawn(files, images)
 
 
-def _file_names_in_thread(poster: Poster, channel: str, ts: str) -> set[str]:
-    names: set[str] = set()
+def upload_images(
+    poster: Poster,
+    channel: str,
+    thread_ts: str,
+    images: Sequence[tuple[ChartFile, bytes]],
+    in_thread: Callable[[], Collection[str]],
+) -> set[str]:
+    """Share rendered charts in one thread reply; `in_thread()` names the chart files the thread
+    holds, so that a failed attempt that landed after all is found, not repeated. Returns the
+    file names shared."""
+    uploads = [Upload(f.filename, f.title, f.alt_text, png) for f, png in images]
+    names = {u.filename for u in uploads}
+
+    def found() -> dict[str, Any] | None:
+        return {"channel": channel, "files": sorted(names)} if names <= set(in_thread()) else None
+
+    poster.upload(channel, thread_ts, uploads, found)
+    return names
+
+
+def thread_messages(poster: Poster, channel: str, ts: str, **options: Any) -> Iterator[dict[str, Any]]:
+    """Every message of the thread at `ts` (the parent too), page by page."""
     cursor = None
     while True:
         page = poster.call(
-            poster.client.conversations_replies, channel=channel, ts=ts, limit=200, cursor=cursor
+            poster.client.conversations_replies, channel=channel, ts=ts, limit=200, cursor=cursor, **options
         )
-        for m in page.get("messages") or []:
-            names.update(str(f.get("name")) for f in m.get("files") or ())
+        yield from page.get("messages") or []
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
-            return names
+            return
 
 
 def find_in_history(

@@ -219,13 +219,9 @@ class StreamedReply:
                 self._status.clear()
 
     def withheld(self, line: str) -> None:
-        """The guard withheld the answer: whatever was streamed goes, the refusal is said."""
-        with self._lock:
-            try:
-                self._take_back()
-                self._say(line)
-            finally:
-                self._status.clear()
+        """The guard withheld the answer: whatever was streamed goes, the refusal is said (as
+        for any failure)."""
+        self.failed(line)
 
     def failed(self, line: str) -> None:
         """The answer failed: the status goes and `line` says what happened in its place (a

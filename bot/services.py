@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.channels.slack_dm.delivery import shared_pacer
+from bot.charts.files import chart_words
 from bot.pacing import Pacer
 from bot.workers import TrackedExecutor, Workers
 from core import Agent, DeliveryStore, ReportEngine, Settings, Warehouse, make_agent, open_warehouse
@@ -110,8 +111,9 @@ def build_engines(settings: Settings, borrow: bool = True) -> dict[str, ReportEn
             if key not in agents:
                 agents[key] = make_agent(settings, warehouse, kind)
             engines[name] = ReportEngine(
-                settings, warehouse, agents[key], kind=kind, workers=agent_workers(settings)
-            )
+                settings, warehouse, agents[key], kind=kind, workers=agent_workers(settings),
+                chart_words=chart_words if settings.charts else None,  # what answers' charts show
+            )  # fmt: skip
     except BaseException:
         close_shared(list(agents.values()), [warehouse])
         raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,12 @@ class Chart:
     alt_text: str
     spec: dict[str, Any] = field(compare=False)
 
+
+# The words a chart shows once drawn (each text on the image), or None when it cannot be
+# drawn: given by the program that draws charts (bot.charts.files.chart_words), so that the
+# guard reads what an agent's chart shows, not only what its spec says (an expression can
+# spell a name that no string of the spec holds: `'Meri' + 'dian'`).
+ChartWords = Callable[[Chart], Sequence[str] | None]
 
 # An agent's spec (Cortex `response.chart`) is rendered only when it cannot make the renderer
 # fetch anything (every value inline, no `url` anywhere: data, images, nested layers) and its

@@ -23,9 +23,10 @@ from typing import Any, Self, TypeVar
 from core import collector
 from core.agent import workers as agent_workers
 from core.agent.base import Agent, Answer, AnswerListener, AskContext
+from core.charts import ChartWords
 from core.directory import Directory, Requester
 from core.errors import AnswerWithheld, InputError, ReportNotFound, WeeklyReportError
-from core.guard import Scope, Subjects, check
+from core.guard import Scope, Subjects, check, check_drawn
 from core.guard.stream import GuardGate
 from core.kinds import EBR, ReportKind, Section, Subject, Target
 from core.kinds.base import Facts, get_kind
@@ -60,6 +61,9 @@ class ReportEngine:
     """Generates, stores and answers questions about one kind of weekly report (the EBR by default).
 
     `workers`: reports built at once (core.agent.workers: by the configured agent by default).
+    `chart_words`: what an agent's chart shows once drawn (core.charts.ChartWords), given by a
+    program that shows answers' charts (the bot); without it, an answer's charts are left out,
+    since the guard cannot read what they would show.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class ReportEngine:
         *,
         kind: ReportKind = EBR,
         workers: int | None = None,
+        chart_words: ChartWords | None = None,
     ) -> None:
         self.settings = settings
         self.warehouse = warehouse
@@ -78,6 +83,7 @@ class ReportEngine:
         self.kind = kind
         self.sections = tuple(sections if sections is not None else kind.sections)
         self.workers = workers if workers is not None else agent_workers(settings)
+        self.chart_words = chart_words
         self.directory = Directory(warehouse)
         self.store = ReportStore(warehouse)
         self._subjects: Subjects | None = None  # the guard's known subjects, loaded once per run
@@ -418,7 +424,11 @@ class ReportEngine:
             return self.agent.ask(thread_id, parent, prompt, context, listener)
         gate = GuardGate(listener, self._scope(context)) if listener is not None else None
         answer = self.agent.ask(thread_id, parent, prompt, context, gate)
-        verdict = check(answer, gate.scope if gate is not None else self._scope(context))
+        scope = gate.scope if gate is not None else self._scope(context)
+        verdict = check(answer, scope)
+        if verdict.ok and answer.charts:
+            verdict, shown = check_drawn(answer.charts, scope, self.chart_words or _unread)
+            answer = replace(answer, charts=shown)
         if verdict.rule is None:
             if gate is not None:
                 gate.finish(answer.text)
@@ -604,3 +614,8 @@ def _section_result(section: Section, position: int, answer: Answer) -> SectionR
         warning,
         answer.warnings,
     )
+
+
+def _unread(_chart: object) -> None:
+    """No words: a chart the engine cannot have drawn is not shown (ChartWords, when none is given)."""
+    return None

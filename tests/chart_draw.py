@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 
-from bot.charts import render_png
+from bot.charts import Drawing, draw
 from core.charts import Chart
 
 
-def die_on_poison(chart: Chart) -> bytes:
-    """The chart's PNG, except for a chart named "poison": the process ends at once, as one
+def die_on_poison(chart: Chart) -> Drawing:
+    """The chart drawn, except for a chart named "poison": the process ends at once, as one
     that V8 aborts for want of memory does."""
     if chart.name == "poison":
         os._exit(134)
-    return render_png(chart)
+    return draw(chart)

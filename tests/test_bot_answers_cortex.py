@@ -4,9 +4,17 @@ the guard withholds after some of it was streamed is taken back and replaced by 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from core import Settings
 from tests import test_bot_dispatch as dispatch
 from tests.cortex_server import CortexServer, Fault
-from tests.test_bot_dispatch import SARAH, Bot, report_parents, thread_replies
+from tests.slack_server import SlackServer
+from tests.test_bot_dispatch import SARAH, Bot, ResponseUrls, report_parents, thread_replies
+from tests.test_cortex_charts import benign_with, charted, spelled
 from tests.test_stream import OTHER_NAME, turn
 
 # The dispatch harness with the Cortex agent at the local Cortex server (tests/test_bot_dispatch.py).
@@ -75,3 +83,32 @@ def test_a_turn_that_fails_midway_takes_back_what_it_streamed_and_says_why(
     assert said.startswith(":warning: ") and "did not finish within CORTEX_TURN_TIMEOUT=1s" in said
     assert "Your revenue" not in str(cortex_bot.slack.messages(SARAH))
     assert cortex_bot.slack.current_status(cortex_bot.slack.dm_channel(SARAH), thread_ts) is None
+
+
+@pytest.fixture
+def charting_bot(
+    settings: Settings, slack: SlackServer, responses: ResponseUrls, cortex: CortexServer
+) -> Iterator[Bot]:
+    """`cortex_bot` with chart images on, as they are by default."""
+    yield from dispatch.cortex_bot_with(dataclasses.replace(settings, charts=True), slack, responses, cortex)
+
+
+def test_an_answers_chart_is_shared_in_its_thread_and_one_spelling_another_customer_withholds_it(
+    charting_bot: Bot, cortex: CortexServer
+) -> None:
+    cortex.faults.append(
+        Fault(prompt="by channel", script=charted([{"channel": "email", "revenue": 1.0}]), times=1)
+    )
+    thread_ts = ask(charting_bot, "Chart my revenue by channel")
+    cortex.faults.append(Fault(prompt="Who", script=benign_with(spelled(OTHER_NAME)), times=1))
+    charting_bot.dm(SARAH, "Who buys by channel?", thread_ts=thread_ts)
+    charting_bot.settle()
+
+    replies = thread_replies(charting_bot.slack, SARAH, thread_ts)
+    files = [f["name"] for m in replies for f in m.get("files") or ()]
+    [answered] = [f for f in files if "-answer-" in f]  # the first answer's; none of the second's
+    assert answered.startswith("CUST_12345-20261109-answer-") and answered.endswith("-agent-chart-1.png")
+    assert replies[-1]["text"] == (
+        ":warning: I can only answer about CUST_12345; that answer was withheld (chart_other_subject)."
+    )
+    assert OTHER_NAME not in str(charting_bot.slack.messages(SARAH))

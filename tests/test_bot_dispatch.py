@@ -439,6 +439,13 @@ def cortex_bot(
     settings: Settings, slack: SlackServer, responses: ResponseUrls, cortex: CortexServer
 ) -> Iterator[Bot]:
     """The bot with the Cortex agent at the local Cortex server, and a 1 s turn deadline."""
+    yield from cortex_bot_with(settings, slack, responses, cortex)
+
+
+def cortex_bot_with(
+    settings: Settings, slack: SlackServer, responses: ResponseUrls, cortex: CortexServer
+) -> Iterator[Bot]:
+    """`cortex_bot` on `settings` (a test's own: charts on, say), closed after."""
     connected = dataclasses.replace(
         settings, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url, agent="cortex",
         cortex_base_url=cortex.url, cortex_token=cortex.token, cortex_turn_timeout=1.0,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.charts import render_png
-from bot.charts.files import ChartFile, _Renderer, rendered
+from bot.charts.files import ChartFile, _Renderer, chart_words, rendered
 from core import ReportEngine, Requester, Settings
 from core.agent.base import Answer, AskContext
 from core.agent.cortex import RetryPolicy, build_cortex_agent
@@ -22,7 +22,7 @@ from core.agent.cortex.events import assemble
 from core.agent.cortex.sse import Event
 from core.charts import MAX_SPEC_CHARS, MAX_VIEW_PIXELS, Chart, agent_chart
 from core.errors import AnswerWithheld, ChartNotRendered
-from core.guard import Scope, Subjects, check
+from core.guard import Scope, Subjects, check, check_drawn
 from core.kinds.ebr.scope import EBR_SCOPE
 from core.weeks import Week
 from tests import chart_draw
@@ -191,20 +191,33 @@ server, engine = guard_tests.server, guard_tests.engine  # the local Cortex serv
 
 def charted(rows: list[dict[str, Any]]) -> Any:
     """A benign scripted turn (SQL filtered on the customer) that also sends a chart of `rows`."""
-    spec = json.dumps({**SPEC, "data": {"values": rows}})
+    return benign_with({**SPEC, "data": {"values": rows}})
+
+
+def benign_with(spec: dict[str, Any]) -> Any:
+    """A benign scripted turn (SQL filtered on the customer) that also sends `spec` as a chart."""
+    text = json.dumps(spec)
 
     def script(prompt: str, thread_id: int, user_id: int, assistant_id: int) -> Iterator[tuple[str, Any]]:
         for name, data in BENIGN["in_one_id"](prompt, thread_id, user_id, assistant_id):
             if name == "response":
-                yield "response.chart", {"content_index": 4, "chart_spec": spec}
+                yield "response.chart", {"content_index": 4, "chart_spec": text}
             yield name, data
 
     return script
 
 
+@pytest.fixture
+def drawing(engine: ReportEngine) -> ReportEngine:
+    """The Cortex engine reading what answers' charts show as the bot does: drawn by its renderer."""
+    engine.chart_words = chart_words
+    return engine
+
+
 def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_withheld(
-    engine: ReportEngine, server: CortexServer
+    drawing: ReportEngine, server: CortexServer
 ) -> None:
+    engine = drawing
     server.faults.append(
         Fault(prompt="by channel", script=charted([{"channel": "email", "revenue": 1.0}]), times=1)
     )
@@ -215,6 +228,62 @@ def test_a_chart_of_the_customer_reaches_the_follow_up_and_one_of_another_is_wit
     with pytest.raises(AnswerWithheld) as withheld:
         engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Compare my revenue with others")
     assert withheld.value.rule == "chart_other_subject"
+
+
+def spelled(name: str) -> dict[str, Any]:
+    """A chart of the customer's own rows whose text mark shows `name` spelled by an expression
+    in halves: no string of the spec holds it."""
+    half = len(name) // 2
+    bars = {k: v for k, v in SPEC.items() if k != "mark"}
+    return {**bars, "layer": [{"mark": "bar"}, {
+        "transform": [{"calculate": f"'{name[:half]}' + '{name[half:]}'", "as": "who"}],
+        "mark": {"type": "text", "dy": -8}, "encoding": {"text": {"field": "who"}}}]}  # fmt: skip
+
+
+def test_a_name_an_expression_spells_is_read_on_the_drawn_chart_and_withholds_the_answer(
+    drawing: ReportEngine, server: CortexServer
+) -> None:
+    spec = spelled(OTHER_NAME)
+    chart, why = agent_chart(json.dumps(spec), 1)
+    assert chart is not None, why
+    other = Scope(
+        EBR_SCOPE, ME, Subjects({ME: "Acme Retail", "CUST_45678": OTHER_NAME}, EBR_SCOPE.id_pattern)
+    )
+    assert check(Answer("ok", 1, charts=(chart,)), other).ok  # the spec alone does not say it
+    assert OTHER_NAME in chart_words(chart)  # the drawing does
+
+    server.faults.append(Fault(prompt="Who", script=benign_with(spec), times=1))
+    with pytest.raises(AnswerWithheld) as withheld:
+        drawing.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Who buys by channel?")
+    assert withheld.value.rule == "chart_other_subject"
+    [row] = guard_tests.followups(drawing)
+    assert row["status"] != "answered" and OTHER_NAME not in str(row)
+
+
+def test_an_answers_charts_are_left_out_when_they_cannot_be_drawn_or_read(
+    engine: ReportEngine, server: CortexServer
+) -> None:
+    """Without a way to draw them (the CLI's engine), or when the renderer cannot, the guard
+    cannot read what they would show: the answer stands without them."""
+    for words in (None, lambda chart: None):
+        engine.chart_words = words
+        server.faults.append(
+            Fault(prompt="by channel", script=charted([{"channel": "email", "revenue": 1.0}]), times=1)
+        )
+        result = engine.ask(Requester(email=guard_tests.SARAH_EMAIL), ME, "Chart my revenue by channel")
+        assert result.answer.text and result.answer.charts == ()
+
+
+def test_the_words_drawn_are_read_each_and_together() -> None:
+    chart = chart_of([{"channel": "email", "revenue": 1}])
+    for words, ok in (
+        (("Revenue", "email", "$1"), True),
+        (("Revenue", "CUST_45678"), False),
+        (("Revenue by", "Meridian"), False),
+        (("Acme Retail", "Revenue"), True),
+    ):
+        verdict, shown = check_drawn([chart], SCOPE, lambda _c, w=words: w)
+        assert verdict.ok is ok and shown == ((chart,) if ok else ())
 
 
 # -- the guard reads every string and every data row of a spec, wherever it is -----------------
@@ -289,11 +358,11 @@ def test_a_render_slower_than_the_timeout_is_given_up_and_the_renderer_recovers(
     chart = Chart("agent-chart-1", "Revenue", "Revenue", SPEC)
     started = time.monotonic()
     with pytest.raises(ChartNotRendered, match=r"within 0\.05 s"):
-        renderer.png(chart)
+        renderer.drawing(chart)
     assert time.monotonic() - started < 5  # the waiting stopped; the child was ended
     renderer.timeout = 60.0
     try:
-        assert renderer.png(chart)[:4] == b"\x89PNG"  # a new child draws the next one
+        assert renderer.drawing(chart).png[:4] == b"\x89PNG"  # a new child draws the next one
     finally:
         renderer.close()
 
@@ -304,8 +373,8 @@ def test_a_chart_whose_child_dies_is_left_out_not_drawn_in_the_bots_process() ->
     fine = Chart("agent-chart-1", "Revenue", "Revenue", {**SPEC, "title": "Fine"})
     try:
         with pytest.raises(ChartNotRendered, match="died"):
-            renderer.png(poison)
-        assert renderer.png(fine)[:4] == b"\x89PNG"
+            renderer.drawing(poison)
+        assert renderer.drawing(fine).png[:4] == b"\x89PNG"
     finally:
         renderer.close()
 

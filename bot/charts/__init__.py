@@ -10,7 +10,9 @@ import copy
 import json
 import re
 import threading
+import xml.etree.ElementTree as ElementTree
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import vl_convert
@@ -35,12 +37,27 @@ _compiled: OrderedDict[str, dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """A chart drawn: its PNG, and the words it shows (each text it draws, in drawing order:
+    titles, axis and legend labels, a text mark's values), which the guard reads for an
+    agent's chart, since an expression may spell what no string of its spec holds."""
+
+    png: bytes
+    words: tuple[str, ...]
+
+
 def render_png(chart: Chart, scale: float = SCALE) -> bytes:
-    """The chart as PNG bytes. Nothing is fetched: a spec is rendered from its inline data
-    only (an agent's spec that refers to a URL is refused before, see core.charts.agent_chart;
+    """The chart as PNG bytes (`draw`)."""
+    return draw(chart, scale).png
+
+
+def draw(chart: Chart, scale: float = SCALE) -> Drawing:
+    """The chart drawn. Nothing is fetched: a spec is rendered from its inline data only (an
+    agent's spec that refers to a URL is refused before, see core.charts.agent_chart;
     `allowed_base_urls=[]` makes the renderer refuse one too). Drawn as SVG first (the same
-    bytes as straight to PNG, at the same cost), so a drawing larger than MAX_DRAWING_SIDE is
-    refused (ValueError) before a pixel of it is allocated."""
+    bytes as straight to PNG, at the same cost), so that its words can be read and a drawing
+    larger than MAX_DRAWING_SIDE is refused (ValueError) before a pixel of it is allocated."""
     vega = compiled(chart.spec)
     if vega is None:
         svg = vl_convert.vegalite_to_svg(chart.spec, allowed_base_urls=[])
@@ -51,7 +68,20 @@ def render_png(chart: Chart, scale: float = SCALE) -> bytes:
         raise ValueError(
             f"the chart would be {width:,.0f}×{height:,.0f} px (at most {MAX_DRAWING_SIDE:,} a side)"
         )
-    return bytes(vl_convert.svg_to_png(svg, scale=scale))
+    return Drawing(bytes(vl_convert.svg_to_png(svg, scale=scale)), drawn_words(svg))
+
+
+_SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def drawn_words(svg: str) -> tuple[str, ...]:
+    """The text of each `<text>` element of an SVG drawing (its `<tspan>` lines joined by a
+    space), entities decoded: what a person sees written on the image."""
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"the renderer drew SVG that cannot be read ({exc})") from None
+    return tuple(" ".join(t for t in element.itertext() if t) for element in root.iter(_SVG_TEXT))
 
 
 def _size(svg: str) -> tuple[float, float]:

@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.charts import render_png
+from bot.charts import Drawing, draw
 from core import Report
 from core.charts import Chart
 from core.errors import ChartNotRendered
@@ -67,7 +67,7 @@ class ChartFile:
     def png(self) -> bytes:
         """The chart rendered (vl-convert): once for a report that goes both to Slack and by
         email (the same spec is remembered), and at once if `render_ahead` already drew it."""
-        return _RENDERER.png(self.chart)
+        return _RENDERER.drawing(self.chart).png
 
 
 def chart_files(report: Report, enabled: bool = True) -> list[ChartFile]:
@@ -101,6 +101,17 @@ def not_drawn(files: Sequence[ChartFile], images: Sequence[tuple[ChartFile, byte
     """Why some of `files` have no image (as an upload's error is reported), else None."""
     missing = len(files) - len(images)
     return f"{missing} of {len(files)} chart(s) could not be drawn" if missing else None
+
+
+def chart_words(chart: Chart) -> tuple[str, ...] | None:
+    """The words `chart` shows once drawn (core.charts.ChartWords: what the engine's guard
+    reads of an agent's chart), None when it cannot be drawn (it is then not shown either).
+    The drawing is remembered, so the upload that follows draws nothing again."""
+    try:
+        return _RENDERER.drawing(chart).words
+    except (ValueError, ChartNotRendered) as exc:
+        log.warning("chart %s could not be drawn to be read (%s); left out", chart.name, _short(exc))
+        return None
 
 
 def render_ahead(files: Iterable[ChartFile]) -> None:
@@ -137,17 +148,17 @@ class _Renderer:
         kept: int = RENDERED_KEPT,
         processes: int = RENDER_PROCESSES,
         timeout: float = RENDER_TIMEOUT,
-        draw: Callable[[Chart], bytes] = render_png,
+        draw: Callable[[Chart], Drawing] = draw,
     ) -> None:
         self._kept, self._processes, self._draw = kept, processes, draw
         self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None  # started on first use, again after a death
         self._lock = threading.Lock()
-        self._futures: OrderedDict[str, Future[bytes]] = OrderedDict()  # spec JSON -> PNG
-        self._drawing: weakref.WeakSet[Future[bytes]] = weakref.WeakSet()  # started in this pool
+        self._futures: OrderedDict[str, Future[Drawing]] = OrderedDict()  # spec JSON -> drawing
+        self._drawing: weakref.WeakSet[Future[Drawing]] = weakref.WeakSet()  # started in this pool
 
-    def png(self, chart: Chart) -> bytes:
-        """The chart's PNG: remembered, or drawn (waited for at most `timeout` seconds).
+    def drawing(self, chart: Chart) -> Drawing:
+        """The chart drawn: remembered, or drawn (waited for at most `timeout` seconds).
         Raises ChartNotRendered when given up, ValueError when vl-convert refuses the spec."""
         for attempt in (1, 2):
             future = self.future(chart)
@@ -174,7 +185,7 @@ class _Renderer:
         if pool is not None:
             _end(pool)
 
-    def future(self, chart: Chart) -> Future[bytes]:
+    def future(self, chart: Chart) -> Future[Drawing]:
         """The chart's rendering: the one remembered (unless it failed), else one started."""
         key = _key(chart)
         with self._lock:
@@ -188,7 +199,7 @@ class _Renderer:
                 self._futures.popitem(last=False)
             return started
 
-    def _start(self, chart: Chart) -> Future[bytes]:
+    def _start(self, chart: Chart) -> Future[Drawing]:
         for _ in (1, 2):
             if self._pool is None:
                 # spawn, not fork: a forked child would inherit locks the run's threads hold
@@ -202,11 +213,11 @@ class _Renderer:
                 continue
             self._drawing.add(future)
             return future
-        failed: Future[bytes] = Future()
+        failed: Future[Drawing] = Future()
         failed.set_exception(BrokenProcessPool("the chart renderer cannot be started"))
         return failed
 
-    def _restart(self, given_up: Future[bytes]) -> None:
+    def _restart(self, given_up: Future[Drawing]) -> None:
         """End the children of the pool that was drawing `given_up` (if no newer one took its
         place): charts they were drawing fail with BrokenProcessPool, and are drawn again in
         a new child when asked for."""

@@ -18,10 +18,14 @@ An answer streamed to a person while it is made is checked piece by piece as it 
 (stream.py: `GuardGate`, with `check_sql`, `check_table` and `check_text` below), so that
 the person sees only text every check so far has cleared.
 
+A chart is read twice: its spec before anything is shown (`check`), then, by a program that
+draws charts, the words it shows once drawn (`check_drawn`), since an expression can spell
+a name no string of its spec holds (`'Meri' + 'dian'`).
+
 What it cannot see: figures the agent computed or remembered without SQL, data paraphrased
-in the text without the subject's id or name (or spelled out by a chart's expressions, say
-`'Meri' + 'dian'`), subjects not in the known list, and SQL the service did not report in its
-event stream.
+in the text without the subject's id or name (or drawn as shapes, or split within a word
+across a chart's texts), subjects not in the known list, and SQL the service did not report
+in its event stream.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.agent.base import Answer, ResultTable
-from core.charts import Chart, spec_strings, spec_tables
+from core.charts import Chart, ChartWords, spec_strings, spec_tables
 from core.guard.mentions import Subjects
 from core.guard.sql import Declaration, check_statement
 
@@ -41,6 +45,7 @@ __all__ = [
     "Subjects",
     "Verdict",
     "check",
+    "check_drawn",
     "check_sql",
     "check_table",
     "check_text",
@@ -110,6 +115,24 @@ def check(answer: Answer, scope: Scope) -> Verdict:
     if _charts_name_others(answer.charts, scope):
         return Verdict("chart_other_subject", "a chart shows or names another subject")
     return ALLOWED
+
+
+def check_drawn(
+    charts: Iterable[Chart], scope: Scope, words: ChartWords
+) -> tuple[Verdict, tuple[Chart, ...]]:
+    """The verdict on what `charts` show once drawn (`words` draws them), and the charts that
+    may be shown: a chart that cannot be drawn is left out (it would not be shown either);
+    one whose drawn words name another subject withholds the answer, as its spec would have.
+    The words are read together too, so a name spread over neighbouring texts is seen."""
+    shown = []
+    for chart in charts:
+        drawn = words(chart)
+        if drawn is None:
+            continue
+        if scope.subjects.names_other("\n".join(drawn), scope.subject_id):
+            return Verdict("chart_other_subject", "a chart shows another subject once drawn"), ()
+        shown.append(chart)
+    return ALLOWED, tuple(shown)
 
 
 def check_sql(statement: str, scope: Scope) -> Verdict:

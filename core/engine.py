@@ -427,7 +427,9 @@ class ReportEngine:
         scope = gate.scope if gate is not None else self._scope(context)
         verdict = check(answer, scope)
         if verdict.ok and answer.charts:
-            verdict, shown = check_drawn(answer.charts, scope, self.chart_words or _unread)
+            # A follow-up's charts are drawn and read before it goes on; a section shows none.
+            words = self.chart_words if context.section_key is None else None
+            verdict, shown = check_drawn(answer.charts, scope, words or _unread)
             answer = replace(answer, charts=shown)
         if verdict.rule is None:
             if gate is not None:

@@ -274,6 +274,15 @@ def test_an_answers_charts_are_left_out_when_they_cannot_be_drawn_or_read(
         assert result.answer.text and result.answer.charts == ()
 
 
+def test_a_report_sections_charts_are_not_drawn(engine: ReportEngine, server: CortexServer) -> None:
+    """A section shows no agent chart: generation draws none (it would only slow the run)."""
+    drawn: list[str] = []
+    engine.chart_words = lambda chart: drawn.append(chart.name) or ()
+    server.faults.append(Fault(script=with_chart))  # every turn sends a chart
+    summary = engine.generate(engine.targets("CSM001", ME), engine.week(), refresh=True)
+    assert summary.reports[ME].status == "complete" and drawn == []
+
+
 def test_the_words_drawn_are_read_each_and_together() -> None:
     chart = chart_of([{"channel": "email", "revenue": 1}])
     for words, ok in (

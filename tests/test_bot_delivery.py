@@ -269,8 +269,8 @@ class CountingWarehouse(EmbeddedWarehouse):
         super()._run(sql, params)
 
 
-def test_the_ledger_runs_natively_on_the_embedded_warehouse(tmp_path: Path) -> None:
-    with CountingWarehouse(tmp_path / "home") as embedded:
+def test_the_ledger_runs_natively_on_the_embedded_warehouse(empty_home: Path) -> None:
+    with CountingWarehouse(empty_home) as embedded:
         store, before = DeliveryStore(embedded), embedded.translated
         seen = store.claim("CUST_1-20261109", SARAH)
         assert store.start_attempt("CUST_1-20261109", SARAH, seen)

@@ -363,8 +363,8 @@ def check_upgraded(warehouse: Warehouse) -> None:
     assert assert_one_winner(warehouse) == "new"
 
 
-def test_an_embedded_warehouse_from_before_generations_gains_the_column(tmp_path: Path) -> None:
-    home = tmp_path / "old"
+def test_an_embedded_warehouse_from_before_generations_gains_the_column(empty_home: Path) -> None:
+    home = empty_home  # a copy of setup.sql's schema, made once per run
     with EmbeddedWarehouse(home) as warehouse:
         make_previous_schema(warehouse)
         assert generation_columns(warehouse) == set()

@@ -227,8 +227,8 @@ def test_engine_runs_are_untouched_by_claims(engine: ReportEngine) -> None:
     assert {r["run_id"]: r["scope"] for r in scopes} == {summary.run_id: None, run.run_id: SCOPE}
 
 
-def test_a_warehouse_from_the_previous_schema_gains_the_claim_columns(tmp_path: Path) -> None:
-    home = tmp_path / "old"
+def test_a_warehouse_from_the_previous_schema_gains_the_claim_columns(empty_home: Path) -> None:
+    home = empty_home  # a copy of setup.sql's schema, made once per run
     with EmbeddedWarehouse(home) as warehouse:
         for column in ("scope", "owner", "heartbeat_at"):
             warehouse.execute(f"ALTER TABLE report_runs DROP COLUMN {column}")

@@ -27,7 +27,6 @@ from core import (
 )
 from core.warehouse import Warehouse
 from core.warehouse.embedded import EmbeddedWarehouse
-from core.warehouse.schema import schema_statements
 from tests.conftest import REPORT_WEEK
 from tests.slack_server import SlackServer
 
@@ -165,11 +164,15 @@ def warehouse(
             yield embedded
         return
     server: dict[str, object] = request.getfixturevalue("fakesnow_kwargs")
+    # The server's session on a copy of setup.sql's schema (DuckDB files made once per run by
+    # the same fakesnow translation): running setup.sql through the connector, ~1 s of CPU a
+    # test, is test_sql_setup's test_setup_sql_creates_the_tables_on_a_snowflake_server.
+    files = request.getfixturevalue("empty_home")
     toml = tmp_path / "connections.toml"
     toml.write_text(
         f'[fake]\naccount = "fakesnow"\nuser = "fake"\npassword = "snow"\nhost = "127.0.0.1"\n'
         f'port = {server["port"]}\nprotocol = "http"\n[fake.session_parameters]\n'
-        'CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\nFAKESNOW_DB_PATH = ":isolated:"\n'
+        f'CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\nFAKESNOW_DB_PATH = "{files}"\n'
     )
     toml.chmod(0o600)
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
@@ -177,8 +180,6 @@ def warehouse(
     snowflake = open_warehouse(
         Settings(backend="snowflake", snowflake_connection_name="fake", snowflake_connections_file=toml)
     )
-    for statement in schema_statements():
-        snowflake.execute(statement)
     yield snowflake
     snowflake.close()
 

@@ -251,7 +251,7 @@ _FRESH: dict[int, list[tuple[str, str]]] = {}  # server port -> the columns setu
 
 
 @contextmanager
-def _two_connections(
+def two_connections(
     server: dict[str, Any], tmp_path: Path, fresh: bool
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     """Two connections to the server's one database, its schema as setup.sql makes it, empty.
@@ -295,7 +295,7 @@ def two_processes(
     server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     _without_proxies(monkeypatch)
-    with _two_connections(server, tmp_path, fresh=False) as pair:
+    with two_connections(server, tmp_path, fresh=False) as pair:
         yield pair
 
 
@@ -304,7 +304,7 @@ def two_processes_fresh(
     server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     _without_proxies(monkeypatch)
-    with _two_connections(server, tmp_path, fresh=True) as pair:
+    with two_connections(server, tmp_path, fresh=True) as pair:
         yield pair
 
 

@@ -33,8 +33,9 @@ def shared_template(
 def _made(make: Callable[[Path], object], home: Path) -> None:
     """`make` the warehouse, then open and close it once more.
 
-    Why: the checkpoint that closes a freshly bulk-loaded DuckDB file (the demo's) often
-    leaves it so that the next checkpoint after any change costs ~0.15-0.25 s of CPU, and
+    Why: the checkpoint that closes a freshly bulk-loaded DuckDB file (the demo's) leaves
+    it, at random (8 of 24 loads tried in one process; about half of the runs of five modules
+    with -n 4), so that the next checkpoint after any change costs ~0.15-0.25 s of CPU, and
     opening through fakesnow always changes the catalog (its views and macros). Every copy
     would pay that at its first close, and hundreds of tests in a run close a fresh copy.
     One more open and close here pays it once, on the template; the copies then close in

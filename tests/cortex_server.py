@@ -196,7 +196,7 @@ class CortexServer:
         self._httpd.daemon_threads = True
         serve = self._httpd.serve_forever
         threading.Thread(
-            target=serve, kwargs={"poll_interval": 0.05}, name="cortex-server", daemon=True
+            target=serve, kwargs={"poll_interval": 0.02}, name="cortex-server", daemon=True
         ).start()
         return self
 

@@ -207,7 +207,8 @@ class HttpApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll (the default is 0.5 s): shutdown, at the end of every test, waits for it.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
     def sent_raw(self) -> Iterator[EmailMessage]:
         """The raw MIME messages SES received."""

@@ -229,6 +229,7 @@ def unstreamed(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
         "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"), "WEEKLY_REPORT_POST_INTERVAL": "0",
         "WEEKLY_REPORT_STREAMING": "false",
+        "WEEKLY_REPORT_CHARTS": "off",  # as `runner`'s: chart images are test_slack_charts's subject
     }  # fmt: skip
     bot = BotRunner(load_settings(environ))
     bot.start(schedule=False)

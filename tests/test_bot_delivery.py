@@ -27,7 +27,6 @@ from core import (
 )
 from core.warehouse import Warehouse
 from core.warehouse.embedded import EmbeddedWarehouse
-from core.warehouse.schema import schema_statements
 from tests.conftest import REPORT_WEEK
 from tests.slack_server import SlackServer
 
@@ -165,11 +164,15 @@ def warehouse(
             yield embedded
         return
     server: dict[str, object] = request.getfixturevalue("fakesnow_kwargs")
+    # The server's session on a copy of setup.sql's schema (DuckDB files made once per run by
+    # the same fakesnow translation): running setup.sql through the connector, ~1 s of CPU a
+    # test, is test_sql_setup's test_setup_sql_creates_the_tables_on_a_snowflake_server.
+    files = request.getfixturevalue("empty_home")
     toml = tmp_path / "connections.toml"
     toml.write_text(
         f'[fake]\naccount = "fakesnow"\nuser = "fake"\npassword = "snow"\nhost = "127.0.0.1"\n'
         f'port = {server["port"]}\nprotocol = "http"\n[fake.session_parameters]\n'
-        'CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\nFAKESNOW_DB_PATH = ":isolated:"\n'
+        f'CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\nFAKESNOW_DB_PATH = "{files}"\n'
     )
     toml.chmod(0o600)
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
@@ -177,8 +180,6 @@ def warehouse(
     snowflake = open_warehouse(
         Settings(backend="snowflake", snowflake_connection_name="fake", snowflake_connections_file=toml)
     )
-    for statement in schema_statements():
-        snowflake.execute(statement)
     yield snowflake
     snowflake.close()
 
@@ -269,8 +270,8 @@ class CountingWarehouse(EmbeddedWarehouse):
         super()._run(sql, params)
 
 
-def test_the_ledger_runs_natively_on_the_embedded_warehouse(tmp_path: Path) -> None:
-    with CountingWarehouse(tmp_path / "home") as embedded:
+def test_the_ledger_runs_natively_on_the_embedded_warehouse(empty_home: Path) -> None:
+    with CountingWarehouse(empty_home) as embedded:
         store, before = DeliveryStore(embedded), embedded.translated
         seen = store.claim("CUST_1-20261109", SARAH)
         assert store.start_attempt("CUST_1-20261109", SARAH, seen)

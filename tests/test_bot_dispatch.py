@@ -65,7 +65,8 @@ class ResponseUrls:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll (the default is 0.5 s): shutdown, at the end of every test, waits for it.
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     def new(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/commands/{uuid.uuid4().hex}"

@@ -91,8 +91,8 @@ def test_the_model_exposes_exactly_the_coaching_scopes_tables() -> None:
     assert not re.search(r"\b__speakers\b|\bemail\b|\bslack_user_id\b|\bmanager_id\b", text)
 
 
-def test_every_logical_column_is_a_column_of_setup_sql(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path) as warehouse:
+def test_every_logical_column_is_a_column_of_setup_sql(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as warehouse:  # a copy of what setup.sql creates
         rows = warehouse.query(
             "SELECT table_name, column_name, data_type FROM CUSTOMER_SUCCESS_DATA.INFORMATION_SCHEMA.COLUMNS "
             "WHERE table_schema = 'COACHING'"

@@ -232,8 +232,8 @@ def test_a_slack_thread_reply_shows_the_refusal_and_stores_it(bot: Bot, server: 
     assert engine.store.load(ME).last_message_id == 1006
 
 
-def test_a_warehouse_from_before_the_guard_gains_the_followup_columns(tmp_path: Path) -> None:
-    home = tmp_path / "old"
+def test_a_warehouse_from_before_the_guard_gains_the_followup_columns(empty_home: Path) -> None:
+    home = empty_home  # a copy of setup.sql's schema, made once per run
     with EmbeddedWarehouse(home) as warehouse:
         for column in ("status", "refusal_reason", "sql_text"):
             warehouse.execute(f"ALTER TABLE followups DROP COLUMN {column}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,9 +42,12 @@ REQUIRED_INDUSTRIES = {
 
 @pytest.fixture(scope="module")
 def demo(
-    tmp_path_factory: pytest.TempPathFactory,
+    empty_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[EmbeddedWarehouse, DemoSummary, list[str]]]:
-    warehouse = EmbeddedWarehouse(tmp_path_factory.mktemp("demo"))
+    # The demo loaded into an empty warehouse (setup.sql's schema, made once per run).
+    home = tmp_path_factory.mktemp("demo") / "home"
+    shutil.copytree(empty_template, home)
+    warehouse = EmbeddedWarehouse(home)
     messages: list[str] = []
     summary = load_demo(warehouse, AS_OF, progress=messages.append)
     yield warehouse, summary, messages
@@ -396,9 +400,9 @@ def checksums(wh: EmbeddedWarehouse) -> dict[str, tuple[object, ...]]:
 
 
 def test_same_as_of_gives_identical_data_and_a_reload_replaces_everything(
-    wh: EmbeddedWarehouse, tmp_path: Path
+    wh: EmbeddedWarehouse, empty_home: Path
 ) -> None:
-    with EmbeddedWarehouse(tmp_path) as other:
+    with EmbeddedWarehouse(empty_home) as other:
         load_demo(other, AS_OF + dt.timedelta(days=7))
         other.execute(
             "INSERT INTO weekly_reports (report_id, customer_id, report_week_start, report_week_end, "
@@ -412,8 +416,8 @@ def test_same_as_of_gives_identical_data_and_a_reload_replaces_everything(
         assert other.native.execute("SELECT current_setting('memory_limit')").fetchone() == limit
 
 
-def test_customers_scale_with_a_csm_for_each(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path) as wh:
+def test_customers_scale_with_a_csm_for_each(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as wh:
         summary = load_demo(wh, AS_OF, customers=30)
         assert (summary.customers, summary.csms) == (30, 4 + 5)
         rows = wh.query(

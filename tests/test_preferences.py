@@ -14,7 +14,6 @@ from fakesnow import server as fakesnow_server
 
 from core import Preferences, ReportEngine, Warehouse, channels_for, open_warehouse, parse_until
 from core.errors import InputError
-from core.warehouse.schema import schema_statements
 from tests.conftest import AS_OF
 from tests.test_sql_setup import connections_toml, snowflake_settings
 
@@ -98,13 +97,14 @@ def server() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def snowflake(server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
+def snowflake(
+    server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_home: Path
+) -> Iterator[Warehouse]:
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    toml = connections_toml(tmp_path, int(server["port"]), ":isolated:")
+    # The server's session on a copy of setup.sql's schema (see test_bot_delivery's `warehouse`).
+    toml = connections_toml(tmp_path, int(server["port"]), str(empty_home))
     with open_warehouse(snowflake_settings(toml)) as warehouse:
-        for statement in schema_statements():
-            warehouse.execute(statement)
         warehouse.execute(
             "INSERT INTO csm_assignments (csm_id, csm_name, csm_email, customer_id) "
             "VALUES ('CSM001', 'Sarah Johnson', 'sarah.johnson@example.com', 'CUST_12345')"

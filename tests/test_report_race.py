@@ -251,7 +251,7 @@ _FRESH: dict[int, list[tuple[str, str]]] = {}  # server port -> the columns setu
 
 
 @contextmanager
-def _two_connections(
+def two_connections(
     server: dict[str, Any], tmp_path: Path, fresh: bool
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     """Two connections to the server's one database, its schema as setup.sql makes it, empty.
@@ -295,7 +295,7 @@ def two_processes(
     server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     _without_proxies(monkeypatch)
-    with _two_connections(server, tmp_path, fresh=False) as pair:
+    with two_connections(server, tmp_path, fresh=False) as pair:
         yield pair
 
 
@@ -304,7 +304,7 @@ def two_processes_fresh(
     server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Warehouse, Warehouse]]:
     _without_proxies(monkeypatch)
-    with _two_connections(server, tmp_path, fresh=True) as pair:
+    with two_connections(server, tmp_path, fresh=True) as pair:
         yield pair
 
 
@@ -363,8 +363,8 @@ def check_upgraded(warehouse: Warehouse) -> None:
     assert assert_one_winner(warehouse) == "new"
 
 
-def test_an_embedded_warehouse_from_before_generations_gains_the_column(tmp_path: Path) -> None:
-    home = tmp_path / "old"
+def test_an_embedded_warehouse_from_before_generations_gains_the_column(empty_home: Path) -> None:
+    home = empty_home  # a copy of setup.sql's schema, made once per run
     with EmbeddedWarehouse(home) as warehouse:
         make_previous_schema(warehouse)
         assert generation_columns(warehouse) == set()

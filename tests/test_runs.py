@@ -15,14 +15,13 @@ import pytest
 # Bound at import: calling it imports the submodule fakesnow.server, which replaces the name.
 from fakesnow import server as fakesnow_server
 
-from core import ReportEngine, RunClaims, Warehouse, open_warehouse
+from core import ReportEngine, RunClaims, Warehouse
 from core.runs import COMPLETED, FAILED, RUNNING, Claim
 from core.storage import ReportStore
 from core.warehouse.embedded import EmbeddedWarehouse
-from core.warehouse.schema import schema_statements
 from core.weeks import Week
 from tests.conftest import REPORT_WEEK
-from tests.test_sql_setup import connections_toml, snowflake_settings
+from tests.test_report_race import two_connections
 
 WEEK = Week(REPORT_WEEK)
 SCOPE = "weekly:America/Los_Angeles"
@@ -227,8 +226,8 @@ def test_engine_runs_are_untouched_by_claims(engine: ReportEngine) -> None:
     assert {r["run_id"]: r["scope"] for r in scopes} == {summary.run_id: None, run.run_id: SCOPE}
 
 
-def test_a_warehouse_from_the_previous_schema_gains_the_claim_columns(tmp_path: Path) -> None:
-    home = tmp_path / "old"
+def test_a_warehouse_from_the_previous_schema_gains_the_claim_columns(empty_home: Path) -> None:
+    home = empty_home  # a copy of setup.sql's schema, made once per run
     with EmbeddedWarehouse(home) as warehouse:
         for column in ("scope", "owner", "heartbeat_at"):
             warehouse.execute(f"ALTER TABLE report_runs DROP COLUMN {column}")
@@ -260,25 +259,15 @@ def server() -> Iterator[dict[str, Any]]:
 def two_bots(
     server: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[Warehouse]]:
-    """Two connections to one shared database: two bots on one Snowflake account."""
+    """Two connections to one shared database: two bots on one Snowflake account, its schema as
+    setup.sql makes it, empty (test_report_race's: the schema a test before left is emptied
+    when its columns are setup.sql's, ~0.2 s of CPU, instead of made again, ~0.9 s; that
+    setup.sql runs, and runs twice, on Snowflake is test_sql_setup's
+    test_setup_sql_creates_the_tables_on_a_snowflake_server)."""
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    settings = snowflake_settings(connections_toml(tmp_path, int(server["port"]), None))
-    first, second = open_warehouse(settings), open_warehouse(settings)
-
-    def reset() -> None:  # fakesnow has no DROP DATABASE; its shared database outlives a test
-        first.execute("CREATE DATABASE IF NOT EXISTS CUSTOMER_SUCCESS_DATA")
-        first.execute("DROP SCHEMA IF EXISTS CUSTOMER_SUCCESS_DATA.ANALYTICS CASCADE")
-
-    reset()
-    # Once: that setup.sql runs twice on Snowflake is test_sql_setup's
-    # test_setup_sql_creates_the_tables_on_a_snowflake_server (~0.9 s of CPU a pass here).
-    for statement in schema_statements():
-        first.execute(statement)
-    yield [first, second]
-    reset()
-    first.close()
-    second.close()
+    with two_connections(server, tmp_path, fresh=False) as (first, second):
+        yield [first, second]
 
 
 def test_two_bots_claiming_at_once_on_snowflake_one_wins(two_bots: list[Warehouse]) -> None:

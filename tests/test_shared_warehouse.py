@@ -76,6 +76,8 @@ def test_the_cli_reads_and_writes_while_the_bot_runs(demo_home: Path, slack: Sla
         SLACK_API_URL=slack.api_url,
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_APP_TOKEN=slack.app_token,
+        # No chart renderer child (~0.7 s of CPU to start): chart images are test_slack_charts's subject.
+        WEEKLY_REPORT_CHARTS="off",
     )
     bot = subprocess.Popen(
         [sys.executable, "-m", "bot", "bot"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True

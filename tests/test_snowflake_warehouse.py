@@ -17,7 +17,6 @@ from core.errors import WarehouseError
 from core.models import Report, SectionResult
 from core.storage import ReportStore
 from core.warehouse import Warehouse
-from core.warehouse.schema import schema_statements
 from core.weeks import Week
 
 
@@ -29,8 +28,11 @@ def server() -> Iterator[dict[str, object]]:
 
 @pytest.fixture
 def snowflake(
-    server: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_home: Path
 ) -> Iterator[Warehouse]:
+    """A session of the server on a copy of setup.sql's schema (DuckDB files made once per run
+    by the same fakesnow translation): running setup.sql through the connector, ~1 s of CPU a
+    test, is test_sql_setup's test_setup_sql_creates_the_tables_on_a_snowflake_server."""
     home = tmp_path / "snowflake-home"
     home.mkdir()
     toml = home / "connections.toml"
@@ -40,7 +42,7 @@ def snowflake(
         f'port = {server["port"]}\nprotocol = "http"\n'
         "[fake_account.session_parameters]\n"
         "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED = false\n"
-        f'FAKESNOW_DB_PATH = ":isolated:"\n'
+        f'FAKESNOW_DB_PATH = "{empty_home}"\n'
     )
     toml.chmod(0o600)
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
@@ -50,8 +52,6 @@ def snowflake(
             backend="snowflake", snowflake_connection_name="fake_account", snowflake_connections_file=toml
         )
     )
-    for statement in schema_statements():
-        warehouse.execute(statement)
     yield warehouse
     warehouse.close()
 

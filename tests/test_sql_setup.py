@@ -150,11 +150,11 @@ def test_the_columns_declared_are_setup_sqls_and_anything_else_makes_them_unknow
     assert declared_columns(with_view) is None  # only running the statements would tell
 
 
-def test_opening_the_embedded_warehouse_puts_back_a_missing_table(tmp_path: Path) -> None:
-    with EmbeddedWarehouse(tmp_path) as warehouse:
+def test_opening_the_embedded_warehouse_puts_back_a_missing_table(empty_home: Path) -> None:
+    with EmbeddedWarehouse(empty_home) as warehouse:  # a copy of setup.sql's schema
         warehouse.execute("DROP TABLE csm_preferences")
         assert "csm_preferences" not in information_schema(warehouse)
-    with EmbeddedWarehouse(tmp_path) as warehouse:
+    with EmbeddedWarehouse(empty_home) as warehouse:
         assert {t: list(c) for t, c in information_schema(warehouse).items()} == ddl_tables()
 
 

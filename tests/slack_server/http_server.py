@@ -63,7 +63,7 @@ class HttpServer:
         self._server = _Server(app)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"slack-http-{self.port}"
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"slack-http-{self.port}"
         )
 
     def start(self) -> None:

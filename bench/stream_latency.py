@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from _common import print_table  # also puts the checkout on sys.path
 from slack_sdk import WebClient
@@ -46,6 +45,7 @@ from core.demo import load_demo
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests.cortex_server import CortexServer, Fault
 from tests.slack_server import SlackServer
+from tests.test_stream import turn  # a Cortex turn: status, the analyst's SQL, the text deltas
 
 AS_OF = dt.date(2026, 11, 18)
 SUBJECT = "CUST_12345"
@@ -69,29 +69,10 @@ def deltas(text: str = ANSWER, size: int = 12) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def paced_turn(pieces: list[str], sql: str = MY_SQL) -> Any:
-    """A Cortex turn (a tests/cortex_server Script): status, the analyst's SQL, then `pieces`."""
-
-    def script(prompt: str, thread_id: int, user_id: int, assistant_id: int) -> Iterator[tuple[str, Any]]:
-        text = "".join(pieces)
-        yield "response.status", {"status": "planning", "message": "Planning the next steps"}
-        yield "response.tool_use", {"tool_use_id": "t1", "type": "cortex_analyst_text2sql", "input": {}}
-        yield "response.tool_result", {"tool_use_id": "t1", "type": "cortex_analyst_text2sql",
-                                       "content": [{"type": "json", "json": {"sql": sql}}]}  # fmt: skip
-        for piece in pieces:
-            yield "response.text.delta", {"content_index": 1, "text": piece}
-        yield "response.text", {"content_index": 1, "text": text}
-        yield "metadata", {"role": "assistant", "message_id": assistant_id}
-        yield "response", {"role": "assistant", "content": [{"type": "text", "text": text}],
-                           "metadata": {"assistant_message_id": assistant_id}}  # fmt: skip
-
-    return script
-
-
 def pace(server: CortexServer, first_text: float, every: float, prompt: str = "") -> None:
     """From now on the server answers prompts containing `prompt` with ANSWER, paced."""
     server.faults.append(
-        Fault(prompt=prompt or None, script=paced_turn(deltas()), first_text=first_text, pace=every)
+        Fault(prompt=prompt or None, script=turn(deltas(), MY_SQL), first_text=first_text, pace=every)
     )
 
 

@@ -17,11 +17,9 @@ from bot.channels.slack_dm.render import SUGGESTED_ACTION
 from bot.runner import BotRunner
 from bot.slack.answers import FEEDBACK_ACTION, SQL_ACTION, Clicks
 from bot.slack.replies import LOOKING_INTO_IT
-from core import load_settings
 from core.kinds import EBR
 from core.warehouse.base import ANALYTICS
 from tests import test_bot_socket_mode as socket_mode
-from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
 from tests.test_bot_socket_mode import MICHAEL, SARAH, engine_of, replies, request_report
 
@@ -223,19 +221,12 @@ def test_without_streaming_the_answer_is_posted_and_edited_with_its_buttons(
 
 @pytest.fixture
 def unstreamed(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
-    """The bot with WEEKLY_REPORT_STREAMING=false."""
-    environ = {
-        "WEEKLY_REPORT_HOME": str(demo_home), "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
-        "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"), "WEEKLY_REPORT_POST_INTERVAL": "0",
-        "WEEKLY_REPORT_STREAMING": "false",
-        "WEEKLY_REPORT_CHARTS": "off",  # as `runner`'s: chart images are test_slack_charts's subject
-    }  # fmt: skip
-    bot = BotRunner(load_settings(environ))
-    bot.start(schedule=False)
-    assert slack.wait_connected(timeout=10)
-    yield bot
-    bot.stop(grace=30)
+    """The bot with WEEKLY_REPORT_STREAMING=false (charts off, as `runner`'s)."""
+    environ = socket_mode.bot_environ(
+        slack, demo_home, WEEKLY_REPORT_STREAMING="false", WEEKLY_REPORT_CHARTS="off"
+    )
+    with socket_mode.running_bot(slack, environ) as bot:
+        yield bot
 
 
 def test_with_streaming_turned_off_answers_are_posted_and_edited(

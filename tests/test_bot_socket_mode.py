@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,10 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackServer]:
         yield server
 
 
-@pytest.fixture
-def runner(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
-    environ = {
+def bot_environ(slack: SlackServer, demo_home: Path, **more: str) -> dict[str, str]:
+    """The environment `weekly-report bot` reads, for the local Slack server and the demo copy;
+    `more` adds or overrides variables (WEEKLY_REPORT_CHARTS, WEEKLY_REPORT_STREAMING, ...)."""
+    return {
         "WEEKLY_REPORT_HOME": str(demo_home),
         "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
         "SLACK_BOT_TOKEN": slack.bot_token,
@@ -50,13 +52,27 @@ def runner(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
         "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"),
         # No pause between posts to one DM: pacing is test_pacing's and test_weekly_cli's subject.
         "WEEKLY_REPORT_POST_INTERVAL": "0",
-        "WEEKLY_REPORT_CHARTS": "off",  # chart images are test_slack_charts's subject
+        **more,
     }
+
+
+@contextmanager
+def running_bot(slack: SlackServer, environ: dict[str, str]) -> Iterator[BotRunner]:
+    """The bot on `environ`, connected to `slack`; stopped after."""
     bot = BotRunner(load_settings(environ))
     bot.start(schedule=False)  # the Slack side only: no Monday catch-up mid-test
-    assert slack.wait_connected(timeout=10)
-    yield bot
-    bot.stop(grace=30)
+    try:
+        assert slack.wait_connected(timeout=10)
+        yield bot
+    finally:
+        bot.stop(grace=30)
+
+
+@pytest.fixture
+def runner(slack: SlackServer, demo_home: Path) -> Iterator[BotRunner]:
+    # Chart images are test_slack_charts's subject.
+    with running_bot(slack, bot_environ(slack, demo_home, WEEKLY_REPORT_CHARTS="off")) as bot:
+        yield bot
 
 
 def engine_of(runner: BotRunner) -> ReportEngine:

@@ -37,6 +37,11 @@ server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local C
 @pytest.fixture
 def engine(server: CortexServer, demo_home: Path) -> Iterator[ReportEngine]:
     """The Cortex engine with CUST_12345's report generated (thread 10001, last message 1006)."""
+    yield from generated_engine(server, demo_home)
+
+
+def generated_engine(server: CortexServer, demo_home: Path) -> Iterator[ReportEngine]:
+    """`engine`'s body, for a module whose fixture goes by another name."""
     settings = cortex_settings(server, demo_home)
     warehouse = EmbeddedWarehouse(demo_home)
     with ReportEngine(settings, warehouse, make_agent(settings, warehouse)) as engine:

@@ -5,11 +5,8 @@ SendGrid and SES endpoints."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from email.message import EmailMessage
 from html.parser import HTMLParser
-
-import pytest
 
 from bot.channels.email import EmailChannel
 from bot.channels.email.providers.sendgrid import SendGridProvider
@@ -18,25 +15,16 @@ from bot.channels.email.providers.smtp import SmtpProvider
 from bot.channels.email.render import MAX_IMAGE_WIDTH, render
 from bot.charts.files import chart_filename
 from core import DeliveryStore
-from tests.chart_kind import ChartedReview, charted_ebr
+from tests import test_email_http, test_slack_charts
+from tests.chart_kind import ChartedReview
 from tests.email_fixtures import Demo, never
 from tests.email_servers import HttpApi, SmtpServer
 
 SENDER = "Weekly Report <reports@acme.test>"
 
 
-@pytest.fixture
-def charted() -> Iterator[ChartedReview]:
-    with charted_ebr() as kind:
-        yield kind
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpApi]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with HttpApi() as server:
-        yield server
+# The local SendGrid/SES HTTP server and the EBR with its charts, as those modules set them up.
+api, charted = test_email_http.api, test_slack_charts.charted
 
 
 class Images(HTMLParser):

@@ -20,12 +20,11 @@ from bot.channels.slack_dm.delivery import PART_EVENT, Poster, deliver, share_ch
 from bot.channels.slack_dm.render import slack_thread
 from bot.charts.files import chart_filename
 from bot.pacing import Pacer
-from bot.runner import BotRunner
-from core import DeliveryStore, Report, ReportEngine, load_settings
+from core import DeliveryStore, Report, ReportEngine
 from core.charts import Chart
 from tests.chart_kind import CHART_NAMES, ChartedReview, bars, charted_ebr
-from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
+from tests.test_bot_socket_mode import bot_environ, running_bot
 
 SARAH = "U0SARAH01"
 COMPLETE = "files.completeUploadExternal"
@@ -238,27 +237,10 @@ def test_a_slash_command_gets_a_report_thread_with_the_ebr_charts(demo_home: Pat
     default): the EBR's own charts arrive in the thread, each a PNG with its title and alt text."""
     with SlackServer(echo_bot_events=True) as server:
         server.add_user(SARAH, email="sarah.johnson@example.com", name="Sarah Johnson")
-        bot = BotRunner(
-            load_settings(
-                {
-                    "WEEKLY_REPORT_HOME": str(demo_home),
-                    "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
-                    "SLACK_BOT_TOKEN": server.bot_token,
-                    "SLACK_APP_TOKEN": server.app_token,
-                    "SLACK_API_URL": server.api_url,
-                    "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"),
-                    "WEEKLY_REPORT_POST_INTERVAL": "0",
-                }
-            )
-        )
-        bot.start(schedule=False)
-        try:
-            assert server.wait_connected(timeout=10)
+        with running_bot(server, bot_environ(server, demo_home)) as bot:
             server.send_slash_command("/weekly-report", "CUST_12345", user_id=SARAH)
             server.wait_for(lambda: len(parts(server, SARAH)) >= 3, timeout=60, what="the report's thread")
             assert bot.services.wait_idle(30)
-        finally:
-            bot.stop(grace=30)
         [with_files] = [m for m in thread(server, SARAH) if m.get("files")]
         assert thread(server, SARAH)[1]["ts"] == with_files["ts"]  # after the first section
         report_id = with_files["files"][0]["name"].removesuffix("-revenue-trend.png")

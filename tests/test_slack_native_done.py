@@ -21,10 +21,9 @@ from bot.channels.slack_dm.render import SUGGESTED_ACTION
 from bot.charts.files import chart_filename
 from bot.runner import BotRunner
 from bot.slack.answers import FEEDBACK_ACTION
-from core import load_settings
 from core.kinds import EBR
-from tests.conftest import AS_OF
 from tests.slack_server import SlackServer
+from tests.test_bot_socket_mode import bot_environ, running_bot
 
 SARAH, SARAH_EMAIL = "U0SARAH01", "sarah.johnson@example.com"
 CUSTOMER = "CUST_12345"
@@ -39,23 +38,8 @@ def slack() -> Iterator[SlackServer]:
 
 @pytest.fixture
 def bot(demo_home: Path, slack: SlackServer) -> Iterator[BotRunner]:
-    runner = BotRunner(
-        load_settings(
-            {
-                "WEEKLY_REPORT_HOME": str(demo_home),
-                "WEEKLY_REPORT_TODAY": AS_OF.isoformat(),
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-                "WEEKLY_REPORT_CONFIG": str(demo_home / "no-such-config.toml"),
-                "WEEKLY_REPORT_POST_INTERVAL": "0",  # pacing is not the subject here
-            }
-        )
-    )
-    runner.start(schedule=False)
-    assert slack.wait_connected(timeout=10)
-    yield runner
-    runner.stop(grace=30)
+    with running_bot(slack, bot_environ(slack, demo_home)) as runner:  # charts on, as by default
+        yield runner
 
 
 def replies(slack: SlackServer) -> list[dict[str, Any]]:

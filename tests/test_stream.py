@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from core import ReportEngine, Requester, Settings, make_agent
+from core import ReportEngine, Requester, Settings
 from core.agent.base import PLANNING, QUERYING, SEARCHING, WRITING
 from core.agent.local.analyst import LocalAnalyst
 from core.agent.testing import ScriptedAgent, Sql, Status, Streamed
@@ -29,11 +29,11 @@ from core.guard.stream import GuardGate
 from core.kinds import COACHING, EBR
 from core.warehouse.embedded import EmbeddedWarehouse
 from tests import test_cortex_engine as cortex_tests
+from tests import test_cortex_guard
 from tests.conftest import AS_OF
 from tests.cortex_scripts import LEAKS, ME, OTHER, OTHER_NAME, SARAH_SQL, WEEK, T
 from tests.cortex_server import CortexServer, Fault
 from tests.test_cortex_client import CONTEXT, PROMPT, agent_for
-from tests.test_cortex_engine import cortex_settings
 
 server, cortex_env = cortex_tests.server, cortex_tests.cortex_env  # the local Cortex server, as there
 ADMIN = Requester(is_admin=True)
@@ -74,11 +74,7 @@ class Heard:
 @pytest.fixture
 def cortex(server: CortexServer, demo_home: Path) -> Iterator[ReportEngine]:
     """The Cortex engine with CUST_12345's report generated (thread 10001, last message 1006)."""
-    settings = cortex_settings(server, demo_home)
-    warehouse = EmbeddedWarehouse(demo_home)
-    with ReportEngine(settings, warehouse, make_agent(settings, warehouse)) as engine:
-        engine.generate(engine.targets("CSM001", ME), engine.week())
-        yield engine
+    yield from test_cortex_guard.generated_engine(server, demo_home)
 
 
 def turn(pieces: list[str], sql: str | None = MY_SQL) -> Any:

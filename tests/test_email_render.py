@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 from html import escape, unescape
+from pathlib import Path
 
 from bot.channels.base import Parcel
 from bot.channels.email.render import markdown_html, message_id, render
@@ -12,6 +15,8 @@ from core.format import money
 from core.models import SectionResult
 from core.templating import environment as markdown_environment
 from tests.email_fixtures import Demo
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SENDER = "Weekly Report <reports@acme.test>"
 
@@ -119,3 +124,19 @@ def test_a_week_without_data_and_a_partial_week_read_as_in_every_other_medium(em
     for body in (html, text):
         assert "No data this week" in body and "could not be generated" not in body
         assert note in body and "not compared" in body
+
+
+def test_the_markdown_extensions_are_registered_when_the_renderer_is_imported() -> None:
+    """cmark-gfm registers its GFM extensions on its first call, unguarded: two threads making
+    their first call at once register them twice, and the second aborts the process (seen in a
+    `make test` run: the coaching emails' four sender threads; 1 in 60 fresh processes of 32
+    threads here). Registered at import (one thread), no first call is ever concurrent. Checked
+    in a fresh interpreter, before any email is rendered."""
+    probe = (
+        "import bot.channels.email.render\n"
+        "from cmarkgfm._cmark import ffi, lib\n"
+        "print(lib.cmark_find_syntax_extension(b'table') != ffi.NULL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

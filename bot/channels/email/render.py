@@ -76,6 +76,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
+# cmark-gfm registers its GFM extensions on its first call, unguarded: two threads making their
+# first call at once register them twice and the second aborts the process (SIGABRT; the email
+# channels render from several threads). Made here, while this module is imported (one thread).
+cmarkgfm.github_flavored_markdown_to_html("")
+
+
 def markdown_html(text: str | None) -> Markup:
     """Markdown (GitHub's flavour) as safe HTML: raw HTML in it is shown as text.
 
